@@ -1,0 +1,90 @@
+package dev.parley.api;
+
+import java.util.List;
+
+/** Field checks shared by the value types; each failure names the field. */
+final class Checks {
+    private Checks() {
+    }
+
+    /** A required identifier: present, not blank, short, printable. */
+    static String id(String field, String value) {
+        if (value == null) {
+            throw new InvalidRequestException(field, "is required");
+        }
+        if (value.isBlank()) {
+            throw new InvalidRequestException(field, "must not be blank");
+        }
+        if (value.length() > Limits.MAX_ID_LENGTH) {
+            throw new InvalidRequestException(field, "must be at most " + Limits.MAX_ID_LENGTH + " characters");
+        }
+        for (int i = 0; i < value.length(); i++) {
+            if (Character.isISOControl(value.charAt(i))) {
+                throw new InvalidRequestException(field, "must not contain control characters");
+            }
+        }
+        wellFormed(field, value);
+        return value;
+    }
+
+    /** An identifier that may be absent (null); when present it follows {@link #id}. */
+    static String optionalId(String field, String value) {
+        return value == null ? null : id(field, value);
+    }
+
+    /** Required text: present, not blank, at most {@code max} chars, no NUL, well-formed UTF-16. */
+    static String text(String field, String value, int max) {
+        if (value == null) {
+            throw new InvalidRequestException(field, "is required");
+        }
+        if (value.isBlank()) {
+            throw new InvalidRequestException(field, "must not be blank");
+        }
+        return optionalText(field, value, max);
+    }
+
+    /** Text that may be absent (null); when present at most {@code max} chars, no NUL, well-formed UTF-16. */
+    static String optionalText(String field, String value, int max) {
+        if (value == null) {
+            return null;
+        }
+        if (value.length() > max) {
+            throw new InvalidRequestException(field, "must be at most " + max + " characters");
+        }
+        if (value.indexOf('\0') >= 0) {
+            throw new InvalidRequestException(field, "must not contain NUL characters");
+        }
+        wellFormed(field, value);
+        return value;
+    }
+
+    static List<String> snippets(String field, List<String> values) {
+        if (values == null) {
+            throw new InvalidRequestException(field, "is required");
+        }
+        if (values.size() > Limits.MAX_CONTEXT_SNIPPETS) {
+            throw new InvalidRequestException(field, "must have at most " + Limits.MAX_CONTEXT_SNIPPETS + " entries");
+        }
+        for (String v : values) {
+            text(field, v, Limits.MAX_TEXT_LENGTH);
+        }
+        return List.copyOf(values);
+    }
+
+    /** Refuses unpaired surrogates: they cannot be encoded to UTF-8 and would not round-trip through a store. */
+    private static void wellFormed(String field, String value) {
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if (Character.isHighSurrogate(c)) {
+                if (i + 1 < value.length() && Character.isLowSurrogate(value.charAt(i + 1))) {
+                    i++;
+                    continue;
+                }
+                throw new InvalidRequestException(field, "contains an unpaired surrogate");
+            }
+            if (Character.isLowSurrogate(c)) {
+                throw new InvalidRequestException(field, "contains an unpaired surrogate");
+            }
+        }
+    }
+}

@@ -1,0 +1,50 @@
+package dev.parley.api;
+
+/**
+ * A handle on one conversation, acting for the {@link Caller} it was obtained for. The handle holds only the id:
+ * each method reads the current state, so a handle stays valid while the conversation lives and every method
+ * throws {@link ConversationNotFoundException} once it is deleted. Thread safe.
+ */
+public interface Conversation {
+
+    /** The conversation id. */
+    String id();
+
+    /** The conversation's current data. */
+    ConversationInfo info();
+
+    /**
+     * Runs one turn: builds the model request from steering, the newest history that fits the token budget,
+     * the additional context and the prompt; calls the model; stores the prompt and the reply with their token
+     * counts and updates the totals, all or nothing.
+     *
+     * @throws InvalidRequestException for an unknown model
+     * @throws AccessDeniedException when the caller is not a member of the conversation's workspace
+     * @throws ModelUnavailableException when the model fails; nothing of the turn is stored
+     */
+    Reply send(Prompt prompt);
+
+    /**
+     * Streams one turn's reply through {@code listener}.
+     *
+     * @throws UnsupportedOperationException in this release: streaming is not implemented yet
+     */
+    StreamHandle stream(Prompt prompt, StreamListener listener);
+
+    /** Cancels the conversation's active stream, if any; a no-op when none is active. */
+    void cancelStream();
+
+    /** One page of the stored messages, oldest first. */
+    Page<Message> messages(PageRequest page);
+
+    /**
+     * Changes steering or model; omitted fields keep their value, nulls clear them.
+     *
+     * @return the updated data
+     * @throws InvalidRequestException when the patch changes no field, or names an unknown model or steering id
+     */
+    ConversationInfo update(ConversationPatch patch);
+
+    /** Soft-deletes the conversation: it disappears from every read and list; its data stays in the store. */
+    void delete();
+}

@@ -1,0 +1,207 @@
+package dev.parley.api;
+
+import dev.parley.api.spi.ConversationStore;
+import dev.parley.api.spi.EngineProvider;
+import dev.parley.api.spi.EventSink;
+import dev.parley.api.spi.ModelProvider;
+import dev.parley.api.spi.ScopeDirectory;
+import dev.parley.api.spi.SteeringResolver;
+import dev.parley.api.spi.TokenCounter;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.function.Supplier;
+
+/**
+ * Parley's front door: holds the store, the models and the pipeline, and hands out {@link Conversations} for
+ * each {@link Caller}. Build one per application and share it; it is thread safe. Close it at shutdown to close
+ * the store.
+ *
+ * <pre>{@code
+ * ConversationEngine engine = ConversationEngine.builder()
+ *     .model("gpt-4o-mini", LangChain4jModel.of(chatModel))
+ *     .build();
+ * Conversation c = engine.as(caller).create(NewConversation.inWorkspace("ws-1").build());
+ * Reply r = c.send(Prompt.text("Hello").build());
+ * }</pre>
+ */
+public interface ConversationEngine extends AutoCloseable {
+
+    /** A new builder. The engine implementation (engine-core) is found on the class path when it builds. */
+    static Builder builder() {
+        return new Builder();
+    }
+
+    /** The conversations {@code caller} may reach; every call on them is made on the caller's behalf. */
+    Conversations as(Caller caller);
+
+    /** The settings this engine was built with. */
+    EngineConfig config();
+
+    /** Closes the store if the engine owns it. Idempotent. */
+    @Override
+    void close();
+
+    /**
+     * Configures and builds a {@link ConversationEngine}. Each option is checked the moment it is set. Not
+     * thread safe.
+     */
+    final class Builder {
+        /** History token budget used when a prompt gives none. */
+        public static final int DEFAULT_CONTEXT_SIZE = 16_000;
+
+        private ConversationStore store;
+        private final List<EngineConfig.ModelRegistration> models = new ArrayList<>();
+        private final Set<String> registrationKeys = new HashSet<>();
+        private String defaultModel;
+        private PromptPipeline pipeline;
+        private Clock clock = Clock.systemUTC();
+        private Supplier<String> ids;
+        private TokenCounter tokenCounter;
+        private SteeringResolver steeringResolver = SteeringResolver.none();
+        private ScopeDirectory scopeDirectory = ScopeDirectory.none();
+        private EventSink eventSink = EventSink.NONE;
+        private int defaultContextSize = DEFAULT_CONTEXT_SIZE;
+        private Duration replayWait = Duration.ofSeconds(60);
+
+        Builder() {
+        }
+
+        /** The store; without one the engine keeps conversations in memory. The engine closes it on close. */
+        public Builder store(ConversationStore store) {
+            if (this.store != null) {
+                throw new IllegalStateException("store was already set to " + this.store);
+            }
+            this.store = Objects.requireNonNull(store, "store");
+            return this;
+        }
+
+        /** Registers a model under a name for every conversation. */
+        public Builder model(String name, ModelProvider provider) {
+            return model(ModelScope.global(), name, provider);
+        }
+
+        /** Registers a model under a name for the conversations of one scope. */
+        public Builder model(ModelScope scope, String name, ModelProvider provider) {
+            Objects.requireNonNull(scope, "scope");
+            Objects.requireNonNull(name, "name");
+            Objects.requireNonNull(provider, "provider");
+            if (name.isBlank()) {
+                throw new IllegalArgumentException("model name must not be blank");
+            }
+            if (!registrationKeys.add(scope.level() + "\u0000" + scope.id() + "\u0000" + name)) {
+                throw new IllegalStateException("model " + name + " was already registered for " + scope);
+            }
+            models.add(new EngineConfig.ModelRegistration(scope, name, provider));
+            return this;
+        }
+
+        /** The model of turns that name none; defaults to the first globally registered model. */
+        public Builder defaultModel(String name) {
+            if (this.defaultModel != null) {
+                throw new IllegalStateException("default model was already set to " + this.defaultModel);
+            }
+            this.defaultModel = Objects.requireNonNull(name, "name");
+            return this;
+        }
+
+        /** The pipeline every turn runs through; defaults to {@link PromptPipeline#defaults()}. */
+        public Builder pipeline(PromptPipeline pipeline) {
+            this.pipeline = Objects.requireNonNull(pipeline, "pipeline");
+            return this;
+        }
+
+        /** The clock for every timestamp; defaults to the UTC system clock. */
+        public Builder clock(Clock clock) {
+            this.clock = Objects.requireNonNull(clock, "clock");
+            return this;
+        }
+
+        /** The source of conversation and message ids; defaults to random UUIDs. Must be thread safe. */
+        public Builder ids(Supplier<String> ids) {
+            this.ids = Objects.requireNonNull(ids, "ids");
+            return this;
+        }
+
+        /** Counts tokens of every model that brings no counter of its own; defaults to LangChain4j's estimator. */
+        public Builder tokenCounter(TokenCounter tokenCounter) {
+            this.tokenCounter = Objects.requireNonNull(tokenCounter, "tokenCounter");
+            return this;
+        }
+
+        /** Resolves brand voice and target audience ids to text. */
+        public Builder steeringResolver(SteeringResolver resolver) {
+            this.steeringResolver = Objects.requireNonNull(resolver, "resolver");
+            return this;
+        }
+
+        /** Knows repositories and their workspace and organization. */
+        public Builder scopeDirectory(ScopeDirectory directory) {
+            this.scopeDirectory = Objects.requireNonNull(directory, "directory");
+            return this;
+        }
+
+        /** Receives audit events as they are stored. */
+        public Builder eventSink(EventSink sink) {
+            this.eventSink = Objects.requireNonNull(sink, "sink");
+            return this;
+        }
+
+        /** The history token budget of prompts that give none; defaults to {@value #DEFAULT_CONTEXT_SIZE}. */
+        public Builder defaultContextSize(int tokens) {
+            if (tokens < 1 || tokens > Limits.MAX_CONTEXT_SIZE) {
+                throw new IllegalArgumentException("default context size must be between 1 and "
+                        + Limits.MAX_CONTEXT_SIZE + ", was " + tokens);
+            }
+            this.defaultContextSize = tokens;
+            return this;
+        }
+
+        /**
+         * How long a replay waits for the same message id in progress elsewhere before it fails with
+         * {@link ConversationLockedException}; defaults to 60 seconds.
+         */
+        public Builder replayWait(Duration wait) {
+            Objects.requireNonNull(wait, "wait");
+            if (wait.isNegative()) {
+                throw new IllegalArgumentException("replay wait must not be negative: " + wait);
+            }
+            this.replayWait = wait;
+            return this;
+        }
+
+        /**
+         * Builds the engine.
+         *
+         * @throws IllegalStateException when no model is registered, the default model is not registered
+         *                               globally, or no engine implementation is on the class path
+         */
+        public ConversationEngine build() {
+            if (models.isEmpty()) {
+                throw new IllegalStateException("no model registered: call model(name, provider)");
+            }
+            String defaultName = defaultModel;
+            if (defaultName == null) {
+                defaultName = models.stream().filter(m -> m.scope().level() == ModelScope.Level.GLOBAL)
+                        .map(EngineConfig.ModelRegistration::name).findFirst()
+                        .orElseThrow(() -> new IllegalStateException(
+                                "no global model registered and no default model set"));
+            } else {
+                String wanted = defaultName;
+                if (models.stream().noneMatch(m -> m.scope().level() == ModelScope.Level.GLOBAL && m.name().equals(wanted))) {
+                    throw new IllegalStateException("default model " + wanted + " is not registered globally");
+                }
+            }
+            EngineProvider provider = EngineProviders.find();
+            EngineConfig config = new EngineConfig(store, models, defaultName,
+                    pipeline == null ? PromptPipeline.of(provider.defaultStages()) : pipeline,
+                    clock, ids, tokenCounter, steeringResolver, scopeDirectory, eventSink, defaultContextSize, replayWait);
+            return provider.create(config);
+        }
+    }
+}

@@ -1,0 +1,77 @@
+package dev.parley.api;
+
+import dev.parley.api.spi.ConversationStore;
+import dev.parley.api.spi.EventSink;
+import dev.parley.api.spi.ModelProvider;
+import dev.parley.api.spi.ScopeDirectory;
+import dev.parley.api.spi.SteeringResolver;
+import dev.parley.api.spi.TokenCounter;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.function.Supplier;
+
+/**
+ * A read-only view of the settings an engine was built with; {@link ConversationEngine.Builder} hands a copy to
+ * the engine it builds. Immutable and thread safe.
+ *
+ * @param store the store, or null for the in-memory default
+ * @param models every registered model with its scope
+ * @param defaultModel the model of turns that name none
+ * @param pipeline the stages every turn runs through
+ * @param clock the clock of every timestamp
+ * @param ids the id source, or null for random UUIDs
+ * @param tokenCounter the counter of models without their own, or null for the default estimator
+ * @param steeringResolver resolves brand voices and target audiences
+ * @param scopeDirectory knows repositories
+ * @param eventSink receives audit events
+ * @param defaultContextSize history token budget when a prompt gives none
+ * @param replayWait longest wait for the same message id in progress elsewhere
+ */
+public record EngineConfig(
+        ConversationStore store,
+        List<ModelRegistration> models,
+        String defaultModel,
+        PromptPipeline pipeline,
+        Clock clock,
+        Supplier<String> ids,
+        TokenCounter tokenCounter,
+        SteeringResolver steeringResolver,
+        ScopeDirectory scopeDirectory,
+        EventSink eventSink,
+        int defaultContextSize,
+        Duration replayWait) {
+
+    public EngineConfig {
+        models = List.copyOf(models);
+        Objects.requireNonNull(defaultModel, "defaultModel");
+        Objects.requireNonNull(pipeline, "pipeline");
+        Objects.requireNonNull(clock, "clock");
+        Objects.requireNonNull(steeringResolver, "steeringResolver");
+        Objects.requireNonNull(scopeDirectory, "scopeDirectory");
+        Objects.requireNonNull(eventSink, "eventSink");
+        Objects.requireNonNull(replayWait, "replayWait");
+    }
+
+    public Optional<ConversationStore> configuredStore() {
+        return Optional.ofNullable(store);
+    }
+
+    /**
+     * One model registered under a name in a scope.
+     *
+     * @param scope where it is visible
+     * @param name the name turns ask for
+     * @param provider the model
+     */
+    public record ModelRegistration(ModelScope scope, String name, ModelProvider provider) {
+        public ModelRegistration {
+            Objects.requireNonNull(scope, "scope");
+            Objects.requireNonNull(name, "name");
+            Objects.requireNonNull(provider, "provider");
+        }
+    }
+}

@@ -1,0 +1,23 @@
+package dev.parley.api;
+
+/**
+ * The size limits Parley enforces on request fields. A value over a limit is refused with an
+ * {@link InvalidRequestException} naming the field, before anything is stored.
+ */
+public final class Limits {
+    /** Longest id (conversation, message, workspace, repository, user), in UTF-16 chars. */
+    public static final int MAX_ID_LENGTH = 128;
+    /** Longest prompt text or additional-context snippet, in UTF-16 chars (1 Mi). */
+    public static final int MAX_TEXT_LENGTH = 1 << 20;
+    /** Longest steering text (personality), in UTF-16 chars. */
+    public static final int MAX_STEERING_LENGTH = 16_384;
+    /** Longest tag (user, source) or model name, in UTF-16 chars. */
+    public static final int MAX_TAG_LENGTH = 256;
+    /** Most additional-context snippets on one prompt. */
+    public static final int MAX_CONTEXT_SNIPPETS = 64;
+    /** Largest history token budget a prompt may ask for. */
+    public static final int MAX_CONTEXT_SIZE = 10_000_000;
+
+    private Limits() {
+    }
+}

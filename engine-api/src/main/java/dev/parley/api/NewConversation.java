@@ -1,0 +1,124 @@
+package dev.parley.api;
+
+import java.time.Instant;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * What to create: a conversation in a workspace, or tied to a repository (whose workspace and organization it
+ * inherits through the engine's {@link dev.parley.api.spi.ScopeDirectory}), with optional steering, model and
+ * client-supplied creation time. Immutable and thread safe; build with {@link #inWorkspace} or
+ * {@link #inRepository}.
+ */
+public final class NewConversation {
+    private final String workspaceId;
+    private final String repositoryId;
+    private final Steering steering;
+    private final String modelName;
+    private final Instant createdAt;
+
+    private NewConversation(Builder b) {
+        this.workspaceId = b.workspaceId;
+        this.repositoryId = b.repositoryId;
+        this.steering = new Steering(b.personality, b.personalityId, b.brandVoiceId, b.targetAudienceId);
+        this.modelName = Checks.optionalText("modelName", b.modelName, Limits.MAX_TAG_LENGTH);
+        if (modelName != null && modelName.isBlank()) {
+            throw new InvalidRequestException("modelName", "must not be blank");
+        }
+        this.createdAt = b.createdAt;
+        if (workspaceId != null) {
+            Checks.id("workspaceId", workspaceId);
+        } else {
+            Checks.id("repositoryId", repositoryId);
+        }
+    }
+
+    /** A conversation in a workspace. */
+    public static Builder inWorkspace(String workspaceId) {
+        Builder b = new Builder();
+        b.workspaceId = Checks.id("workspaceId", workspaceId);
+        return b;
+    }
+
+    /** A conversation tied to a repository; workspace and organization come from the repository. */
+    public static Builder inRepository(String repositoryId) {
+        Builder b = new Builder();
+        b.repositoryId = Checks.id("repositoryId", repositoryId);
+        return b;
+    }
+
+    /** The workspace, when created with {@link #inWorkspace}. */
+    public Optional<String> workspaceId() {
+        return Optional.ofNullable(workspaceId);
+    }
+
+    /** The repository, when created with {@link #inRepository}. */
+    public Optional<String> repositoryId() {
+        return Optional.ofNullable(repositoryId);
+    }
+
+    public Steering steering() {
+        return steering;
+    }
+
+    /** The model for the conversation's turns; empty means the engine default. */
+    public Optional<String> modelName() {
+        return Optional.ofNullable(modelName);
+    }
+
+    /** The client's creation time; empty means the engine clock's now. */
+    public Optional<Instant> createdAt() {
+        return Optional.ofNullable(createdAt);
+    }
+
+    /** Builds a {@link NewConversation}; fields are checked by {@link #build()}. Not thread safe. */
+    public static final class Builder {
+        private String workspaceId;
+        private String repositoryId;
+        private String personality;
+        private String personalityId;
+        private String brandVoiceId;
+        private String targetAudienceId;
+        private String modelName;
+        private Instant createdAt;
+
+        private Builder() {
+        }
+
+        public Builder personality(String personality) {
+            this.personality = personality;
+            return this;
+        }
+
+        public Builder personalityId(String personalityId) {
+            this.personalityId = personalityId;
+            return this;
+        }
+
+        public Builder brandVoiceId(String brandVoiceId) {
+            this.brandVoiceId = brandVoiceId;
+            return this;
+        }
+
+        public Builder targetAudienceId(String targetAudienceId) {
+            this.targetAudienceId = targetAudienceId;
+            return this;
+        }
+
+        /** The model name; null means the engine default. */
+        public Builder modelName(String modelName) {
+            this.modelName = modelName;
+            return this;
+        }
+
+        public Builder createdAt(Instant createdAt) {
+            this.createdAt = Objects.requireNonNull(createdAt, "createdAt");
+            return this;
+        }
+
+        /** @throws InvalidRequestException naming the first bad field */
+        public NewConversation build() {
+            return new NewConversation(this);
+        }
+    }
+}

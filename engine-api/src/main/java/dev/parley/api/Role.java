@@ -1,0 +1,7 @@
+package dev.parley.api;
+
+/** Who wrote a stored message. */
+public enum Role {
+    USER,
+    ASSISTANT
+}

@@ -1,0 +1,10 @@
+package dev.parley.api;
+
+/** The conversation store failed; the cause is the store's own exception. */
+public class StoreFailureException extends ParleyException {
+    private static final long serialVersionUID = 1L;
+
+    public StoreFailureException(String message, Throwable cause) {
+        super(ErrorCode.STORE_FAILURE, message, cause);
+    }
+}

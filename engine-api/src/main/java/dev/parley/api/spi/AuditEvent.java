@@ -1,0 +1,35 @@
+package dev.parley.api.spi;
+
+import java.time.Instant;
+import java.util.Objects;
+
+/**
+ * Something that happened to a conversation, kept for audit. Immutable and thread safe. The detail never holds
+ * prompt or reply text.
+ *
+ * @param id the event id
+ * @param type what happened
+ * @param conversationId the conversation
+ * @param organizationId its organization
+ * @param workspaceId its workspace
+ * @param actorId the user who caused it
+ * @param at when
+ * @param detail a short machine-readable detail (an error code, the changed fields), or empty
+ */
+public record AuditEvent(String id, Type type, String conversationId, String organizationId, String workspaceId,
+                         String actorId, Instant at, String detail) {
+
+    /** Kinds of audit event. */
+    public enum Type { CONVERSATION_CREATED, CONVERSATION_UPDATED, CONVERSATION_DELETED, TURN_FAILED, POLICY_VIOLATION }
+
+    public AuditEvent {
+        Objects.requireNonNull(id, "id");
+        Objects.requireNonNull(type, "type");
+        Objects.requireNonNull(conversationId, "conversationId");
+        Objects.requireNonNull(organizationId, "organizationId");
+        Objects.requireNonNull(workspaceId, "workspaceId");
+        Objects.requireNonNull(actorId, "actorId");
+        Objects.requireNonNull(at, "at");
+        Objects.requireNonNull(detail, "detail");
+    }
+}

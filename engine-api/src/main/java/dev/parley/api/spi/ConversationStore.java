@@ -1,0 +1,78 @@
+package dev.parley.api.spi;
+
+import dev.parley.api.ConversationInfo;
+import dev.parley.api.Message;
+import dev.parley.api.Page;
+import dev.parley.api.PageRequest;
+import dev.parley.api.Steering;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Where conversations, messages, turn claims and audit events live. Every method is atomic; implementations
+ * must be thread safe and report their own failures as {@link dev.parley.api.StoreFailureException}.
+ *
+ * <p>Deleted conversations are soft-deleted: they stay in the store but no read or list returns them, and no
+ * write changes them.
+ */
+public interface ConversationStore extends AutoCloseable {
+
+    /** Stores a new conversation. */
+    void insert(ConversationInfo conversation);
+
+    /** The live conversation with that id. */
+    Optional<ConversationInfo> find(String conversationId);
+
+    /** Replaces steering and model of a live conversation; totals are untouched. Empty when not live. */
+    Optional<ConversationInfo> updateSettings(String conversationId, Steering steering, String modelName, Instant at);
+
+    /** Soft-deletes a live conversation; false when it is not live. */
+    boolean delete(String conversationId, Instant at);
+
+    /** The live conversations the filter lets through, newest first (creation time, then id, descending). */
+    Page<ConversationInfo> list(ConversationFilter filter, PageRequest page);
+
+    /**
+     * Up to {@code limit} messages of the conversation with a sequence below {@code beforeSequence}, newest
+     * first. This is how context is built without loading the whole history, so it must cost the same however
+     * long the conversation is.
+     */
+    List<Message> recentMessages(String conversationId, long beforeSequence, int limit);
+
+    /** One page of the conversation's messages, oldest first. */
+    Page<Message> messages(String conversationId, PageRequest page);
+
+    /**
+     * Claims a message id of a conversation for one turn. Exactly one of any number of concurrent claims of the
+     * same id, from any number of engines sharing the store, gets {@link TurnClaim.Claimed}; the others get
+     * {@link TurnClaim.InProgress} until the claimant commits or releases, and {@link TurnClaim.Completed}
+     * with the stored reply after it commits.
+     */
+    TurnClaim claimTurn(String conversationId, String promptId, Instant at);
+
+    /**
+     * Stores a turn in one transaction: when it goes to history, its prompt and reply messages (numbered next in
+     * the conversation) and the completion of its claim; in every case the conversation's totals grow by the
+     * turn's usage.
+     *
+     * @return the stored reply, numbered
+     * @throws dev.parley.api.ConversationNotFoundException when the conversation is no longer live
+     */
+    Message commitTurn(TurnRecord turn);
+
+    /** Gives up a claim without storing anything, so that the id may be tried again. */
+    void releaseTurn(String conversationId, String promptId);
+
+    /** Stores an audit event. */
+    void append(AuditEvent event);
+
+    /** The audit events of a conversation, oldest first. */
+    List<AuditEvent> events(String conversationId);
+
+    /** Releases the store's resources. The default does nothing. */
+    @Override
+    default void close() {
+    }
+}

@@ -1,0 +1,39 @@
+package dev.parley.api.spi;
+
+import dev.parley.api.ConversationInfo;
+import dev.parley.api.InvalidRequestException;
+
+import java.time.Clock;
+import java.util.Optional;
+
+/** What an engine offers the stages of its pipeline. Thread safe. */
+public interface EngineServices {
+
+    ConversationStore store();
+
+    Clock clock();
+
+    /** A new unique id from the engine's id source. */
+    String newId();
+
+    /**
+     * The model registered under {@code name} for the conversation's scope (narrowest scope wins).
+     *
+     * @throws InvalidRequestException naming {@code field} when no such model is registered for the scope
+     */
+    ModelProvider model(String name, ConversationInfo conversation, String field);
+
+    /** The token counter for a model name: the model's own, else the engine's. */
+    TokenCounter tokenCounter(String modelName);
+
+    /** Resolves brand voice and target audience ids to text. */
+    SteeringResolver steeringResolver();
+
+    /** Stores the event and hands it to the host's sink; a failing sink is logged, never thrown. */
+    void publish(AuditEvent event);
+
+    /** A service of an extension type the engine carries (for example a stage's shared state), if any. */
+    default <T> Optional<T> extension(Class<T> type) {
+        return Optional.empty();
+    }
+}

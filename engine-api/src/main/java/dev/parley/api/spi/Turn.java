@@ -1,0 +1,59 @@
+package dev.parley.api.spi;
+
+import dev.parley.api.Caller;
+import dev.parley.api.ConversationInfo;
+import dev.parley.api.Prompt;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * One turn as it travels down the pipeline: who sends what to which conversation, and what the stages have
+ * derived so far. Immutable and thread safe; stages derive a changed turn with {@link #toBuilder()}.
+ *
+ * @param conversation the conversation as read when the turn began
+ * @param caller who sends
+ * @param prompt what the client sent
+ * @param promptId the turn's message id: the prompt's id, or one the engine generated
+ * @param model the model name chosen for the turn
+ * @param contextSize the history token budget of the turn
+ * @param createdAt the time of the user message
+ * @param request the model request built by the context stage; empty before it
+ * @param promptTokens the prompt's own token count; -1 before the context stage counts it
+ * @param requestTokens the estimated tokens of the whole request; -1 before the context stage counts them
+ */
+public record Turn(
+        ConversationInfo conversation,
+        Caller caller,
+        Prompt prompt,
+        String promptId,
+        String model,
+        int contextSize,
+        Instant createdAt,
+        List<ModelMessage> request,
+        int promptTokens,
+        long requestTokens) {
+
+    public Turn {
+        Objects.requireNonNull(conversation, "conversation");
+        Objects.requireNonNull(caller, "caller");
+        Objects.requireNonNull(prompt, "prompt");
+        Objects.requireNonNull(promptId, "promptId");
+        Objects.requireNonNull(model, "model");
+        Objects.requireNonNull(createdAt, "createdAt");
+        request = List.copyOf(request);
+    }
+
+    /** The same turn with the model request and its token counts set. */
+    public Turn withRequest(List<ModelMessage> newRequest, int newPromptTokens, long newRequestTokens) {
+        return new Turn(conversation, caller, prompt, promptId, model, contextSize, createdAt, newRequest,
+                newPromptTokens, newRequestTokens);
+    }
+
+    /** The same turn with another prompt (for example one a stage redacted). */
+    public Turn withPrompt(Prompt newPrompt) {
+        return new Turn(conversation, caller, newPrompt, promptId, model, contextSize, createdAt, request,
+                promptTokens, requestTokens);
+    }
+}

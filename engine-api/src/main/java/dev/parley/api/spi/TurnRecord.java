@@ -1,0 +1,30 @@
+package dev.parley.api.spi;
+
+import dev.parley.api.Message;
+import dev.parley.api.Usage;
+
+import java.time.Instant;
+import java.util.Objects;
+
+/**
+ * A finished turn for {@link ConversationStore#commitTurn}. Immutable and thread safe.
+ *
+ * @param conversationId the conversation
+ * @param promptId the turn's message id
+ * @param prompt the user message (its sequence is assigned by the store)
+ * @param reply the reply message (its sequence is assigned by the store)
+ * @param usage what the turn adds to the conversation's totals
+ * @param inHistory false for a turn that is counted but leaves no message in the history
+ * @param at the time of the commit
+ */
+public record TurnRecord(String conversationId, String promptId, Message prompt, Message reply, Usage usage,
+                         boolean inHistory, Instant at) {
+    public TurnRecord {
+        Objects.requireNonNull(conversationId, "conversationId");
+        Objects.requireNonNull(promptId, "promptId");
+        Objects.requireNonNull(prompt, "prompt");
+        Objects.requireNonNull(reply, "reply");
+        Objects.requireNonNull(usage, "usage");
+        Objects.requireNonNull(at, "at");
+    }
+}

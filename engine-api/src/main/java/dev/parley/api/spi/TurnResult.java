@@ -1,0 +1,67 @@
+package dev.parley.api.spi;
+
+import dev.parley.api.MessageStatus;
+import dev.parley.api.Usage;
+
+import java.time.Instant;
+import java.util.Objects;
+
+/**
+ * What a turn produced, as it travels back up the pipeline. The provider call creates it with the model's text
+ * and reported usage; the accounting stage settles tokens; the persist stage adds the stored reply's id and
+ * time. Immutable and thread safe.
+ *
+ * @param text the reply as the model wrote it
+ * @param model the model that answered
+ * @param reportedUsage the usage the provider reported, or null
+ * @param usage the turn's settled usage; null before the accounting stage
+ * @param replyTokens the reply's own token count; -1 before the accounting stage
+ * @param status how the reply ended
+ * @param replayed true when the reply was read from the store instead of produced by a model call
+ * @param messageId the stored reply's id; null before the persist stage
+ * @param createdAt the stored reply's time; null before the persist stage
+ */
+public record TurnResult(
+        String text,
+        String model,
+        Usage reportedUsage,
+        Usage usage,
+        int replyTokens,
+        MessageStatus status,
+        boolean replayed,
+        String messageId,
+        Instant createdAt) {
+
+    public TurnResult {
+        Objects.requireNonNull(text, "text");
+        Objects.requireNonNull(model, "model");
+        Objects.requireNonNull(status, "status");
+    }
+
+    /** A fresh model answer. */
+    public static TurnResult fromModel(String text, String model, Usage reportedUsage) {
+        return new TurnResult(text, model, reportedUsage, null, -1, MessageStatus.COMPLETE, false, null, null);
+    }
+
+    public TurnResult withUsage(Usage settled, int tokens) {
+        return new TurnResult(text, model, reportedUsage, settled, tokens, status, replayed, messageId, createdAt);
+    }
+
+    public TurnResult withStored(String id, Instant at) {
+        return new TurnResult(text, model, reportedUsage, usage, replyTokens, status, replayed, id, at);
+    }
+
+    public TurnResult asReplayed() {
+        return new TurnResult(text, model, reportedUsage, usage, replyTokens, status, true, messageId, createdAt);
+    }
+
+    public TurnResult withText(String newText) {
+        return new TurnResult(newText, model, reportedUsage, usage, replyTokens, status, replayed, messageId, createdAt);
+    }
+
+    @Override
+    public String toString() {
+        return "TurnResult{chars=" + text.length() + ", model=" + model + ", usage=" + usage + ", status=" + status
+                + ", replayed=" + replayed + ", messageId=" + messageId + "}";
+    }
+}
