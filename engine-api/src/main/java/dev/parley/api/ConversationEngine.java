@@ -9,7 +9,6 @@ import dev.parley.api.spi.SteeringResolver;
 import dev.parley.api.spi.TokenCounter;
 
 import java.time.Clock;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -67,7 +66,6 @@ public interface ConversationEngine extends AutoCloseable {
         private ScopeDirectory scopeDirectory = ScopeDirectory.none();
         private EventSink eventSink = EventSink.NONE;
         private int defaultContextSize = DEFAULT_CONTEXT_SIZE;
-        private Duration replayWait = Duration.ofSeconds(60);
 
         Builder() {
         }
@@ -163,19 +161,6 @@ public interface ConversationEngine extends AutoCloseable {
         }
 
         /**
-         * How long a replay waits for the same message id in progress elsewhere before it fails with
-         * {@link ConversationLockedException}; defaults to 60 seconds.
-         */
-        public Builder replayWait(Duration wait) {
-            Objects.requireNonNull(wait, "wait");
-            if (wait.isNegative()) {
-                throw new IllegalArgumentException("replay wait must not be negative: " + wait);
-            }
-            this.replayWait = wait;
-            return this;
-        }
-
-        /**
          * Builds the engine.
          *
          * @throws IllegalStateException when no model is registered, the default model is not registered
@@ -200,7 +185,7 @@ public interface ConversationEngine extends AutoCloseable {
             EngineProvider provider = EngineProviders.find();
             EngineConfig config = new EngineConfig(store, models, defaultName,
                     pipeline == null ? PromptPipeline.of(provider.defaultStages()) : pipeline,
-                    clock, ids, tokenCounter, steeringResolver, scopeDirectory, eventSink, defaultContextSize, replayWait);
+                    clock, ids, tokenCounter, steeringResolver, scopeDirectory, eventSink, defaultContextSize);
             return provider.create(config);
         }
     }

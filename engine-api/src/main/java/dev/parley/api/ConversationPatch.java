@@ -1,5 +1,7 @@
 package dev.parley.api;
 
+import dev.parley.api.internal.Checks;
+
 /**
  * A change to a conversation's steering and model. Each field is tri-state ({@link PatchValue}): a builder
  * method never called keeps the field, called with null clears it, called with a value sets it. A patch that
@@ -22,7 +24,9 @@ public record ConversationPatch(
         java.util.Objects.requireNonNull(brandVoiceId, "brandVoiceId");
         java.util.Objects.requireNonNull(targetAudienceId, "targetAudienceId");
         java.util.Objects.requireNonNull(modelName, "modelName");
-        Checks.optionalText("personality", personality.applyTo(null), Limits.MAX_STEERING_LENGTH);
+        if (personality.applyTo(null) != null) {
+            Checks.text("personality", personality.applyTo(null), Limits.MAX_STEERING_LENGTH);
+        }
         Checks.optionalId("personalityId", personalityId.applyTo(null));
         Checks.optionalId("brandVoiceId", brandVoiceId.applyTo(null));
         Checks.optionalId("targetAudienceId", targetAudienceId.applyTo(null));

@@ -8,7 +8,6 @@ import dev.parley.api.spi.SteeringResolver;
 import dev.parley.api.spi.TokenCounter;
 
 import java.time.Clock;
-import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -29,7 +28,6 @@ import java.util.function.Supplier;
  * @param scopeDirectory knows repositories
  * @param eventSink receives audit events
  * @param defaultContextSize history token budget when a prompt gives none
- * @param replayWait longest wait for the same message id in progress elsewhere
  */
 public record EngineConfig(
         ConversationStore store,
@@ -42,8 +40,7 @@ public record EngineConfig(
         SteeringResolver steeringResolver,
         ScopeDirectory scopeDirectory,
         EventSink eventSink,
-        int defaultContextSize,
-        Duration replayWait) {
+        int defaultContextSize) {
 
     public EngineConfig {
         models = List.copyOf(models);
@@ -53,7 +50,6 @@ public record EngineConfig(
         Objects.requireNonNull(steeringResolver, "steeringResolver");
         Objects.requireNonNull(scopeDirectory, "scopeDirectory");
         Objects.requireNonNull(eventSink, "eventSink");
-        Objects.requireNonNull(replayWait, "replayWait");
     }
 
     public Optional<ConversationStore> configuredStore() {

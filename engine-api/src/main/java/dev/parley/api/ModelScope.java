@@ -1,5 +1,6 @@
 package dev.parley.api;
 
+import dev.parley.api.internal.Checks;
 import java.util.Objects;
 
 /**

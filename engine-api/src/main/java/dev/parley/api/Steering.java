@@ -1,5 +1,7 @@
 package dev.parley.api;
 
+import dev.parley.api.internal.Checks;
+
 /**
  * How a conversation's model is steered. Every field may be absent (null).
  * <p>The system message of each turn is built from it: the {@code personality} text if present, otherwise the
@@ -18,7 +20,9 @@ public record Steering(String personality, String personalityId, String brandVoi
     public static final Steering NONE = new Steering(null, null, null, null);
 
     public Steering {
-        Checks.optionalText("personality", personality, Limits.MAX_STEERING_LENGTH);
+        if (personality != null) {
+            Checks.text("personality", personality, Limits.MAX_STEERING_LENGTH);
+        }
         Checks.optionalId("personalityId", personalityId);
         Checks.optionalId("brandVoiceId", brandVoiceId);
         Checks.optionalId("targetAudienceId", targetAudienceId);

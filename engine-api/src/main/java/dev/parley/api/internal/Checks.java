@@ -1,14 +1,20 @@
-package dev.parley.api;
+package dev.parley.api.internal;
+
+import dev.parley.api.InvalidRequestException;
+import dev.parley.api.Limits;
 
 import java.util.List;
 
-/** Field checks shared by the value types; each failure names the field. */
-final class Checks {
+/**
+ * Field checks shared by the value types and the engine; each failure is an {@link InvalidRequestException}
+ * naming the field. Not API: may change in any release.
+ */
+public final class Checks {
     private Checks() {
     }
 
     /** A required identifier: present, not blank, short, printable. */
-    static String id(String field, String value) {
+    public static String id(String field, String value) {
         if (value == null) {
             throw new InvalidRequestException(field, "is required");
         }
@@ -28,12 +34,12 @@ final class Checks {
     }
 
     /** An identifier that may be absent (null); when present it follows {@link #id}. */
-    static String optionalId(String field, String value) {
+    public static String optionalId(String field, String value) {
         return value == null ? null : id(field, value);
     }
 
     /** Required text: present, not blank, at most {@code max} chars, no NUL, well-formed UTF-16. */
-    static String text(String field, String value, int max) {
+    public static String text(String field, String value, int max) {
         if (value == null) {
             throw new InvalidRequestException(field, "is required");
         }
@@ -44,7 +50,7 @@ final class Checks {
     }
 
     /** Text that may be absent (null); when present at most {@code max} chars, no NUL, well-formed UTF-16. */
-    static String optionalText(String field, String value, int max) {
+    public static String optionalText(String field, String value, int max) {
         if (value == null) {
             return null;
         }
@@ -58,7 +64,7 @@ final class Checks {
         return value;
     }
 
-    static List<String> snippets(String field, List<String> values) {
+    public static List<String> snippets(String field, List<String> values) {
         if (values == null) {
             throw new InvalidRequestException(field, "is required");
         }

@@ -1,0 +1,33 @@
+package dev.parley.core;
+
+import dev.parley.api.Usage;
+import dev.parley.api.spi.PromptStage;
+import dev.parley.api.spi.TokenCounter;
+import dev.parley.api.spi.Turn;
+import dev.parley.api.spi.TurnResult;
+
+/**
+ * Settles a turn's tokens on the way out. The provider's reported usage wins when present; otherwise input is
+ * the request's estimate (stored counts for history, the model's token counter for the rest) and output is the
+ * reply counted by the model's token counter. The reply's own count is the reported output, else the estimate.
+ * Replays pass through unchanged. Stateless and thread safe.
+ */
+public final class AccountingStage implements PromptStage {
+
+    @Override
+    public TurnResult intercept(Chain chain) {
+        Turn turn = chain.turn();
+        TurnResult result = chain.proceed(turn);
+        if (result.replayed()) {
+            return result;
+        }
+        Usage reported = result.reportedUsage();
+        if (reported != null) {
+            return result.withUsage(reported, (int) Math.min(Integer.MAX_VALUE, reported.tokensOut()));
+        }
+        TokenCounter counter = chain.services().tokenCounter(result.model());
+        int replyTokens = counter.count(result.text());
+        long requestTokens = turn.requestTokens() >= 0 ? turn.requestTokens() : counter.count(turn.prompt().text());
+        return result.withUsage(new Usage(requestTokens, replyTokens), replyTokens);
+    }
+}

@@ -1,0 +1,123 @@
+package dev.parley.core;
+
+import dev.parley.api.ConversationInfo;
+import dev.parley.api.Message;
+import dev.parley.api.Role;
+import dev.parley.api.Steering;
+import dev.parley.api.spi.ConversationStore;
+import dev.parley.api.spi.ModelMessage;
+import dev.parley.api.spi.PromptStage;
+import dev.parley.api.spi.SteeringResolver;
+import dev.parley.api.spi.TokenCounter;
+import dev.parley.api.spi.Turn;
+import dev.parley.api.spi.TurnResult;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Builds the model request of a turn, in this order:
+ * <ol>
+ *   <li>a system message from steering: the personality text, or else the resolved brand voice; then the
+ *       resolved target audience (absent when there is no steering);</li>
+ *   <li>the newest history that fits the turn's {@code contextSize} once the prompt and additional context
+ *       are counted, oldest dropped first; a prompt and its reply are kept or dropped together;</li>
+ *   <li>each additional-context snippet of this turn, as a system message;</li>
+ *   <li>the prompt.</li>
+ * </ol>
+ * History is read from the store newest first, a page at a time, with the token counts stored on each message,
+ * and reading stops when the budget is full: the cost of a turn does not grow with the length of the
+ * conversation. Stateless and thread safe.
+ */
+public final class ContextStage implements PromptStage {
+    /** Messages read from the store per page of history. */
+    public static final int HISTORY_PAGE = 32;
+
+    @Override
+    public TurnResult intercept(Chain chain) {
+        Turn turn = chain.turn();
+        TokenCounter counter = chain.services().tokenCounter(turn.model());
+        String system = systemText(turn.conversation(), chain.services().steeringResolver());
+
+        int promptTokens = counter.count(turn.prompt().text());
+        long contextTokens = 0;
+        for (String snippet : turn.prompt().additionalContext()) {
+            contextTokens += counter.count(snippet);
+        }
+        long budget = turn.contextSize() - promptTokens - contextTokens;
+        List<Message> history = newestHistory(chain.services().store(), turn.conversation().id(), budget);
+
+        List<ModelMessage> request = new ArrayList<>(history.size() + turn.prompt().additionalContext().size() + 2);
+        long requestTokens = promptTokens + contextTokens;
+        if (system != null) {
+            request.add(ModelMessage.system(system));
+            requestTokens += counter.count(system);
+        }
+        for (Message m : history) {
+            request.add(m.role() == Role.USER ? ModelMessage.user(m.text()) : ModelMessage.assistant(m.text()));
+            requestTokens += m.tokens();
+        }
+        for (String snippet : turn.prompt().additionalContext()) {
+            request.add(ModelMessage.system(snippet));
+        }
+        request.add(ModelMessage.user(turn.prompt().text()));
+        return chain.proceed(turn.withRequest(request, promptTokens, requestTokens));
+    }
+
+    /** The steering text of the system message, or null for none. */
+    static String systemText(ConversationInfo c, SteeringResolver resolver) {
+        Steering s = c.steering();
+        List<String> parts = new ArrayList<>(2);
+        if (s.personality() != null) {
+            parts.add(s.personality());
+        } else if (s.brandVoiceId() != null) {
+            resolver.brandVoice(c.organizationId(), s.brandVoiceId()).ifPresent(parts::add);
+        }
+        if (s.targetAudienceId() != null) {
+            resolver.targetAudience(c.organizationId(), s.targetAudienceId())
+                    .ifPresent(a -> parts.add("Target audience: " + a));
+        }
+        return parts.isEmpty() ? null : String.join("\n\n", parts);
+    }
+
+    /** The newest whole turns whose stored token counts fit {@code budget}, oldest first. */
+    private static List<Message> newestHistory(ConversationStore store, String conversationId, long budget) {
+        List<Message> kept = new ArrayList<>();
+        if (budget <= 0) {
+            return kept;
+        }
+        List<Message> group = new ArrayList<>(2);
+        long groupTokens = 0;
+        long used = 0;
+        long before = Long.MAX_VALUE;
+        while (true) {
+            List<Message> page = store.recentMessages(conversationId, before, HISTORY_PAGE);
+            for (Message m : page) {
+                before = m.sequence();
+                group.add(m);
+                groupTokens += m.tokens();
+                if (m.role() == Role.USER) {
+                    // A user message opens its turn: the group now holds the whole turn, newest message first.
+                    if (used + groupTokens > budget) {
+                        return reversed(kept);
+                    }
+                    used += groupTokens;
+                    kept.addAll(group);
+                    group.clear();
+                    groupTokens = 0;
+                }
+            }
+            if (page.size() < HISTORY_PAGE) {
+                return reversed(kept);
+            }
+        }
+    }
+
+    private static List<Message> reversed(List<Message> newestFirst) {
+        List<Message> out = new ArrayList<>(newestFirst.size());
+        for (int i = newestFirst.size() - 1; i >= 0; i--) {
+            out.add(newestFirst.get(i));
+        }
+        return out;
+    }
+}

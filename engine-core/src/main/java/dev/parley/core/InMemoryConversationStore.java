@@ -1,0 +1,223 @@
+package dev.parley.core;
+
+import dev.parley.api.ConversationInfo;
+import dev.parley.api.ConversationNotFoundException;
+import dev.parley.api.Message;
+import dev.parley.api.Page;
+import dev.parley.api.PageRequest;
+import dev.parley.api.Steering;
+import dev.parley.api.spi.AuditEvent;
+import dev.parley.api.spi.ConversationFilter;
+import dev.parley.api.spi.ConversationStore;
+import dev.parley.api.spi.TurnClaim;
+import dev.parley.api.spi.TurnRecord;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+
+/**
+ * A {@link ConversationStore} in memory: the engine's default when no store is given, and a fast store for
+ * tests. Nothing survives the JVM. Thread safe: each conversation's state is guarded by its own lock, so turns
+ * of different conversations never wait for each other. Lists scan every conversation, so they cost time in
+ * proportion to the number of conversations held.
+ */
+public final class InMemoryConversationStore implements ConversationStore {
+    private static final Comparator<ConversationInfo> NEWEST_FIRST =
+            Comparator.comparing(ConversationInfo::createdAt).thenComparing(ConversationInfo::id).reversed();
+
+    private final ConcurrentMap<String, Entry> conversations = new ConcurrentHashMap<>();
+    private final ConcurrentMap<String, List<AuditEvent>> events = new ConcurrentHashMap<>();
+
+    /** One conversation's state; every field is guarded by the entry's monitor. */
+    private static final class Entry {
+        ConversationInfo info;
+        boolean deleted;
+        final List<Message> messages = new ArrayList<>();
+        /** Claimed message ids: null value while in progress, the stored reply once committed. */
+        final Map<String, Message> claims = new HashMap<>();
+
+        Entry(ConversationInfo info) {
+            this.info = info;
+        }
+    }
+
+    @Override
+    public void insert(ConversationInfo conversation) {
+        Objects.requireNonNull(conversation, "conversation");
+        if (conversations.putIfAbsent(conversation.id(), new Entry(conversation)) != null) {
+            throw new IllegalStateException("conversation " + conversation.id() + " already exists");
+        }
+    }
+
+    @Override
+    public Optional<ConversationInfo> find(String conversationId) {
+        Entry e = conversations.get(conversationId);
+        if (e == null) {
+            return Optional.empty();
+        }
+        synchronized (e) {
+            return e.deleted ? Optional.empty() : Optional.of(e.info);
+        }
+    }
+
+    @Override
+    public Optional<ConversationInfo> updateSettings(String conversationId, Steering steering, String modelName, Instant at) {
+        Entry e = conversations.get(conversationId);
+        if (e == null) {
+            return Optional.empty();
+        }
+        synchronized (e) {
+            if (e.deleted) {
+                return Optional.empty();
+            }
+            e.info = e.info.withSettings(steering, modelName, at);
+            return Optional.of(e.info);
+        }
+    }
+
+    @Override
+    public boolean delete(String conversationId, Instant at) {
+        Entry e = conversations.get(conversationId);
+        if (e == null) {
+            return false;
+        }
+        synchronized (e) {
+            if (e.deleted) {
+                return false;
+            }
+            e.deleted = true;
+            return true;
+        }
+    }
+
+    @Override
+    public Page<ConversationInfo> list(ConversationFilter filter, PageRequest page) {
+        List<ConversationInfo> matching = new ArrayList<>();
+        for (Entry e : conversations.values()) {
+            synchronized (e) {
+                ConversationInfo c = e.info;
+                if (!e.deleted && filter.accepts(c.organizationId(), c.workspaceId(), c.repositoryId(), c.ownerId())) {
+                    matching.add(c);
+                }
+            }
+        }
+        matching.sort(NEWEST_FIRST);
+        return slice(matching, page);
+    }
+
+    @Override
+    public List<Message> recentMessages(String conversationId, long beforeSequence, int limit) {
+        Entry e = conversations.get(conversationId);
+        if (e == null || limit <= 0) {
+            return List.of();
+        }
+        synchronized (e) {
+            // Messages are numbered 1, 2, 3... in list order, so message n sits at index n - 1.
+            int end = (int) Math.min(e.messages.size(), beforeSequence - 1);
+            List<Message> out = new ArrayList<>(Math.min(limit, Math.max(end, 0)));
+            for (int i = end - 1; i >= 0 && out.size() < limit; i--) {
+                out.add(e.messages.get(i));
+            }
+            return out;
+        }
+    }
+
+    @Override
+    public Page<Message> messages(String conversationId, PageRequest page) {
+        Entry e = conversations.get(conversationId);
+        if (e == null) {
+            return Page.of(List.of(), page, 0);
+        }
+        synchronized (e) {
+            return slice(e.messages, page);
+        }
+    }
+
+    @Override
+    public TurnClaim claimTurn(String conversationId, String promptId, Instant at) {
+        Entry e = entry(conversationId);
+        synchronized (e) {
+            if (!e.claims.containsKey(promptId)) {
+                e.claims.put(promptId, null);
+                return new TurnClaim.Claimed();
+            }
+            Message reply = e.claims.get(promptId);
+            return reply == null ? new TurnClaim.InProgress() : new TurnClaim.Completed(reply);
+        }
+    }
+
+    @Override
+    public Message commitTurn(TurnRecord turn) {
+        Entry e = entry(turn.conversationId());
+        synchronized (e) {
+            if (e.deleted) {
+                throw new ConversationNotFoundException(turn.conversationId());
+            }
+            Message reply = turn.reply();
+            if (turn.inHistory()) {
+                long next = e.messages.size() + 1L;
+                e.messages.add(turn.prompt().withSequence(next));
+                reply = reply.withSequence(next + 1);
+                e.messages.add(reply);
+                e.claims.put(turn.promptId(), reply);
+            }
+            e.info = e.info.plus(turn.usage(), turn.at());
+            return reply;
+        }
+    }
+
+    @Override
+    public void releaseTurn(String conversationId, String promptId) {
+        Entry e = conversations.get(conversationId);
+        if (e == null) {
+            return;
+        }
+        synchronized (e) {
+            if (e.claims.containsKey(promptId) && e.claims.get(promptId) == null) {
+                e.claims.remove(promptId);
+            }
+        }
+    }
+
+    @Override
+    public void append(AuditEvent event) {
+        Objects.requireNonNull(event, "event");
+        List<AuditEvent> list = events.computeIfAbsent(event.conversationId(), id -> new ArrayList<>());
+        synchronized (list) {
+            list.add(event);
+        }
+    }
+
+    @Override
+    public List<AuditEvent> events(String conversationId) {
+        List<AuditEvent> list = events.get(conversationId);
+        if (list == null) {
+            return List.of();
+        }
+        synchronized (list) {
+            return List.copyOf(list);
+        }
+    }
+
+    private Entry entry(String conversationId) {
+        Entry e = conversations.get(conversationId);
+        if (e == null) {
+            throw new ConversationNotFoundException(conversationId);
+        }
+        return e;
+    }
+
+    private static <T> Page<T> slice(List<T> all, PageRequest page) {
+        long from = Math.min(page.offset(), all.size());
+        long to = Math.min(from + page.size(), all.size());
+        return Page.of(new ArrayList<>(all.subList((int) from, (int) to)), page, all.size());
+    }
+}

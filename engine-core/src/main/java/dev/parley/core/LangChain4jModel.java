@@ -1,0 +1,95 @@
+package dev.parley.core;
+
+import dev.langchain4j.data.message.AiMessage;
+import dev.langchain4j.data.message.ChatMessage;
+import dev.langchain4j.data.message.SystemMessage;
+import dev.langchain4j.data.message.UserMessage;
+import dev.langchain4j.model.TokenCountEstimator;
+import dev.langchain4j.model.chat.ChatModel;
+import dev.langchain4j.model.chat.request.ChatRequest;
+import dev.langchain4j.model.chat.response.ChatResponse;
+import dev.langchain4j.model.output.TokenUsage;
+import dev.parley.api.Usage;
+import dev.parley.api.spi.ModelMessage;
+import dev.parley.api.spi.ModelProvider;
+import dev.parley.api.spi.ModelRequest;
+import dev.parley.api.spi.ModelResponse;
+import dev.parley.api.spi.TokenCounter;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * Adapts a LangChain4j {@link ChatModel} (OpenAI, Anthropic, Ollama, ... as configured by the host, with its
+ * own API key, timeouts and retries) to Parley. The name a model is registered under in Parley is a label; the
+ * LangChain4j model keeps its own configured model name. Thread safe when the wrapped model is, as LangChain4j's
+ * models are.
+ *
+ * <pre>{@code
+ * ChatModel openAi = OpenAiChatModel.builder().apiKey(key).modelName("gpt-4o-mini").build();
+ * ConversationEngine engine = ConversationEngine.builder().model("gpt-4o-mini", LangChain4jModel.of(openAi)).build();
+ * }</pre>
+ */
+public final class LangChain4jModel implements ModelProvider {
+    private final ChatModel chatModel;
+    private final TokenCountEstimator estimator;
+
+    private LangChain4jModel(ChatModel chatModel, TokenCountEstimator estimator) {
+        this.chatModel = chatModel;
+        this.estimator = estimator;
+    }
+
+    /** Adapts a chat model; tokens are counted by the engine's default estimator. */
+    public static LangChain4jModel of(ChatModel chatModel) {
+        return new LangChain4jModel(Objects.requireNonNull(chatModel, "chatModel"), null);
+    }
+
+    /** The same model with its own token count estimator (for models whose tokenizer is not OpenAI's). */
+    public LangChain4jModel withTokenCountEstimator(TokenCountEstimator tokenCountEstimator) {
+        return new LangChain4jModel(chatModel, Objects.requireNonNull(tokenCountEstimator, "tokenCountEstimator"));
+    }
+
+    @Override
+    public ModelResponse chat(ModelRequest request) {
+        ChatResponse response = chatModel.chat(ChatRequest.builder().messages(toLangChain4j(request.messages())).build());
+        AiMessage ai = response.aiMessage();
+        String text = ai == null || ai.text() == null ? "" : ai.text();
+        return new ModelResponse(text, usage(response.tokenUsage()));
+    }
+
+    @Override
+    public Optional<TokenCounter> tokenCounter() {
+        if (estimator == null) {
+            return Optional.empty();
+        }
+        TokenCountEstimator e = estimator;
+        return Optional.of(text -> text.isEmpty() ? 0 : e.estimateTokenCountInText(text));
+    }
+
+    static List<ChatMessage> toLangChain4j(List<ModelMessage> messages) {
+        List<ChatMessage> out = new ArrayList<>(messages.size());
+        for (ModelMessage m : messages) {
+            out.add(switch (m.role()) {
+                case SYSTEM -> SystemMessage.from(m.text());
+                case USER -> UserMessage.from(m.text());
+                case ASSISTANT -> AiMessage.from(m.text());
+            });
+        }
+        return out;
+    }
+
+    /** The provider's usage when it reported both counts, else null (the engine then estimates). */
+    static Usage usage(TokenUsage usage) {
+        if (usage == null || usage.inputTokenCount() == null || usage.outputTokenCount() == null) {
+            return null;
+        }
+        return new Usage(usage.inputTokenCount(), usage.outputTokenCount());
+    }
+
+    @Override
+    public String toString() {
+        return "LangChain4jModel[" + chatModel.getClass().getSimpleName() + "]";
+    }
+}

@@ -1,0 +1,50 @@
+package dev.parley.core;
+
+import dev.parley.api.Message;
+import dev.parley.api.MessageStatus;
+import dev.parley.api.Prompt;
+import dev.parley.api.Role;
+import dev.parley.api.spi.EngineServices;
+import dev.parley.api.spi.PromptStage;
+import dev.parley.api.spi.Turn;
+import dev.parley.api.spi.TurnRecord;
+import dev.parley.api.spi.TurnResult;
+
+import java.time.Instant;
+
+/**
+ * Stores a finished turn on the way out, in one store transaction: the prompt and the reply with their token
+ * counts (unless the prompt asked for {@code saveHistory(false)}), and the usage added to the conversation's
+ * totals. Needs the usage settled by {@link AccountingStage} below it. Replays pass through unchanged.
+ * Stateless and thread safe.
+ */
+public final class PersistStage implements PromptStage {
+
+    @Override
+    public TurnResult intercept(Chain chain) {
+        Turn turn = chain.turn();
+        TurnResult result = chain.proceed(turn);
+        if (result.replayed()) {
+            return result;
+        }
+        if (result.usage() == null) {
+            throw new IllegalStateException("the turn reached " + name() + " without settled usage: "
+                    + "the pipeline needs an AccountingStage after it");
+        }
+        EngineServices services = chain.services();
+        Instant at = services.clock().instant();
+        Prompt prompt = turn.prompt();
+        String conversationId = turn.conversation().id();
+        int promptTokens = turn.promptTokens() >= 0
+                ? turn.promptTokens() : services.tokenCounter(turn.model()).count(prompt.text());
+        Message user = new Message(turn.promptId(), conversationId, 0, Role.USER, prompt.text(), promptTokens,
+                null, prompt.user().orElse(null), prompt.source().orElse(null), MessageStatus.COMPLETE,
+                turn.createdAt(), null);
+        Message reply = new Message(services.newId(), conversationId, 0, Role.ASSISTANT, result.text(),
+                result.replyTokens(), result.model(), prompt.user().orElse(null), prompt.source().orElse(null),
+                result.status(), at, result.usage());
+        Message stored = services.store().commitTurn(
+                new TurnRecord(conversationId, turn.promptId(), user, reply, result.usage(), prompt.saveHistory(), at));
+        return result.withStored(stored.id(), stored.createdAt());
+    }
+}

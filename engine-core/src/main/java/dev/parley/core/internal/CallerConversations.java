@@ -1,0 +1,129 @@
+package dev.parley.core.internal;
+
+import dev.parley.api.AccessDeniedException;
+import dev.parley.api.Caller;
+import dev.parley.api.Conversation;
+import dev.parley.api.ConversationInfo;
+import dev.parley.api.ConversationNotFoundException;
+import dev.parley.api.ConversationQuery;
+import dev.parley.api.Conversations;
+import dev.parley.api.InvalidRequestException;
+import dev.parley.api.NewConversation;
+import dev.parley.api.Page;
+import dev.parley.api.RepositoryNotFoundException;
+import dev.parley.api.Steering;
+import dev.parley.api.WorkspaceRole;
+import dev.parley.api.internal.Checks;
+import dev.parley.api.spi.AuditEvent;
+import dev.parley.api.spi.ConversationFilter;
+import dev.parley.api.spi.ScopeDirectory.RepositoryScope;
+
+import java.time.Instant;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/** The conversations one caller may reach. Thread safe. */
+final class CallerConversations implements Conversations {
+    private final Caller caller;
+    private final DefaultConversationEngine engine;
+    private final CoreServices services;
+
+    CallerConversations(Caller caller, DefaultConversationEngine engine) {
+        this.caller = caller;
+        this.engine = engine;
+        this.services = engine.services();
+    }
+
+    @Override
+    public Caller caller() {
+        return caller;
+    }
+
+    @Override
+    public Conversation create(NewConversation request) {
+        Objects.requireNonNull(request, "request");
+        String organizationId = caller.organizationId();
+        String workspaceId;
+        String repositoryId = request.repositoryId().orElse(null);
+        if (repositoryId != null) {
+            RepositoryScope repo = engine.config().scopeDirectory().repository(repositoryId)
+                    .filter(r -> r.organizationId().equals(caller.organizationId()))
+                    .orElseThrow(() -> new RepositoryNotFoundException(repositoryId));
+            workspaceId = repo.workspace().orElseThrow(() ->
+                    new InvalidRequestException("repositoryId", "repository " + repositoryId + " belongs to no workspace"));
+        } else {
+            workspaceId = request.workspaceId().orElseThrow();
+        }
+        if (!caller.canUseWorkspace(workspaceId)) {
+            throw new AccessDeniedException(caller.userId(), "create conversations in workspace " + workspaceId);
+        }
+        checkSteering(request.steering(), organizationId);
+        String modelName = request.modelName().orElse(null);
+        if (modelName != null && !services.hasModel(modelName, organizationId, workspaceId, repositoryId)) {
+            throw new InvalidRequestException("modelName", "unknown model " + modelName);
+        }
+        Instant createdAt = request.createdAt().orElseGet(() -> services.clock().instant());
+        ConversationInfo info = new ConversationInfo(services.newId(), organizationId, workspaceId, repositoryId,
+                caller.userId(), request.steering(), modelName, 0, 0, createdAt, createdAt);
+        services.store().insert(info);
+        services.publish(event(AuditEvent.Type.CONVERSATION_CREATED, info, ""));
+        return new ConversationHandle(info.id(), caller, engine);
+    }
+
+    @Override
+    public Conversation get(String conversationId) {
+        ConversationInfo info = loadVisible(services, caller, conversationId);
+        return new ConversationHandle(info.id(), caller, engine);
+    }
+
+    @Override
+    public Page<ConversationInfo> list(ConversationQuery query) {
+        Objects.requireNonNull(query, "query");
+        Set<String> administered = caller.workspaces().entrySet().stream()
+                .filter(e -> e.getValue() == WorkspaceRole.ADMIN)
+                .map(Map.Entry::getKey)
+                .collect(Collectors.toSet());
+        ConversationFilter filter = new ConversationFilter(caller.organizationId(), caller.organizationAdmin(),
+                administered, caller.userId(), query.workspaceId(), query.repositoryId());
+        return services.store().list(filter, query.page());
+    }
+
+    /** Refuses brand voice and target audience ids the resolver does not know. */
+    static void checkSteering(Steering steering, String organizationId, CoreServices services) {
+        if (steering.brandVoiceId() != null
+                && services.steeringResolver().brandVoice(organizationId, steering.brandVoiceId()).isEmpty()) {
+            throw new InvalidRequestException("brandVoiceId", "unknown brand voice " + steering.brandVoiceId());
+        }
+        if (steering.targetAudienceId() != null
+                && services.steeringResolver().targetAudience(organizationId, steering.targetAudienceId()).isEmpty()) {
+            throw new InvalidRequestException("targetAudienceId", "unknown target audience " + steering.targetAudienceId());
+        }
+    }
+
+    private void checkSteering(Steering steering, String organizationId) {
+        checkSteering(steering, organizationId, services);
+    }
+
+    /** The live conversation, if the caller may see it. */
+    static ConversationInfo loadVisible(CoreServices services, Caller caller, String conversationId) {
+        Checks.id("conversationId", conversationId);
+        ConversationInfo info = services.store().find(conversationId)
+                .filter(c -> c.organizationId().equals(caller.organizationId()))
+                .orElseThrow(() -> new ConversationNotFoundException(conversationId));
+        if (!AccessRules.canSee(caller, info)) {
+            throw new AccessDeniedException(caller.userId(), "see conversation " + conversationId);
+        }
+        return info;
+    }
+
+    static AuditEvent event(AuditEvent.Type type, ConversationInfo c, String actorId, String detail, CoreServices services) {
+        return new AuditEvent(services.newId(), type, c.id(), c.organizationId(), c.workspaceId(), actorId,
+                services.clock().instant(), detail);
+    }
+
+    private AuditEvent event(AuditEvent.Type type, ConversationInfo c, String detail) {
+        return event(type, c, caller.userId(), detail, services);
+    }
+}

@@ -1,0 +1,92 @@
+package dev.parley.core.internal;
+
+import dev.parley.api.ParleyException;
+import dev.parley.api.spi.EngineServices;
+import dev.parley.api.spi.PromptStage;
+import dev.parley.api.spi.Turn;
+import dev.parley.api.spi.TurnResult;
+
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * The chain handed to stage {@code index}: its {@link #proceed} runs stage {@code index + 1} with a new chain.
+ * Enforces the stage contract and names the stage that breaks it.
+ */
+public final class StageChain implements PromptStage.Chain {
+    private final List<PromptStage> stages;
+    private final int index;
+    private final Turn turn;
+    private final EngineServices services;
+    private int calls;
+
+    private StageChain(List<PromptStage> stages, int index, Turn turn, EngineServices services) {
+        this.stages = stages;
+        this.index = index;
+        this.turn = turn;
+        this.services = services;
+    }
+
+    /** Runs the whole pipeline on a turn. */
+    public static TurnResult run(List<PromptStage> stages, Turn turn, EngineServices services) {
+        if (stages.isEmpty()) {
+            throw new IllegalStateException("the pipeline has no stages");
+        }
+        return invoke(stages, 0, turn, services);
+    }
+
+    @Override
+    public Turn turn() {
+        return turn;
+    }
+
+    @Override
+    public EngineServices services() {
+        return services;
+    }
+
+    @Override
+    public TurnResult proceed(Turn next) {
+        PromptStage caller = stages.get(index);
+        if (next == null) {
+            throw new ContractViolation("stage " + caller.name() + " called proceed(null)");
+        }
+        if (++calls > 1) {
+            throw new ContractViolation("stage " + caller.name() + " called proceed() more than once");
+        }
+        if (index + 1 >= stages.size()) {
+            throw new ContractViolation("stage " + caller.name()
+                    + " called proceed() but is the last stage: the last stage must answer the turn");
+        }
+        return invoke(stages, index + 1, next, services);
+    }
+
+    private static TurnResult invoke(List<PromptStage> stages, int i, Turn turn, EngineServices services) {
+        PromptStage stage = stages.get(i);
+        TurnResult result;
+        try {
+            result = stage.intercept(new StageChain(stages, i, turn, services));
+        } catch (ParleyException | ContractViolation e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw new ContractViolation("stage " + stage.name() + " failed: " + e, e);
+        }
+        if (result == null) {
+            throw new ContractViolation("stage " + stage.name() + " returned null");
+        }
+        return Objects.requireNonNull(result);
+    }
+
+    /** A stage broke the pipeline contract, or failed with an exception that is not a ParleyException. */
+    static final class ContractViolation extends IllegalStateException {
+        private static final long serialVersionUID = 1L;
+
+        ContractViolation(String message) {
+            super(message);
+        }
+
+        ContractViolation(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+}
