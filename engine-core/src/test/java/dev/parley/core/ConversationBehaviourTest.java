@@ -1,0 +1,290 @@
+package dev.parley.core;
+
+import dev.parley.api.Conversation;
+import dev.parley.api.ConversationEngine;
+import dev.parley.api.ConversationInfo;
+import dev.parley.api.ConversationPatch;
+import dev.parley.api.ErrorCode;
+import dev.parley.api.InvalidRequestException;
+import dev.parley.api.Message;
+import dev.parley.api.ModelScope;
+import dev.parley.api.ModelUnavailableException;
+import dev.parley.api.NewConversation;
+import dev.parley.api.PageRequest;
+import dev.parley.api.Prompt;
+import dev.parley.api.Reply;
+import dev.parley.api.Role;
+import dev.parley.api.Steering;
+import dev.parley.api.Usage;
+import dev.parley.api.spi.AuditEvent;
+import dev.parley.api.spi.ModelMessage;
+import dev.parley.api.spi.ScopeDirectory;
+import dev.parley.api.spi.SteeringResolver;
+import dev.parley.testing.ScriptedModel;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.time.Instant;
+import java.util.Map;
+import java.util.Optional;
+
+import static dev.parley.core.EngineFixture.WS;
+import static dev.parley.core.EngineFixture.member;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class ConversationBehaviourTest {
+    private final ScriptedModel model = ScriptedModel.echo();
+    private final InMemoryConversationStore store = new InMemoryConversationStore();
+    private final SteeringResolver steering = new SteeringResolver() {
+        @Override
+        public Optional<String> brandVoice(String organizationId, String id) {
+            return Optional.ofNullable(Map.of("bv-1", "Speak like a pirate.", "bv-2", "Speak formally.").get(id));
+        }
+
+        @Override
+        public Optional<String> targetAudience(String organizationId, String id) {
+            return Optional.ofNullable(Map.of("ta-1", "children").get(id));
+        }
+    };
+    private ConversationEngine engine = EngineFixture.builder(model, store).steeringResolver(steering).build();
+
+    @AfterEach
+    void close() {
+        engine.close();
+    }
+
+    private Conversation create(NewConversation.Builder b) {
+        return engine.as(member("alice")).create(b.build());
+    }
+
+    private String systemMessageOf(Conversation c) {
+        c.send(Prompt.text("hi").saveHistory(false).build());
+        ModelMessage first = model.lastRequest().messages().get(0);
+        return first.role() == ModelMessage.Role.SYSTEM ? first.text() : null;
+    }
+
+    @Test
+    void personalityWinsOverBrandVoiceAndTargetAudienceIsAppended() {
+        Conversation c = create(NewConversation.inWorkspace(WS).personality("Be terse.").brandVoiceId("bv-1")
+                .targetAudienceId("ta-1"));
+        assertThat(systemMessageOf(c)).isEqualTo("Be terse.\n\nTarget audience: children");
+    }
+
+    @Test
+    void brandVoiceSteersWhenThereIsNoPersonality() {
+        Conversation c = create(NewConversation.inWorkspace(WS).brandVoiceId("bv-1").personalityId("p-7"));
+        assertThat(systemMessageOf(c)).isEqualTo("Speak like a pirate.");
+    }
+
+    @Test
+    void withoutSteeringThereIsNoSystemMessage() {
+        assertThat(systemMessageOf(create(NewConversation.inWorkspace(WS)))).isNull();
+    }
+
+    @Test
+    void patchKeepsOmittedFieldsClearsNullsAndSetsValues() {
+        Conversation c = create(NewConversation.inWorkspace(WS).personality("Be terse.").personalityId("p-1")
+                .brandVoiceId("bv-1").targetAudienceId("ta-1"));
+
+        ConversationInfo after = c.update(ConversationPatch.builder().personality(null).brandVoiceId("bv-2").build());
+
+        assertThat(after.steering()).isEqualTo(new Steering(null, "p-1", "bv-2", "ta-1"));
+        assertThat(c.info().steering()).isEqualTo(after.steering());
+        assertThat(systemMessageOf(c)).isEqualTo("Speak formally.\n\nTarget audience: children");
+        assertThat(store.events(c.id())).extracting(AuditEvent::type)
+                .containsExactly(AuditEvent.Type.CONVERSATION_CREATED, AuditEvent.Type.CONVERSATION_UPDATED);
+        assertThat(store.events(c.id()).get(1).detail()).isEqualTo("fields=personality,brandVoiceId");
+    }
+
+    @Test
+    void patchWithNoFieldIsRefusedAndChangesNothing() {
+        Conversation c = create(NewConversation.inWorkspace(WS).personality("Be terse."));
+        ConversationInfo before = c.info();
+
+        assertThatThrownBy(() -> c.update(ConversationPatch.builder().build()))
+                .isInstanceOfSatisfying(InvalidRequestException.class, e -> assertThat(e.field()).isEqualTo("patch"));
+        assertThat(c.info()).isEqualTo(before);
+    }
+
+    @Test
+    void patchCanClearTheModelSoTheEngineDefaultApplies() {
+        ScriptedModel other = ScriptedModel.builder().replyWith(r -> "from other").build();
+        engine.close();
+        engine = EngineFixture.builder(model, store).model("other", other).build();
+        Conversation c = create(NewConversation.inWorkspace(WS).modelName("other"));
+        assertThat(c.send(Prompt.text("a").build()).text()).isEqualTo("from other");
+
+        c.update(ConversationPatch.builder().modelName(null).build());
+
+        Reply r = c.send(Prompt.text("b").build());
+        assertThat(r.model()).isEqualTo(EngineFixture.MODEL);
+        assertThat(r.text()).isEqualTo("echo: b");
+    }
+
+    @Test
+    void turnModelIsThePromptsThenTheConversationsThenTheDefault() {
+        ScriptedModel small = ScriptedModel.builder().replyWith(r -> "small").build();
+        ScriptedModel large = ScriptedModel.builder().replyWith(r -> "large").build();
+        engine.close();
+        engine = EngineFixture.builder(model, store).model("small", small).model("large", large).build();
+
+        Conversation plain = create(NewConversation.inWorkspace(WS));
+        assertThat(plain.send(Prompt.text("x").build()).model()).isEqualTo(EngineFixture.MODEL);
+        Conversation withModel = create(NewConversation.inWorkspace(WS).modelName("small"));
+        assertThat(withModel.send(Prompt.text("x").build()).text()).isEqualTo("small");
+        assertThat(withModel.send(Prompt.text("x").model("large").build()).text()).isEqualTo("large");
+    }
+
+    @Test
+    void theNarrowestScopeThatRegistersAModelNameWins() {
+        ScriptedModel global = ScriptedModel.builder().replyWith(r -> "global").build();
+        ScriptedModel org = ScriptedModel.builder().replyWith(r -> "org").build();
+        ScriptedModel ws = ScriptedModel.builder().replyWith(r -> "workspace").build();
+        ScriptedModel repo = ScriptedModel.builder().replyWith(r -> "repo key").build();
+        engine.close();
+        engine = EngineFixture.builder(model, store)
+                .model("gpt", global)
+                .model(ModelScope.organization(EngineFixture.ORG), "gpt", org)
+                .model(ModelScope.workspace("ws-2"), "gpt", ws)
+                .model(ModelScope.repository("repo-1"), "gpt", repo)
+                .scopeDirectory(ScopeDirectory.of(Map.of(
+                        "repo-1", new ScopeDirectory.RepositoryScope("repo-1", EngineFixture.ORG, "ws-2"),
+                        "repo-2", new ScopeDirectory.RepositoryScope("repo-2", EngineFixture.ORG, "ws-2"))))
+                .build();
+        var caller = dev.parley.api.Caller.user("alice", EngineFixture.ORG).member(WS).member("ws-2").build();
+        Prompt p = Prompt.text("x").model("gpt").build();
+
+        assertThat(engine.as(caller).create(NewConversation.inRepository("repo-1").build()).send(p).text()).isEqualTo("repo key");
+        assertThat(engine.as(caller).create(NewConversation.inRepository("repo-2").build()).send(p).text()).isEqualTo("workspace");
+        assertThat(engine.as(caller).create(NewConversation.inWorkspace(WS).build()).send(p).text()).isEqualTo("org");
+        var otherOrg = dev.parley.api.Caller.user("bob", "org-2").member("ws-9").build();
+        assertThat(engine.as(otherOrg).create(NewConversation.inWorkspace("ws-9").build()).send(p).text()).isEqualTo("global");
+    }
+
+    @Test
+    void reportedUsageIsStoredOnTheReplyAndAddedToTheTotals() {
+        engine.close();
+        ScriptedModel metered = ScriptedModel.builder().replyWith(r -> "ok").usage(120, 7).build();
+        engine = EngineFixture.builder(metered, store).build();
+        Conversation c = create(NewConversation.inWorkspace(WS));
+
+        Reply first = c.send(Prompt.text("one").build());
+        c.send(Prompt.text("two").build());
+
+        assertThat(first.usage()).isEqualTo(new Usage(120, 7));
+        assertThat(c.info().tokensIn()).isEqualTo(240);
+        assertThat(c.info().tokensOut()).isEqualTo(14);
+        Message reply = c.messages(PageRequest.first()).items().get(1);
+        assertThat(reply.tokens()).isEqualTo(7);
+        assertThat(reply.usage()).isEqualTo(new Usage(120, 7));
+    }
+
+    @Test
+    void withoutReportedUsageTokensAreEstimatedAndEachMessageKeepsItsCount() {
+        Conversation c = create(NewConversation.inWorkspace(WS));
+        Reply r = c.send(Prompt.text("How many tokens is this sentence?").build());
+
+        Message user = c.messages(PageRequest.first()).items().get(0);
+        Message reply = c.messages(PageRequest.first()).items().get(1);
+        assertThat(user.tokens()).isBetween(5, 12);
+        assertThat(reply.tokens()).isGreaterThan(user.tokens());
+        assertThat(r.usage()).isEqualTo(new Usage(user.tokens(), reply.tokens()));
+        assertThat(c.info().tokensIn()).isEqualTo(user.tokens());
+        assertThat(c.info().tokensOut()).isEqualTo(reply.tokens());
+    }
+
+    @Test
+    void saveHistoryFalseAnswersAndCountsButLeavesNoMessage() {
+        Conversation c = create(NewConversation.inWorkspace(WS));
+        c.send(Prompt.text("kept").build());
+
+        Reply r = c.send(Prompt.text("secret question").saveHistory(false).build());
+        c.send(Prompt.text("next").build());
+
+        assertThat(r.text()).isEqualTo("echo: secret question");
+        assertThat(c.messages(PageRequest.first()).items()).extracting(Message::text)
+                .containsExactly("kept", "echo: kept", "next", "echo: next");
+        assertThat(model.lastRequestTexts()).noneMatch(t -> t.contains("secret"));
+        assertThat(c.info().tokensOut()).isEqualTo(c.messages(PageRequest.first()).items().stream()
+                .filter(m -> m.role() == Role.ASSISTANT).mapToLong(Message::tokens).sum() + r.usage().tokensOut());
+    }
+
+    @Test
+    void plaintextRemovesMarkdownFromTheReplyButTheHistoryKeepsIt() {
+        engine.close();
+        ScriptedModel md = ScriptedModel.builder().replyWith(r -> "# Title\n\nSome **bold** and `code`.").build();
+        engine = EngineFixture.builder(md, store).build();
+        Conversation c = create(NewConversation.inWorkspace(WS));
+
+        Reply r = c.send(Prompt.text("x").plaintext(true).build());
+
+        assertThat(r.text()).isEqualTo("Title\nSome bold and code.");
+        assertThat(c.messages(PageRequest.first()).items().get(1).text()).isEqualTo("# Title\n\nSome **bold** and `code`.");
+    }
+
+    @Test
+    void tagsAndClientCreationTimeAreStoredOnTheTurn() {
+        Instant clientTime = Instant.parse("2024-05-06T07:08:09Z");
+        Conversation c = engine.as(member("alice"))
+                .create(NewConversation.inWorkspace(WS).createdAt(clientTime).build());
+        c.send(Prompt.text("x").id("m-1").user("u-42").source("slack").createdAt(clientTime).build());
+
+        assertThat(c.info().createdAt()).isEqualTo(clientTime);
+        Message user = c.messages(PageRequest.first()).items().get(0);
+        Message reply = c.messages(PageRequest.first()).items().get(1);
+        assertThat(user.id()).isEqualTo("m-1");
+        assertThat(user.createdAt()).isEqualTo(clientTime);
+        assertThat(user.user()).isEqualTo("u-42");
+        assertThat(reply.source()).isEqualTo("slack");
+        assertThat(reply.model()).isEqualTo(EngineFixture.MODEL);
+    }
+
+    @Test
+    void aFailedModelCallStoresNothingRecordsAFailureAndTheSameIdCanBeSentAgain() {
+        Conversation c = create(NewConversation.inWorkspace(WS));
+        model.failNext(new RuntimeException("upstream said 503"));
+
+        assertThatThrownBy(() -> c.send(Prompt.text("x").id("m-1").build()))
+                .isInstanceOfSatisfying(ModelUnavailableException.class, e -> {
+                    assertThat(e.code()).isEqualTo(ErrorCode.MODEL_UNAVAILABLE);
+                    assertThat(e.getMessage()).contains("upstream said 503");
+                });
+        assertThat(c.messages(PageRequest.first()).totalElements()).isZero();
+        assertThat(c.info().tokensIn()).isZero();
+        assertThat(store.events(c.id())).extracting(AuditEvent::type).contains(AuditEvent.Type.TURN_FAILED);
+
+        Reply retry = c.send(Prompt.text("x").id("m-1").build());
+        assertThat(retry.replayed()).isFalse();
+        assertThat(retry.text()).isEqualTo("echo: x");
+        assertThat(c.messages(PageRequest.first()).totalElements()).isEqualTo(2);
+    }
+
+    @Test
+    void conversationsAreListedNewestFirstAndMessagesOldestFirstInPages() {
+        var conversations = engine.as(member("alice"));
+        for (int i = 0; i < 5; i++) {
+            conversations.create(NewConversation.inWorkspace(WS).build());
+        }
+        var page1 = conversations.list(dev.parley.api.ConversationQuery.all(PageRequest.of(1, 2)));
+        var page3 = conversations.list(dev.parley.api.ConversationQuery.all(PageRequest.of(3, 2)));
+        assertThat(page1.items()).hasSize(2);
+        assertThat(page1.items().get(0).createdAt()).isAfter(page1.items().get(1).createdAt());
+        assertThat(page1.totalElements()).isEqualTo(5);
+        assertThat(page1.totalPages()).isEqualTo(3);
+        assertThat(page1.currentPage()).isEqualTo(1);
+        assertThat(page1.size()).isEqualTo(2);
+        assertThat(page3.items()).hasSize(1);
+        assertThat(page3.items().get(0).createdAt()).isBefore(page1.items().get(1).createdAt());
+
+        Conversation c = conversations.get(page1.items().get(0).id());
+        for (int i = 1; i <= 3; i++) {
+            c.send(Prompt.text("q" + i).build());
+        }
+        var messages = c.messages(PageRequest.of(2, 4));
+        assertThat(messages.items()).extracting(Message::text).containsExactly("q3", "echo: q3");
+        assertThat(messages.totalElements()).isEqualTo(6);
+        assertThat(messages.totalPages()).isEqualTo(2);
+        assertThat(c.messages(PageRequest.of(3, 4)).items()).isEmpty();
+    }
+}

@@ -1,0 +1,92 @@
+package dev.parley.core;
+
+import dev.parley.api.ConversationInfo;
+import dev.parley.api.Message;
+import dev.parley.api.Page;
+import dev.parley.api.PageRequest;
+import dev.parley.api.Steering;
+import dev.parley.api.spi.AuditEvent;
+import dev.parley.api.spi.ConversationFilter;
+import dev.parley.api.spi.ConversationStore;
+import dev.parley.api.spi.TurnClaim;
+import dev.parley.api.spi.TurnRecord;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
+
+/** A store that counts the history messages the engine reads, around an in-memory store. */
+final class CountingStore implements ConversationStore {
+    final InMemoryConversationStore delegate = new InMemoryConversationStore();
+    final AtomicLong historyMessagesRead = new AtomicLong();
+    final AtomicLong historyReads = new AtomicLong();
+
+    @Override
+    public List<Message> recentMessages(String conversationId, long beforeSequence, int limit) {
+        List<Message> page = delegate.recentMessages(conversationId, beforeSequence, limit);
+        historyReads.incrementAndGet();
+        historyMessagesRead.addAndGet(page.size());
+        return page;
+    }
+
+    void resetCounts() {
+        historyMessagesRead.set(0);
+        historyReads.set(0);
+    }
+
+    @Override
+    public void insert(ConversationInfo conversation) {
+        delegate.insert(conversation);
+    }
+
+    @Override
+    public Optional<ConversationInfo> find(String conversationId) {
+        return delegate.find(conversationId);
+    }
+
+    @Override
+    public Optional<ConversationInfo> updateSettings(String conversationId, Steering steering, String modelName, Instant at) {
+        return delegate.updateSettings(conversationId, steering, modelName, at);
+    }
+
+    @Override
+    public boolean delete(String conversationId, Instant at) {
+        return delegate.delete(conversationId, at);
+    }
+
+    @Override
+    public Page<ConversationInfo> list(ConversationFilter filter, PageRequest page) {
+        return delegate.list(filter, page);
+    }
+
+    @Override
+    public Page<Message> messages(String conversationId, PageRequest page) {
+        return delegate.messages(conversationId, page);
+    }
+
+    @Override
+    public TurnClaim claimTurn(String conversationId, String promptId, Instant at) {
+        return delegate.claimTurn(conversationId, promptId, at);
+    }
+
+    @Override
+    public Message commitTurn(TurnRecord turn) {
+        return delegate.commitTurn(turn);
+    }
+
+    @Override
+    public void releaseTurn(String conversationId, String promptId) {
+        delegate.releaseTurn(conversationId, promptId);
+    }
+
+    @Override
+    public void append(AuditEvent event) {
+        delegate.append(event);
+    }
+
+    @Override
+    public List<AuditEvent> events(String conversationId) {
+        return delegate.events(conversationId);
+    }
+}

@@ -1,0 +1,126 @@
+package dev.parley.core;
+
+import dev.parley.api.Conversation;
+import dev.parley.api.ConversationEngine;
+import dev.parley.api.NewConversation;
+import dev.parley.api.PageRequest;
+import dev.parley.api.Prompt;
+import dev.parley.api.Reply;
+import dev.parley.testing.ScriptedModel;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static dev.parley.core.EngineFixture.WS;
+import static dev.parley.core.EngineFixture.member;
+import static org.assertj.core.api.Assertions.assertThat;
+
+class IdempotencyTest {
+    private final AtomicInteger calls = new AtomicInteger();
+    private final ScriptedModel model = ScriptedModel.builder()
+            .replyWith(r -> "reply #" + calls.incrementAndGet())
+            .latency(Duration.ofMillis(50))
+            .build();
+    private final InMemoryConversationStore store = new InMemoryConversationStore();
+    private final ConversationEngine engine = EngineFixture.builder(model, store).build();
+
+    @AfterEach
+    void close() {
+        engine.close();
+    }
+
+    @Test
+    void replayedIdReturnsTheStoredReplyWithoutASecondModelCall() {
+        Conversation c = engine.as(member("alice")).create(NewConversation.inWorkspace(WS).build());
+        Reply first = c.send(Prompt.text("hello").id("m-1").build());
+        Reply again = c.send(Prompt.text("hello").id("m-1").build());
+
+        assertThat(model.callCount()).isEqualTo(1);
+        assertThat(first.replayed()).isFalse();
+        assertThat(again.replayed()).isTrue();
+        assertThat(again.text()).isEqualTo(first.text());
+        assertThat(again.messageId()).isEqualTo(first.messageId());
+        assertThat(again.usage()).isEqualTo(first.usage());
+        assertThat(c.messages(PageRequest.first()).totalElements()).isEqualTo(2);
+        assertThat(c.info().tokensOut()).isEqualTo(first.usage().tokensOut());
+    }
+
+    @Test
+    void thirtyTwoConcurrentSendsOfOneIdMakeOneModelCallAndAllGetTheSameReply() throws Exception {
+        for (int round = 0; round < 20; round++) {
+            Conversation c = engine.as(member("alice")).create(NewConversation.inWorkspace(WS).build());
+            int callsBefore = model.callCount();
+            int threads = 32;
+            String id = "msg-" + round;
+            ExecutorService pool = Executors.newFixedThreadPool(threads);
+            CountDownLatch start = new CountDownLatch(1);
+            List<Future<Reply>> futures = new ArrayList<>();
+            for (int i = 0; i < threads; i++) {
+                futures.add(pool.submit(() -> {
+                    start.await();
+                    return c.send(Prompt.text("same question").id(id).build());
+                }));
+            }
+            start.countDown();
+            List<Reply> replies = new ArrayList<>();
+            for (Future<Reply> f : futures) {
+                replies.add(f.get(30, TimeUnit.SECONDS));
+            }
+            pool.shutdown();
+
+            assertThat(model.callCount() - callsBefore).as("model calls in round %d", round).isEqualTo(1);
+            Reply original = replies.stream().filter(r -> !r.replayed()).findFirst().orElseThrow();
+            assertThat(replies.stream().filter(r -> !r.replayed())).hasSize(1);
+            assertThat(replies).allSatisfy(r -> {
+                assertThat(r.text()).isEqualTo(original.text());
+                assertThat(r.messageId()).isEqualTo(original.messageId());
+                assertThat(r.usage()).isEqualTo(original.usage());
+            });
+            assertThat(c.messages(PageRequest.first()).totalElements()).isEqualTo(2);
+            assertThat(c.info().tokensOut()).isEqualTo(original.usage().tokensOut());
+        }
+    }
+
+    @Test
+    void concurrentSendsOfDistinctIdsAreAllStoredWithExactTotals() throws Exception {
+        Conversation c = engine.as(member("alice")).create(NewConversation.inWorkspace(WS).build());
+        int threads = 16;
+        int perThread = 10;
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        List<Future<List<Reply>>> futures = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            int thread = t;
+            futures.add(pool.submit(() -> {
+                List<Reply> mine = new ArrayList<>();
+                for (int i = 0; i < perThread; i++) {
+                    mine.add(c.send(Prompt.text("q " + thread + " " + i).id(thread + "-" + i).build()));
+                }
+                return mine;
+            }));
+        }
+        List<Reply> all = new ArrayList<>();
+        for (Future<List<Reply>> f : futures) {
+            all.addAll(f.get(60, TimeUnit.SECONDS));
+        }
+        pool.shutdown();
+
+        var messages = c.messages(PageRequest.of(1, 100)).items().size()
+                + c.messages(PageRequest.of(2, 100)).items().size()
+                + c.messages(PageRequest.of(3, 100)).items().size()
+                + c.messages(PageRequest.of(4, 100)).items().size();
+        assertThat(messages).isEqualTo(threads * perThread * 2);
+        assertThat(all).noneMatch(Reply::replayed);
+        assertThat(c.info().tokensIn()).isEqualTo(all.stream().mapToLong(r -> r.usage().tokensIn()).sum());
+        assertThat(c.info().tokensOut()).isEqualTo(all.stream().mapToLong(r -> r.usage().tokensOut()).sum());
+        assertThat(model.callCount()).isEqualTo(threads * perThread);
+    }
+}
