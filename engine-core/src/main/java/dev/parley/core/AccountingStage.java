@@ -16,8 +16,7 @@ public final class AccountingStage implements PromptStage {
 
     @Override
     public TurnResult intercept(Chain chain) {
-        Turn turn = chain.turn();
-        TurnResult result = chain.proceed(turn);
+        TurnResult result = chain.proceed(chain.turn());
         if (result.replayed()) {
             return result;
         }
@@ -27,7 +26,9 @@ public final class AccountingStage implements PromptStage {
         }
         TokenCounter counter = chain.services().tokenCounter(result.model());
         int replyTokens = counter.count(result.text());
-        long requestTokens = turn.requestTokens() >= 0 ? turn.requestTokens() : counter.count(turn.prompt().text());
+        Turn answered = result.turn();
+        long requestTokens = answered.requestTokens() >= 0
+                ? answered.requestTokens() : counter.count(answered.prompt().text());
         return result.withUsage(new Usage(requestTokens, replyTokens), replyTokens);
     }
 }

@@ -87,7 +87,7 @@ public final class IdempotencyStage implements PromptStage {
         while (true) {
             TurnClaim claim = store.claimTurn(conversationId, turn.promptId(), chain.services().clock().instant());
             if (claim instanceof TurnClaim.Completed completed) {
-                return replay(completed.reply());
+                return replay(turn, completed.reply());
             }
             if (claim instanceof TurnClaim.Claimed) {
                 try {
@@ -126,8 +126,8 @@ public final class IdempotencyStage implements PromptStage {
         }
     }
 
-    private static TurnResult replay(Message reply) {
-        return new TurnResult(reply.text(), reply.model() == null ? "" : reply.model(), null, reply.usage(),
+    private static TurnResult replay(Turn turn, Message reply) {
+        return new TurnResult(turn, reply.text(), reply.model() == null ? "" : reply.model(), null, reply.usage(),
                 reply.tokens(), reply.status(), true, reply.id(), reply.createdAt());
     }
 

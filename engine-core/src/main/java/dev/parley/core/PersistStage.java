@@ -22,8 +22,7 @@ public final class PersistStage implements PromptStage {
 
     @Override
     public TurnResult intercept(Chain chain) {
-        Turn turn = chain.turn();
-        TurnResult result = chain.proceed(turn);
+        TurnResult result = chain.proceed(chain.turn());
         if (result.replayed()) {
             return result;
         }
@@ -31,6 +30,8 @@ public final class PersistStage implements PromptStage {
             throw new IllegalStateException("the turn reached " + name() + " without settled usage: "
                     + "the pipeline needs an AccountingStage after it");
         }
+        // The turn the model answered: its prompt as the stages rewrote it, with the counts the context stage made.
+        Turn turn = result.turn();
         EngineServices services = chain.services();
         Instant at = services.clock().instant();
         Prompt prompt = turn.prompt();

@@ -35,7 +35,7 @@ public final class ProviderCallStage implements PromptStage {
         if (response == null) {
             throw new ModelUnavailableException(turn.model(), "the model returned no response", null);
         }
-        return TurnResult.fromModel(response.text(), turn.model(), response.usage());
+        return TurnResult.fromModel(turn, response.text(), response.usage());
     }
 
     /** The most telling message of a provider failure: its own, else the first cause's that has one. */

@@ -124,6 +124,21 @@ class ContextTest {
     }
 
     @Test
+    void estimatedInputCountsSteeringHistoryContextAndPromptOfTheRequestTheModelReceived() {
+        Conversation c = engine.as(member("alice"))
+                .create(NewConversation.inWorkspace(EngineFixture.WS).personality("Be terse.").build());
+        assertThat(c.send(Prompt.text("one").build()).usage()).isEqualTo(new Usage(2 + 1, 2));
+
+        Usage second = c.send(Prompt.text("two three").additionalContext("ctx").build()).usage();
+
+        // system 2 + history (1 + 2) + context 1 + prompt 2
+        assertThat(second).isEqualTo(new Usage(8, 3));
+        Message storedPrompt = c.messages(dev.parley.api.PageRequest.first()).items().get(2);
+        assertThat(storedPrompt.tokens()).isEqualTo(2);
+        assertThat(c.info().tokensIn()).isEqualTo(3 + 8);
+    }
+
+    @Test
     void storedTokenCountsAreUsedInsteadOfCountingHistoryAgain() {
         Conversation c = newConversation();
         fillHistory(c.id(), 3); // each message claims 5 tokens in the store, whatever its text

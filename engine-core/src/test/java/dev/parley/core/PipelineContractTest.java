@@ -168,7 +168,7 @@ class PipelineContractTest {
     void aStageThatShortCircuitsAnswersWithoutAModelCall() {
         Conversation c = conversationWith(PromptPipeline.defaults()
                 .replace(ProviderCallStage.class, named("Canned", chain ->
-                        TurnResult.fromModel("canned", chain.turn().model(), null))));
+                        TurnResult.fromModel(chain.turn(), "canned", null))));
         assertThat(c.send(Prompt.text("hi").build()).text()).isEqualTo("canned");
         assertThat(model.callCount()).isZero();
     }

@@ -11,6 +11,11 @@ import java.util.Objects;
  * and reported usage; the accounting stage settles tokens; the persist stage adds the stored reply's id and
  * time. Immutable and thread safe.
  *
+ * <p>It carries the {@link Turn} the answer was produced for: the turn as the innermost stage saw it, with the
+ * request and token counts the context stage derived. Stages on the way out read those from here, since the
+ * turn they received themselves was derived before the inner stages ran.
+ *
+ * @param turn the turn the answer was produced for
  * @param text the reply as the model wrote it
  * @param model the model that answered
  * @param reportedUsage the usage the provider reported, or null
@@ -22,6 +27,7 @@ import java.util.Objects;
  * @param createdAt the stored reply's time; null before the persist stage
  */
 public record TurnResult(
+        Turn turn,
         String text,
         String model,
         Usage reportedUsage,
@@ -33,30 +39,32 @@ public record TurnResult(
         Instant createdAt) {
 
     public TurnResult {
+        Objects.requireNonNull(turn, "turn");
         Objects.requireNonNull(text, "text");
         Objects.requireNonNull(model, "model");
         Objects.requireNonNull(status, "status");
     }
 
-    /** A fresh model answer. */
-    public static TurnResult fromModel(String text, String model, Usage reportedUsage) {
-        return new TurnResult(text, model, reportedUsage, null, -1, MessageStatus.COMPLETE, false, null, null);
+    /** A fresh answer to {@code turn} by its model, with the usage the provider reported (or null). */
+    public static TurnResult fromModel(Turn turn, String text, Usage reportedUsage) {
+        return new TurnResult(turn, text, turn.model(), reportedUsage, null, -1, MessageStatus.COMPLETE, false, null,
+                null);
     }
 
     public TurnResult withUsage(Usage settled, int tokens) {
-        return new TurnResult(text, model, reportedUsage, settled, tokens, status, replayed, messageId, createdAt);
+        return new TurnResult(turn, text, model, reportedUsage, settled, tokens, status, replayed, messageId, createdAt);
     }
 
     public TurnResult withStored(String id, Instant at) {
-        return new TurnResult(text, model, reportedUsage, usage, replyTokens, status, replayed, id, at);
+        return new TurnResult(turn, text, model, reportedUsage, usage, replyTokens, status, replayed, id, at);
     }
 
     public TurnResult asReplayed() {
-        return new TurnResult(text, model, reportedUsage, usage, replyTokens, status, true, messageId, createdAt);
+        return new TurnResult(turn, text, model, reportedUsage, usage, replyTokens, status, true, messageId, createdAt);
     }
 
     public TurnResult withText(String newText) {
-        return new TurnResult(newText, model, reportedUsage, usage, replyTokens, status, replayed, messageId, createdAt);
+        return new TurnResult(turn, newText, model, reportedUsage, usage, replyTokens, status, replayed, messageId, createdAt);
     }
 
     @Override
