@@ -1,0 +1,572 @@
+package dev.parley.store.jdbc;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import dev.parley.api.ConversationInfo;
+import dev.parley.api.ConversationLockedException;
+import dev.parley.api.ConversationNotFoundException;
+import dev.parley.api.Message;
+import dev.parley.api.Page;
+import dev.parley.api.PageRequest;
+import dev.parley.api.ParleyException;
+import dev.parley.api.Steering;
+import dev.parley.api.StoreFailureException;
+import dev.parley.api.spi.AuditEvent;
+import dev.parley.api.spi.ConversationFilter;
+import dev.parley.api.spi.ConversationStore;
+import dev.parley.api.spi.TurnClaim;
+import dev.parley.api.spi.TurnRecord;
+import dev.parley.store.jdbc.internal.Rows;
+import org.flywaydb.core.Flyway;
+import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.HandleCallback;
+import org.jdbi.v3.core.Jdbi;
+import org.jdbi.v3.core.JdbiException;
+import org.jdbi.v3.core.statement.StatementExceptions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import javax.sql.DataSource;
+import java.nio.file.Path;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * The {@link ConversationStore} for production: JDBI over embedded H2 (file or memory) for one process, or
+ * PostgreSQL when several JVMs share conversations. Flyway creates and upgrades the schema when the store
+ * opens (history table {@code parley_schema_history}, so it lives beside a host's own migrations).
+ *
+ * <pre>{@code
+ * ConversationEngine.builder().store(JdbcConversationStore.h2File(Path.of("data/parley")))...
+ * ConversationEngine.builder().store(JdbcConversationStore.of("jdbc:postgresql://db/app", "app", secret))...
+ * }</pre>
+ *
+ * <p>Guarantees, on both databases:
+ * <ul>
+ *   <li>A turn is one transaction: prompt, reply, claim completion and totals, or nothing.</li>
+ *   <li>Message ids are claimed through a unique key, so engines sharing the database make one model call per
+ *       id between them. A claim left by a dead engine can be taken over after the claim lease.</li>
+ *   <li>Every query is served by an index: history tails and message pages by the (conversation, sequence)
+ *       key, conversation pages by organization, workspace, owner or repository with creation time.</li>
+ *   <li>Database failures surface as {@link StoreFailureException} with the cause attached; statement
+ *       exceptions carry no SQL arguments, so user text cannot reach logs through them.</li>
+ * </ul>
+ * Times are kept at microsecond precision. Thread safe.
+ */
+public final class JdbcConversationStore implements ConversationStore {
+    private static final Logger LOG = LoggerFactory.getLogger(JdbcConversationStore.class);
+    private static final String UNIQUE_VIOLATION = "23505";
+    private static final String FOREIGN_KEY_VIOLATION = "23503";
+    /** How long an unfinished claim blocks its message id before another engine may take it over, by default. */
+    public static final Duration DEFAULT_CLAIM_LEASE = Duration.ofMinutes(5);
+
+    private final Jdbi jdbi;
+    private final HikariDataSource ownedPool;
+    private final Duration claimLease;
+
+    private JdbcConversationStore(DataSource dataSource, HikariDataSource ownedPool, Duration claimLease) {
+        this.ownedPool = ownedPool;
+        this.claimLease = claimLease;
+        try {
+            migrate(dataSource);
+            this.jdbi = Jdbi.create(dataSource);
+            jdbi.getConfig(StatementExceptions.class).setMessageRendering(StatementExceptions.MessageRendering.NONE);
+        } catch (RuntimeException e) {
+            if (ownedPool != null) {
+                ownedPool.close();
+            }
+            throw new StoreFailureException("could not open the conversation store", e);
+        }
+    }
+
+    /** A store in an H2 database file at {@code path} (H2 adds {@code .mv.db}), created if missing. */
+    public static JdbcConversationStore h2File(Path path) {
+        return builder().h2File(path).build();
+    }
+
+    /** A store in a named in-memory H2 database that lives until the JVM exits. */
+    public static JdbcConversationStore h2InMemory(String name) {
+        return builder().h2InMemory(name).build();
+    }
+
+    /** A store on a JDBC URL (PostgreSQL or H2), with a connection pool the store owns and closes. */
+    public static JdbcConversationStore of(String jdbcUrl, String user, String password) {
+        return builder().jdbcUrl(jdbcUrl, user, password).build();
+    }
+
+    /** A store on the host's data source; the host keeps owning (and closing) it. */
+    public static JdbcConversationStore of(DataSource dataSource) {
+        return builder().dataSource(dataSource).build();
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    private static void migrate(DataSource dataSource) {
+        var result = Flyway.configure()
+                .dataSource(dataSource)
+                .locations("classpath:dev/parley/store/jdbc/migration")
+                .table("parley_schema_history")
+                .baselineOnMigrate(true)
+                .baselineVersion("0")
+                .load()
+                .migrate();
+        if (result.migrationsExecuted > 0) {
+            LOG.info("Applied {} schema migration(s); schema is now at version {}", result.migrationsExecuted,
+                    result.targetSchemaVersion);
+        }
+    }
+
+    @Override
+    public void insert(ConversationInfo c) {
+        Objects.requireNonNull(c, "conversation");
+        use("store a conversation", h -> h.createUpdate("INSERT INTO parley_conversation (id, organization_id, "
+                        + "workspace_id, repository_id, owner_id, personality, personality_id, brand_voice_id, "
+                        + "target_audience_id, model_name, tokens_in, tokens_out, message_count, created_at, updated_at) "
+                        + "VALUES (:id, :org, :ws, :repo, :owner, :personality, :personalityId, :brandVoiceId, "
+                        + ":targetAudienceId, :model, :in, :out, 0, :createdAt, :updatedAt)")
+                .bind("id", c.id())
+                .bind("org", c.organizationId())
+                .bind("ws", c.workspaceId())
+                .bind("repo", c.repositoryId())
+                .bind("owner", c.ownerId())
+                .bind("personality", c.steering().personality())
+                .bind("personalityId", c.steering().personalityId())
+                .bind("brandVoiceId", c.steering().brandVoiceId())
+                .bind("targetAudienceId", c.steering().targetAudienceId())
+                .bind("model", c.modelName())
+                .bind("in", c.tokensIn())
+                .bind("out", c.tokensOut())
+                .bind("createdAt", Rows.utc(c.createdAt()))
+                .bind("updatedAt", Rows.utc(c.updatedAt()))
+                .execute());
+    }
+
+    @Override
+    public Optional<ConversationInfo> find(String conversationId) {
+        return call("read a conversation", h -> findLive(h, conversationId));
+    }
+
+    private static Optional<ConversationInfo> findLive(Handle h, String conversationId) {
+        return h.createQuery("SELECT " + Rows.CONVERSATION_COLUMNS
+                        + " FROM parley_conversation WHERE id = :id AND deleted_at IS NULL")
+                .bind("id", conversationId)
+                .map(Rows.CONVERSATION)
+                .findOne();
+    }
+
+    @Override
+    public Optional<ConversationInfo> updateSettings(String conversationId, Steering s, String modelName, Instant at) {
+        return transaction("update a conversation", h -> {
+            int n = h.createUpdate("UPDATE parley_conversation SET personality = :personality, "
+                            + "personality_id = :personalityId, brand_voice_id = :brandVoiceId, "
+                            + "target_audience_id = :targetAudienceId, model_name = :model, updated_at = :at "
+                            + "WHERE id = :id AND deleted_at IS NULL")
+                    .bind("personality", s.personality())
+                    .bind("personalityId", s.personalityId())
+                    .bind("brandVoiceId", s.brandVoiceId())
+                    .bind("targetAudienceId", s.targetAudienceId())
+                    .bind("model", modelName)
+                    .bind("at", Rows.utc(at))
+                    .bind("id", conversationId)
+                    .execute();
+            return n == 0 ? Optional.empty() : findLive(h, conversationId);
+        });
+    }
+
+    @Override
+    public boolean delete(String conversationId, Instant at) {
+        return call("delete a conversation", h -> h.createUpdate(
+                        "UPDATE parley_conversation SET deleted_at = :at WHERE id = :id AND deleted_at IS NULL")
+                .bind("at", Rows.utc(at))
+                .bind("id", conversationId)
+                .execute() > 0);
+    }
+
+    @Override
+    public Page<ConversationInfo> list(ConversationFilter filter, PageRequest page) {
+        ConversationQuerySql sql = ConversationQuerySql.of(filter);
+        return call("list conversations", h -> {
+            long total = sql.bind(h.createQuery("SELECT COUNT(*) FROM parley_conversation WHERE " + sql.where()))
+                    .mapTo(Long.class).one();
+            List<ConversationInfo> items = sql.bind(h.createQuery("SELECT " + Rows.CONVERSATION_COLUMNS
+                            + " FROM parley_conversation WHERE " + sql.where()
+                            + " ORDER BY created_at DESC, id DESC LIMIT :limit OFFSET :offset"))
+                    .bind("limit", page.size())
+                    .bind("offset", page.offset())
+                    .map(Rows.CONVERSATION)
+                    .list();
+            return Page.of(items, page, total);
+        });
+    }
+
+    @Override
+    public List<Message> recentMessages(String conversationId, long beforeSequence, int limit) {
+        // ORDER BY both key columns, descending, so that the database walks the primary key backwards from
+        // beforeSequence and stops after `limit` rows (ordering by seq alone makes H2 sort the conversation).
+        return call("read recent messages", h -> h.createQuery("SELECT " + Rows.MESSAGE_COLUMNS
+                        + " FROM parley_message WHERE conversation_id = :c AND seq < :before"
+                        + " ORDER BY conversation_id DESC, seq DESC LIMIT :limit")
+                .bind("c", conversationId)
+                .bind("before", beforeSequence)
+                .bind("limit", limit)
+                .map(Rows.MESSAGE)
+                .list());
+    }
+
+    @Override
+    public Page<Message> messages(String conversationId, PageRequest page) {
+        // Messages are numbered 1..n without gaps, so a page is a key range: no OFFSET scan, whatever the page.
+        return call("read messages", h -> {
+            long total = h.createQuery("SELECT message_count FROM parley_conversation WHERE id = :c")
+                    .bind("c", conversationId)
+                    .mapTo(Long.class)
+                    .findOne()
+                    .orElse(0L);
+            List<Message> items = h.createQuery("SELECT " + Rows.MESSAGE_COLUMNS
+                            + " FROM parley_message WHERE conversation_id = :c AND seq > :from AND seq <= :to"
+                            + " ORDER BY conversation_id, seq")
+                    .bind("c", conversationId)
+                    .bind("from", page.offset())
+                    .bind("to", page.offset() + page.size())
+                    .map(Rows.MESSAGE)
+                    .list();
+            return Page.of(items, page, total);
+        });
+    }
+
+    @Override
+    public TurnClaim claimTurn(String conversationId, String promptId, Instant at) {
+        for (int attempt = 0; ; attempt++) {
+            try {
+                use("claim a message id", h -> h.createUpdate("INSERT INTO parley_turn (conversation_id, prompt_id, "
+                                + "status, claimed_at) VALUES (:c, :p, 'PENDING', :at)")
+                        .bind("c", conversationId)
+                        .bind("p", promptId)
+                        .bind("at", Rows.utc(at))
+                        .execute());
+                return new TurnClaim.Claimed();
+            } catch (StoreFailureException e) {
+                if (hasSqlState(e, FOREIGN_KEY_VIOLATION)) {
+                    throw new ConversationNotFoundException(conversationId);
+                }
+                if (!hasSqlState(e, UNIQUE_VIOLATION)) {
+                    throw e;
+                }
+            }
+            Optional<TurnClaim> existing = call("read a message id claim", h -> existingClaim(h, conversationId, promptId, at));
+            if (existing.isPresent()) {
+                return existing.get();
+            }
+            if (attempt > 10) {
+                // The claim keeps vanishing between our insert and our read: released each time by its holder.
+                return new TurnClaim.InProgress();
+            }
+        }
+    }
+
+    /** One row of parley_turn. */
+    private record ClaimRow(String status, long replySeq, OffsetDateTime claimedAt) {
+    }
+
+    /** The state of a claim another turn made; empty when it was released in the meantime. */
+    private Optional<TurnClaim> existingClaim(Handle h, String conversationId, String promptId, Instant now) {
+        Optional<ClaimRow> found = h.createQuery("SELECT status, reply_seq, claimed_at FROM parley_turn "
+                        + "WHERE conversation_id = :c AND prompt_id = :p")
+                .bind("c", conversationId)
+                .bind("p", promptId)
+                .map((rs, ctx) -> new ClaimRow(rs.getString("status"), rs.getLong("reply_seq"),
+                        rs.getObject("claimed_at", OffsetDateTime.class)))
+                .findOne();
+        if (found.isEmpty()) {
+            return Optional.empty();
+        }
+        ClaimRow row = found.get();
+        if ("COMPLETE".equals(row.status())) {
+            Message reply = h.createQuery("SELECT " + Rows.MESSAGE_COLUMNS
+                            + " FROM parley_message WHERE conversation_id = :c AND seq = :seq")
+                    .bind("c", conversationId)
+                    .bind("seq", row.replySeq())
+                    .map(Rows.MESSAGE)
+                    .one();
+            return Optional.of(new TurnClaim.Completed(reply));
+        }
+        if (row.claimedAt().toInstant().plus(claimLease).isBefore(now)) {
+            // The holder has not finished within the lease: it is presumed dead. Take the claim over, unless
+            // another engine took it first (compare-and-set on the old claim time).
+            int taken = h.createUpdate("UPDATE parley_turn SET claimed_at = :now WHERE conversation_id = :c "
+                            + "AND prompt_id = :p AND status = 'PENDING' AND claimed_at = :old")
+                    .bind("now", Rows.utc(now))
+                    .bind("c", conversationId)
+                    .bind("p", promptId)
+                    .bind("old", row.claimedAt())
+                    .execute();
+            if (taken == 1) {
+                LOG.warn("Took over the claim of a message in conversation {}: its holder left it unfinished "
+                        + "for longer than {}", conversationId, claimLease);
+                return Optional.of(new TurnClaim.Claimed());
+            }
+        }
+        return Optional.of(new TurnClaim.InProgress());
+    }
+
+    @Override
+    public Message commitTurn(TurnRecord turn) {
+        return transaction("store a turn", h -> {
+            int added = turn.inHistory() ? 2 : 0;
+            int live = h.createUpdate("UPDATE parley_conversation SET tokens_in = tokens_in + :in, "
+                            + "tokens_out = tokens_out + :out, message_count = message_count + :added, "
+                            + "updated_at = :at WHERE id = :id AND deleted_at IS NULL")
+                    .bind("in", turn.usage().tokensIn())
+                    .bind("out", turn.usage().tokensOut())
+                    .bind("added", added)
+                    .bind("at", Rows.utc(turn.at()))
+                    .bind("id", turn.conversationId())
+                    .execute();
+            if (live == 0) {
+                throw new ConversationNotFoundException(turn.conversationId());
+            }
+            if (!turn.inHistory()) {
+                return turn.reply();
+            }
+            // The UPDATE above holds the conversation's row lock until commit: no other turn can number
+            // messages of this conversation in between.
+            long count = h.createQuery("SELECT message_count FROM parley_conversation WHERE id = :id")
+                    .bind("id", turn.conversationId())
+                    .mapTo(Long.class)
+                    .one();
+            Message prompt = turn.prompt().withSequence(count - 1);
+            Message reply = turn.reply().withSequence(count);
+            insertMessage(h, prompt);
+            insertMessage(h, reply);
+            int completed = h.createUpdate("UPDATE parley_turn SET status = 'COMPLETE', reply_seq = :seq "
+                            + "WHERE conversation_id = :c AND prompt_id = :p AND status = 'PENDING'")
+                    .bind("seq", reply.sequence())
+                    .bind("c", turn.conversationId())
+                    .bind("p", turn.promptId())
+                    .execute();
+            if (completed == 0) {
+                // No claim was made (a pipeline without the idempotency stage): record the id as complete now.
+                // If another turn completed this id meanwhile, the unique key refuses it and nothing is stored.
+                h.createUpdate("INSERT INTO parley_turn (conversation_id, prompt_id, status, reply_seq, claimed_at) "
+                                + "VALUES (:c, :p, 'COMPLETE', :seq, :at)")
+                        .bind("c", turn.conversationId())
+                        .bind("p", turn.promptId())
+                        .bind("seq", reply.sequence())
+                        .bind("at", Rows.utc(turn.at()))
+                        .execute();
+            }
+            return reply;
+        }, e -> hasSqlState(e, UNIQUE_VIOLATION)
+                ? new ConversationLockedException(turn.conversationId(), "message " + turn.promptId()
+                        + " was stored by another turn")
+                : null);
+    }
+
+    private static void insertMessage(Handle h, Message m) {
+        h.createUpdate("INSERT INTO parley_message (" + Rows.MESSAGE_COLUMNS + ") VALUES (:c, :seq, :id, :role, "
+                        + ":body, :tokens, :model, :user, :source, :status, :at, :usageIn, :usageOut)")
+                .bind("c", m.conversationId())
+                .bind("seq", m.sequence())
+                .bind("id", m.id())
+                .bind("role", m.role().name())
+                .bind("body", m.text())
+                .bind("tokens", m.tokens())
+                .bind("model", m.model())
+                .bind("user", m.user())
+                .bind("source", m.source())
+                .bind("status", m.status().name())
+                .bind("at", Rows.utc(m.createdAt()))
+                .bind("usageIn", m.usage() == null ? null : m.usage().tokensIn())
+                .bind("usageOut", m.usage() == null ? null : m.usage().tokensOut())
+                .execute();
+    }
+
+    @Override
+    public void releaseTurn(String conversationId, String promptId) {
+        use("release a message id claim", h -> h.createUpdate(
+                        "DELETE FROM parley_turn WHERE conversation_id = :c AND prompt_id = :p AND status = 'PENDING'")
+                .bind("c", conversationId)
+                .bind("p", promptId)
+                .execute());
+    }
+
+    @Override
+    public void append(AuditEvent e) {
+        Objects.requireNonNull(e, "event");
+        use("store an audit event", h -> h.createUpdate("INSERT INTO parley_event (id, type, conversation_id, "
+                        + "organization_id, workspace_id, actor_id, occurred_at, detail) "
+                        + "VALUES (:id, :type, :c, :org, :ws, :actor, :at, :detail)")
+                .bind("id", e.id())
+                .bind("type", e.type().name())
+                .bind("c", e.conversationId())
+                .bind("org", e.organizationId())
+                .bind("ws", e.workspaceId())
+                .bind("actor", e.actorId())
+                .bind("at", Rows.utc(e.at()))
+                .bind("detail", e.detail())
+                .execute());
+    }
+
+    @Override
+    public List<AuditEvent> events(String conversationId) {
+        return call("read audit events", h -> h.createQuery("SELECT " + Rows.EVENT_COLUMNS
+                        + " FROM parley_event WHERE conversation_id = :c ORDER BY conversation_id, ordinal")
+                .bind("c", conversationId)
+                .map(Rows.EVENT)
+                .list());
+    }
+
+    /** Closes the connection pool if the store opened it. */
+    @Override
+    public void close() {
+        if (ownedPool != null) {
+            ownedPool.close();
+        }
+    }
+
+    private void use(String what, HandleCallback<?, RuntimeException> work) {
+        call(what, work);
+    }
+
+    private <T> T call(String what, HandleCallback<T, RuntimeException> work) {
+        try {
+            return jdbi.withHandle(work);
+        } catch (ParleyException e) {
+            throw e;
+        } catch (JdbiException e) {
+            throw new StoreFailureException("the store could not " + what, e);
+        }
+    }
+
+    private <T> T transaction(String what, HandleCallback<T, RuntimeException> work) {
+        return transaction(what, work, e -> null);
+    }
+
+    /** Runs {@code work} in one transaction; {@code translate} may turn a database failure into a typed error. */
+    private <T> T transaction(String what, HandleCallback<T, RuntimeException> work,
+                              java.util.function.Function<JdbiException, ParleyException> translate) {
+        try {
+            return jdbi.inTransaction(work);
+        } catch (ParleyException e) {
+            throw e;
+        } catch (JdbiException e) {
+            ParleyException typed = translate.apply(e);
+            if (typed != null) {
+                throw typed;
+            }
+            throw new StoreFailureException("the store could not " + what, e);
+        }
+    }
+
+    private static boolean hasSqlState(Throwable e, String state) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SQLException sql && state.equals(sql.getSQLState())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Configures a {@link JdbcConversationStore}. Not thread safe. */
+    public static final class Builder {
+        private DataSource dataSource;
+        private String jdbcUrl;
+        private String user;
+        private String password;
+        private int poolSize = 10;
+        private Duration claimLease = DEFAULT_CLAIM_LEASE;
+
+        private Builder() {
+        }
+
+        /** The host's data source, which the host keeps owning. */
+        public Builder dataSource(DataSource dataSource) {
+            checkNoDatabase();
+            this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
+            return this;
+        }
+
+        /** A JDBC URL; the store opens a connection pool on it and closes the pool on close. */
+        public Builder jdbcUrl(String jdbcUrl, String user, String password) {
+            checkNoDatabase();
+            this.jdbcUrl = Objects.requireNonNull(jdbcUrl, "jdbcUrl");
+            this.user = user;
+            this.password = password;
+            return this;
+        }
+
+        /** An H2 database file at {@code path}, created if missing. */
+        public Builder h2File(Path path) {
+            Objects.requireNonNull(path, "path");
+            return jdbcUrl("jdbc:h2:file:" + path.toAbsolutePath() + ";LOCK_TIMEOUT=10000", "sa", "");
+        }
+
+        /** A named in-memory H2 database that lives until the JVM exits. */
+        public Builder h2InMemory(String name) {
+            Objects.requireNonNull(name, "name");
+            return jdbcUrl("jdbc:h2:mem:" + name + ";DB_CLOSE_DELAY=-1;LOCK_TIMEOUT=10000", "sa", "");
+        }
+
+        /** Connections in the pool the store opens; 10 by default. */
+        public Builder poolSize(int size) {
+            if (size < 1) {
+                throw new IllegalArgumentException("pool size must be at least 1, was " + size);
+            }
+            this.poolSize = size;
+            return this;
+        }
+
+        /**
+         * How long an unfinished claim of a message id blocks it before another engine may take it over (its
+         * holder is then presumed dead); 5 minutes by default. Keep it above the slowest model call.
+         */
+        public Builder claimLease(Duration lease) {
+            Objects.requireNonNull(lease, "lease");
+            if (lease.isNegative() || lease.isZero()) {
+                throw new IllegalArgumentException("claim lease must be positive, was " + lease);
+            }
+            this.claimLease = lease;
+            return this;
+        }
+
+        /**
+         * Opens the store and brings its schema up to date.
+         *
+         * @throws StoreFailureException when the database cannot be reached or migrated
+         */
+        public JdbcConversationStore build() {
+            if (dataSource != null) {
+                return new JdbcConversationStore(dataSource, null, claimLease);
+            }
+            if (jdbcUrl == null) {
+                throw new IllegalStateException("no database: set dataSource, jdbcUrl, h2File or h2InMemory");
+            }
+            HikariConfig config = new HikariConfig();
+            config.setJdbcUrl(jdbcUrl);
+            config.setUsername(user);
+            config.setPassword(password);
+            config.setMaximumPoolSize(poolSize);
+            config.setPoolName("parley");
+            HikariDataSource pool;
+            try {
+                pool = new HikariDataSource(config);
+            } catch (RuntimeException e) {
+                throw new StoreFailureException("could not connect to the conversation store database", e);
+            }
+            return new JdbcConversationStore(pool, pool, claimLease);
+        }
+
+        private void checkNoDatabase() {
+            if (dataSource != null || jdbcUrl != null) {
+                throw new IllegalStateException("the database was already set");
+            }
+        }
+    }
+}

@@ -1,0 +1,41 @@
+package dev.parley.store.jdbc;
+
+import org.junit.jupiter.api.Assumptions;
+
+import java.util.UUID;
+
+import static org.junit.jupiter.api.Assertions.fail;
+
+/** The databases the store tests run on. */
+public final class TestDatabases {
+    /** Environment variable (or system property) with the JDBC URL of a PostgreSQL database for the tests. */
+    public static final String POSTGRES_URL = "PARLEY_TEST_POSTGRES_URL";
+
+    private TestDatabases() {
+    }
+
+    /**
+     * The PostgreSQL test database's URL. Without one, a developer's run skips the PostgreSQL tests, but a CI
+     * run ({@code CI=true}) fails them: in CI they must never be skipped silently.
+     */
+    public static String postgresUrl() {
+        String url = System.getProperty(POSTGRES_URL, System.getenv(POSTGRES_URL));
+        if (url == null || url.isBlank()) {
+            if ("true".equalsIgnoreCase(System.getenv("CI"))) {
+                fail(POSTGRES_URL + " is not set: CI must run the PostgreSQL tests (see .ci/postgres.sh)");
+            }
+            Assumptions.abort(POSTGRES_URL + " is not set: PostgreSQL tests skipped (source .ci/postgres.sh && postgres_start)");
+        }
+        return url;
+    }
+
+    /** A store on the PostgreSQL test database. */
+    public static JdbcConversationStore postgres() {
+        return JdbcConversationStore.of(postgresUrl(), null, null);
+    }
+
+    /** A store on a fresh in-memory H2 database. */
+    public static JdbcConversationStore h2() {
+        return JdbcConversationStore.h2InMemory("test-" + UUID.randomUUID());
+    }
+}

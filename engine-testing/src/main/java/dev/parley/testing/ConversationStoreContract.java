@@ -1,0 +1,372 @@
+package dev.parley.testing;
+
+import dev.parley.api.ConversationInfo;
+import dev.parley.api.ConversationNotFoundException;
+import dev.parley.api.Message;
+import dev.parley.api.MessageStatus;
+import dev.parley.api.Page;
+import dev.parley.api.PageRequest;
+import dev.parley.api.Role;
+import dev.parley.api.Steering;
+import dev.parley.api.Usage;
+import dev.parley.api.spi.AuditEvent;
+import dev.parley.api.spi.ConversationFilter;
+import dev.parley.api.spi.ConversationStore;
+import dev.parley.api.spi.TurnClaim;
+import dev.parley.api.spi.TurnRecord;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * The behaviour every {@link ConversationStore} must have. A store's test extends this class and says how to
+ * open a store; every test here then runs against it. Each test works in conversations of its own random
+ * organization, so a store may be shared between tests (a database that is expensive to create).
+ */
+public abstract class ConversationStoreContract {
+    private static final Instant T0 = Instant.parse("2026-01-01T00:00:00Z");
+
+    protected ConversationStore store;
+    private String org;
+    private final AtomicLong clock = new AtomicLong();
+
+    /** A store to test; called before each test. */
+    protected abstract ConversationStore openStore();
+
+    /** Closes what {@link #openStore()} opened; called after each test. Closes the store by default. */
+    protected void closeStore(ConversationStore s) {
+        s.close();
+    }
+
+    @BeforeEach
+    void open() {
+        store = openStore();
+        org = "org-" + UUID.randomUUID();
+    }
+
+    @AfterEach
+    void close() {
+        closeStore(store);
+    }
+
+    /** A distinct, increasing instant, one second apart. */
+    protected Instant tick() {
+        return T0.plusSeconds(clock.incrementAndGet());
+    }
+
+    protected ConversationInfo conversation(String workspace, String owner) {
+        return conversation(workspace, null, owner);
+    }
+
+    protected ConversationInfo conversation(String workspace, String repository, String owner) {
+        Instant at = tick();
+        ConversationInfo c = new ConversationInfo("c-" + UUID.randomUUID(), org, workspace, repository, owner,
+                Steering.NONE, null, 0, 0, at, at);
+        store.insert(c);
+        return c;
+    }
+
+    protected String organization() {
+        return org;
+    }
+
+    /** Stores one turn (prompt and reply) and returns the stored reply. */
+    protected Message turn(ConversationInfo c, String promptId, String prompt, String reply, Usage usage) {
+        Instant at = tick();
+        Message user = new Message(promptId, c.id(), 0, Role.USER, prompt, prompt.length(), null, "u", "s",
+                MessageStatus.COMPLETE, at, null);
+        Message answer = new Message("r-" + promptId, c.id(), 0, Role.ASSISTANT, reply, reply.length(), "m", "u", "s",
+                MessageStatus.COMPLETE, at, usage);
+        assertThat(store.claimTurn(c.id(), promptId, at)).isInstanceOf(TurnClaim.Claimed.class);
+        return store.commitTurn(new TurnRecord(c.id(), promptId, user, answer, usage, true, at));
+    }
+
+    private ConversationFilter everything() {
+        return new ConversationFilter(org, true, Set.of(), "nobody", null, null);
+    }
+
+    @Test
+    void aStoredConversationReadsBackWhole() {
+        Instant at = tick();
+        ConversationInfo c = new ConversationInfo("c-" + UUID.randomUUID(), org, "ws", "repo", "alice",
+                new Steering("Be 'terse'; -- \"ok\" 😀", "p-1", "bv-1", "ta-1"), "gpt", 0, 0, at, at);
+        store.insert(c);
+        assertThat(store.find(c.id())).contains(c);
+        assertThat(store.find("c-unknown-" + UUID.randomUUID())).isEmpty();
+    }
+
+    @Test
+    void settingsChangeWithoutTouchingTotals() {
+        ConversationInfo c = conversation("ws", "alice");
+        turn(c, "m1", "hi", "hello", new Usage(10, 3));
+        Instant at = tick();
+        Steering s = new Steering(null, "p-2", null, "ta-9");
+
+        ConversationInfo updated = store.updateSettings(c.id(), s, "other-model", at).orElseThrow();
+
+        assertThat(updated.steering()).isEqualTo(s);
+        assertThat(updated.modelName()).isEqualTo("other-model");
+        assertThat(updated.updatedAt()).isEqualTo(at);
+        assertThat(updated.tokensIn()).isEqualTo(10);
+        assertThat(store.find(c.id())).contains(updated);
+    }
+
+    @Test
+    void aDeletedConversationIsGoneFromEveryReadAndWrite() {
+        ConversationInfo c = conversation("ws", "alice");
+        assertThat(store.delete(c.id(), tick())).isTrue();
+
+        assertThat(store.find(c.id())).isEmpty();
+        assertThat(store.delete(c.id(), tick())).isFalse();
+        assertThat(store.updateSettings(c.id(), Steering.NONE, null, tick())).isEmpty();
+        assertThat(store.list(everything(), PageRequest.first()).items()).isEmpty();
+        Instant at = tick();
+        Message user = new Message("m1", c.id(), 0, Role.USER, "x", 1, null, null, null, MessageStatus.COMPLETE, at, null);
+        Message reply = new Message("r1", c.id(), 0, Role.ASSISTANT, "y", 1, "m", null, null, MessageStatus.COMPLETE, at,
+                new Usage(1, 1));
+        assertThatThrownBy(() -> store.commitTurn(new TurnRecord(c.id(), "m1", user, reply, new Usage(1, 1), true, at)))
+                .isInstanceOf(ConversationNotFoundException.class);
+    }
+
+    @Test
+    void turnsAreNumberedInOrderAndAddToTheTotals() {
+        ConversationInfo c = conversation("ws", "alice");
+        Message first = turn(c, "m1", "one", "uno", new Usage(10, 2));
+        Message second = turn(c, "m2", "two", "dos", new Usage(20, 3));
+
+        assertThat(first.sequence()).isEqualTo(2);
+        assertThat(second.sequence()).isEqualTo(4);
+        Page<Message> all = store.messages(c.id(), PageRequest.first());
+        assertThat(all.items()).extracting(Message::sequence).containsExactly(1L, 2L, 3L, 4L);
+        assertThat(all.items()).extracting(Message::text).containsExactly("one", "uno", "two", "dos");
+        assertThat(all.items().get(0).id()).isEqualTo("m1");
+        assertThat(all.items().get(0).user()).isEqualTo("u");
+        assertThat(all.items().get(1).usage()).isEqualTo(new Usage(10, 2));
+        assertThat(all.items().get(0).usage()).isNull();
+        assertThat(all.totalElements()).isEqualTo(4);
+        ConversationInfo info = store.find(c.id()).orElseThrow();
+        assertThat(info.tokensIn()).isEqualTo(30);
+        assertThat(info.tokensOut()).isEqualTo(5);
+    }
+
+    @Test
+    void aTurnOutsideTheHistoryOnlyAddsToTheTotals() {
+        ConversationInfo c = conversation("ws", "alice");
+        Instant at = tick();
+        Message user = new Message("m1", c.id(), 0, Role.USER, "x", 1, null, null, null, MessageStatus.COMPLETE, at, null);
+        Message reply = new Message("r1", c.id(), 0, Role.ASSISTANT, "y", 1, "m", null, null, MessageStatus.COMPLETE, at,
+                new Usage(7, 1));
+        store.commitTurn(new TurnRecord(c.id(), "m1", user, reply, new Usage(7, 1), false, at));
+
+        assertThat(store.messages(c.id(), PageRequest.first()).totalElements()).isZero();
+        assertThat(store.find(c.id()).orElseThrow().tokensIn()).isEqualTo(7);
+    }
+
+    @Test
+    void recentMessagesComeNewestFirstBelowTheGivenSequence() {
+        ConversationInfo c = conversation("ws", "alice");
+        for (int i = 1; i <= 5; i++) {
+            turn(c, "m" + i, "q" + i, "a" + i, new Usage(1, 1));
+        }
+        assertThat(store.recentMessages(c.id(), Long.MAX_VALUE, 3)).extracting(Message::text)
+                .containsExactly("a5", "q5", "a4");
+        assertThat(store.recentMessages(c.id(), 4, 10)).extracting(Message::sequence).containsExactly(3L, 2L, 1L);
+        assertThat(store.recentMessages(c.id(), 1, 10)).isEmpty();
+    }
+
+    @Test
+    void messagePagesComeOldestFirstWithTheEnvelope() {
+        ConversationInfo c = conversation("ws", "alice");
+        for (int i = 1; i <= 5; i++) {
+            turn(c, "m" + i, "q" + i, "a" + i, new Usage(1, 1));
+        }
+        Page<Message> page2 = store.messages(c.id(), PageRequest.of(2, 4));
+        assertThat(page2.items()).extracting(Message::text).containsExactly("q3", "a3", "q4", "a4");
+        assertThat(page2.totalElements()).isEqualTo(10);
+        assertThat(page2.totalPages()).isEqualTo(3);
+        assertThat(page2.currentPage()).isEqualTo(2);
+        assertThat(store.messages(c.id(), PageRequest.of(3, 4)).items()).hasSize(2);
+        assertThat(store.messages(c.id(), PageRequest.of(4, 4)).items()).isEmpty();
+    }
+
+    @Test
+    void listsShowWhatTheFilterAllowsNewestFirst() {
+        ConversationInfo a1 = conversation("ws-a", "alice");
+        ConversationInfo b1 = conversation("ws-b", "bob");
+        ConversationInfo a2 = conversation("ws-a", "bob");
+        ConversationInfo r1 = conversation("ws-b", "repo-1", "carol");
+
+        assertThat(ids(store.list(everything(), PageRequest.first()))).containsExactly(r1.id(), a2.id(), b1.id(), a1.id());
+        assertThat(ids(store.list(new ConversationFilter(org, false, Set.of(), "bob", null, null), PageRequest.first())))
+                .containsExactly(a2.id(), b1.id());
+        assertThat(ids(store.list(new ConversationFilter(org, false, Set.of("ws-a"), "carol", null, null), PageRequest.first())))
+                .containsExactly(r1.id(), a2.id(), a1.id());
+        assertThat(ids(store.list(new ConversationFilter(org, false, Set.of("ws-a"), "bob", "ws-a", null), PageRequest.first())))
+                .containsExactly(a2.id(), a1.id());
+        assertThat(ids(store.list(new ConversationFilter(org, false, Set.of(), "bob", "ws-a", null), PageRequest.first())))
+                .containsExactly(a2.id());
+        assertThat(ids(store.list(new ConversationFilter(org, true, Set.of(), "x", null, "repo-1"), PageRequest.first())))
+                .containsExactly(r1.id());
+        assertThat(store.list(new ConversationFilter("org-other", true, Set.of(), "x", null, null), PageRequest.first())
+                .items()).isEmpty();
+
+        Page<ConversationInfo> page = store.list(everything(), PageRequest.of(2, 3));
+        assertThat(ids(page)).containsExactly(a1.id());
+        assertThat(page.totalElements()).isEqualTo(4);
+        assertThat(page.totalPages()).isEqualTo(2);
+    }
+
+    private static List<String> ids(Page<ConversationInfo> page) {
+        return page.items().stream().map(ConversationInfo::id).toList();
+    }
+
+    @Test
+    void aClaimedIdIsInProgressUntilCommittedThenCompletedWithItsReply() {
+        ConversationInfo c = conversation("ws", "alice");
+        assertThat(store.claimTurn(c.id(), "m1", tick())).isInstanceOf(TurnClaim.Claimed.class);
+        assertThat(store.claimTurn(c.id(), "m1", tick())).isInstanceOf(TurnClaim.InProgress.class);
+
+        Instant at = tick();
+        Message user = new Message("m1", c.id(), 0, Role.USER, "x", 1, null, null, null, MessageStatus.COMPLETE, at, null);
+        Message reply = new Message("r1", c.id(), 0, Role.ASSISTANT, "y", 1, "m", null, null, MessageStatus.COMPLETE, at,
+                new Usage(1, 1));
+        Message stored = store.commitTurn(new TurnRecord(c.id(), "m1", user, reply, new Usage(1, 1), true, at));
+
+        TurnClaim again = store.claimTurn(c.id(), "m1", tick());
+        assertThat(again).isEqualTo(new TurnClaim.Completed(stored));
+        store.releaseTurn(c.id(), "m1");
+        assertThat(store.claimTurn(c.id(), "m1", tick())).isEqualTo(new TurnClaim.Completed(stored));
+    }
+
+    @Test
+    void aReleasedClaimCanBeClaimedAgain() {
+        ConversationInfo c = conversation("ws", "alice");
+        assertThat(store.claimTurn(c.id(), "m1", tick())).isInstanceOf(TurnClaim.Claimed.class);
+        store.releaseTurn(c.id(), "m1");
+        assertThat(store.claimTurn(c.id(), "m1", tick())).isInstanceOf(TurnClaim.Claimed.class);
+    }
+
+    @Test
+    void theSameIdInAnotherConversationIsAnotherClaim() {
+        ConversationInfo c1 = conversation("ws", "alice");
+        ConversationInfo c2 = conversation("ws", "alice");
+        assertThat(store.claimTurn(c1.id(), "m1", tick())).isInstanceOf(TurnClaim.Claimed.class);
+        assertThat(store.claimTurn(c2.id(), "m1", tick())).isInstanceOf(TurnClaim.Claimed.class);
+    }
+
+    @Test
+    void awkwardTextRoundTripsExactly() {
+        ConversationInfo c = conversation("ws", "alice");
+        String sql = "'; DROP TABLE parley_message; -- \" \\ % _ ?";
+        String astral = "𝔘𝔫𝔦𝔠𝔬𝔡𝔢 😀👍🏽 中文 \u200b\u00e9\u0301 \t\r\n";
+        String big = "a".repeat(1 << 20);
+        turn(c, "m-sql", sql, astral, new Usage(1, 1));
+        turn(c, "m-big", big, "ok", new Usage(1, 1));
+
+        List<Message> all = store.messages(c.id(), PageRequest.first()).items();
+        assertThat(all.get(0).text()).isEqualTo(sql);
+        assertThat(all.get(1).text()).isEqualTo(astral);
+        assertThat(all.get(2).text()).isEqualTo(big);
+    }
+
+    @Test
+    void auditEventsComeBackInTheOrderTheyWereAppended() {
+        ConversationInfo c = conversation("ws", "alice");
+        List<AuditEvent> appended = new ArrayList<>();
+        for (AuditEvent.Type type : List.of(AuditEvent.Type.CONVERSATION_CREATED, AuditEvent.Type.TURN_FAILED,
+                AuditEvent.Type.CONVERSATION_UPDATED, AuditEvent.Type.CONVERSATION_DELETED)) {
+            AuditEvent e = new AuditEvent("e-" + UUID.randomUUID(), type, c.id(), org, "ws", "alice", tick(),
+                    "code=" + type.ordinal());
+            store.append(e);
+            appended.add(e);
+        }
+        assertThat(store.events(c.id())).containsExactlyElementsOf(appended);
+    }
+
+    @Test
+    void concurrentClaimsOfOneIdLetExactlyOneThrough() throws Exception {
+        ConversationInfo c = conversation("ws", "alice");
+        int threads = 16;
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        try {
+            CountDownLatch start = new CountDownLatch(1);
+            List<Future<TurnClaim>> claims = new ArrayList<>();
+            for (int i = 0; i < threads; i++) {
+                claims.add(pool.submit(() -> {
+                    start.await();
+                    return store.claimTurn(c.id(), "same", tick());
+                }));
+            }
+            start.countDown();
+            int claimed = 0;
+            for (Future<TurnClaim> f : claims) {
+                TurnClaim claim = f.get(30, TimeUnit.SECONDS);
+                if (claim instanceof TurnClaim.Claimed) {
+                    claimed++;
+                } else {
+                    assertThat(claim).isInstanceOf(TurnClaim.InProgress.class);
+                }
+            }
+            assertThat(claimed).isEqualTo(1);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void concurrentTurnsOnOneConversationAreNumberedWithoutGapsAndTotalExactly() throws Exception {
+        ConversationInfo c = conversation("ws", "alice");
+        int threads = 8;
+        int perThread = 25;
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        try {
+            List<Future<?>> futures = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                int thread = t;
+                futures.add(pool.submit(() -> {
+                    for (int i = 0; i < perThread; i++) {
+                        turn(c, thread + "-" + i, "q", "a", new Usage(thread + 1, 1));
+                    }
+                }));
+            }
+            for (Future<?> f : futures) {
+                f.get(60, TimeUnit.SECONDS);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        int total = threads * perThread * 2;
+        List<Message> all = new ArrayList<>();
+        for (int page = 1; page <= total / PageRequest.MAX_SIZE; page++) {
+            all.addAll(store.messages(c.id(), PageRequest.of(page, PageRequest.MAX_SIZE)).items());
+        }
+        assertThat(all).extracting(Message::sequence)
+                .containsExactlyElementsOf(java.util.stream.LongStream.rangeClosed(1, total).boxed().toList());
+        for (int i = 0; i < all.size(); i += 2) {
+            assertThat(all.get(i).role()).isEqualTo(Role.USER);
+            assertThat(all.get(i + 1).id()).isEqualTo("r-" + all.get(i).id());
+        }
+        ConversationInfo info = store.find(c.id()).orElseThrow();
+        long expectedIn = 0;
+        for (int t = 0; t < threads; t++) {
+            expectedIn += (long) (t + 1) * perThread;
+        }
+        assertThat(info.tokensIn()).isEqualTo(expectedIn);
+        assertThat(info.tokensOut()).isEqualTo(threads * perThread);
+    }
+}
