@@ -10,6 +10,7 @@ import dev.parley.api.Role;
 import dev.parley.api.Usage;
 import dev.parley.api.spi.ModelMessage;
 import dev.parley.api.spi.TurnRecord;
+import dev.parley.api.spi.ConversationStore;
 import dev.parley.testing.ScriptedModel;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -22,9 +23,14 @@ import java.util.List;
 import static dev.parley.core.EngineFixture.member;
 import static org.assertj.core.api.Assertions.assertThat;
 
-class ContextTest {
+public class ContextTest {
+    /** The store the engine under test uses; subclasses run these tests on other stores. */
+    protected ConversationStore newStore() {
+        return new InMemoryConversationStore();
+    }
+
     private final ScriptedModel model = ScriptedModel.echo();
-    private final CountingStore store = new CountingStore();
+    private final CountingStore store = new CountingStore(newStore());
     /** One token per word, so budgets in these tests are easy to reason about. */
     private final ConversationEngine engine = EngineFixture.builder(model, store)
             .tokenCounter(text -> text.isBlank() ? 0 : text.trim().split("\\s+").length)

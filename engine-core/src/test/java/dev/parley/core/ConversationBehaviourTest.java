@@ -20,6 +20,7 @@ import dev.parley.api.spi.AuditEvent;
 import dev.parley.api.spi.ModelMessage;
 import dev.parley.api.spi.ScopeDirectory;
 import dev.parley.api.spi.SteeringResolver;
+import dev.parley.api.spi.ConversationStore;
 import dev.parley.testing.ScriptedModel;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -33,9 +34,14 @@ import static dev.parley.core.EngineFixture.member;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-class ConversationBehaviourTest {
+public class ConversationBehaviourTest {
+    /** The store the engine under test uses; subclasses run these tests on other stores. */
+    protected ConversationStore newStore() {
+        return new InMemoryConversationStore();
+    }
+
     private final ScriptedModel model = ScriptedModel.echo();
-    private final InMemoryConversationStore store = new InMemoryConversationStore();
+    private final ConversationStore store = newStore();
     private final SteeringResolver steering = new SteeringResolver() {
         @Override
         public Optional<String> brandVoice(String organizationId, String id) {
@@ -110,7 +116,6 @@ class ConversationBehaviourTest {
     @Test
     void patchCanClearTheModelSoTheEngineDefaultApplies() {
         ScriptedModel other = ScriptedModel.builder().replyWith(r -> "from other").build();
-        engine.close();
         engine = EngineFixture.builder(model, store).model("other", other).build();
         Conversation c = create(NewConversation.inWorkspace(WS).modelName("other"));
         assertThat(c.send(Prompt.text("a").build()).text()).isEqualTo("from other");
@@ -126,7 +131,6 @@ class ConversationBehaviourTest {
     void turnModelIsThePromptsThenTheConversationsThenTheDefault() {
         ScriptedModel small = ScriptedModel.builder().replyWith(r -> "small").build();
         ScriptedModel large = ScriptedModel.builder().replyWith(r -> "large").build();
-        engine.close();
         engine = EngineFixture.builder(model, store).model("small", small).model("large", large).build();
 
         Conversation plain = create(NewConversation.inWorkspace(WS));
@@ -142,7 +146,6 @@ class ConversationBehaviourTest {
         ScriptedModel org = ScriptedModel.builder().replyWith(r -> "org").build();
         ScriptedModel ws = ScriptedModel.builder().replyWith(r -> "workspace").build();
         ScriptedModel repo = ScriptedModel.builder().replyWith(r -> "repo key").build();
-        engine.close();
         engine = EngineFixture.builder(model, store)
                 .model("gpt", global)
                 .model(ModelScope.organization(EngineFixture.ORG), "gpt", org)
@@ -164,7 +167,6 @@ class ConversationBehaviourTest {
 
     @Test
     void reportedUsageIsStoredOnTheReplyAndAddedToTheTotals() {
-        engine.close();
         ScriptedModel metered = ScriptedModel.builder().replyWith(r -> "ok").usage(120, 7).build();
         engine = EngineFixture.builder(metered, store).build();
         Conversation c = create(NewConversation.inWorkspace(WS));
@@ -212,7 +214,6 @@ class ConversationBehaviourTest {
 
     @Test
     void plaintextRemovesMarkdownFromTheReplyButTheHistoryKeepsIt() {
-        engine.close();
         ScriptedModel md = ScriptedModel.builder().replyWith(r -> "# Title\n\nSome **bold** and `code`.").build();
         engine = EngineFixture.builder(md, store).build();
         Conversation c = create(NewConversation.inWorkspace(WS));
@@ -262,7 +263,8 @@ class ConversationBehaviourTest {
 
     @Test
     void conversationsAreListedNewestFirstAndMessagesOldestFirstInPages() {
-        var conversations = engine.as(member("alice"));
+        // A user of its own: stores shared between tests hold other tests' conversations.
+        var conversations = engine.as(member("lister-" + java.util.UUID.randomUUID()));
         for (int i = 0; i < 5; i++) {
             conversations.create(NewConversation.inWorkspace(WS).build());
         }

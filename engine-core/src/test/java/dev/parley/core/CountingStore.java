@@ -16,11 +16,20 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
 
-/** A store that counts the history messages the engine reads, around an in-memory store. */
+/** A store that counts the history messages the engine reads, around another store. */
 final class CountingStore implements ConversationStore {
-    final InMemoryConversationStore delegate = new InMemoryConversationStore();
+    final ConversationStore delegate;
     final AtomicLong historyMessagesRead = new AtomicLong();
     final AtomicLong historyReads = new AtomicLong();
+
+    CountingStore(ConversationStore delegate) {
+        this.delegate = delegate;
+    }
+
+    @Override
+    public void close() {
+        delegate.close();
+    }
 
     @Override
     public List<Message> recentMessages(String conversationId, long beforeSequence, int limit) {

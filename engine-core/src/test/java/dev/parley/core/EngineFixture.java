@@ -11,8 +11,9 @@ import java.time.ZoneOffset;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Engines for tests: a scripted model named {@value #MODEL}, ids "id-1", "id-2", ... and a clock that advances
- * one second per reading, so ordering by time is deterministic.
+ * Engines for tests: a scripted model named {@value #MODEL}, ids unique to the engine ("3f2a9c1e-1",
+ * "3f2a9c1e-2", ...; engines may share a database) and a clock that advances one second per reading, so that
+ * ordering by time is deterministic.
  */
 public final class EngineFixture {
     public static final String MODEL = "scripted";
@@ -30,11 +31,12 @@ public final class EngineFixture {
     /** An engine builder with the fixture's model, clock and ids; the test adds what it needs. */
     public static ConversationEngine.Builder builder(ScriptedModel model, ConversationStore store) {
         AtomicLong ids = new AtomicLong();
+        String prefix = java.util.UUID.randomUUID().toString().substring(0, 8) + "-";
         return ConversationEngine.builder()
                 .store(store)
                 .model(MODEL, model)
                 .clock(new TickingClock(Instant.parse("2026-01-01T00:00:00Z")))
-                .ids(() -> "id-" + ids.incrementAndGet());
+                .ids(() -> prefix + ids.incrementAndGet());
     }
 
     /** A clock that moves one second forward at each reading. Thread safe. */

@@ -6,6 +6,7 @@ import dev.parley.api.NewConversation;
 import dev.parley.api.PageRequest;
 import dev.parley.api.Prompt;
 import dev.parley.api.Reply;
+import dev.parley.api.spi.ConversationStore;
 import dev.parley.testing.ScriptedModel;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -24,13 +25,18 @@ import static dev.parley.core.EngineFixture.WS;
 import static dev.parley.core.EngineFixture.member;
 import static org.assertj.core.api.Assertions.assertThat;
 
-class IdempotencyTest {
+public class IdempotencyTest {
+    /** The store the engine under test uses; subclasses run these tests on other stores. */
+    protected ConversationStore newStore() {
+        return new InMemoryConversationStore();
+    }
+
     private final AtomicInteger calls = new AtomicInteger();
     private final ScriptedModel model = ScriptedModel.builder()
             .replyWith(r -> "reply #" + calls.incrementAndGet())
             .latency(Duration.ofMillis(50))
             .build();
-    private final InMemoryConversationStore store = new InMemoryConversationStore();
+    private final ConversationStore store = newStore();
     private final ConversationEngine engine = EngineFixture.builder(model, store).build();
 
     @AfterEach

@@ -61,7 +61,9 @@ public abstract class ConversationStoreContract {
 
     @AfterEach
     void close() {
-        closeStore(store);
+        if (store != null) {
+            closeStore(store);
+        }
     }
 
     /** A distinct, increasing instant, one second apart. */

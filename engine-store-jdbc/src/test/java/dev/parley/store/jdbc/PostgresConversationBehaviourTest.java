@@ -1,0 +1,12 @@
+package dev.parley.store.jdbc;
+
+import dev.parley.api.spi.ConversationStore;
+import dev.parley.core.ConversationBehaviourTest;
+
+/** engine-core's {@link ConversationBehaviourTest} on Postgres. */
+class PostgresConversationBehaviourTest extends ConversationBehaviourTest {
+    @Override
+    protected ConversationStore newStore() {
+        return TestDatabases.postgres();
+    }
+}
