@@ -1,6 +1,7 @@
 package dev.parley.store.jdbc;
 
 import dev.parley.api.spi.ConversationFilter;
+import dev.parley.store.jdbc.internal.Rows;
 import org.jdbi.v3.core.statement.Query;
 
 import java.util.ArrayList;
@@ -36,6 +37,17 @@ record ConversationQuerySql(String where, ConversationFilter filter, List<String
             conditions.add("(workspace_id IN (<adminWorkspaces>) OR owner_id = :owner)");
         }
         return new ConversationQuerySql(String.join(" AND ", conditions), f, adminList);
+    }
+
+    /** Counts the conversations the filter lets through. */
+    String count() {
+        return "SELECT COUNT(*) FROM parley_conversation WHERE " + where;
+    }
+
+    /** One page of them, newest first; binds :limit and :offset besides the filter. */
+    String page() {
+        return "SELECT " + Rows.CONVERSATION_COLUMNS + " FROM parley_conversation WHERE " + where
+                + " ORDER BY created_at DESC, id DESC LIMIT :limit OFFSET :offset";
     }
 
     Query bind(Query q) {

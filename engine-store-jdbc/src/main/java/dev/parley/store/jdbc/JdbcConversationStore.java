@@ -65,6 +65,25 @@ public final class JdbcConversationStore implements ConversationStore {
     /** How long an unfinished claim blocks its message id before another engine may take it over, by default. */
     public static final Duration DEFAULT_CLAIM_LEASE = Duration.ofMinutes(5);
 
+
+    /** The live conversation by id: primary key. */
+    static final String FIND_CONVERSATION = "SELECT " + Rows.CONVERSATION_COLUMNS
+            + " FROM parley_conversation WHERE id = :id AND deleted_at IS NULL";
+    /**
+     * A conversation's history tail, newest first. Ordered by both key columns, descending, so that the database
+     * walks the primary key backwards from :before and stops after :limit rows (ordering by seq alone makes H2
+     * read and sort the whole conversation).
+     */
+    static final String RECENT_MESSAGES = "SELECT " + Rows.MESSAGE_COLUMNS
+            + " FROM parley_message WHERE conversation_id = :c AND seq < :before"
+            + " ORDER BY conversation_id DESC, seq DESC LIMIT :limit";
+    /** A page of messages: numbered 1..n without gaps, so a page is a key range and needs no OFFSET scan. */
+    static final String MESSAGES_PAGE = "SELECT " + Rows.MESSAGE_COLUMNS
+            + " FROM parley_message WHERE conversation_id = :c AND seq > :from AND seq <= :to"
+            + " ORDER BY conversation_id, seq";
+    /** A conversation's message count: the total of its message pages. */
+    static final String MESSAGE_COUNT = "SELECT message_count FROM parley_conversation WHERE id = :c";
+
     private final Jdbi jdbi;
     private final HikariDataSource ownedPool;
     private final Duration claimLease;
@@ -154,8 +173,7 @@ public final class JdbcConversationStore implements ConversationStore {
     }
 
     private static Optional<ConversationInfo> findLive(Handle h, String conversationId) {
-        return h.createQuery("SELECT " + Rows.CONVERSATION_COLUMNS
-                        + " FROM parley_conversation WHERE id = :id AND deleted_at IS NULL")
+        return h.createQuery(FIND_CONVERSATION)
                 .bind("id", conversationId)
                 .map(Rows.CONVERSATION)
                 .findOne();
@@ -193,11 +211,8 @@ public final class JdbcConversationStore implements ConversationStore {
     public Page<ConversationInfo> list(ConversationFilter filter, PageRequest page) {
         ConversationQuerySql sql = ConversationQuerySql.of(filter);
         return call("list conversations", h -> {
-            long total = sql.bind(h.createQuery("SELECT COUNT(*) FROM parley_conversation WHERE " + sql.where()))
-                    .mapTo(Long.class).one();
-            List<ConversationInfo> items = sql.bind(h.createQuery("SELECT " + Rows.CONVERSATION_COLUMNS
-                            + " FROM parley_conversation WHERE " + sql.where()
-                            + " ORDER BY created_at DESC, id DESC LIMIT :limit OFFSET :offset"))
+            long total = sql.bind(h.createQuery(sql.count())).mapTo(Long.class).one();
+            List<ConversationInfo> items = sql.bind(h.createQuery(sql.page()))
                     .bind("limit", page.size())
                     .bind("offset", page.offset())
                     .map(Rows.CONVERSATION)
@@ -208,11 +223,7 @@ public final class JdbcConversationStore implements ConversationStore {
 
     @Override
     public List<Message> recentMessages(String conversationId, long beforeSequence, int limit) {
-        // ORDER BY both key columns, descending, so that the database walks the primary key backwards from
-        // beforeSequence and stops after `limit` rows (ordering by seq alone makes H2 sort the conversation).
-        return call("read recent messages", h -> h.createQuery("SELECT " + Rows.MESSAGE_COLUMNS
-                        + " FROM parley_message WHERE conversation_id = :c AND seq < :before"
-                        + " ORDER BY conversation_id DESC, seq DESC LIMIT :limit")
+        return call("read recent messages", h -> h.createQuery(RECENT_MESSAGES)
                 .bind("c", conversationId)
                 .bind("before", beforeSequence)
                 .bind("limit", limit)
@@ -222,16 +233,13 @@ public final class JdbcConversationStore implements ConversationStore {
 
     @Override
     public Page<Message> messages(String conversationId, PageRequest page) {
-        // Messages are numbered 1..n without gaps, so a page is a key range: no OFFSET scan, whatever the page.
         return call("read messages", h -> {
-            long total = h.createQuery("SELECT message_count FROM parley_conversation WHERE id = :c")
+            long total = h.createQuery(MESSAGE_COUNT)
                     .bind("c", conversationId)
                     .mapTo(Long.class)
                     .findOne()
                     .orElse(0L);
-            List<Message> items = h.createQuery("SELECT " + Rows.MESSAGE_COLUMNS
-                            + " FROM parley_message WHERE conversation_id = :c AND seq > :from AND seq <= :to"
-                            + " ORDER BY conversation_id, seq")
+            List<Message> items = h.createQuery(MESSAGES_PAGE)
                     .bind("c", conversationId)
                     .bind("from", page.offset())
                     .bind("to", page.offset() + page.size())
