@@ -16,8 +16,8 @@ import java.util.stream.Collectors;
  * out. The default stages of engine-core, outermost first, are:
  *
  * <pre>
- * IdempotencyStage   replays a stored reply for a known message id; one model call per id
  * AccessStage        refuses callers that may not send in the conversation's workspace
+ * IdempotencyStage   replays a stored reply for a known message id; one model call per id
  *   (budget)         the credits stage goes here
  * PersistStage       on the way out: stores prompt, reply and totals in one transaction
  * AccountingStage    on the way out: counts the reply's tokens, settles the turn's usage
@@ -26,8 +26,9 @@ import java.util.stream.Collectors;
  * ProviderCallStage  calls the model; always last
  * </pre>
  *
- * so that in time a turn flows idempotency, access, budget, policy (pre), context, provider call,
- * policy (post), accounting, persist.
+ * so that in time a turn flows access, idempotency, budget, policy (pre), context, provider call,
+ * policy (post), accounting, persist. Access comes before idempotency so that a caller who may no longer
+ * send in a conversation cannot obtain a reply by replaying its message id.
  *
  * <pre>{@code
  * PromptPipeline p = PromptPipeline.defaults()

@@ -74,7 +74,7 @@ class PipelineContractTest {
     @Test
     void defaultPipelineRunsStagesInTheDocumentedOrder() {
         assertThat(PromptPipeline.defaults().stages()).extracting(PromptStage::name).containsExactly(
-                "IdempotencyStage", "AccessStage", "PersistStage", "AccountingStage", "ContextStage", "ProviderCallStage");
+                "AccessStage", "IdempotencyStage", "PersistStage", "AccountingStage", "ContextStage", "ProviderCallStage");
     }
 
     @Test
@@ -86,8 +86,8 @@ class PipelineContractTest {
                     trace.add("replacement>");
                     return new AccountingStage().intercept(chain);
                 }));
-        assertThat(p.stages()).extracting(PromptStage::name).containsExactly("IdempotencyStage", "AccessStage",
-                "after-access", "PersistStage", "accounting-replacement", "before-context", "ContextStage",
+        assertThat(p.stages()).extracting(PromptStage::name).containsExactly("AccessStage", "after-access",
+                "IdempotencyStage", "PersistStage", "accounting-replacement", "before-context", "ContextStage",
                 "ProviderCallStage");
 
         Conversation c = conversationWith(p);

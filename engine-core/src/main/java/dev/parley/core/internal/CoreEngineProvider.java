@@ -23,7 +23,7 @@ public final class CoreEngineProvider implements EngineProvider {
 
     @Override
     public List<PromptStage> defaultStages() {
-        return List.of(new IdempotencyStage(), new AccessStage(), new PersistStage(), new AccountingStage(),
+        return List.of(new AccessStage(), new IdempotencyStage(), new PersistStage(), new AccountingStage(),
                 new ContextStage(), new ProviderCallStage());
     }
 }
