@@ -42,6 +42,7 @@ import dev.parley.api.spi.AuditEvent;
 import dev.parley.api.spi.ConversationFilter;
 import dev.parley.api.spi.ScopeDirectory;
 import dev.parley.api.spi.ScopeDirectory.RepositoryScope;
+import dev.parley.api.spi.ConversationStore;
 import dev.parley.testing.ScriptedModel;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -67,7 +68,7 @@ import java.util.stream.Stream;
  * operation. One conversation is created in {@link EngineFixture#WS} by its owner, who has sent one turn; each
  * row then acts on it as one role. A refused operation must leave the store exactly as it was.
  */
-class AccessTest {
+public class AccessTest {
     static final String OTHER_ORG = "org-2";
     static final String OTHER_WS = "ws-2";
 
@@ -161,7 +162,12 @@ class AccessTest {
             "repo-orphan", new RepositoryScope("repo-orphan", ORG, null),
             "repo-foreign", new RepositoryScope("repo-foreign", OTHER_ORG, "ws-9")));
 
-    private final InMemoryConversationStore store = new InMemoryConversationStore();
+    /** The store the engine under test uses; subclasses run these tests on other stores. */
+    protected ConversationStore newStore() {
+        return new InMemoryConversationStore();
+    }
+
+    private final ConversationStore store = newStore();
     private final ScriptedModel model = ScriptedModel.echo();
     private final List<AuditEvent> published = new CopyOnWriteArrayList<>();
     private ConversationEngine engine;

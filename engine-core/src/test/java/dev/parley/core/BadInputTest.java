@@ -25,6 +25,7 @@ import dev.parley.api.Reply;
 import dev.parley.api.Role;
 import dev.parley.api.spi.AuditEvent;
 import dev.parley.api.spi.ModelMessage;
+import dev.parley.api.spi.ConversationStore;
 import dev.parley.testing.ScriptedModel;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -47,12 +48,17 @@ import java.util.stream.Stream;
  * totals, same messages, same audit events, and no model call. Unusual but valid input (4-byte characters, SQL
  * metacharacters) is accepted and comes back exactly as it was sent.
  */
-class BadInputTest {
+public class BadInputTest {
     private static final String UNKNOWN_MODEL = "no-such-model";
     private static final String SQL = "'; DROP TABLE messages; --";
     private static final String EMOJI = "Ship it \uD83D\uDE80\uD83D\uDD25 \u2014 \uD83D\uDC69\u200D\uD83D\uDCBB \uD834\uDD1E na\u00EFve";
 
-    private final InMemoryConversationStore store = new InMemoryConversationStore();
+    /** The store the engine under test uses; subclasses run these tests on other stores. */
+    protected ConversationStore newStore() {
+        return new InMemoryConversationStore();
+    }
+
+    private final ConversationStore store = newStore();
     private final ScriptedModel model = ScriptedModel.echo();
     private ConversationEngine engine;
     private Conversations alice;

@@ -2,6 +2,10 @@ package dev.parley.store.jdbc;
 
 import org.junit.jupiter.api.Assumptions;
 
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.UUID;
 
 import static org.junit.jupiter.api.Assertions.fail;
@@ -29,9 +33,20 @@ public final class TestDatabases {
         return url;
     }
 
-    /** A store on the PostgreSQL test database. */
+    /**
+     * A store on the PostgreSQL test database, emptied first: tests run one at a time and each starts from empty
+     * tables, as it would on a fresh H2 database.
+     */
     public static JdbcConversationStore postgres() {
-        return JdbcConversationStore.of(postgresUrl(), null, null);
+        JdbcConversationStore store = JdbcConversationStore.of(postgresUrl(), null, null);
+        try (Connection c = DriverManager.getConnection(postgresUrl());
+             Statement s = c.createStatement()) {
+            s.execute("TRUNCATE parley_event, parley_turn, parley_message, parley_conversation");
+        } catch (SQLException e) {
+            store.close();
+            throw new IllegalStateException("could not empty the PostgreSQL test database", e);
+        }
+        return store;
     }
 
     /** A store on a fresh in-memory H2 database. */
