@@ -9,22 +9,37 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * The WHERE clause of a conversation list, shaped so that one index serves it: a whole organization by the
- * organization index, an administered workspace by the workspace index, a plain member's own conversations by
- * the owner index. Only the mixed case (some administered workspaces plus own conversations elsewhere) needs
- * an OR of two indexes.
+ * The SQL of a conversation list, shaped so that one index serves it: a whole organization by the organization
+ * index, an administered workspace by the workspace index, a plain member's own conversations by the owner
+ * index, a repository by the repository index. Only the mixed case (some administered workspaces plus own
+ * conversations elsewhere) needs an OR of two index ranges and a sort.
+ *
+ * <p>ORDER BY repeats the index's equality columns before the page order: H2 walks an index in order only when
+ * the ORDER BY names its leading columns too.
+ *
+ * @param where the filter
+ * @param orderBy the page order
+ * @param filter the filter's values, to bind
+ * @param adminWorkspaces the administered workspaces of the mixed case, to bind as a list
  */
-record ConversationQuerySql(String where, ConversationFilter filter, List<String> adminWorkspaces) {
+record ConversationQuerySql(String where, String orderBy, ConversationFilter filter, List<String> adminWorkspaces) {
+    private static final String NEWEST_FIRST = "created_at DESC, id DESC";
 
     static ConversationQuerySql of(ConversationFilter f) {
         List<String> conditions = new ArrayList<>();
         conditions.add("organization_id = :org");
         conditions.add("deleted_at IS NULL");
-        if (f.workspaceId() != null) {
-            conditions.add("workspace_id = :ws");
-        }
+        // The equality prefix of the index that serves the query, in index order.
+        String prefix = "organization_id, deleted_at";
         if (f.repositoryId() != null) {
             conditions.add("repository_id = :repo");
+            prefix = "organization_id, repository_id, deleted_at";
+        }
+        if (f.workspaceId() != null) {
+            conditions.add("workspace_id = :ws");
+            if (f.repositoryId() == null) {
+                prefix = "organization_id, workspace_id, deleted_at";
+            }
         }
         Set<String> admin = f.adminWorkspaces();
         List<String> adminList = List.of();
@@ -32,11 +47,16 @@ record ConversationQuerySql(String where, ConversationFilter filter, List<String
             // every conversation in scope is visible
         } else if (admin.isEmpty() || f.workspaceId() != null) {
             conditions.add("owner_id = :owner");
+            if (f.repositoryId() == null && f.workspaceId() == null) {
+                prefix = "organization_id, owner_id, deleted_at";
+            }
         } else {
             adminList = admin.stream().sorted().toList();
             conditions.add("(workspace_id IN (<adminWorkspaces>) OR owner_id = :owner)");
+            prefix = null;
         }
-        return new ConversationQuerySql(String.join(" AND ", conditions), f, adminList);
+        String orderBy = prefix == null ? NEWEST_FIRST : prefix + ", " + NEWEST_FIRST;
+        return new ConversationQuerySql(String.join(" AND ", conditions), orderBy, f, adminList);
     }
 
     /** Counts the conversations the filter lets through. */
@@ -47,7 +67,7 @@ record ConversationQuerySql(String where, ConversationFilter filter, List<String
     /** One page of them, newest first; binds :limit and :offset besides the filter. */
     String page() {
         return "SELECT " + Rows.CONVERSATION_COLUMNS + " FROM parley_conversation WHERE " + where
-                + " ORDER BY created_at DESC, id DESC LIMIT :limit OFFSET :offset";
+                + " ORDER BY " + orderBy + " LIMIT :limit OFFSET :offset";
     }
 
     Query bind(Query q) {

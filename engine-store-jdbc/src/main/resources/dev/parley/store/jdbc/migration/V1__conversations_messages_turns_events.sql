@@ -24,11 +24,17 @@ CREATE TABLE parley_conversation (
     CONSTRAINT pk_parley_conversation PRIMARY KEY (id)
 );
 
--- Conversation pages, newest first, per organization (org admins), workspace (workspace admins) and owner.
-CREATE INDEX ix_parley_conversation_org ON parley_conversation (organization_id, created_at DESC, id DESC);
-CREATE INDEX ix_parley_conversation_workspace ON parley_conversation (workspace_id, created_at DESC, id DESC);
-CREATE INDEX ix_parley_conversation_owner ON parley_conversation (owner_id, created_at DESC, id DESC);
-CREATE INDEX ix_parley_conversation_repository ON parley_conversation (repository_id, created_at DESC, id DESC);
+-- Conversation pages, newest first, per organization (org admins), workspace (workspace admins), owner and
+-- repository. Each leads with the columns a list filters on by equality (deleted_at IS NULL included), then
+-- the page order, so one range of one index serves both the page and its count.
+CREATE INDEX ix_parley_conversation_org
+    ON parley_conversation (organization_id, deleted_at, created_at DESC, id DESC);
+CREATE INDEX ix_parley_conversation_workspace
+    ON parley_conversation (organization_id, workspace_id, deleted_at, created_at DESC, id DESC);
+CREATE INDEX ix_parley_conversation_owner
+    ON parley_conversation (organization_id, owner_id, deleted_at, created_at DESC, id DESC);
+CREATE INDEX ix_parley_conversation_repository
+    ON parley_conversation (organization_id, repository_id, deleted_at, created_at DESC, id DESC);
 
 CREATE TABLE parley_message (
     conversation_id VARCHAR(128)             NOT NULL,

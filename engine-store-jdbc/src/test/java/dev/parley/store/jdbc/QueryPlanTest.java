@@ -1,0 +1,153 @@
+package dev.parley.store.jdbc;
+
+import dev.parley.api.PageRequest;
+import dev.parley.api.spi.ConversationFilter;
+import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.Jdbi;
+import org.jdbi.v3.core.statement.Query;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.function.UnaryOperator;
+import java.util.stream.Collectors;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * EXPLAINs every query the store makes on a turn or a page, on 1,000,000 messages in one conversation and
+ * 100,000 conversations in one workspace (beside 300,000 elsewhere), and checks that an index serves each.
+ * The plans are written to {@code target/query-plans-<database>.txt}.
+ */
+class QueryPlanTest {
+    private static final int MESSAGES = 1_000_000;
+    private static final int WORKSPACE_CONVERSATIONS = 100_000;
+    private static final int OTHER_CONVERSATIONS = 300_000;
+
+    @Test
+    void everyHotQueryIsServedByAnIndexOnH2() throws Exception {
+        String url = "jdbc:h2:mem:plans-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1";
+        try (JdbcConversationStore store = JdbcConversationStore.of(url, "sa", "")) {
+            Jdbi jdbi = Jdbi.create(url, "sa", "");
+            Map<String, String> plans = jdbi.withHandle(h -> {
+                populate(h, "SYSTEM_RANGE(1, %d) r", "X", "DATEADD(SECOND, X, TIMESTAMP WITH TIME ZONE '2026-01-01 00:00:00+00')");
+                return explainAll(h, "EXPLAIN ");
+            });
+            write("h2", plans);
+            plans.forEach((name, plan) -> assertThat(plan).as(name).doesNotContain("tableScan"));
+            // "index sorted": H2 reads rows in index order and stops at the page's end instead of sorting them.
+            assertThat(plans.get("history tail")).contains("PRIMARY_KEY", "/* index sorted */");
+            assertThat(plans.get("messages page 25,000")).contains("PRIMARY_KEY", "/* index sorted */");
+            assertThat(plans.get("conversation by id")).contains("PRIMARY_KEY");
+            assertThat(plans.get("workspace page")).contains("IX_PARLEY_CONVERSATION_WORKSPACE", "/* index sorted */");
+            assertThat(plans.get("workspace count")).contains("IX_PARLEY_CONVERSATION_WORKSPACE");
+            assertThat(plans.get("owner page")).contains("IX_PARLEY_CONVERSATION_OWNER", "/* index sorted */");
+            assertThat(plans.get("owner count")).contains("IX_PARLEY_CONVERSATION_OWNER");
+            assertThat(plans.get("organization page")).contains("IX_PARLEY_CONVERSATION_ORG", "/* index sorted */");
+        }
+    }
+
+    @Test
+    void everyHotQueryIsServedByAnIndexOnPostgres() throws Exception {
+        String base = TestDatabases.postgresUrl();
+        String db = "parley_plans";
+        try (Connection c = DriverManager.getConnection(base)) {
+            c.createStatement().execute("DROP DATABASE IF EXISTS " + db);
+            c.createStatement().execute("CREATE DATABASE " + db);
+        }
+        String url = base.replaceFirst("/parley\\?", "/" + db + "?");
+        try {
+            try (JdbcConversationStore store = JdbcConversationStore.of(url, null, null)) {
+                Jdbi jdbi = Jdbi.create(url);
+                Map<String, String> plans = jdbi.withHandle(h -> {
+                    populate(h, "generate_series(1, %d) AS r(x)", "x",
+                            "TIMESTAMPTZ '2026-01-01 00:00:00+00' + x * INTERVAL '1 second'");
+                    h.execute("VACUUM ANALYZE parley_message");
+                    h.execute("VACUUM ANALYZE parley_conversation");
+                    return explainAll(h, "EXPLAIN ");
+                });
+                write("postgresql", plans);
+                plans.forEach((name, plan) -> assertThat(plan).as(name).doesNotContain("Seq Scan"));
+                assertThat(plans.get("history tail")).contains("Index Scan Backward using pk_parley_message")
+                        .doesNotContain("Sort");
+                assertThat(plans.get("messages page 25,000")).contains("Index Scan using pk_parley_message")
+                        .doesNotContain("Sort");
+                assertThat(plans.get("conversation by id")).contains("pk_parley_conversation");
+                assertThat(plans.get("workspace page")).contains("ix_parley_conversation_workspace").doesNotContain("Sort");
+                assertThat(plans.get("workspace count")).contains("Index Only Scan using ix_parley_conversation_workspace");
+                assertThat(plans.get("owner page")).contains("ix_parley_conversation_owner").doesNotContain("Sort");
+                assertThat(plans.get("organization page")).contains("ix_parley_conversation_org").doesNotContain("Sort");
+                assertThat(plans.get("organization count")).contains("Index Only Scan");
+            }
+        } finally {
+            try (Connection c = DriverManager.getConnection(base)) {
+                c.createStatement().execute("DROP DATABASE IF EXISTS " + db);
+            }
+        }
+    }
+
+    /** One big conversation, one big workspace, and conversations elsewhere so that selectivity is realistic. */
+    private static void populate(Handle h, String range, String x, String timeOfX) {
+        UnaryOperator<String> t = sql -> sql.replace("$X", x).replace("$T", timeOfX);
+        h.execute(t.apply("INSERT INTO parley_conversation (id, organization_id, workspace_id, repository_id, owner_id, "
+                + "tokens_in, tokens_out, message_count, created_at, updated_at) "
+                + "SELECT 'big', 'org-1', 'ws-big', NULL, 'alice', 0, 0, " + MESSAGES + ", $T, $T FROM "
+                + String.format(range, 1)));
+        h.execute(t.apply("INSERT INTO parley_message (conversation_id, seq, id, role, body, tokens, model, user_tag, "
+                + "source_tag, status, created_at, usage_in, usage_out) "
+                + "SELECT 'big', $X, CONCAT('m', $X), CASE WHEN MOD($X, 2) = 1 THEN 'USER' ELSE 'ASSISTANT' END, "
+                + "CONCAT('message number ', $X), 3, NULL, NULL, NULL, 'COMPLETE', $T, NULL, NULL FROM "
+                + String.format(range, MESSAGES)));
+        h.execute(t.apply("INSERT INTO parley_conversation (id, organization_id, workspace_id, repository_id, owner_id, "
+                + "tokens_in, tokens_out, message_count, created_at, updated_at) "
+                + "SELECT CONCAT('w', $X), 'org-1', 'ws-big', NULL, CONCAT('user-', MOD($X, 1000)), 0, 0, 0, $T, $T FROM "
+                + String.format(range, WORKSPACE_CONVERSATIONS)));
+        h.execute(t.apply("INSERT INTO parley_conversation (id, organization_id, workspace_id, repository_id, owner_id, "
+                + "tokens_in, tokens_out, message_count, created_at, updated_at) "
+                + "SELECT CONCAT('o', $X), CONCAT('org-', MOD($X, 30) + 2), CONCAT('ws-', MOD($X, 300)), NULL, "
+                + "CONCAT('user-', MOD($X, 5000)), 0, 0, 0, $T, $T FROM " + String.format(range, OTHER_CONVERSATIONS)));
+    }
+
+    /** The plan of each hot query, with the values a busy engine would bind. */
+    private static Map<String, String> explainAll(Handle h, String explain) {
+        Map<String, String> plans = new LinkedHashMap<>();
+        plans.put("conversation by id", plan(h.createQuery(explain + JdbcConversationStore.FIND_CONVERSATION)
+                .bind("id", "big")));
+        plans.put("history tail", plan(h.createQuery(explain + JdbcConversationStore.RECENT_MESSAGES)
+                .bind("c", "big").bind("before", Long.MAX_VALUE).bind("limit", 32)));
+        PageRequest deep = PageRequest.of(25_000, 20);
+        plans.put("messages page 25,000", plan(h.createQuery(explain + JdbcConversationStore.MESSAGES_PAGE)
+                .bind("c", "big").bind("from", deep.offset()).bind("to", deep.offset() + deep.size())));
+        plans.put("message count", plan(h.createQuery(explain + JdbcConversationStore.MESSAGE_COUNT).bind("c", "big")));
+        Map<String, ConversationFilter> filters = new LinkedHashMap<>();
+        filters.put("workspace", new ConversationFilter("org-1", false, Set.of("ws-big"), "admin", "ws-big", null));
+        filters.put("owner", new ConversationFilter("org-1", false, Set.of(), "user-7", null, null));
+        filters.put("organization", new ConversationFilter("org-1", true, Set.of(), "admin", null, null));
+        filters.forEach((name, filter) -> {
+            ConversationQuerySql sql = ConversationQuerySql.of(filter);
+            plans.put(name + " page", plan(sql.bind(h.createQuery(explain + sql.page()))
+                    .bind("limit", 20).bind("offset", 0)));
+            plans.put(name + " count", plan(sql.bind(h.createQuery(explain + sql.count()))));
+        });
+        return plans;
+    }
+
+    private static String plan(Query q) {
+        return q.mapTo(String.class).list().stream().collect(Collectors.joining("\n"));
+    }
+
+    private static void write(String database, Map<String, String> plans) throws IOException {
+        StringBuilder out = new StringBuilder();
+        plans.forEach((name, plan) -> out.append("## ").append(name).append("\n\n").append(plan).append("\n\n"));
+        Files.createDirectories(Path.of("target"));
+        Files.writeString(Path.of("target", "query-plans-" + database + ".txt"), out);
+    }
+}
