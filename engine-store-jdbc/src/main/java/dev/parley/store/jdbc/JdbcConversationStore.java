@@ -1,5 +1,7 @@
 package dev.parley.store.jdbc;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.parley.api.ConversationInfo;
@@ -81,16 +83,26 @@ public final class JdbcConversationStore implements ConversationStore {
     static final String MESSAGES_PAGE = "SELECT " + Rows.MESSAGE_COLUMNS
             + " FROM parley_message WHERE conversation_id = :c AND seq > :from AND seq <= :to"
             + " ORDER BY conversation_id, seq";
+    /** The live conversation by id with its settings version: primary key. */
+    static final String FIND_CONVERSATION_VERSIONED = "SELECT settings_version, " + Rows.CONVERSATION_COLUMNS
+            + " FROM parley_conversation WHERE id = :id AND deleted_at IS NULL";
+    /** What a turn must read fresh: settings version, totals, times, deleted flag: primary key. */
+    static final String ROW_STATE = "SELECT settings_version, tokens_in, tokens_out, updated_at, deleted_at"
+            + " FROM parley_conversation WHERE id = :id";
     /** A conversation's message count: the total of its message pages. */
     static final String MESSAGE_COUNT = "SELECT message_count FROM parley_conversation WHERE id = :c";
 
     private final Jdbi jdbi;
     private final HikariDataSource ownedPool;
     private final Duration claimLease;
+    /** Conversation settings by id and version; null when disabled. */
+    private final Cache<String, CachedSettings> settingsCache;
 
-    private JdbcConversationStore(DataSource dataSource, HikariDataSource ownedPool, Duration claimLease) {
+    private JdbcConversationStore(DataSource dataSource, HikariDataSource ownedPool, Builder b) {
         this.ownedPool = ownedPool;
-        this.claimLease = claimLease;
+        this.claimLease = b.claimLease;
+        this.settingsCache = b.settingsCacheSize == 0 ? null
+                : Caffeine.newBuilder().maximumSize(b.settingsCacheSize).build();
         try {
             migrate(dataSource);
             this.jdbi = Jdbi.create(dataSource);
@@ -147,9 +159,9 @@ public final class JdbcConversationStore implements ConversationStore {
         Objects.requireNonNull(c, "conversation");
         use("store a conversation", h -> h.createUpdate("INSERT INTO parley_conversation (id, organization_id, "
                         + "workspace_id, repository_id, owner_id, personality, personality_id, brand_voice_id, "
-                        + "target_audience_id, model_name, tokens_in, tokens_out, message_count, created_at, updated_at) "
-                        + "VALUES (:id, :org, :ws, :repo, :owner, :personality, :personalityId, :brandVoiceId, "
-                        + ":targetAudienceId, :model, :in, :out, 0, :createdAt, :updatedAt)")
+                        + "target_audience_id, model_name, settings_version, tokens_in, tokens_out, message_count, created_at, "
+                        + "updated_at) VALUES (:id, :org, :ws, :repo, :owner, :personality, :personalityId, :brandVoiceId, "
+                        + ":targetAudienceId, :model, 0, :in, :out, 0, :createdAt, :updatedAt)")
                 .bind("id", c.id())
                 .bind("org", c.organizationId())
                 .bind("ws", c.workspaceId())
@@ -167,9 +179,56 @@ public final class JdbcConversationStore implements ConversationStore {
                 .execute());
     }
 
+    /**
+     * The live conversation. Its settings (steering, model, scope) come from the cache when the row's
+     * {@code settings_version} is the cached one; its totals and times are always read.
+     *
+     * <p>Why this is correct with several engines on one database: settings change only through
+     * {@link #updateSettings} and {@link #delete}, and both bump {@code settings_version} in the same statement
+     * that changes them. A cache entry holds the settings of exactly one version, and this method reads the
+     * row's current version (with the totals, times and deleted flag that change on every turn) before it uses
+     * the entry. A change committed by any engine before that read therefore has a version no entry was made
+     * for, and is read in full; there is no window in which a stale entry is used. The cache only saves moving
+     * settings (up to 16 KiB of personality text) on every turn; it is bounded by size, and entries of changed
+     * or deleted conversations are dropped when this engine changes them or next finds them changed.
+     */
     @Override
     public Optional<ConversationInfo> find(String conversationId) {
-        return call("read a conversation", h -> findLive(h, conversationId));
+        if (settingsCache == null) {
+            return call("read a conversation", h -> findLive(h, conversationId));
+        }
+        return call("read a conversation", h -> {
+            Optional<RowState> state = h.createQuery(ROW_STATE).bind("id", conversationId)
+                    .map((rs, ctx) -> new RowState(rs.getLong("settings_version"), rs.getLong("tokens_in"),
+                            rs.getLong("tokens_out"), rs.getObject("updated_at", OffsetDateTime.class).toInstant(),
+                            rs.getObject("deleted_at", OffsetDateTime.class) != null))
+                    .findOne();
+            if (state.isEmpty() || state.get().deleted()) {
+                settingsCache.invalidate(conversationId);
+                return Optional.empty();
+            }
+            RowState row = state.get();
+            CachedSettings cached = settingsCache.getIfPresent(conversationId);
+            if (cached != null && cached.version() == row.version()) {
+                ConversationInfo c = cached.info();
+                return Optional.of(new ConversationInfo(c.id(), c.organizationId(), c.workspaceId(), c.repositoryId(),
+                        c.ownerId(), c.steering(), c.modelName(), row.tokensIn(), row.tokensOut(), c.createdAt(),
+                        row.updatedAt()));
+            }
+            Optional<CachedSettings> fresh = h.createQuery(FIND_CONVERSATION_VERSIONED).bind("id", conversationId)
+                    .map((rs, ctx) -> new CachedSettings(rs.getLong("settings_version"), Rows.CONVERSATION.map(rs, ctx)))
+                    .findOne();
+            fresh.ifPresentOrElse(f -> settingsCache.put(conversationId, f), () -> settingsCache.invalidate(conversationId));
+            return fresh.map(CachedSettings::info);
+        });
+    }
+
+    /** The settings of one version of a conversation row (totals and times in it are those of that read). */
+    private record CachedSettings(long version, ConversationInfo info) {
+    }
+
+    /** What changes on every turn, and the version of what does not. */
+    private record RowState(long version, long tokensIn, long tokensOut, Instant updatedAt, boolean deleted) {
     }
 
     private static Optional<ConversationInfo> findLive(Handle h, String conversationId) {
@@ -181,11 +240,12 @@ public final class JdbcConversationStore implements ConversationStore {
 
     @Override
     public Optional<ConversationInfo> updateSettings(String conversationId, Steering s, String modelName, Instant at) {
+        invalidate(conversationId);
         return transaction("update a conversation", h -> {
             int n = h.createUpdate("UPDATE parley_conversation SET personality = :personality, "
                             + "personality_id = :personalityId, brand_voice_id = :brandVoiceId, "
-                            + "target_audience_id = :targetAudienceId, model_name = :model, updated_at = :at "
-                            + "WHERE id = :id AND deleted_at IS NULL")
+                            + "target_audience_id = :targetAudienceId, model_name = :model, updated_at = :at, "
+                            + "settings_version = settings_version + 1 WHERE id = :id AND deleted_at IS NULL")
                     .bind("personality", s.personality())
                     .bind("personalityId", s.personalityId())
                     .bind("brandVoiceId", s.brandVoiceId())
@@ -200,8 +260,9 @@ public final class JdbcConversationStore implements ConversationStore {
 
     @Override
     public boolean delete(String conversationId, Instant at) {
-        return call("delete a conversation", h -> h.createUpdate(
-                        "UPDATE parley_conversation SET deleted_at = :at WHERE id = :id AND deleted_at IS NULL")
+        invalidate(conversationId);
+        return call("delete a conversation", h -> h.createUpdate("UPDATE parley_conversation SET deleted_at = :at, "
+                        + "settings_version = settings_version + 1 WHERE id = :id AND deleted_at IS NULL")
                 .bind("at", Rows.utc(at))
                 .bind("id", conversationId)
                 .execute() > 0);
@@ -431,6 +492,12 @@ public final class JdbcConversationStore implements ConversationStore {
                 .list());
     }
 
+    private void invalidate(String conversationId) {
+        if (settingsCache != null) {
+            settingsCache.invalidate(conversationId);
+        }
+    }
+
     /** Closes the connection pool if the store opened it. */
     @Override
     public void close() {
@@ -490,6 +557,7 @@ public final class JdbcConversationStore implements ConversationStore {
         private String password;
         private int poolSize = 10;
         private Duration claimLease = DEFAULT_CLAIM_LEASE;
+        private long settingsCacheSize = 10_000;
 
         private Builder() {
         }
@@ -545,13 +613,25 @@ public final class JdbcConversationStore implements ConversationStore {
         }
 
         /**
+         * How many conversations' settings the store caches (see {@link JdbcConversationStore#find}); 10,000
+         * by default, 0 turns the cache off.
+         */
+        public Builder settingsCacheSize(long conversations) {
+            if (conversations < 0) {
+                throw new IllegalArgumentException("settings cache size must not be negative, was " + conversations);
+            }
+            this.settingsCacheSize = conversations;
+            return this;
+        }
+
+        /**
          * Opens the store and brings its schema up to date.
          *
          * @throws StoreFailureException when the database cannot be reached or migrated
          */
         public JdbcConversationStore build() {
             if (dataSource != null) {
-                return new JdbcConversationStore(dataSource, null, claimLease);
+                return new JdbcConversationStore(dataSource, null, this);
             }
             if (jdbcUrl == null) {
                 throw new IllegalStateException("no database: set dataSource, jdbcUrl, h2File or h2InMemory");
@@ -568,7 +648,7 @@ public final class JdbcConversationStore implements ConversationStore {
             } catch (RuntimeException e) {
                 throw new StoreFailureException("could not connect to the conversation store database", e);
             }
-            return new JdbcConversationStore(pool, pool, claimLease);
+            return new JdbcConversationStore(pool, pool, this);
         }
 
         private void checkNoDatabase() {

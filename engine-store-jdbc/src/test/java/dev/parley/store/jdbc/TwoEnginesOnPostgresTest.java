@@ -4,6 +4,7 @@ import dev.parley.api.Caller;
 import dev.parley.api.Conversation;
 import dev.parley.api.ConversationEngine;
 import dev.parley.api.ConversationInfo;
+import dev.parley.api.ConversationNotFoundException;
 import dev.parley.api.ConversationPatch;
 import dev.parley.api.Message;
 import dev.parley.api.NewConversation;
@@ -31,6 +32,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Two engines, each with its own store and connection pool, on one PostgreSQL database: two JVMs in miniature. */
 class TwoEnginesOnPostgresTest {
@@ -117,6 +119,20 @@ class TwoEnginesOnPostgresTest {
 
         assertThat(modelB.lastRequest().messages().get(0)).isEqualTo(ModelMessage.system("Be verbose."));
         assertThat(onB.info().steering().personality()).isEqualTo("Be verbose.");
+    }
+
+    @Test
+    void aDeleteOnOneEngineIsSeenByTheOtherWhoseCacheHeldTheConversation() {
+        Conversation onA = a.as(caller).create(NewConversation.inWorkspace("ws").personality("Be terse.").build());
+        Conversation onB = b.as(caller).get(onA.id());
+        onB.send(Prompt.text("one").build());
+
+        onA.delete();
+
+        assertThatThrownBy(() -> onB.send(Prompt.text("two").build()))
+                .isInstanceOf(ConversationNotFoundException.class);
+        assertThatThrownBy(onB::info).isInstanceOf(ConversationNotFoundException.class);
+        assertThat(modelB.callCount()).isEqualTo(1);
     }
 
     @Test

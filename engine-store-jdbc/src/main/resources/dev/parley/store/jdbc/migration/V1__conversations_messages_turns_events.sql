@@ -13,6 +13,8 @@ CREATE TABLE parley_conversation (
     brand_voice_id     VARCHAR(128),
     target_audience_id VARCHAR(128),
     model_name         VARCHAR(256),
+    -- Bumped by every change of steering or model (and by delete): engines cache settings per version.
+    settings_version   BIGINT                   NOT NULL,
     tokens_in          BIGINT                   NOT NULL,
     tokens_out         BIGINT                   NOT NULL,
     -- Messages stored so far; the next message is numbered message_count + 1. Updated in the turn's
