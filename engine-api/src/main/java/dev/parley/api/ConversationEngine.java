@@ -9,6 +9,7 @@ import dev.parley.api.spi.SteeringResolver;
 import dev.parley.api.spi.TokenCounter;
 
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -66,6 +67,7 @@ public interface ConversationEngine extends AutoCloseable {
         private ScopeDirectory scopeDirectory = ScopeDirectory.none();
         private EventSink eventSink = EventSink.NONE;
         private int defaultContextSize = DEFAULT_CONTEXT_SIZE;
+        private Duration steeringCacheTtl = Duration.ofSeconds(60);
 
         Builder() {
         }
@@ -138,6 +140,21 @@ public interface ConversationEngine extends AutoCloseable {
             return this;
         }
 
+        /**
+         * How long a resolved brand voice or target audience text is reused before the resolver is asked again;
+         * 60 seconds by default, {@link Duration#ZERO} asks on every turn. A conversation's ids are read on every
+         * turn, so a PATCH that changes them takes effect on the next turn; only a change of the text behind an
+         * id, which the host makes in its own data, waits up to this long.
+         */
+        public Builder steeringCacheTtl(Duration ttl) {
+            Objects.requireNonNull(ttl, "ttl");
+            if (ttl.isNegative()) {
+                throw new IllegalArgumentException("steering cache TTL must not be negative, was " + ttl);
+            }
+            this.steeringCacheTtl = ttl;
+            return this;
+        }
+
         /** Knows repositories and their workspace and organization. */
         public Builder scopeDirectory(ScopeDirectory directory) {
             this.scopeDirectory = Objects.requireNonNull(directory, "directory");
@@ -185,7 +202,7 @@ public interface ConversationEngine extends AutoCloseable {
             EngineProvider provider = EngineProviders.find();
             EngineConfig config = new EngineConfig(store, models, defaultName,
                     pipeline == null ? PromptPipeline.of(provider.defaultStages()) : pipeline,
-                    clock, ids, tokenCounter, steeringResolver, scopeDirectory, eventSink, defaultContextSize);
+                    clock, ids, tokenCounter, steeringResolver, steeringCacheTtl, scopeDirectory, eventSink, defaultContextSize);
             return provider.create(config);
         }
     }

@@ -8,6 +8,7 @@ import dev.parley.api.spi.SteeringResolver;
 import dev.parley.api.spi.TokenCounter;
 
 import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -25,6 +26,7 @@ import java.util.function.Supplier;
  * @param ids the id source, or null for random UUIDs
  * @param tokenCounter the counter of models without their own, or null for the default estimator
  * @param steeringResolver resolves brand voices and target audiences
+ * @param steeringCacheTtl how long resolved steering texts are reused; zero for never
  * @param scopeDirectory knows repositories
  * @param eventSink receives audit events
  * @param defaultContextSize history token budget when a prompt gives none
@@ -38,6 +40,7 @@ public record EngineConfig(
         Supplier<String> ids,
         TokenCounter tokenCounter,
         SteeringResolver steeringResolver,
+        Duration steeringCacheTtl,
         ScopeDirectory scopeDirectory,
         EventSink eventSink,
         int defaultContextSize) {
@@ -48,6 +51,7 @@ public record EngineConfig(
         Objects.requireNonNull(pipeline, "pipeline");
         Objects.requireNonNull(clock, "clock");
         Objects.requireNonNull(steeringResolver, "steeringResolver");
+        Objects.requireNonNull(steeringCacheTtl, "steeringCacheTtl");
         Objects.requireNonNull(scopeDirectory, "scopeDirectory");
         Objects.requireNonNull(eventSink, "eventSink");
     }

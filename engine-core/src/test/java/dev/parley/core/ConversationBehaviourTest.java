@@ -84,6 +84,58 @@ public class ConversationBehaviourTest {
     }
 
     @Test
+    void resolvedSteeringIsReusedAcrossTurnsButAPatchOfIdsTakesEffectOnTheNextTurn() {
+        java.util.concurrent.atomic.AtomicInteger asked = new java.util.concurrent.atomic.AtomicInteger();
+        SteeringResolver counting = new SteeringResolver() {
+            @Override
+            public Optional<String> brandVoice(String organizationId, String id) {
+                asked.incrementAndGet();
+                return steering.brandVoice(organizationId, id);
+            }
+
+            @Override
+            public Optional<String> targetAudience(String organizationId, String id) {
+                asked.incrementAndGet();
+                return steering.targetAudience(organizationId, id);
+            }
+        };
+        engine = EngineFixture.builder(model, store).steeringResolver(counting).build();
+        Conversation c = create(NewConversation.inWorkspace(WS).brandVoiceId("bv-1"));
+        int afterCreate = asked.get();
+
+        assertThat(systemMessageOf(c)).isEqualTo("Speak like a pirate.");
+        assertThat(systemMessageOf(c)).isEqualTo("Speak like a pirate.");
+        assertThat(asked.get()).isEqualTo(afterCreate);
+
+        c.update(ConversationPatch.builder().brandVoiceId("bv-2").build());
+        assertThat(systemMessageOf(c)).isEqualTo("Speak formally.");
+    }
+
+    @Test
+    void aZeroSteeringCacheTtlAsksTheResolverOnEveryTurn() {
+        java.util.concurrent.atomic.AtomicInteger asked = new java.util.concurrent.atomic.AtomicInteger();
+        SteeringResolver counting = new SteeringResolver() {
+            @Override
+            public Optional<String> brandVoice(String organizationId, String id) {
+                asked.incrementAndGet();
+                return steering.brandVoice(organizationId, id);
+            }
+
+            @Override
+            public Optional<String> targetAudience(String organizationId, String id) {
+                return Optional.empty();
+            }
+        };
+        engine = EngineFixture.builder(model, store).steeringResolver(counting)
+                .steeringCacheTtl(java.time.Duration.ZERO).build();
+        Conversation c = create(NewConversation.inWorkspace(WS).brandVoiceId("bv-1"));
+        int afterCreate = asked.get();
+        systemMessageOf(c);
+        systemMessageOf(c);
+        assertThat(asked.get()).isEqualTo(afterCreate + 2);
+    }
+
+    @Test
     void withoutSteeringThereIsNoSystemMessage() {
         assertThat(systemMessageOf(create(NewConversation.inWorkspace(WS)))).isNull();
     }

@@ -9,6 +9,9 @@ import dev.parley.api.NewConversation;
 import dev.parley.api.Prompt;
 import dev.parley.api.Reply;
 import dev.parley.core.LangChain4jModel;
+import dev.parley.store.jdbc.JdbcConversationStore;
+
+import java.nio.file.Path;
 
 /**
  * The README's quickstart, compiled and run by a test so that it cannot rot. Run it with an OpenAI key in
@@ -28,6 +31,7 @@ public final class Quickstart {
     public static void run(ChatModel chatModel) {
         // quickstart:begin
         try (ConversationEngine engine = ConversationEngine.builder()
+                .store(JdbcConversationStore.h2File(Path.of("data/parley")))   // durable; omit to keep it in memory
                 .model("gpt-4o-mini", LangChain4jModel.of(chatModel))
                 .build()) {
             Caller alice = Caller.user("alice", "acme").member("support").build();

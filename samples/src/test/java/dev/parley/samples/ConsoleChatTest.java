@@ -19,8 +19,8 @@ class ConsoleChatTest {
         String out = bytes.toString(StandardCharsets.UTF_8);
 
         assertThat(out).contains("model> Your favourite number is 444.");
-        assertThat(out).contains("Stored 6 messages; conversation totals: " + info.tokensIn() + " tokens in, "
-                + info.tokensOut() + " tokens out.");
+        assertThat(out).contains("Stored 6 messages in ").contains("console-chat.mv.db; conversation totals: "
+                + info.tokensIn() + " tokens in, " + info.tokensOut() + " tokens out.");
         assertThat(info.tokensIn()).isPositive();
         assertThat(info.tokensOut()).isPositive();
     }

@@ -38,7 +38,7 @@ final class CoreServices implements EngineServices {
         this.ids = config.ids() != null ? config.ids() : () -> UUID.randomUUID().toString();
         this.models = new ModelRegistry(config.models());
         this.engineCounter = config.tokenCounter();
-        this.steeringResolver = config.steeringResolver();
+        this.steeringResolver = CachingSteeringResolver.of(config.steeringResolver(), config.steeringCacheTtl());
         this.sink = config.eventSink();
     }
 

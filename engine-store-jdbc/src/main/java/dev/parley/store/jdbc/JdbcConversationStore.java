@@ -56,7 +56,9 @@ import java.util.Optional;
  *   <li>Every query is served by an index: history tails and message pages by the (conversation, sequence)
  *       key, conversation pages by organization, workspace, owner or repository with creation time.</li>
  *   <li>Database failures surface as {@link StoreFailureException} with the cause attached; statement
- *       exceptions carry no SQL arguments, so user text cannot reach logs through them.</li>
+ *       exceptions carry no SQL arguments, and on the PostgreSQL pools the store opens the driver leaves row
+ *       values out of its messages, so user text cannot reach logs through them. (A host that passes its own
+ *       PostgreSQL data source should set the driver's {@code logServerErrorDetail=false} likewise.)</li>
  * </ul>
  * Times are kept at microsecond precision. Thread safe.
  */
@@ -642,6 +644,11 @@ public final class JdbcConversationStore implements ConversationStore {
             config.setPassword(password);
             config.setMaximumPoolSize(poolSize);
             config.setPoolName("parley");
+            if (jdbcUrl.startsWith("jdbc:postgresql:")) {
+                // Keep row values out of the driver's exception messages ("Failing row contains ..."), so that
+                // user text cannot reach logs through a StoreFailureException's cause.
+                config.addDataSourceProperty("logServerErrorDetail", "false");
+            }
             HikariDataSource pool;
             try {
                 pool = new HikariDataSource(config);

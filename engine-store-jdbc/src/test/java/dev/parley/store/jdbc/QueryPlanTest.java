@@ -98,8 +98,8 @@ class QueryPlanTest {
     private static void populate(Handle h, String range, String x, String timeOfX) {
         UnaryOperator<String> t = sql -> sql.replace("$X", x).replace("$T", timeOfX);
         h.execute(t.apply("INSERT INTO parley_conversation (id, organization_id, workspace_id, repository_id, owner_id, "
-                + "tokens_in, tokens_out, message_count, created_at, updated_at) "
-                + "SELECT 'big', 'org-1', 'ws-big', NULL, 'alice', 0, 0, " + MESSAGES + ", $T, $T FROM "
+                + "settings_version, tokens_in, tokens_out, message_count, created_at, updated_at) "
+                + "SELECT 'big', 'org-1', 'ws-big', NULL, 'alice', 0, 0, 0, " + MESSAGES + ", $T, $T FROM "
                 + String.format(range, 1)));
         h.execute(t.apply("INSERT INTO parley_message (conversation_id, seq, id, role, body, tokens, model, user_tag, "
                 + "source_tag, status, created_at, usage_in, usage_out) "
@@ -107,13 +107,13 @@ class QueryPlanTest {
                 + "CONCAT('message number ', $X), 3, NULL, NULL, NULL, 'COMPLETE', $T, NULL, NULL FROM "
                 + String.format(range, MESSAGES)));
         h.execute(t.apply("INSERT INTO parley_conversation (id, organization_id, workspace_id, repository_id, owner_id, "
-                + "tokens_in, tokens_out, message_count, created_at, updated_at) "
-                + "SELECT CONCAT('w', $X), 'org-1', 'ws-big', NULL, CONCAT('user-', MOD($X, 1000)), 0, 0, 0, $T, $T FROM "
+                + "settings_version, tokens_in, tokens_out, message_count, created_at, updated_at) "
+                + "SELECT CONCAT('w', $X), 'org-1', 'ws-big', NULL, CONCAT('user-', MOD($X, 1000)), 0, 0, 0, 0, $T, $T FROM "
                 + String.format(range, WORKSPACE_CONVERSATIONS)));
         h.execute(t.apply("INSERT INTO parley_conversation (id, organization_id, workspace_id, repository_id, owner_id, "
-                + "tokens_in, tokens_out, message_count, created_at, updated_at) "
+                + "settings_version, tokens_in, tokens_out, message_count, created_at, updated_at) "
                 + "SELECT CONCAT('o', $X), CONCAT('org-', MOD($X, 30) + 2), CONCAT('ws-', MOD($X, 300)), NULL, "
-                + "CONCAT('user-', MOD($X, 5000)), 0, 0, 0, $T, $T FROM " + String.format(range, OTHER_CONVERSATIONS)));
+                + "CONCAT('user-', MOD($X, 5000)), 0, 0, 0, 0, $T, $T FROM " + String.format(range, OTHER_CONVERSATIONS)));
     }
 
     /** The plan of each hot query, with the values a busy engine would bind. */

@@ -9,15 +9,17 @@ import dev.parley.api.NewConversation;
 import dev.parley.api.PageRequest;
 import dev.parley.api.Prompt;
 import dev.parley.api.Reply;
+import dev.parley.store.jdbc.JdbcConversationStore;
 import dev.parley.testing.ScriptedModel;
 
 import java.io.PrintStream;
+import java.nio.file.Path;
 import java.util.List;
 
 /**
- * A scripted multi-turn conversation on the engine's embedded defaults, printed with its token totals. The
- * model is engine-testing's scripted model, so the sample runs without a network or an API key; swap in
- * {@code LangChain4jModel.of(anyLangChain4jChatModel)} for a real one.
+ * A scripted multi-turn conversation on the embedded H2 store ({@code data/console-chat.mv.db}), printed with its
+ * token totals. The model is engine-testing's scripted model, so the sample runs without a network or an API
+ * key; swap in {@code LangChain4jModel.of(anyLangChain4jChatModel)} for a real one.
  */
 public final class ConsoleChat {
     private static final List<String> USER_TURNS = List.of(
@@ -40,7 +42,11 @@ public final class ConsoleChat {
                 .replyWith(request -> request.messages().stream()
                         .anyMatch(m -> m.text().contains("444")) ? "Your favourite number is 444." : "I don't know.")
                 .build();
-        try (ConversationEngine engine = ConversationEngine.builder().model("scripted", model).build()) {
+        Path file = Path.of("data", "console-chat");
+        try (ConversationEngine engine = ConversationEngine.builder()
+                .store(JdbcConversationStore.h2File(file))
+                .model("scripted", model)
+                .build()) {
             Caller alice = Caller.user("alice", "acme").member("support").build();
             Conversation c = engine.as(alice)
                     .create(NewConversation.inWorkspace("support").personality("Be brief and friendly.").build());
@@ -53,8 +59,8 @@ public final class ConsoleChat {
             ConversationInfo info = c.info();
             List<Message> stored = c.messages(PageRequest.first()).items();
             out.println();
-            out.println("Stored " + stored.size() + " messages; conversation totals: " + info.tokensIn()
-                    + " tokens in, " + info.tokensOut() + " tokens out.");
+            out.println("Stored " + stored.size() + " messages in " + file.toAbsolutePath() + ".mv.db; conversation totals: "
+                    + info.tokensIn() + " tokens in, " + info.tokensOut() + " tokens out.");
             return info;
         }
     }
