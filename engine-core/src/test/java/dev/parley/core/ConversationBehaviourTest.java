@@ -83,29 +83,33 @@ public class ConversationBehaviourTest {
         assertThat(systemMessageOf(c)).isEqualTo("Speak like a pirate.");
     }
 
+    /** The fixture's resolver, counting how often it is asked. */
+    private final class CountingResolver implements SteeringResolver {
+        final java.util.concurrent.atomic.AtomicInteger asked = new java.util.concurrent.atomic.AtomicInteger();
+
+        @Override
+        public Optional<String> brandVoice(String organizationId, String id) {
+            asked.incrementAndGet();
+            return steering.brandVoice(organizationId, id);
+        }
+
+        @Override
+        public Optional<String> targetAudience(String organizationId, String id) {
+            asked.incrementAndGet();
+            return steering.targetAudience(organizationId, id);
+        }
+    }
+
     @Test
     void resolvedSteeringIsReusedAcrossTurnsButAPatchOfIdsTakesEffectOnTheNextTurn() {
-        java.util.concurrent.atomic.AtomicInteger asked = new java.util.concurrent.atomic.AtomicInteger();
-        SteeringResolver counting = new SteeringResolver() {
-            @Override
-            public Optional<String> brandVoice(String organizationId, String id) {
-                asked.incrementAndGet();
-                return steering.brandVoice(organizationId, id);
-            }
-
-            @Override
-            public Optional<String> targetAudience(String organizationId, String id) {
-                asked.incrementAndGet();
-                return steering.targetAudience(organizationId, id);
-            }
-        };
+        CountingResolver counting = new CountingResolver();
         engine = EngineFixture.builder(model, store).steeringResolver(counting).build();
         Conversation c = create(NewConversation.inWorkspace(WS).brandVoiceId("bv-1"));
-        int afterCreate = asked.get();
+        int afterCreate = counting.asked.get();
 
         assertThat(systemMessageOf(c)).isEqualTo("Speak like a pirate.");
         assertThat(systemMessageOf(c)).isEqualTo("Speak like a pirate.");
-        assertThat(asked.get()).isEqualTo(afterCreate);
+        assertThat(counting.asked.get()).isEqualTo(afterCreate);
 
         c.update(ConversationPatch.builder().brandVoiceId("bv-2").build());
         assertThat(systemMessageOf(c)).isEqualTo("Speak formally.");
@@ -113,26 +117,14 @@ public class ConversationBehaviourTest {
 
     @Test
     void aZeroSteeringCacheTtlAsksTheResolverOnEveryTurn() {
-        java.util.concurrent.atomic.AtomicInteger asked = new java.util.concurrent.atomic.AtomicInteger();
-        SteeringResolver counting = new SteeringResolver() {
-            @Override
-            public Optional<String> brandVoice(String organizationId, String id) {
-                asked.incrementAndGet();
-                return steering.brandVoice(organizationId, id);
-            }
-
-            @Override
-            public Optional<String> targetAudience(String organizationId, String id) {
-                return Optional.empty();
-            }
-        };
+        CountingResolver counting = new CountingResolver();
         engine = EngineFixture.builder(model, store).steeringResolver(counting)
                 .steeringCacheTtl(java.time.Duration.ZERO).build();
         Conversation c = create(NewConversation.inWorkspace(WS).brandVoiceId("bv-1"));
-        int afterCreate = asked.get();
+        int afterCreate = counting.asked.get();
         systemMessageOf(c);
         systemMessageOf(c);
-        assertThat(asked.get()).isEqualTo(afterCreate + 2);
+        assertThat(counting.asked.get()).isEqualTo(afterCreate + 2);
     }
 
     @Test
