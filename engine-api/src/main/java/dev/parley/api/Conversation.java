@@ -21,17 +21,25 @@ public interface Conversation {
      * @throws InvalidRequestException for an unknown model
      * @throws AccessDeniedException when the caller is not a member of the conversation's workspace
      * @throws ModelUnavailableException when the model fails; nothing of the turn is stored
+     * @throws ConversationLockedException when a stream is active on the conversation
      */
     Reply send(Prompt prompt);
 
     /**
-     * Streams one turn's reply through {@code listener}.
+     * Streams one turn's reply through {@code listener}, on an engine thread, and returns at once. The turn runs
+     * through the same pipeline as {@link #send}; a replayed message id delivers the stored reply as one delta.
+     * At most one stream is active per conversation, across every engine sharing the store, and while it is
+     * active {@code send} is refused too.
      *
-     * @throws UnsupportedOperationException in this release: streaming is not implemented yet
+     * @throws ConversationLockedException at once, when another stream is active on the conversation
+     * @throws InvalidRequestException for an unknown model
      */
     StreamHandle stream(Prompt prompt, StreamListener listener);
 
-    /** Cancels the conversation's active stream, if any; a no-op when none is active. */
+    /**
+     * Cancels the conversation's active stream, whichever engine sharing the store runs it; a no-op when none is
+     * active. The output so far is stored as the reply with status CANCELLED.
+     */
     void cancelStream();
 
     /** One page of the stored messages, oldest first. */

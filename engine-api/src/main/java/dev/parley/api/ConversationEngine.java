@@ -68,6 +68,7 @@ public interface ConversationEngine extends AutoCloseable {
         private EventSink eventSink = EventSink.NONE;
         private int defaultContextSize = DEFAULT_CONTEXT_SIZE;
         private Duration steeringCacheTtl = Duration.ofSeconds(60);
+        private Duration streamLease = Duration.ofSeconds(30);
 
         Builder() {
         }
@@ -155,6 +156,21 @@ public interface ConversationEngine extends AutoCloseable {
             return this;
         }
 
+        /**
+         * How long a stream's lock on its conversation lasts unless renewed; 30 seconds by default. A running
+         * stream renews it every third of the lease, so only a lock whose engine died waits out the lease before
+         * the conversation can stream again. A cancel asked through another engine takes effect within a third
+         * of the lease.
+         */
+        public Builder streamLease(Duration lease) {
+            Objects.requireNonNull(lease, "lease");
+            if (lease.compareTo(Duration.ofMillis(30)) < 0) {
+                throw new IllegalArgumentException("stream lease must be at least 30 ms, was " + lease);
+            }
+            this.streamLease = lease;
+            return this;
+        }
+
         /** Knows repositories and their workspace and organization. */
         public Builder scopeDirectory(ScopeDirectory directory) {
             this.scopeDirectory = Objects.requireNonNull(directory, "directory");
@@ -202,7 +218,7 @@ public interface ConversationEngine extends AutoCloseable {
             EngineProvider provider = EngineProviders.find();
             EngineConfig config = new EngineConfig(store, models, defaultName,
                     pipeline == null ? PromptPipeline.of(provider.defaultStages()) : pipeline,
-                    clock, ids, tokenCounter, steeringResolver, steeringCacheTtl, scopeDirectory, eventSink, defaultContextSize);
+                    clock, ids, tokenCounter, steeringResolver, steeringCacheTtl, scopeDirectory, eventSink, defaultContextSize, streamLease);
             return provider.create(config);
         }
     }

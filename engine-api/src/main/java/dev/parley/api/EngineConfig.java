@@ -30,6 +30,7 @@ import java.util.function.Supplier;
  * @param scopeDirectory knows repositories
  * @param eventSink receives audit events
  * @param defaultContextSize history token budget when a prompt gives none
+ * @param streamLease how long a stream's conversation lock lasts unless renewed
  */
 public record EngineConfig(
         ConversationStore store,
@@ -43,7 +44,8 @@ public record EngineConfig(
         Duration steeringCacheTtl,
         ScopeDirectory scopeDirectory,
         EventSink eventSink,
-        int defaultContextSize) {
+        int defaultContextSize,
+        Duration streamLease) {
 
     public EngineConfig {
         models = List.copyOf(models);
@@ -54,6 +56,7 @@ public record EngineConfig(
         Objects.requireNonNull(steeringCacheTtl, "steeringCacheTtl");
         Objects.requireNonNull(scopeDirectory, "scopeDirectory");
         Objects.requireNonNull(eventSink, "eventSink");
+        Objects.requireNonNull(streamLease, "streamLease");
     }
 
     public Optional<ConversationStore> configuredStore() {

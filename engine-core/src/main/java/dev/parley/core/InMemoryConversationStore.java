@@ -12,6 +12,7 @@ import dev.parley.api.spi.ConversationStore;
 import dev.parley.api.spi.TurnClaim;
 import dev.parley.api.spi.TurnRecord;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -35,6 +36,8 @@ public final class InMemoryConversationStore implements ConversationStore {
 
     private final ConcurrentMap<String, Entry> conversations = new ConcurrentHashMap<>();
     private final ConcurrentMap<String, List<AuditEvent>> events = new ConcurrentHashMap<>();
+    /** Stream locks by conversation; replaced atomically with compute(). */
+    private final ConcurrentMap<String, StreamLock> streamLocks = new ConcurrentHashMap<>();
 
     /** One conversation's state; every field is guarded by the entry's monitor. */
     private static final class Entry {
@@ -185,6 +188,38 @@ public final class InMemoryConversationStore implements ConversationStore {
                 e.claims.remove(promptId);
             }
         }
+    }
+
+    @Override
+    public boolean acquireStreamLock(String conversationId, String holder, Instant now, Duration lease) {
+        StreamLock mine = new StreamLock(conversationId, holder, now.plus(lease), false);
+        StreamLock result = streamLocks.compute(conversationId,
+                (id, current) -> current == null || current.expiresAt().isBefore(now) ? mine : current);
+        return result == mine;
+    }
+
+    @Override
+    public boolean renewStreamLock(String conversationId, String holder, Instant now, Duration lease) {
+        StreamLock result = streamLocks.computeIfPresent(conversationId, (id, current) -> current.holder().equals(holder)
+                ? new StreamLock(id, holder, now.plus(lease), current.cancelRequested()) : current);
+        return result != null && result.holder().equals(holder);
+    }
+
+    @Override
+    public void releaseStreamLock(String conversationId, String holder) {
+        streamLocks.computeIfPresent(conversationId, (id, current) -> current.holder().equals(holder) ? null : current);
+    }
+
+    @Override
+    public Optional<StreamLock> streamLock(String conversationId, Instant now) {
+        return Optional.ofNullable(streamLocks.get(conversationId)).filter(l -> !l.expiresAt().isBefore(now));
+    }
+
+    @Override
+    public boolean requestStreamCancel(String conversationId, Instant now) {
+        StreamLock result = streamLocks.computeIfPresent(conversationId, (id, current) -> current.expiresAt().isBefore(now)
+                ? current : new StreamLock(id, current.holder(), current.expiresAt(), true));
+        return result != null && result.cancelRequested() && !result.expiresAt().isBefore(now);
     }
 
     @Override

@@ -6,11 +6,15 @@ import dev.parley.api.spi.ModelProvider;
 import dev.parley.api.spi.ModelRequest;
 import dev.parley.api.spi.ModelResponse;
 import dev.parley.api.spi.PromptStage;
+import dev.parley.api.spi.StreamingHandler;
 import dev.parley.api.spi.Turn;
 import dev.parley.api.spi.TurnResult;
+import dev.parley.api.spi.TurnStream;
 
 /**
- * Calls the turn's model with the request the context stage built; always the last stage. Any failure of the
+ * Calls the turn's model with the request the context stage built; always the last stage. A streamed turn is
+ * streamed: each delta goes out through the turn's {@link TurnStream} as it arrives, and a cancelled stream
+ * ends with the part that had arrived. Any failure of the
  * model (a timeout, an HTTP error, a refusal) becomes a {@link ModelUnavailableException} carrying the
  * provider's message, never the provider's raw exception. Stateless and thread safe.
  */
@@ -24,6 +28,9 @@ public final class ProviderCallStage implements PromptStage {
                     + "the pipeline needs a ContextStage (or a stage that builds the request) before it");
         }
         ModelProvider model = chain.services().model(turn.model(), turn.conversation(), "model");
+        if (turn.stream() != null) {
+            return stream(turn, model);
+        }
         ModelResponse response;
         try {
             response = model.chat(new ModelRequest(turn.model(), turn.request()));
@@ -36,6 +43,108 @@ public final class ProviderCallStage implements PromptStage {
             throw new ModelUnavailableException(turn.model(), "the model returned no response", null);
         }
         return TurnResult.fromModel(turn, response.text(), response.usage());
+    }
+
+    /** How long a cancelled stream waits for the provider to acknowledge before the turn ends without it. */
+    private static final long CANCEL_GRACE_MILLIS = 1_000;
+
+    /**
+     * Streams the answer through the turn's stream, blocking this (the stream's) thread until the provider
+     * finishes, fails, or has been cancelled and either acknowledges or exceeds the grace period. The reply is
+     * the concatenation of the deltas emitted, so what the listener saw is exactly what is stored.
+     */
+    private TurnResult stream(Turn turn, ModelProvider model) {
+        TurnStream out = turn.stream();
+        StreamCollector collector = new StreamCollector(out);
+        try {
+            model.stream(new ModelRequest(turn.model(), turn.request()), collector);
+        } catch (RuntimeException e) {
+            collector.onError(e);
+        }
+        collector.awaitEnd(out);
+        if (collector.hookFailure != null) {
+            throw collector.hookFailure;
+        }
+        String text = collector.text();
+        if (out.cancelled()) {
+            return TurnResult.cancelled(turn, text);
+        }
+        if (collector.error != null) {
+            Throwable e = collector.error;
+            throw e instanceof ParleyException pe ? pe : new ModelUnavailableException(turn.model(), describe(e), e);
+        }
+        ModelResponse response = collector.response;
+        return TurnResult.fromModel(turn, text, response == null ? null : response.usage());
+    }
+
+    /** Collects a provider's stream; its fields are written by the provider's thread, read after the end. */
+    private static final class StreamCollector implements StreamingHandler {
+        private final TurnStream out;
+        private final StringBuilder text = new StringBuilder();
+        private final java.util.concurrent.CountDownLatch ended = new java.util.concurrent.CountDownLatch(1);
+        private volatile boolean closed;
+        volatile ModelResponse response;
+        volatile Throwable error;
+        volatile ParleyException hookFailure;
+
+        StreamCollector(TurnStream out) {
+            this.out = out;
+        }
+
+        @Override
+        public synchronized void onDelta(String delta) {
+            if (closed || out.cancelled() || delta == null) {
+                return;
+            }
+            try {
+                out.emit(delta);
+                text.append(delta);
+            } catch (ParleyException e) {
+                hookFailure = e;
+                out.cancel();
+            }
+        }
+
+        @Override
+        public void onComplete(ModelResponse r) {
+            response = r;
+            ended.countDown();
+        }
+
+        @Override
+        public void onError(Throwable e) {
+            error = e;
+            ended.countDown();
+        }
+
+        @Override
+        public boolean cancelled() {
+            return out.cancelled();
+        }
+
+        synchronized String text() {
+            closed = true;
+            return text.toString();
+        }
+
+        void awaitEnd(TurnStream stream) {
+            long cancelSeenAt = 0;
+            try {
+                while (!ended.await(20, java.util.concurrent.TimeUnit.MILLISECONDS)) {
+                    if (stream.cancelled()) {
+                        long now = System.nanoTime();
+                        if (cancelSeenAt == 0) {
+                            cancelSeenAt = now;
+                        } else if (now - cancelSeenAt > CANCEL_GRACE_MILLIS * 1_000_000) {
+                            return;
+                        }
+                    }
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                stream.cancel();
+            }
+        }
     }
 
     /** The most telling message of a provider failure: its own, else the first cause's that has one. */

@@ -90,6 +90,31 @@ final class CountingStore implements ConversationStore {
     }
 
     @Override
+    public boolean acquireStreamLock(String conversationId, String holder, Instant now, java.time.Duration lease) {
+        return delegate.acquireStreamLock(conversationId, holder, now, lease);
+    }
+
+    @Override
+    public boolean renewStreamLock(String conversationId, String holder, Instant now, java.time.Duration lease) {
+        return delegate.renewStreamLock(conversationId, holder, now, lease);
+    }
+
+    @Override
+    public void releaseStreamLock(String conversationId, String holder) {
+        delegate.releaseStreamLock(conversationId, holder);
+    }
+
+    @Override
+    public Optional<StreamLock> streamLock(String conversationId, Instant now) {
+        return delegate.streamLock(conversationId, now);
+    }
+
+    @Override
+    public boolean requestStreamCancel(String conversationId, Instant now) {
+        return delegate.requestStreamCancel(conversationId, now);
+    }
+
+    @Override
     public void append(AuditEvent event) {
         delegate.append(event);
     }

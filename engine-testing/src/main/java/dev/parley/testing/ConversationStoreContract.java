@@ -301,6 +301,86 @@ public abstract class ConversationStoreContract {
     }
 
     @Test
+    void aStreamLockHasOneHolderUntilReleased() {
+        ConversationInfo c = conversation("ws", "alice");
+        Instant now = tick();
+        java.time.Duration lease = java.time.Duration.ofMinutes(1);
+
+        assertThat(store.acquireStreamLock(c.id(), "h1", now, lease)).isTrue();
+        assertThat(store.acquireStreamLock(c.id(), "h2", now, lease)).isFalse();
+        assertThat(store.streamLock(c.id(), now)).hasValueSatisfying(l -> {
+            assertThat(l.holder()).isEqualTo("h1");
+            assertThat(l.cancelRequested()).isFalse();
+        });
+        store.releaseStreamLock(c.id(), "h2");
+        assertThat(store.acquireStreamLock(c.id(), "h2", now, lease)).isFalse();
+        store.releaseStreamLock(c.id(), "h1");
+        assertThat(store.streamLock(c.id(), now)).isEmpty();
+        assertThat(store.acquireStreamLock(c.id(), "h2", now, lease)).isTrue();
+    }
+
+    @Test
+    void anExpiredStreamLockCanBeTakenOverAndItsHolderCannotRenewIt() {
+        ConversationInfo c = conversation("ws", "alice");
+        Instant now = tick();
+        java.time.Duration lease = java.time.Duration.ofSeconds(10);
+        assertThat(store.acquireStreamLock(c.id(), "dead", now, lease)).isTrue();
+        assertThat(store.renewStreamLock(c.id(), "dead", now.plusSeconds(5), lease)).isTrue();
+
+        // Renewed at +5 s for 10 s: held until +15 s.
+        assertThat(store.acquireStreamLock(c.id(), "alive", now.plusSeconds(14), lease)).isFalse();
+        Instant afterLease = now.plusSeconds(15);
+        assertThat(store.streamLock(c.id(), afterLease.plusSeconds(1))).isEmpty();
+        assertThat(store.acquireStreamLock(c.id(), "alive", afterLease.plusSeconds(1), lease)).isTrue();
+        assertThat(store.renewStreamLock(c.id(), "dead", afterLease.plusSeconds(2), lease)).isFalse();
+        assertThat(store.streamLock(c.id(), afterLease.plusSeconds(2)).orElseThrow().holder()).isEqualTo("alive");
+    }
+
+    @Test
+    void aCancelRequestIsSeenOnTheLiveLockOnly() {
+        ConversationInfo c = conversation("ws", "alice");
+        Instant now = tick();
+        assertThat(store.requestStreamCancel(c.id(), now)).isFalse();
+        store.acquireStreamLock(c.id(), "h1", now, java.time.Duration.ofMinutes(1));
+
+        assertThat(store.requestStreamCancel(c.id(), now)).isTrue();
+
+        assertThat(store.streamLock(c.id(), now).orElseThrow().cancelRequested()).isTrue();
+        store.releaseStreamLock(c.id(), "h1");
+        store.acquireStreamLock(c.id(), "h2", now, java.time.Duration.ofMinutes(1));
+        assertThat(store.streamLock(c.id(), now).orElseThrow().cancelRequested()).isFalse();
+    }
+
+    @Test
+    void concurrentStreamLocksOfOneConversationLetExactlyOneThrough() throws Exception {
+        ConversationInfo c = conversation("ws", "alice");
+        Instant now = tick();
+        int threads = 16;
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        try {
+            CountDownLatch start = new CountDownLatch(1);
+            List<Future<Boolean>> results = new ArrayList<>();
+            for (int i = 0; i < threads; i++) {
+                String holder = "h" + i;
+                results.add(pool.submit(() -> {
+                    start.await();
+                    return store.acquireStreamLock(c.id(), holder, now, java.time.Duration.ofMinutes(1));
+                }));
+            }
+            start.countDown();
+            int acquired = 0;
+            for (Future<Boolean> f : results) {
+                if (f.get(30, TimeUnit.SECONDS)) {
+                    acquired++;
+                }
+            }
+            assertThat(acquired).isEqualTo(1);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
     void concurrentClaimsOfOneIdLetExactlyOneThrough() throws Exception {
         ConversationInfo c = conversation("ws", "alice");
         int threads = 16;

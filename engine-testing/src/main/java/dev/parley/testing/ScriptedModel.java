@@ -5,6 +5,7 @@ import dev.parley.api.spi.ModelMessage;
 import dev.parley.api.spi.ModelProvider;
 import dev.parley.api.spi.ModelRequest;
 import dev.parley.api.spi.ModelResponse;
+import dev.parley.api.spi.StreamingHandler;
 
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -28,12 +29,15 @@ import java.util.function.Function;
  * <p>Each call answers, in order of precedence: with a failure queued by {@link #failNext}; with the next
  * queued reply ({@link Builder#replies}, {@link #enqueue}); with the reply function ({@link Builder#replyWith});
  * otherwise it fails with {@link IllegalStateException} ("script exhausted"), which the engine reports as a
- * model failure. Thread safe.
+ * model failure. Streams ({@link #stream}) send the same answer a word at a time. Thread safe.
  */
 public final class ScriptedModel implements ModelProvider {
     private final Function<ModelRequest, String> replyFunction;
     private final Function<ModelRequest, Usage> usage;
     private final Duration latency;
+    private final Duration chunkDelay;
+    private final int failAfterChunks;
+    private final RuntimeException streamFailure;
     private final Deque<Object> script = new ArrayDeque<>();
     private final List<ModelRequest> requests = new ArrayList<>();
 
@@ -41,6 +45,9 @@ public final class ScriptedModel implements ModelProvider {
         this.replyFunction = b.replyFunction;
         this.usage = b.usage;
         this.latency = b.latency;
+        this.chunkDelay = b.chunkDelay;
+        this.failAfterChunks = b.failAfterChunks;
+        this.streamFailure = b.streamFailure;
         script.addAll(b.replies);
     }
 
@@ -55,6 +62,55 @@ public final class ScriptedModel implements ModelProvider {
 
     @Override
     public ModelResponse chat(ModelRequest request) {
+        return new ModelResponse(answer(request), usage == null ? null : usage.apply(request));
+    }
+
+    /**
+     * Streams the answer a word at a time (each chunk keeps its trailing space), waiting the chunk delay before
+     * each, and stops between chunks once the handler is cancelled; fails after the configured number of chunks
+     * when told to. The reported usage, if any, comes with completion.
+     */
+    @Override
+    public void stream(ModelRequest request, StreamingHandler handler) {
+        String text;
+        try {
+            text = answer(request);
+        } catch (RuntimeException e) {
+            handler.onError(e);
+            return;
+        }
+        List<String> chunks = chunksOf(text);
+        StringBuilder sent = new StringBuilder();
+        for (int i = 0; i < chunks.size(); i++) {
+            if (handler.cancelled()) {
+                handler.onComplete(new ModelResponse(sent.toString(), null));
+                return;
+            }
+            if (streamFailure != null && i == failAfterChunks) {
+                handler.onError(streamFailure);
+                return;
+            }
+            sleep(chunkDelay);
+            handler.onDelta(chunks.get(i));
+            sent.append(chunks.get(i));
+        }
+        handler.onComplete(new ModelResponse(text, usage == null ? null : usage.apply(request)));
+    }
+
+    /** The chunks {@link #stream} sends for a reply: words with their trailing whitespace. */
+    public static List<String> chunksOf(String text) {
+        List<String> chunks = new ArrayList<>();
+        int start = 0;
+        for (int i = 1; i <= text.length(); i++) {
+            if (i == text.length() || (Character.isWhitespace(text.charAt(i - 1)) && !Character.isWhitespace(text.charAt(i)))) {
+                chunks.add(text.substring(start, i));
+                start = i;
+            }
+        }
+        return chunks;
+    }
+
+    private String answer(ModelRequest request) {
         Object next;
         synchronized (this) {
             requests.add(request);
@@ -72,7 +128,7 @@ public final class ScriptedModel implements ModelProvider {
         } else {
             throw new IllegalStateException("script exhausted: no reply left for call " + callCount());
         }
-        return new ModelResponse(text, usage == null ? null : usage.apply(request));
+        return text;
     }
 
     /** Queues replies after those already queued. */
@@ -113,11 +169,15 @@ public final class ScriptedModel implements ModelProvider {
     }
 
     private void pause() {
-        if (latency.isZero()) {
+        sleep(latency);
+    }
+
+    private static void sleep(Duration d) {
+        if (d.isZero()) {
             return;
         }
         try {
-            Thread.sleep(latency.toMillis(), latency.toNanosPart() % 1_000_000);
+            Thread.sleep(d.toMillis(), d.toNanosPart() % 1_000_000);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted", e);
@@ -130,8 +190,31 @@ public final class ScriptedModel implements ModelProvider {
         private Function<ModelRequest, String> replyFunction;
         private Function<ModelRequest, Usage> usage;
         private Duration latency = Duration.ZERO;
+        private Duration chunkDelay = Duration.ZERO;
+        private int failAfterChunks;
+        private RuntimeException streamFailure;
 
         private Builder() {
+        }
+
+        /** Waits this long before each streamed chunk. */
+        public Builder chunkDelay(Duration delay) {
+            Objects.requireNonNull(delay, "delay");
+            if (delay.isNegative()) {
+                throw new IllegalArgumentException("chunk delay must not be negative: " + delay);
+            }
+            this.chunkDelay = delay;
+            return this;
+        }
+
+        /** Makes every stream fail with {@code failure} after {@code chunks} chunks. */
+        public Builder failStreamsAfter(int chunks, RuntimeException failure) {
+            if (chunks < 0) {
+                throw new IllegalArgumentException("chunks must not be negative: " + chunks);
+            }
+            this.failAfterChunks = chunks;
+            this.streamFailure = Objects.requireNonNull(failure, "failure");
+            return this;
         }
 
         /** Replies given in order, one per call. */

@@ -6,6 +6,7 @@ import dev.parley.api.Page;
 import dev.parley.api.PageRequest;
 import dev.parley.api.Steering;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
@@ -64,6 +65,36 @@ public interface ConversationStore extends AutoCloseable {
 
     /** Gives up a claim without storing anything, so that the id may be tried again. */
     void releaseTurn(String conversationId, String promptId);
+
+    /**
+     * Takes the conversation's stream lock for {@code holder} until {@code now + lease}, when no other holder has
+     * it or the other holder's lease has run out (a holder that died). Exactly one of any number of concurrent
+     * callers, from any number of engines sharing the store, gets true.
+     */
+    boolean acquireStreamLock(String conversationId, String holder, Instant now, Duration lease);
+
+    /** Extends the holder's lease to {@code now + lease}; false when the holder no longer has the lock. */
+    boolean renewStreamLock(String conversationId, String holder, Instant now, Duration lease);
+
+    /** Gives the lock up if {@code holder} has it; otherwise does nothing. */
+    void releaseStreamLock(String conversationId, String holder);
+
+    /** The conversation's stream lock while its lease runs, if any. */
+    Optional<StreamLock> streamLock(String conversationId, Instant now);
+
+    /** Marks the live stream lock of the conversation as asked to cancel; false when there is none. */
+    boolean requestStreamCancel(String conversationId, Instant now);
+
+    /**
+     * A held stream lock.
+     *
+     * @param conversationId the conversation
+     * @param holder who holds it
+     * @param expiresAt when the lease ends unless renewed
+     * @param cancelRequested whether someone asked the stream to stop
+     */
+    record StreamLock(String conversationId, String holder, Instant expiresAt, boolean cancelRequested) {
+    }
 
     /** Stores an audit event. */
     void append(AuditEvent event);

@@ -22,6 +22,7 @@ import java.util.Objects;
  * @param request the model request built by the context stage; empty before it
  * @param promptTokens the prompt's own token count; -1 before the context stage counts it
  * @param requestTokens the estimated tokens of the whole request; -1 before the context stage counts them
+ * @param stream the output path when the turn streams, or null for {@code send}
  */
 public record Turn(
         ConversationInfo conversation,
@@ -33,7 +34,8 @@ public record Turn(
         Instant createdAt,
         List<ModelMessage> request,
         int promptTokens,
-        long requestTokens) {
+        long requestTokens,
+        TurnStream stream) {
 
     public Turn {
         Objects.requireNonNull(conversation, "conversation");
@@ -45,15 +47,20 @@ public record Turn(
         request = List.copyOf(request);
     }
 
+    /** The output path of a streamed turn. */
+    public java.util.Optional<TurnStream> streaming() {
+        return java.util.Optional.ofNullable(stream);
+    }
+
     /** The same turn with the model request and its token counts set. */
     public Turn withRequest(List<ModelMessage> newRequest, int newPromptTokens, long newRequestTokens) {
         return new Turn(conversation, caller, prompt, promptId, model, contextSize, createdAt, newRequest,
-                newPromptTokens, newRequestTokens);
+                newPromptTokens, newRequestTokens, stream);
     }
 
     /** The same turn with another prompt (for example one a stage redacted). */
     public Turn withPrompt(Prompt newPrompt) {
         return new Turn(conversation, caller, newPrompt, promptId, model, contextSize, createdAt, request,
-                promptTokens, requestTokens);
+                promptTokens, requestTokens, stream);
     }
 }

@@ -51,6 +51,12 @@ public record TurnResult(
                 null);
     }
 
+    /** The part of an answer to {@code turn} that had streamed when the stream was cancelled. */
+    public static TurnResult cancelled(Turn turn, String partialText) {
+        return new TurnResult(turn, partialText, turn.model(), null, null, -1, MessageStatus.CANCELLED, false, null,
+                null);
+    }
+
     public TurnResult withUsage(Usage settled, int tokens) {
         return new TurnResult(turn, text, model, reportedUsage, settled, tokens, status, replayed, messageId, createdAt);
     }

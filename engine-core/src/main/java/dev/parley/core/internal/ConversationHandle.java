@@ -4,6 +4,7 @@ import dev.parley.api.Caller;
 import dev.parley.api.Conversation;
 import dev.parley.api.ConversationInfo;
 import dev.parley.api.ConversationNotFoundException;
+import dev.parley.api.ConversationLockedException;
 import dev.parley.api.ConversationPatch;
 import dev.parley.api.Credits;
 import dev.parley.api.ErrorCode;
@@ -18,16 +19,22 @@ import dev.parley.api.Steering;
 import dev.parley.api.StreamHandle;
 import dev.parley.api.StreamListener;
 import dev.parley.api.spi.AuditEvent;
+import dev.parley.api.spi.ConversationStore;
 import dev.parley.api.spi.Turn;
 import dev.parley.api.spi.TurnResult;
+import dev.parley.api.spi.TurnStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 
 /** A caller's handle on one conversation; holds only the id and reads fresh state on every call. Thread safe. */
 final class ConversationHandle implements Conversation {
@@ -62,6 +69,15 @@ final class ConversationHandle implements Conversation {
     public Reply send(Prompt prompt) {
         Objects.requireNonNull(prompt, "prompt");
         ConversationInfo info = load();
+        if (services.store().streamLock(id, services.clock().instant()).isPresent()) {
+            throw new ConversationLockedException(id, "a stream is active");
+        }
+        Turn turn = newTurn(prompt, info, null);
+        return toReply(prompt, info, run(turn, info));
+    }
+
+    /** The turn for a prompt: its model (prompt, else conversation, else engine default), id, budget and time. */
+    private Turn newTurn(Prompt prompt, ConversationInfo info, TurnStream stream) {
         String model;
         if (prompt.model().isPresent()) {
             model = prompt.model().get();
@@ -72,28 +88,36 @@ final class ConversationHandle implements Conversation {
         } else {
             model = engine.config().defaultModel();
         }
-        String promptId = prompt.id().orElseGet(services::newId);
-        Turn turn = new Turn(info, caller, prompt, promptId, model,
+        String promptId = stream instanceof StreamRun run ? run.promptId() : prompt.id().orElseGet(services::newId);
+        return new Turn(info, caller, prompt, promptId, model,
                 prompt.contextSize().orElse(engine.config().defaultContextSize()),
-                prompt.createdAt().orElseGet(() -> services.clock().instant()), List.of(), -1, -1);
+                prompt.createdAt().orElseGet(() -> services.clock().instant()), List.of(), -1, -1, stream);
+    }
+
+    /** Runs the pipeline; a failure of the turn itself is recorded as an audit event and rethrown. */
+    private TurnResult run(Turn turn, ConversationInfo info) {
         TurnResult result;
         try {
             result = StageChain.run(engine.stages(), turn, services);
         } catch (ParleyException e) {
             if (!REFUSALS.contains(e.code())) {
-                recordFailure(info, promptId, e.code().name());
+                recordFailure(info, turn.promptId(), e.code().name());
             }
             throw e;
         } catch (RuntimeException e) {
-            recordFailure(info, promptId, "INTERNAL");
+            recordFailure(info, turn.promptId(), "INTERNAL");
             throw e;
         }
         if (result.messageId() == null || result.usage() == null || result.createdAt() == null) {
             throw new IllegalStateException("the pipeline answered without storing the turn: "
                     + "it needs a PersistStage and an AccountingStage, as in PromptPipeline.defaults()");
         }
+        return result;
+    }
+
+    private static Reply toReply(Prompt prompt, ConversationInfo info, TurnResult result) {
         String text = prompt.plaintext() ? Plaintext.of(result.text()) : result.text();
-        return new Reply(info.id(), promptId, result.messageId(), text, result.model(), result.usage(),
+        return new Reply(info.id(), result.turn().promptId(), result.messageId(), text, result.model(), result.usage(),
                 Credits.unmetered(), result.status(), result.replayed(), result.createdAt());
     }
 
@@ -110,13 +134,80 @@ final class ConversationHandle implements Conversation {
     public StreamHandle stream(Prompt prompt, StreamListener listener) {
         Objects.requireNonNull(prompt, "prompt");
         Objects.requireNonNull(listener, "listener");
-        throw new UnsupportedOperationException("streaming is not supported yet: use send(prompt)");
+        ConversationInfo info = load();
+        StreamRun run = new StreamRun(id, prompt.id().orElseGet(services::newId), listener);
+        Turn turn = newTurn(prompt, info, run);
+        String holder = services.newId();
+        Duration lease = engine.config().streamLease();
+        if (!services.store().acquireStreamLock(id, holder, services.clock().instant(), lease)) {
+            throw new ConversationLockedException(id, "another stream is active");
+        }
+        engine.streams().put(id, run);
+        try {
+            engine.streamThreads().execute(() -> runStream(turn, info, run, holder, lease));
+        } catch (RejectedExecutionException e) {
+            engine.streams().remove(id, run);
+            services.store().releaseStreamLock(id, holder);
+            throw new IllegalStateException("the engine is closed", e);
+        }
+        return run;
+    }
+
+    /** The body of a stream's thread: keeps the lease, runs the turn, unlocks, then tells the listener. */
+    private void runStream(Turn turn, ConversationInfo info, StreamRun run, String holder, Duration lease) {
+        long every = Math.max(10, lease.toMillis() / 3);
+        ScheduledFuture<?> keeper = engine.leases().scheduleWithFixedDelay(() -> keepLease(run, holder, lease),
+                every, every, TimeUnit.MILLISECONDS);
+        Reply reply = null;
+        RuntimeException failure = null;
+        try {
+            reply = toReply(turn.prompt(), info, run(turn, info));
+        } catch (RuntimeException e) {
+            failure = e;
+        } finally {
+            keeper.cancel(false);
+            engine.streams().remove(id, run);
+            try {
+                services.store().releaseStreamLock(id, holder);
+            } catch (RuntimeException e) {
+                LOG.warn("Could not release the stream lock of conversation {}; it expires after {}", id, lease, e);
+            }
+        }
+        if (failure != null) {
+            run.fail(failure);
+        } else if (reply.replayed()) {
+            run.replay(reply);
+        } else {
+            run.complete(reply);
+        }
+    }
+
+    /** Renews the stream's lease and honours a cancel asked through another engine. */
+    private void keepLease(StreamRun run, String holder, Duration lease) {
+        try {
+            java.time.Instant now = services.clock().instant();
+            if (!services.store().renewStreamLock(id, holder, now, lease)) {
+                LOG.warn("Lost the stream lock of conversation {}; stopping the stream", id);
+                run.cancel();
+                return;
+            }
+            services.store().streamLock(id, now)
+                    .filter(ConversationStore.StreamLock::cancelRequested)
+                    .ifPresent(l -> run.cancel());
+        } catch (RuntimeException e) {
+            LOG.warn("Could not renew the stream lock of conversation {}", id, e);
+        }
     }
 
     @Override
     public void cancelStream() {
         load();
-        // No turn of this engine streams yet, so there is never an active stream to cancel.
+        StreamRun local = engine.streams().get(id);
+        if (local != null) {
+            local.cancel();
+        } else {
+            services.store().requestStreamCancel(id, services.clock().instant());
+        }
     }
 
     @Override

@@ -12,7 +12,15 @@ import org.slf4j.LoggerFactory;
 
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /** The engine of engine-core. Thread safe. */
 final class DefaultConversationEngine implements ConversationEngine {
@@ -22,6 +30,12 @@ final class DefaultConversationEngine implements ConversationEngine {
     private final CoreServices services;
     private final List<PromptStage> stages;
     private final AtomicBoolean closed = new AtomicBoolean();
+    /** Runs streams, one thread each; daemon threads, so an engine left open does not keep the JVM alive. */
+    private final ExecutorService streamThreads = Executors.newCachedThreadPool(daemon("parley-stream-"));
+    /** Renews stream leases and looks for cancel requests made through other engines. */
+    private final ScheduledExecutorService leases = Executors.newSingleThreadScheduledExecutor(daemon("parley-lease-"));
+    /** The streams this engine runs, by conversation. */
+    private final ConcurrentMap<String, StreamRun> streams = new ConcurrentHashMap<>();
 
     DefaultConversationEngine(EngineConfig config) {
         this.config = config;
@@ -55,9 +69,46 @@ final class DefaultConversationEngine implements ConversationEngine {
         return stages;
     }
 
+    ExecutorService streamThreads() {
+        return streamThreads;
+    }
+
+    ScheduledExecutorService leases() {
+        return leases;
+    }
+
+    ConcurrentMap<String, StreamRun> streams() {
+        return streams;
+    }
+
+    private static ThreadFactory daemon(String prefix) {
+        AtomicInteger n = new AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, prefix + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+    }
+
+    /**
+     * Cancels running streams (they store what they have), waits a little for them to finish, then closes the
+     * store.
+     */
     @Override
     public void close() {
         if (closed.compareAndSet(false, true)) {
+            streams.values().forEach(StreamRun::cancel);
+            streamThreads.shutdown();
+            try {
+                if (!streamThreads.awaitTermination(5, TimeUnit.SECONDS)) {
+                    LOG.warn("Streams still running at close; closing the store under them");
+                    streamThreads.shutdownNow();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                streamThreads.shutdownNow();
+            }
+            leases.shutdownNow();
             try {
                 services.store().close();
             } catch (Exception e) {

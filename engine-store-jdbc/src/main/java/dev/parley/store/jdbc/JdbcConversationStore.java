@@ -469,6 +469,74 @@ public final class JdbcConversationStore implements ConversationStore {
     }
 
     @Override
+    public boolean acquireStreamLock(String conversationId, String holder, Instant now, Duration lease) {
+        try {
+            use("take a stream lock", h -> h.createUpdate("INSERT INTO parley_stream_lock (conversation_id, holder, "
+                            + "expires_at, cancel_requested) VALUES (:c, :holder, :until, FALSE)")
+                    .bind("c", conversationId)
+                    .bind("holder", holder)
+                    .bind("until", Rows.utc(now.plus(lease)))
+                    .execute());
+            return true;
+        } catch (StoreFailureException e) {
+            if (hasSqlState(e, FOREIGN_KEY_VIOLATION)) {
+                throw new ConversationNotFoundException(conversationId);
+            }
+            if (!hasSqlState(e, UNIQUE_VIOLATION)) {
+                throw e;
+            }
+        }
+        // Someone holds it, or held it and died: take it over only when the lease has run out. The UPDATE is
+        // atomic, so of several engines trying at once exactly one sees its row count be 1.
+        return call("take over a stream lock", h -> h.createUpdate("UPDATE parley_stream_lock SET holder = :holder, "
+                        + "expires_at = :until, cancel_requested = FALSE WHERE conversation_id = :c AND expires_at < :now")
+                .bind("holder", holder)
+                .bind("until", Rows.utc(now.plus(lease)))
+                .bind("c", conversationId)
+                .bind("now", Rows.utc(now))
+                .execute() == 1);
+    }
+
+    @Override
+    public boolean renewStreamLock(String conversationId, String holder, Instant now, Duration lease) {
+        return call("renew a stream lock", h -> h.createUpdate("UPDATE parley_stream_lock SET expires_at = :until "
+                        + "WHERE conversation_id = :c AND holder = :holder")
+                .bind("until", Rows.utc(now.plus(lease)))
+                .bind("c", conversationId)
+                .bind("holder", holder)
+                .execute() == 1);
+    }
+
+    @Override
+    public void releaseStreamLock(String conversationId, String holder) {
+        use("release a stream lock", h -> h.createUpdate(
+                        "DELETE FROM parley_stream_lock WHERE conversation_id = :c AND holder = :holder")
+                .bind("c", conversationId)
+                .bind("holder", holder)
+                .execute());
+    }
+
+    @Override
+    public Optional<StreamLock> streamLock(String conversationId, Instant now) {
+        return call("read a stream lock", h -> h.createQuery("SELECT conversation_id, holder, expires_at, "
+                        + "cancel_requested FROM parley_stream_lock WHERE conversation_id = :c AND expires_at >= :now")
+                .bind("c", conversationId)
+                .bind("now", Rows.utc(now))
+                .map((rs, ctx) -> new StreamLock(rs.getString("conversation_id"), rs.getString("holder"),
+                        rs.getObject("expires_at", OffsetDateTime.class).toInstant(), rs.getBoolean("cancel_requested")))
+                .findOne());
+    }
+
+    @Override
+    public boolean requestStreamCancel(String conversationId, Instant now) {
+        return call("cancel a stream", h -> h.createUpdate("UPDATE parley_stream_lock SET cancel_requested = TRUE "
+                        + "WHERE conversation_id = :c AND expires_at >= :now")
+                .bind("c", conversationId)
+                .bind("now", Rows.utc(now))
+                .execute() == 1);
+    }
+
+    @Override
     public void append(AuditEvent e) {
         Objects.requireNonNull(e, "event");
         use("store an audit event", h -> h.createUpdate("INSERT INTO parley_event (id, type, conversation_id, "

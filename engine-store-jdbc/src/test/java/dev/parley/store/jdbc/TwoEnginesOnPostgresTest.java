@@ -136,6 +136,74 @@ class TwoEnginesOnPostgresTest {
     }
 
     @Test
+    void sixteenStreamsStartedOnTwoEnginesAtOnceLetOneRunAndACancelThroughTheOtherEngineStopsIt() throws Exception {
+        String words = "word ".repeat(200);
+        ScriptedModel slow = ScriptedModel.builder().replyWith(r -> words).chunkDelay(Duration.ofMillis(20)).build();
+        a.close();
+        b.close();
+        a = ConversationEngine.builder().store(TestDatabases.postgres()).model("m", slow)
+                .streamLease(Duration.ofMillis(900)).build();
+        b = ConversationEngine.builder().store(TestDatabases.postgres()).model("m", slow)
+                .streamLease(Duration.ofMillis(900)).build();
+        String id = a.as(caller).create(NewConversation.inWorkspace("ws").build()).id();
+
+        int threads = 16;
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        CountDownLatch start = new CountDownLatch(1);
+        List<Future<dev.parley.api.StreamHandle>> futures = new ArrayList<>();
+        List<List<Reply>> completions = new ArrayList<>();
+        for (int i = 0; i < threads; i++) {
+            ConversationEngine engine = i % 2 == 0 ? a : b;
+            List<Reply> done = new java.util.concurrent.CopyOnWriteArrayList<>();
+            completions.add(done);
+            futures.add(pool.submit(() -> {
+                start.await();
+                return engine.as(caller).get(id).stream(Prompt.text("go").build(), new dev.parley.api.StreamListener() {
+                    @Override
+                    public void onDelta(String delta) {
+                    }
+
+                    @Override
+                    public void onComplete(Reply reply) {
+                        done.add(reply);
+                    }
+
+                    @Override
+                    public void onError(RuntimeException error) {
+                    }
+                });
+            }));
+        }
+        start.countDown();
+        dev.parley.api.StreamHandle running = null;
+        int runningIndex = -1;
+        int locked = 0;
+        for (int i = 0; i < threads; i++) {
+            try {
+                running = futures.get(i).get(30, TimeUnit.SECONDS);
+                runningIndex = i;
+            } catch (java.util.concurrent.ExecutionException e) {
+                assertThat(e.getCause()).isInstanceOf(dev.parley.api.ConversationLockedException.class);
+                locked++;
+            }
+        }
+        pool.shutdown();
+        assertThat(locked).isEqualTo(15);
+        assertThat(running).isNotNull();
+
+        // Cancel through the engine that does not run the stream: it reaches the holder through the store.
+        Thread.sleep(100);
+        ConversationEngine other = runningIndex % 2 == 0 ? b : a;
+        other.as(caller).get(id).cancelStream();
+
+        assertThat(running.await(Duration.ofSeconds(10))).isTrue();
+        Reply reply = completions.get(runningIndex).get(0);
+        assertThat(reply.status()).isEqualTo(dev.parley.api.MessageStatus.CANCELLED);
+        assertThat(reply.text().length()).isLessThan(words.length());
+        assertThat(a.as(caller).get(id).messages(PageRequest.first()).items().get(1).text()).isEqualTo(reply.text());
+    }
+
+    @Test
     void tenThousandConcurrentTurnsOverAHundredConversationsKeepEveryMessageAndExactTotals() throws Exception {
         int conversations = 100;
         int turns = 10_000;

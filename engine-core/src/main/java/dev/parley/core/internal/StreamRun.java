@@ -1,0 +1,133 @@
+package dev.parley.core.internal;
+
+import dev.parley.api.ParleyException;
+import dev.parley.api.Reply;
+import dev.parley.api.StreamHandle;
+import dev.parley.api.StreamListener;
+import dev.parley.api.spi.TurnStream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * One running stream: the caller's {@link StreamHandle}, the turn's {@link TurnStream}, and the listener,
+ * guarded so that a listener's exception is logged and never reaches the turn, and so that exactly one
+ * terminal event is delivered. Thread safe: deltas are emitted from the stream's thread only; cancel may come
+ * from any thread.
+ */
+final class StreamRun implements StreamHandle, TurnStream {
+    private static final Logger LOG = LoggerFactory.getLogger(StreamRun.class);
+
+    private final String conversationId;
+    private final String promptId;
+    private final StreamListener listener;
+    private final List<ChunkHook> hooks = new CopyOnWriteArrayList<>();
+    private final AtomicBoolean cancelled = new AtomicBoolean();
+    private final AtomicBoolean terminated = new AtomicBoolean();
+    private final CountDownLatch done = new CountDownLatch(1);
+    /** The end of the reply so far; only the stream's thread touches it. */
+    private final StringBuilder window = new StringBuilder();
+
+    StreamRun(String conversationId, String promptId, StreamListener listener) {
+        this.conversationId = conversationId;
+        this.promptId = promptId;
+        this.listener = listener;
+    }
+
+    @Override
+    public String promptId() {
+        return promptId;
+    }
+
+    @Override
+    public void addChunkHook(ChunkHook hook) {
+        hooks.add(java.util.Objects.requireNonNull(hook, "hook"));
+    }
+
+    @Override
+    public void emit(String delta) {
+        if (delta.isEmpty()) {
+            return;
+        }
+        window.append(delta);
+        int excess = window.length() - (ChunkHook.WINDOW + delta.length());
+        if (excess > 0) {
+            window.delete(0, excess);
+        }
+        String seen = window.toString();
+        for (ChunkHook hook : hooks) {
+            hook.onChunk(delta, seen);
+        }
+        // Every delta emitted reaches the listener and the stored reply alike: what the caller saw is what is kept.
+        try {
+            listener.onDelta(delta);
+        } catch (RuntimeException e) {
+            LOG.warn("Stream listener failed on a delta of conversation {}; the stream goes on", conversationId, e);
+        }
+    }
+
+    @Override
+    public void cancel() {
+        cancelled.set(true);
+    }
+
+    @Override
+    public boolean cancelled() {
+        return cancelled.get();
+    }
+
+    /** Delivers the stored reply as the one terminal event. */
+    void complete(Reply reply) {
+        if (terminated.compareAndSet(false, true)) {
+            try {
+                listener.onComplete(reply);
+            } catch (RuntimeException e) {
+                LOG.warn("Stream listener failed on completion of conversation {}", conversationId, e);
+            } finally {
+                done.countDown();
+            }
+        }
+    }
+
+    /** Delivers the failure as the one terminal event. */
+    void fail(RuntimeException error) {
+        if (terminated.compareAndSet(false, true)) {
+            try {
+                listener.onError(error);
+            } catch (RuntimeException e) {
+                LOG.warn("Stream listener failed on the error of conversation {}", conversationId, e);
+            } finally {
+                done.countDown();
+            }
+        }
+    }
+
+    /** Delivers a replayed reply: its text as one delta, then completion. */
+    void replay(Reply reply) {
+        if (!reply.text().isEmpty()) {
+            try {
+                listener.onDelta(reply.text());
+            } catch (RuntimeException e) {
+                LOG.warn("Stream listener failed on a delta of conversation {}", conversationId, e);
+            }
+        }
+        complete(reply);
+    }
+
+    @Override
+    public boolean isDone() {
+        return done.getCount() == 0;
+    }
+
+    @Override
+    public boolean await(Duration timeout) throws InterruptedException {
+        return done.await(timeout.toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+}

@@ -1,0 +1,373 @@
+package dev.parley.core;
+
+import dev.parley.api.Conversation;
+import dev.parley.api.ConversationEngine;
+import dev.parley.api.ConversationLockedException;
+import dev.parley.api.Message;
+import dev.parley.api.MessageStatus;
+import dev.parley.api.ModelUnavailableException;
+import dev.parley.api.NewConversation;
+import dev.parley.api.PageRequest;
+import dev.parley.api.PolicyBlockedException;
+import dev.parley.api.Prompt;
+import dev.parley.api.PromptPipeline;
+import dev.parley.api.Reply;
+import dev.parley.api.StreamHandle;
+import dev.parley.api.StreamListener;
+import dev.parley.api.spi.AuditEvent;
+import dev.parley.api.spi.ConversationStore;
+import dev.parley.api.spi.PromptStage;
+import dev.parley.api.spi.TurnStream;
+import dev.parley.testing.ScriptedModel;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+
+import static dev.parley.core.EngineFixture.WS;
+import static dev.parley.core.EngineFixture.member;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+public class StreamingTest {
+    /** The store the engine under test uses; subclasses run these tests on other stores. */
+    protected ConversationStore newStore() {
+        return new InMemoryConversationStore();
+    }
+
+    private static final String ANSWER = "The quick brown fox jumps over the lazy dog";
+    private final ConversationStore store = newStore();
+    private ScriptedModel model = ScriptedModel.builder().replyWith(r -> ANSWER).chunkDelay(Duration.ofMillis(2)).build();
+    /** The engine under test; a test that needs another model or pipeline sets it before its first use. */
+    private ConversationEngine engine;
+
+    private ConversationEngine engine(ScriptedModel m, PromptPipeline pipeline) {
+        // The system clock: stream leases are measured in real time.
+        return EngineFixture.builder(m, store).clock(Clock.systemUTC()).pipeline(pipeline)
+                .streamLease(Duration.ofSeconds(3)).build();
+    }
+
+    @AfterEach
+    void close() {
+        if (engine != null) {
+            engine.close();
+        }
+    }
+
+    private Conversation conversation() {
+        if (engine == null) {
+            engine = engine(model, PromptPipeline.defaults());
+        }
+        return engine.as(member("alice")).create(NewConversation.inWorkspace(WS).build());
+    }
+
+    /** Records what a stream delivers. */
+    static class Recorder implements StreamListener {
+        final List<String> deltas = new CopyOnWriteArrayList<>();
+        final List<Reply> completions = new CopyOnWriteArrayList<>();
+        final List<RuntimeException> errors = new CopyOnWriteArrayList<>();
+
+        @Override
+        public void onDelta(String delta) {
+            deltas.add(delta);
+        }
+
+        @Override
+        public void onComplete(Reply reply) {
+            completions.add(reply);
+        }
+
+        @Override
+        public void onError(RuntimeException error) {
+            errors.add(error);
+        }
+
+        String text() {
+            return String.join("", deltas);
+        }
+
+        int terminalEvents() {
+            return completions.size() + errors.size();
+        }
+    }
+
+    private static void awaitDone(StreamHandle h) throws InterruptedException {
+        assertThat(h.await(Duration.ofSeconds(30))).as("stream ended").isTrue();
+    }
+
+    @Test
+    void deltasArriveInOrderAndConcatenateToTheStoredReply() throws Exception {
+        Conversation c = conversation();
+        Recorder r = new Recorder();
+
+        StreamHandle h = c.stream(Prompt.text("Tell me").id("m-1").build(), r);
+        awaitDone(h);
+
+        assertThat(r.deltas).containsExactlyElementsOf(ScriptedModel.chunksOf(ANSWER));
+        assertThat(r.errors).isEmpty();
+        assertThat(r.completions).hasSize(1);
+        Reply reply = r.completions.get(0);
+        assertThat(reply.text()).isEqualTo(ANSWER).isEqualTo(r.text());
+        assertThat(reply.status()).isEqualTo(MessageStatus.COMPLETE);
+        assertThat(reply.promptId()).isEqualTo("m-1").isEqualTo(h.promptId());
+        List<Message> stored = c.messages(PageRequest.first()).items();
+        assertThat(stored).extracting(Message::text).containsExactly("Tell me", ANSWER);
+        assertThat(c.info().tokensOut()).isEqualTo(reply.usage().tokensOut()).isPositive();
+    }
+
+    @Test
+    void cancellingAfterThreeDeltasStoresExactlyThoseDeltasAsCancelled() throws Exception {
+        Conversation c = conversation();
+        List<String> seen = new CopyOnWriteArrayList<>();
+        Recorder r = new Recorder() {
+            @Override
+            public void onDelta(String delta) {
+                super.onDelta(delta);
+                seen.add(delta);
+                if (seen.size() == 3) {
+                    c.cancelStream();
+                }
+            }
+        };
+
+        awaitDone(c.stream(Prompt.text("Tell me").build(), r));
+
+        Reply reply = r.completions.get(0);
+        String firstThree = String.join("", ScriptedModel.chunksOf(ANSWER).subList(0, 3));
+        assertThat(r.text()).isEqualTo(firstThree);
+        assertThat(reply.status()).isEqualTo(MessageStatus.CANCELLED);
+        assertThat(reply.text()).isEqualTo(firstThree);
+        Message storedReply = c.messages(PageRequest.first()).items().get(1);
+        assertThat(storedReply.text()).isEqualTo(firstThree);
+        assertThat(storedReply.status()).isEqualTo(MessageStatus.CANCELLED);
+        assertThat(storedReply.tokens()).isPositive();
+        assertThat(c.info().tokensOut()).isEqualTo(storedReply.tokens());
+    }
+
+    @Test
+    void exactlyOneTerminalEventEvenWhenEightThreadsCancelAtRandomMoments() throws Exception {
+        model = ScriptedModel.builder().replyWith(r -> ANSWER).chunkDelay(Duration.ofNanos(200_000)).build();
+        engine = engine(model, PromptPipeline.defaults());
+        Conversation c = conversation();
+        ExecutorService cancellers = Executors.newFixedThreadPool(8);
+        try {
+            for (int run = 0; run < 500; run++) {
+                Recorder r = new Recorder();
+                StreamHandle h = c.stream(Prompt.text("run " + run).build(), r);
+                List<Future<?>> cancels = new ArrayList<>();
+                for (int t = 0; t < 8; t++) {
+                    boolean viaConversation = t % 2 == 0;
+                    cancels.add(cancellers.submit(() -> {
+                        sleepMicros(ThreadLocalRandom.current().nextInt(3_000));
+                        if (viaConversation) {
+                            c.cancelStream();
+                        } else {
+                            h.cancel();
+                        }
+                        return null;
+                    }));
+                }
+                awaitDone(h);
+                for (Future<?> f : cancels) {
+                    f.get(10, TimeUnit.SECONDS);
+                }
+                Thread.sleep(5); // a late terminal event would show up here
+                assertThat(r.terminalEvents()).as("terminal events of run %d", run).isEqualTo(1);
+                assertThat(r.errors).as("run %d", run).isEmpty();
+                Reply reply = r.completions.get(0);
+                assertThat(reply.text()).as("run %d", run).isEqualTo(r.text());
+                assertThat(reply.status()).isIn(MessageStatus.COMPLETE, MessageStatus.CANCELLED);
+            }
+        } finally {
+            cancellers.shutdownNow();
+        }
+        List<Message> last = c.messages(PageRequest.of(10, 100)).items();
+        assertThat(c.messages(PageRequest.first()).totalElements()).isEqualTo(1000);
+        assertThat(last).hasSize(100);
+    }
+
+    private static void sleepMicros(int micros) throws InterruptedException {
+        Thread.sleep(micros / 1000, (micros % 1000) * 1000);
+    }
+
+    @Test
+    void sixteenThreadsStartingStreamsAtOnceLetOneRunAndLockTheOthersOut() throws Exception {
+        Conversation c = conversation();
+        int threads = 16;
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        CountDownLatch start = new CountDownLatch(1);
+        List<Future<StreamHandle>> futures = new ArrayList<>();
+        for (int i = 0; i < threads; i++) {
+            int n = i;
+            futures.add(pool.submit(() -> {
+                start.await();
+                return c.stream(Prompt.text("go " + n).build(), new Recorder());
+            }));
+        }
+        start.countDown();
+        List<StreamHandle> running = new ArrayList<>();
+        int locked = 0;
+        for (Future<StreamHandle> f : futures) {
+            try {
+                running.add(f.get(10, TimeUnit.SECONDS));
+            } catch (java.util.concurrent.ExecutionException e) {
+                assertThat(e.getCause()).isInstanceOf(ConversationLockedException.class);
+                locked++;
+            }
+        }
+        pool.shutdown();
+        assertThat(running).hasSize(1);
+        assertThat(locked).isEqualTo(15);
+        awaitDone(running.get(0));
+        awaitDone(c.stream(Prompt.text("after").build(), new Recorder()));
+    }
+
+    @Test
+    void sendIsLockedOutWhileAStreamRunsAndWorksAfterIt() throws Exception {
+        Conversation c = conversation();
+        StreamHandle h = c.stream(Prompt.text("long").build(), new Recorder());
+
+        assertThatThrownBy(() -> c.send(Prompt.text("meanwhile").build()))
+                .isInstanceOf(ConversationLockedException.class);
+        awaitDone(h);
+        assertThat(c.send(Prompt.text("now").build()).text()).isEqualTo(ANSWER);
+    }
+
+    @Test
+    void aLockLeftByADeadHolderStopsBlockingAfterItsLease() throws Exception {
+        Conversation c = conversation();
+        store.acquireStreamLock(c.id(), "a-dead-engine", Clock.systemUTC().instant(), Duration.ofMillis(300));
+
+        assertThatThrownBy(() -> c.stream(Prompt.text("x").build(), new Recorder()))
+                .isInstanceOf(ConversationLockedException.class);
+        Thread.sleep(400);
+        Recorder r = new Recorder();
+        awaitDone(c.stream(Prompt.text("x").build(), r));
+        assertThat(r.completions).hasSize(1);
+    }
+
+    @Test
+    void aModelFailureMidStreamFailsTheStreamStoresNothingAndUnlocks() throws Exception {
+        ScriptedModel failing = ScriptedModel.builder().replyWith(r -> ANSWER)
+                .failStreamsAfter(2, new RuntimeException("connection reset by upstream")).build();
+        engine = engine(failing, PromptPipeline.defaults());
+        Conversation c = conversation();
+        Recorder r = new Recorder();
+
+        awaitDone(c.stream(Prompt.text("x").id("m-1").build(), r));
+
+        assertThat(r.deltas).hasSize(2);
+        assertThat(r.completions).isEmpty();
+        assertThat(r.errors).singleElement().isInstanceOfSatisfying(ModelUnavailableException.class,
+                e -> assertThat(e.getMessage()).contains("connection reset by upstream"));
+        assertThat(c.messages(PageRequest.first()).totalElements()).isZero();
+        assertThat(store.events(c.id())).extracting(AuditEvent::type).contains(AuditEvent.Type.TURN_FAILED);
+        // The lock is gone and the failed id may be tried again (the scripted failure hits streams only).
+        Reply retry = c.send(Prompt.text("x").id("m-1").build());
+        assertThat(retry.replayed()).isFalse();
+        assertThat(retry.text()).isEqualTo(ANSWER);
+    }
+
+    @Test
+    void replayingTheIdOfAStreamedTurnDeliversTheStoredReplyAsOneDeltaWithoutAModelCall() throws Exception {
+        Conversation c = conversation();
+        awaitDone(c.stream(Prompt.text("Tell me").id("m-1").build(), new Recorder()));
+        int calls = model.callCount();
+        Recorder again = new Recorder();
+
+        awaitDone(c.stream(Prompt.text("Tell me").id("m-1").build(), again));
+
+        assertThat(model.callCount()).isEqualTo(calls);
+        assertThat(again.deltas).containsExactly(ANSWER);
+        assertThat(again.completions).singleElement().satisfies(rep -> {
+            assertThat(rep.replayed()).isTrue();
+            assertThat(rep.text()).isEqualTo(ANSWER);
+        });
+    }
+
+    /** A stage that watches the stream for a phrase, through the chunk hook's sliding window. */
+    private static PromptStage watching(String phrase, boolean block) {
+        return chain -> {
+            chain.turn().streaming().ifPresent(stream -> stream.addChunkHook((delta, window) -> {
+                if (window.contains(phrase)) {
+                    if (block) {
+                        throw new PolicyBlockedException("no-foxes", "the reply mentions " + phrase);
+                    }
+                    stream.cancel();
+                }
+            }));
+            return chain.proceed(chain.turn());
+        };
+    }
+
+    @Test
+    void aChunkHookSeesTextSplitAcrossDeltasAndCanStopTheStream() throws Exception {
+        engine = engine(model, PromptPipeline.defaults().insertBefore(ContextStage.class, watching("brown fox", false)));
+        Conversation c = conversation();
+        Recorder r = new Recorder();
+
+        awaitDone(c.stream(Prompt.text("x").build(), r));
+
+        // "brown " and "fox " arrive as two deltas; the window sees them together and the stream stops there.
+        assertThat(r.completions.get(0).status()).isEqualTo(MessageStatus.CANCELLED);
+        assertThat(r.text()).isEqualTo("The quick brown fox ");
+        assertThat(c.messages(PageRequest.first()).items().get(1).text()).isEqualTo("The quick brown fox ");
+    }
+
+    @Test
+    void aChunkHookThatThrowsFailsTheTurnAndNothingIsStored() throws Exception {
+        engine = engine(model, PromptPipeline.defaults().insertBefore(ContextStage.class, watching("lazy dog", true)));
+        Conversation c = conversation();
+        Recorder r = new Recorder();
+
+        awaitDone(c.stream(Prompt.text("x").build(), r));
+
+        assertThat(r.errors).singleElement().isInstanceOf(PolicyBlockedException.class);
+        assertThat(r.completions).isEmpty();
+        assertThat(c.messages(PageRequest.first()).totalElements()).isZero();
+    }
+
+    @Test
+    void aListenerThatThrowsCannotCorruptTheTurnOrKeepTheLock() throws Exception {
+        Conversation c = conversation();
+        StreamListener hostile = new StreamListener() {
+            @Override
+            public void onDelta(String delta) {
+                throw new IllegalStateException("listener bug");
+            }
+
+            @Override
+            public void onComplete(Reply reply) {
+                throw new IllegalStateException("listener bug");
+            }
+
+            @Override
+            public void onError(RuntimeException error) {
+                throw new IllegalStateException("listener bug");
+            }
+        };
+
+        awaitDone(c.stream(Prompt.text("x").build(), hostile));
+
+        assertThat(c.messages(PageRequest.first()).items().get(1).text()).isEqualTo(ANSWER);
+        assertThat(c.messages(PageRequest.first()).items().get(1).status()).isEqualTo(MessageStatus.COMPLETE);
+        assertThat(c.send(Prompt.text("next").build()).text()).isEqualTo(ANSWER);
+    }
+
+    @Test
+    void cancellingWhenNoStreamIsActiveIsHarmless() {
+        Conversation c = conversation();
+        c.cancelStream();
+        assertThat(c.send(Prompt.text("x").build()).status()).isEqualTo(MessageStatus.COMPLETE);
+    }
+}
