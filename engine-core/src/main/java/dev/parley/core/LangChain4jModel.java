@@ -6,14 +6,19 @@ import dev.langchain4j.data.message.SystemMessage;
 import dev.langchain4j.data.message.UserMessage;
 import dev.langchain4j.model.TokenCountEstimator;
 import dev.langchain4j.model.chat.ChatModel;
+import dev.langchain4j.model.chat.StreamingChatModel;
 import dev.langchain4j.model.chat.request.ChatRequest;
 import dev.langchain4j.model.chat.response.ChatResponse;
+import dev.langchain4j.model.chat.response.PartialResponse;
+import dev.langchain4j.model.chat.response.PartialResponseContext;
+import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
 import dev.langchain4j.model.output.TokenUsage;
 import dev.parley.api.Usage;
 import dev.parley.api.spi.ModelMessage;
 import dev.parley.api.spi.ModelProvider;
 import dev.parley.api.spi.ModelRequest;
 import dev.parley.api.spi.ModelResponse;
+import dev.parley.api.spi.StreamingHandler;
 import dev.parley.api.spi.TokenCounter;
 
 import java.util.ArrayList;
@@ -22,8 +27,8 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * Adapts a LangChain4j {@link ChatModel} (OpenAI, Anthropic, Ollama, ... as configured by the host, with its
- * own API key, timeouts and retries) to Parley. The name a model is registered under in Parley is a label; the
+ * Adapts a LangChain4j {@link ChatModel}, and optionally its {@link StreamingChatModel} (OpenAI, Anthropic,
+ * Ollama, ... as configured by the host, with its own API key, timeouts and retries) to Parley. The name a model is registered under in Parley is a label; the
  * LangChain4j model keeps its own configured model name. Thread safe when the wrapped model is, as LangChain4j's
  * models are.
  *
@@ -34,21 +39,33 @@ import java.util.Optional;
  */
 public final class LangChain4jModel implements ModelProvider {
     private final ChatModel chatModel;
+    private final StreamingChatModel streamingModel;
     private final TokenCountEstimator estimator;
 
-    private LangChain4jModel(ChatModel chatModel, TokenCountEstimator estimator) {
+    private LangChain4jModel(ChatModel chatModel, StreamingChatModel streamingModel, TokenCountEstimator estimator) {
         this.chatModel = chatModel;
+        this.streamingModel = streamingModel;
         this.estimator = estimator;
     }
 
-    /** Adapts a chat model; tokens are counted by the engine's default estimator. */
+    /**
+     * Adapts a chat model; tokens are counted by the engine's default estimator. Streams are served by one
+     * {@code chat} call delivered as a single delta.
+     */
     public static LangChain4jModel of(ChatModel chatModel) {
-        return new LangChain4jModel(Objects.requireNonNull(chatModel, "chatModel"), null);
+        return new LangChain4jModel(Objects.requireNonNull(chatModel, "chatModel"), null, null);
+    }
+
+    /** Adapts a chat model for {@code send} and a streaming chat model (usually the same model) for streams. */
+    public static LangChain4jModel of(ChatModel chatModel, StreamingChatModel streamingModel) {
+        return new LangChain4jModel(Objects.requireNonNull(chatModel, "chatModel"),
+                Objects.requireNonNull(streamingModel, "streamingModel"), null);
     }
 
     /** The same model with its own token count estimator (for models whose tokenizer is not OpenAI's). */
     public LangChain4jModel withTokenCountEstimator(TokenCountEstimator tokenCountEstimator) {
-        return new LangChain4jModel(chatModel, Objects.requireNonNull(tokenCountEstimator, "tokenCountEstimator"));
+        return new LangChain4jModel(chatModel, streamingModel,
+                Objects.requireNonNull(tokenCountEstimator, "tokenCountEstimator"));
     }
 
     @Override
@@ -57,6 +74,57 @@ public final class LangChain4jModel implements ModelProvider {
         AiMessage ai = response.aiMessage();
         String text = ai == null || ai.text() == null ? "" : ai.text();
         return new ModelResponse(text, usage(response.tokenUsage()));
+    }
+
+    /**
+     * Streams through the streaming chat model when there is one. A cancel is passed to LangChain4j's
+     * {@code StreamingHandle} at the next partial response, which closes the provider's connection, and the
+     * handler is told the stream is complete with what had arrived.
+     */
+    @Override
+    public void stream(ModelRequest request, StreamingHandler handler) {
+        if (streamingModel == null) {
+            ModelProvider.super.stream(request, handler);
+            return;
+        }
+        ChatRequest chatRequest = ChatRequest.builder().messages(toLangChain4j(request.messages())).build();
+        streamingModel.chat(chatRequest, new StreamingChatResponseHandler() {
+            private final StringBuilder received = new StringBuilder();
+            private boolean stopped;
+
+            @Override
+            public void onPartialResponse(PartialResponse partial, PartialResponseContext context) {
+                if (stopped) {
+                    return;
+                }
+                if (!handler.cancelled() && partial.text() != null) {
+                    handler.onDelta(partial.text());
+                    received.append(partial.text());
+                }
+                if (handler.cancelled()) {
+                    stopped = true;
+                    context.streamingHandle().cancel();
+                    handler.onComplete(new ModelResponse(received.toString(), null));
+                }
+            }
+
+            @Override
+            public void onCompleteResponse(ChatResponse response) {
+                if (stopped) {
+                    return;
+                }
+                AiMessage ai = response.aiMessage();
+                String text = ai == null || ai.text() == null ? received.toString() : ai.text();
+                handler.onComplete(new ModelResponse(text, usage(response.tokenUsage())));
+            }
+
+            @Override
+            public void onError(Throwable error) {
+                if (!stopped) {
+                    handler.onError(error);
+                }
+            }
+        });
     }
 
     @Override

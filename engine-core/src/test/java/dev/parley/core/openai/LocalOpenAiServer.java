@@ -102,6 +102,10 @@ public final class LocalOpenAiServer implements AutoCloseable {
             if (!wait.isZero()) {
                 Thread.sleep(wait.toMillis());
             }
+            if (status == 0 && body.path("stream").asBoolean(false)) {
+                streamReply(exchange, body, text, in, out);
+                return;
+            }
             if (status != 0) {
                 ObjectNode err = JSON.createObjectNode();
                 err.putObject("error").put("message", error).put("type", "server_error");
@@ -124,6 +128,59 @@ public final class LocalOpenAiServer implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /** How long the server waits between streamed chunks. */
+    private volatile Duration chunkDelay = Duration.ofMillis(5);
+    private volatile boolean clientLeft;
+
+    public LocalOpenAiServer chunkDelay(Duration delay) {
+        this.chunkDelay = delay;
+        return this;
+    }
+
+    /** Whether a client closed a stream before the server had sent all of it. */
+    public boolean clientLeftMidStream() {
+        return clientLeft;
+    }
+
+    /** Answers as server-sent events: one chunk per word, then finish_reason, usage, and [DONE]. */
+    private void streamReply(HttpExchange exchange, JsonNode request, String text, Integer in, Integer out)
+            throws IOException, InterruptedException {
+        exchange.getResponseHeaders().add("Content-Type", "text/event-stream");
+        exchange.sendResponseHeaders(200, 0);
+        String model = request.path("model").asText();
+        try (OutputStream os = exchange.getResponseBody()) {
+            for (String piece : dev.parley.testing.ScriptedModel.chunksOf(text)) {
+                ObjectNode chunk = chunk(model);
+                chunk.withArray("choices").addObject().put("index", 0).putNull("finish_reason")
+                        .putObject("delta").put("content", piece);
+                event(os, JSON.writeValueAsString(chunk));
+                Thread.sleep(chunkDelay.toMillis());
+            }
+            ObjectNode last = chunk(model);
+            last.withArray("choices").addObject().put("index", 0).put("finish_reason", "stop").putObject("delta");
+            event(os, JSON.writeValueAsString(last));
+            if (in != null && out != null) {
+                ObjectNode usage = chunk(model);
+                usage.putArray("choices");
+                usage.putObject("usage").put("prompt_tokens", in).put("completion_tokens", out).put("total_tokens", in + out);
+                event(os, JSON.writeValueAsString(usage));
+            }
+            event(os, "[DONE]");
+        } catch (IOException e) {
+            clientLeft = true;
+        }
+    }
+
+    private static ObjectNode chunk(String model) {
+        return JSON.createObjectNode().put("id", "chatcmpl-stream").put("object", "chat.completion.chunk")
+                .put("created", 1_767_225_600L).put("model", model);
+    }
+
+    private static void event(OutputStream os, String data) throws IOException {
+        os.write(("data: " + data + "\n\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        os.flush();
     }
 
     private static void send(HttpExchange exchange, int status, JsonNode body) throws IOException {

@@ -1,0 +1,130 @@
+package dev.parley.core.openai;
+
+import dev.langchain4j.model.openai.OpenAiChatModel;
+import dev.langchain4j.model.openai.OpenAiStreamingChatModel;
+import dev.parley.api.Caller;
+import dev.parley.api.Conversation;
+import dev.parley.api.ConversationEngine;
+import dev.parley.api.Message;
+import dev.parley.api.MessageStatus;
+import dev.parley.api.NewConversation;
+import dev.parley.api.PageRequest;
+import dev.parley.api.Prompt;
+import dev.parley.api.Reply;
+import dev.parley.api.StreamHandle;
+import dev.parley.api.StreamListener;
+import dev.parley.api.Usage;
+import dev.parley.core.LangChain4jModel;
+import dev.parley.testing.ScriptedModel;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The real langchain4j-open-ai streaming adapter, over server-sent events, against a local server. */
+class OpenAiStreamingTest {
+    private final Caller alice = Caller.user("alice", "org").member("ws").build();
+    private LocalOpenAiServer server;
+    private ConversationEngine engine;
+
+    @BeforeEach
+    void start() throws Exception {
+        server = new LocalOpenAiServer();
+        OpenAiChatModel chat = OpenAiChatModel.builder().baseUrl(server.baseUrl()).apiKey("test-key")
+                .modelName("gpt-4o-mini").maxRetries(0).build();
+        OpenAiStreamingChatModel streaming = OpenAiStreamingChatModel.builder().baseUrl(server.baseUrl())
+                .apiKey("test-key").modelName("gpt-4o-mini").timeout(Duration.ofSeconds(20)).build();
+        engine = ConversationEngine.builder().model("gpt-4o-mini", LangChain4jModel.of(chat, streaming)).build();
+    }
+
+    @AfterEach
+    void stop() {
+        engine.close();
+        server.close();
+    }
+
+    /** Records a stream; cancels its conversation after {@code cancelAfter} deltas when that is positive. */
+    private static final class Recorder implements StreamListener {
+        final List<String> deltas = new CopyOnWriteArrayList<>();
+        final List<Reply> completions = new CopyOnWriteArrayList<>();
+        final List<RuntimeException> errors = new CopyOnWriteArrayList<>();
+        private final Conversation conversation;
+        private final int cancelAfter;
+
+        Recorder(Conversation conversation, int cancelAfter) {
+            this.conversation = conversation;
+            this.cancelAfter = cancelAfter;
+        }
+
+        @Override
+        public void onDelta(String delta) {
+            deltas.add(delta);
+            if (deltas.size() == cancelAfter) {
+                conversation.cancelStream();
+            }
+        }
+
+        @Override
+        public void onComplete(Reply reply) {
+            completions.add(reply);
+        }
+
+        @Override
+        public void onError(RuntimeException error) {
+            errors.add(error);
+        }
+    }
+
+    @Test
+    void streamedDeltasOverServerSentEventsConcatenateToTheStoredReply() throws Exception {
+        String answer = "Streaming works over server sent events.";
+        server.reply(answer).usage(21, 8);
+        Conversation c = engine.as(alice).create(NewConversation.inWorkspace("ws").build());
+        Recorder r = new Recorder(c, 0);
+
+        StreamHandle h = c.stream(Prompt.text("Stream something").build(), r);
+
+        assertThat(h.await(Duration.ofSeconds(20))).isTrue();
+        assertThat(server.lastRequest().body().path("stream").asBoolean()).isTrue();
+        assertThat(LocalOpenAiServer.messages(server.lastRequest())).containsExactly("user: Stream something");
+        assertThat(r.errors).isEmpty();
+        assertThat(r.deltas).containsExactlyElementsOf(ScriptedModel.chunksOf(answer));
+        Reply reply = r.completions.get(0);
+        assertThat(reply.text()).isEqualTo(answer);
+        assertThat(reply.status()).isEqualTo(MessageStatus.COMPLETE);
+        if (server.lastRequest().body().path("stream_options").path("include_usage").asBoolean(false)) {
+            assertThat(reply.usage()).isEqualTo(new Usage(21, 8));
+        }
+        assertThat(c.messages(PageRequest.first()).items()).extracting(Message::text)
+                .containsExactly("Stream something", answer);
+    }
+
+    @Test
+    void aCancelInTheMiddleStoresWhatArrivedAndClosesTheConnection() throws Exception {
+        String answer = "word ".repeat(60).trim();
+        server.reply(answer).chunkDelay(Duration.ofMillis(30));
+        Conversation c = engine.as(alice).create(NewConversation.inWorkspace("ws").build());
+        Recorder r = new Recorder(c, 3);
+
+        StreamHandle h = c.stream(Prompt.text("Go on and on").build(), r);
+
+        assertThat(h.await(Duration.ofSeconds(20))).isTrue();
+        Reply reply = r.completions.get(0);
+        assertThat(reply.status()).isEqualTo(MessageStatus.CANCELLED);
+        assertThat(reply.text()).isEqualTo(String.join("", r.deltas));
+        assertThat(r.deltas.size()).isBetween(3, 4);
+        Message stored = c.messages(PageRequest.first()).items().get(1);
+        assertThat(stored.text()).isEqualTo(reply.text());
+        assertThat(stored.status()).isEqualTo(MessageStatus.CANCELLED);
+        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (!server.clientLeftMidStream() && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertThat(server.clientLeftMidStream()).as("the client closed the connection").isTrue();
+    }
+}
