@@ -72,10 +72,10 @@ public class StreamingTest {
     }
 
     /** Records what a stream delivers. */
-    static class Recorder implements StreamListener {
-        final List<String> deltas = new CopyOnWriteArrayList<>();
-        final List<Reply> completions = new CopyOnWriteArrayList<>();
-        final List<RuntimeException> errors = new CopyOnWriteArrayList<>();
+    public static class Recorder implements StreamListener {
+        public final List<String> deltas = new CopyOnWriteArrayList<>();
+        public final List<Reply> completions = new CopyOnWriteArrayList<>();
+        public final List<RuntimeException> errors = new CopyOnWriteArrayList<>();
 
         @Override
         public void onDelta(String delta) {
@@ -92,11 +92,11 @@ public class StreamingTest {
             errors.add(error);
         }
 
-        String text() {
+        public String text() {
             return String.join("", deltas);
         }
 
-        int terminalEvents() {
+        public int terminalEvents() {
             return completions.size() + errors.size();
         }
     }

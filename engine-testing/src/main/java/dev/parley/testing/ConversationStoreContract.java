@@ -355,56 +355,37 @@ public abstract class ConversationStoreContract {
     void concurrentStreamLocksOfOneConversationLetExactlyOneThrough() throws Exception {
         ConversationInfo c = conversation("ws", "alice");
         Instant now = tick();
-        int threads = 16;
-        ExecutorService pool = Executors.newFixedThreadPool(threads);
-        try {
-            CountDownLatch start = new CountDownLatch(1);
-            List<Future<Boolean>> results = new ArrayList<>();
-            for (int i = 0; i < threads; i++) {
-                String holder = "h" + i;
-                results.add(pool.submit(() -> {
-                    start.await();
-                    return store.acquireStreamLock(c.id(), holder, now, java.time.Duration.ofMinutes(1));
-                }));
-            }
-            start.countDown();
-            int acquired = 0;
-            for (Future<Boolean> f : results) {
-                if (f.get(30, TimeUnit.SECONDS)) {
-                    acquired++;
-                }
-            }
-            assertThat(acquired).isEqualTo(1);
-        } finally {
-            pool.shutdownNow();
-        }
+        List<Boolean> acquired = atOnce(16, i -> store.acquireStreamLock(c.id(), "h" + i, now, java.time.Duration.ofMinutes(1)));
+        assertThat(acquired).filteredOn(Boolean::booleanValue).hasSize(1);
     }
 
     @Test
     void concurrentClaimsOfOneIdLetExactlyOneThrough() throws Exception {
         ConversationInfo c = conversation("ws", "alice");
-        int threads = 16;
+        List<TurnClaim> claims = atOnce(16, i -> store.claimTurn(c.id(), "same", tick()));
+        assertThat(claims).filteredOn(TurnClaim.Claimed.class::isInstance).hasSize(1);
+        assertThat(claims).filteredOn(cl -> !(cl instanceof TurnClaim.Claimed)).allMatch(TurnClaim.InProgress.class::isInstance);
+    }
+
+    /** Runs {@code task} on {@code threads} threads released at the same moment; their results in thread order. */
+    protected static <T> List<T> atOnce(int threads, java.util.function.IntFunction<T> task) throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(threads);
         try {
             CountDownLatch start = new CountDownLatch(1);
-            List<Future<TurnClaim>> claims = new ArrayList<>();
+            List<Future<T>> futures = new ArrayList<>();
             for (int i = 0; i < threads; i++) {
-                claims.add(pool.submit(() -> {
+                int n = i;
+                futures.add(pool.submit(() -> {
                     start.await();
-                    return store.claimTurn(c.id(), "same", tick());
+                    return task.apply(n);
                 }));
             }
             start.countDown();
-            int claimed = 0;
-            for (Future<TurnClaim> f : claims) {
-                TurnClaim claim = f.get(30, TimeUnit.SECONDS);
-                if (claim instanceof TurnClaim.Claimed) {
-                    claimed++;
-                } else {
-                    assertThat(claim).isInstanceOf(TurnClaim.InProgress.class);
-                }
+            List<T> results = new ArrayList<>();
+            for (Future<T> f : futures) {
+                results.add(f.get(30, TimeUnit.SECONDS));
             }
-            assertThat(claimed).isEqualTo(1);
+            return results;
         } finally {
             pool.shutdownNow();
         }

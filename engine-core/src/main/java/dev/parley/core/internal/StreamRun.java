@@ -84,24 +84,20 @@ final class StreamRun implements StreamHandle, TurnStream {
 
     /** Delivers the stored reply as the one terminal event. */
     void complete(Reply reply) {
-        if (terminated.compareAndSet(false, true)) {
-            try {
-                listener.onComplete(reply);
-            } catch (RuntimeException e) {
-                LOG.warn("Stream listener failed on completion of conversation {}", conversationId, e);
-            } finally {
-                done.countDown();
-            }
-        }
+        terminate(() -> listener.onComplete(reply), "completion");
     }
 
     /** Delivers the failure as the one terminal event. */
     void fail(RuntimeException error) {
+        terminate(() -> listener.onError(error), "error");
+    }
+
+    private void terminate(Runnable event, String what) {
         if (terminated.compareAndSet(false, true)) {
             try {
-                listener.onError(error);
+                event.run();
             } catch (RuntimeException e) {
-                LOG.warn("Stream listener failed on the error of conversation {}", conversationId, e);
+                LOG.warn("Stream listener failed on the {} of conversation {}", what, conversationId, e);
             } finally {
                 done.countDown();
             }

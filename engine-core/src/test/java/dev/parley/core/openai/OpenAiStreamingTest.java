@@ -12,17 +12,15 @@ import dev.parley.api.PageRequest;
 import dev.parley.api.Prompt;
 import dev.parley.api.Reply;
 import dev.parley.api.StreamHandle;
-import dev.parley.api.StreamListener;
 import dev.parley.api.Usage;
 import dev.parley.core.LangChain4jModel;
+import dev.parley.core.StreamingTest;
 import dev.parley.testing.ScriptedModel;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
-import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -49,10 +47,7 @@ class OpenAiStreamingTest {
     }
 
     /** Records a stream; cancels its conversation after {@code cancelAfter} deltas when that is positive. */
-    private static final class Recorder implements StreamListener {
-        final List<String> deltas = new CopyOnWriteArrayList<>();
-        final List<Reply> completions = new CopyOnWriteArrayList<>();
-        final List<RuntimeException> errors = new CopyOnWriteArrayList<>();
+    private static final class Recorder extends StreamingTest.Recorder {
         private final Conversation conversation;
         private final int cancelAfter;
 
@@ -63,20 +58,10 @@ class OpenAiStreamingTest {
 
         @Override
         public void onDelta(String delta) {
-            deltas.add(delta);
+            super.onDelta(delta);
             if (deltas.size() == cancelAfter) {
                 conversation.cancelStream();
             }
-        }
-
-        @Override
-        public void onComplete(Reply reply) {
-            completions.add(reply);
-        }
-
-        @Override
-        public void onError(RuntimeException error) {
-            errors.add(error);
         }
     }
 
@@ -116,7 +101,7 @@ class OpenAiStreamingTest {
         assertThat(h.await(Duration.ofSeconds(20))).isTrue();
         Reply reply = r.completions.get(0);
         assertThat(reply.status()).isEqualTo(MessageStatus.CANCELLED);
-        assertThat(reply.text()).isEqualTo(String.join("", r.deltas));
+        assertThat(reply.text()).isEqualTo(r.text());
         assertThat(r.deltas.size()).isBetween(3, 4);
         Message stored = c.messages(PageRequest.first()).items().get(1);
         assertThat(stored.text()).isEqualTo(reply.text());
