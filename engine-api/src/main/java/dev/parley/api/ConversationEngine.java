@@ -117,7 +117,10 @@ public interface ConversationEngine extends AutoCloseable {
             return this;
         }
 
-        /** The clock for every timestamp; defaults to the UTC system clock. */
+        /**
+         * The clock for every timestamp, and for stream leases (so a clock that does not follow real time makes
+         * leases expire early or late); defaults to the UTC system clock.
+         */
         public Builder clock(Clock clock) {
             this.clock = Objects.requireNonNull(clock, "clock");
             return this;

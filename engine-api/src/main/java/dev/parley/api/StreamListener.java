@@ -3,10 +3,13 @@ package dev.parley.api;
 /**
  * Receives a streamed reply: deltas in order, then exactly one of {@link #onComplete} or {@link #onError}.
  *
- * <p>Every call of one stream comes from that stream's own engine thread, one at a time, so a slow listener
- * slows only its own stream. An exception thrown by a listener is logged and otherwise ignored: it cannot stop
- * the turn from being stored, nor keep the conversation locked. The conversation is unlocked before the
- * terminal call, so a listener may start the next turn from {@link #onComplete}.
+ * <p>Threads: the calls of one stream never overlap and come in order. Deltas are delivered on the thread the
+ * model streams on: the stream's own engine thread for models that stream synchronously (such as the scripted
+ * test model), the provider's callback thread for LangChain4j streaming models. The terminal call comes from
+ * the stream's engine thread, after the last delta. Either way each stream has its own threads, so a slow
+ * listener slows only its own stream. An exception thrown by a listener is logged and otherwise ignored: it
+ * cannot stop the turn from being stored, nor keep the conversation locked. The conversation is unlocked
+ * before the terminal call, so a listener may start the next turn from {@link #onComplete}.
  */
 public interface StreamListener {
 
