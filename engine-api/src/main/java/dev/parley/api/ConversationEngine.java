@@ -43,7 +43,10 @@ public interface ConversationEngine extends AutoCloseable {
     /** The settings this engine was built with. */
     EngineConfig config();
 
-    /** Closes the store if the engine owns it. Idempotent. */
+    /**
+     * Cancels running streams (they keep what they have), waits briefly for them, then closes the store, the
+     * configured one included. Give each engine its own store instance. Idempotent.
+     */
     @Override
     void close();
 

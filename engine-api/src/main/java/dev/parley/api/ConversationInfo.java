@@ -46,6 +46,13 @@ public record ConversationInfo(
         }
     }
 
+    @Override
+    public String toString() {
+        return "ConversationInfo{id=" + id + ", organizationId=" + organizationId + ", workspaceId=" + workspaceId
+                + ", repositoryId=" + repositoryId + ", ownerId=" + ownerId + ", steering=" + steering
+                + ", modelName=" + modelName + ", tokensIn=" + tokensIn + ", tokensOut=" + tokensOut + "}";
+    }
+
     /** The repository, for a repository-scoped conversation. */
     public Optional<String> repository() {
         return Optional.ofNullable(repositoryId);

@@ -26,7 +26,7 @@ public final class NewConversation {
         if (modelName != null && modelName.isBlank()) {
             throw new InvalidRequestException("modelName", "must not be blank");
         }
-        this.createdAt = b.createdAt;
+        this.createdAt = b.createdAt == null ? null : Checks.time("createdAt", b.createdAt);
         if (workspaceId != null) {
             Checks.id("workspaceId", workspaceId);
         } else {

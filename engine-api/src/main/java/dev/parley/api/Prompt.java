@@ -51,7 +51,7 @@ public final class Prompt {
         this.plaintext = b.plaintext;
         this.user = b.user == null ? null : Checks.text("user", b.user, Limits.MAX_TAG_LENGTH);
         this.source = b.source == null ? null : Checks.text("source", b.source, Limits.MAX_TAG_LENGTH);
-        this.createdAt = b.createdAt;
+        this.createdAt = b.createdAt == null ? null : Checks.time("createdAt", b.createdAt);
     }
 
     /**
@@ -84,6 +84,10 @@ public final class Prompt {
         return contextSize == null ? OptionalInt.empty() : OptionalInt.of(contextSize);
     }
 
+    /**
+     * Whether the turn goes to history. A turn with {@code saveHistory(false)} keeps no trace, so its id is not
+     * remembered: only concurrent sends of it are shared, and sending it again later makes a new model call.
+     */
     public boolean saveHistory() {
         return saveHistory;
     }

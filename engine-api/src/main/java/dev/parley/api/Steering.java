@@ -19,6 +19,14 @@ public record Steering(String personality, String personalityId, String brandVoi
     /** No steering at all. */
     public static final Steering NONE = new Steering(null, null, null, null);
 
+    @Override
+    public String toString() {
+        // The personality text stays out of toString so that it cannot leak into logs by accident.
+        return "Steering{personality=" + (personality == null ? "none" : personality.length() + " chars")
+                + ", personalityId=" + personalityId + ", brandVoiceId=" + brandVoiceId + ", targetAudienceId="
+                + targetAudienceId + "}";
+    }
+
     public Steering {
         if (personality != null) {
             Checks.text("personality", personality, Limits.MAX_STEERING_LENGTH);

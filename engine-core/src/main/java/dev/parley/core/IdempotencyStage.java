@@ -93,7 +93,12 @@ public final class IdempotencyStage implements PromptStage {
                 try {
                     return chain.proceed(turn);
                 } catch (RuntimeException | Error e) {
-                    store.releaseTurn(conversationId, turn.promptId());
+                    try {
+                        store.releaseTurn(conversationId, turn.promptId());
+                    } catch (RuntimeException releaseFailure) {
+                        // The turn's own failure is what the caller must see; the claim expires after its lease.
+                        e.addSuppressed(releaseFailure);
+                    }
                     throw e;
                 }
             }

@@ -140,7 +140,7 @@ public final class InMemoryConversationStore implements ConversationStore {
             return Page.of(List.of(), page, 0);
         }
         synchronized (e) {
-            return slice(e.messages, page);
+            return e.deleted ? Page.of(List.of(), page, 0) : slice(e.messages, page);
         }
     }
 

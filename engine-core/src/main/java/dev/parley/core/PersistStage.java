@@ -20,6 +20,32 @@ import java.time.Instant;
  */
 public final class PersistStage implements PromptStage {
 
+    /**
+     * Model output as every store can keep it: NUL characters (PostgreSQL cannot store them) and unpaired
+     * surrogates (not encodable as UTF-8) become U+FFFD. Prompts never contain them: they are refused on input.
+     */
+    static String storable(String text) {
+        StringBuilder out = null;
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {
+                if (out != null) {
+                    out.append(c).append(text.charAt(i + 1));
+                }
+                i++;
+                continue;
+            }
+            boolean bad = c == '\0' || Character.isSurrogate(c);
+            if (bad && out == null) {
+                out = new StringBuilder(text.length()).append(text, 0, i);
+            }
+            if (out != null) {
+                out.append(bad ? '\uFFFD' : c);
+            }
+        }
+        return out == null ? text : out.toString();
+    }
+
     @Override
     public TurnResult intercept(Chain chain) {
         TurnResult result = chain.proceed(chain.turn());
@@ -41,7 +67,7 @@ public final class PersistStage implements PromptStage {
         Message user = new Message(turn.promptId(), conversationId, 0, Role.USER, prompt.text(), promptTokens,
                 null, prompt.user().orElse(null), prompt.source().orElse(null), MessageStatus.COMPLETE,
                 turn.createdAt(), null);
-        Message reply = new Message(services.newId(), conversationId, 0, Role.ASSISTANT, result.text(),
+        Message reply = new Message(services.newId(), conversationId, 0, Role.ASSISTANT, storable(result.text()),
                 result.replyTokens(), result.model(), prompt.user().orElse(null), prompt.source().orElse(null),
                 result.status(), at, result.usage());
         Message stored = services.store().commitTurn(

@@ -377,11 +377,10 @@ public class AccessTest {
     }
 
     @Test
-    void aSoftDeletedConversationKeepsItsDataInTheStore() {
+    void aSoftDeletedConversationHidesItsMessagesEvenFromTheStoreButKeepsItsAuditTrail() {
         engine.as(Role.OWNER.caller).get(conversationId).delete();
 
-        assertThat(store.messages(conversationId, PageRequest.first()).items()).extracting(Message::text)
-                .containsExactly("first question", "echo: first question");
+        assertThat(store.messages(conversationId, PageRequest.first()).items()).isEmpty();
         assertThat(store.events(conversationId)).extracting(AuditEvent::type)
                 .containsExactly(AuditEvent.Type.CONVERSATION_CREATED, AuditEvent.Type.CONVERSATION_DELETED);
     }

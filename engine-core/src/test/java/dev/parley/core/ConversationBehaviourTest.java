@@ -128,6 +128,52 @@ public class ConversationBehaviourTest {
     }
 
     @Test
+    void aBrandVoiceTheHostAddsIsUsableAtOnceEvenAfterItWasUnknown() {
+        java.util.Map<String, String> voices = new java.util.concurrent.ConcurrentHashMap<>();
+        SteeringResolver growing = new SteeringResolver() {
+            @Override
+            public Optional<String> brandVoice(String organizationId, String id) {
+                return Optional.ofNullable(voices.get(id));
+            }
+
+            @Override
+            public Optional<String> targetAudience(String organizationId, String id) {
+                return Optional.empty();
+            }
+        };
+        engine = EngineFixture.builder(model, store).steeringResolver(growing).build();
+        assertThatThrownBy(() -> create(NewConversation.inWorkspace(WS).brandVoiceId("bv-new")))
+                .isInstanceOf(InvalidRequestException.class);
+
+        voices.put("bv-new", "Speak warmly.");
+
+        assertThat(systemMessageOf(create(NewConversation.inWorkspace(WS).brandVoiceId("bv-new"))))
+                .isEqualTo("Speak warmly.");
+    }
+
+    @Test
+    void clientTimesOutsideYearsOneTo9999AreRefusedBeforeAnythingIsStored() {
+        Conversation c = create(NewConversation.inWorkspace(WS));
+        Instant farFuture = Instant.parse("+300000-01-01T00:00:00Z");
+        assertThatThrownBy(() -> Prompt.text("x").createdAt(farFuture).build())
+                .isInstanceOfSatisfying(InvalidRequestException.class, e -> assertThat(e.field()).isEqualTo("createdAt"));
+        assertThatThrownBy(() -> NewConversation.inWorkspace(WS).createdAt(Instant.MAX).build())
+                .isInstanceOfSatisfying(InvalidRequestException.class, e -> assertThat(e.field()).isEqualTo("createdAt"));
+        assertThat(c.messages(PageRequest.first()).totalElements()).isZero();
+        assertThat(model.callCount()).isZero();
+    }
+
+    @Test
+    void aModelReplyWithNulOrALoneSurrogateIsStoredWithReplacementCharacters() {
+        engine = EngineFixture.builder(ScriptedModel.builder().replyWith(r -> "a\u0000b\uD800c 😀").build(), store).build();
+        Conversation c = create(NewConversation.inWorkspace(WS));
+
+        c.send(Prompt.text("x").build());
+
+        assertThat(c.messages(PageRequest.first()).items().get(1).text()).isEqualTo("a\uFFFDb\uFFFDc 😀");
+    }
+
+    @Test
     void withoutSteeringThereIsNoSystemMessage() {
         assertThat(systemMessageOf(create(NewConversation.inWorkspace(WS)))).isNull();
     }

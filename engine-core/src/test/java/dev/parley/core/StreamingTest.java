@@ -365,6 +365,18 @@ public class StreamingTest {
     }
 
     @Test
+    void aCallerWhoMayNotSendIsRefusedAtOnceAndTakesNoLock() {
+        Conversation c = conversation();
+        var orgAdmin = engine.as(dev.parley.api.Caller.user("boss", EngineFixture.ORG).organizationAdmin().build());
+        var outsider = engine.as(dev.parley.api.Caller.user("alice", EngineFixture.ORG).build()); // owner, no longer a member
+
+        assertThatThrownBy(() -> outsider.get(c.id()).stream(Prompt.text("x").build(), new Recorder()))
+                .isInstanceOf(dev.parley.api.AccessDeniedException.class);
+        assertThat(store.streamLock(c.id(), Clock.systemUTC().instant())).isEmpty();
+        assertThat(orgAdmin.get(c.id()).send(Prompt.text("x").build()).text()).isEqualTo(ANSWER);
+    }
+
+    @Test
     void cancellingWhenNoStreamIsActiveIsHarmless() {
         Conversation c = conversation();
         c.cancelStream();

@@ -131,9 +131,11 @@ public abstract class ConversationStoreContract {
     @Test
     void aDeletedConversationIsGoneFromEveryReadAndWrite() {
         ConversationInfo c = conversation("ws", "alice");
+        turn(c, "m0", "before", "the delete", new Usage(1, 1));
         assertThat(store.delete(c.id(), tick())).isTrue();
 
         assertThat(store.find(c.id())).isEmpty();
+        assertThat(store.messages(c.id(), PageRequest.first()).items()).isEmpty();
         assertThat(store.delete(c.id(), tick())).isFalse();
         assertThat(store.updateSettings(c.id(), Steering.NONE, null, tick())).isEmpty();
         assertThat(store.list(everything(), PageRequest.first()).items()).isEmpty();

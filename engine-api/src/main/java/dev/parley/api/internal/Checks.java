@@ -64,6 +64,22 @@ public final class Checks {
         return value;
     }
 
+    /** Earliest client time accepted: 0001-01-01T00:00:00Z. */
+    private static final java.time.Instant EARLIEST = java.time.Instant.parse("0001-01-01T00:00:00Z");
+    /** Latest client time accepted: the end of 9999, which every supported database can store. */
+    private static final java.time.Instant LATEST = java.time.Instant.parse("9999-12-31T23:59:59.999999Z");
+
+    /** A client-supplied time: years 1 to 9999, as every supported database stores them. */
+    public static java.time.Instant time(String field, java.time.Instant value) {
+        if (value == null) {
+            throw new InvalidRequestException(field, "is required");
+        }
+        if (value.isBefore(EARLIEST) || value.isAfter(LATEST)) {
+            throw new InvalidRequestException(field, "must be between years 1 and 9999");
+        }
+        return value;
+    }
+
     public static List<String> snippets(String field, List<String> values) {
         if (values == null) {
             throw new InvalidRequestException(field, "is required");

@@ -16,6 +16,11 @@ public record ModelResponse(String text, Usage usage) {
         Objects.requireNonNull(text, "text");
     }
 
+    @Override
+    public String toString() {
+        return "ModelResponse{chars=" + text.length() + ", usage=" + usage + "}";
+    }
+
     public Optional<Usage> reportedUsage() {
         return Optional.ofNullable(usage);
     }

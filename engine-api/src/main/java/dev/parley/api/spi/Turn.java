@@ -10,7 +10,8 @@ import java.util.Objects;
 
 /**
  * One turn as it travels down the pipeline: who sends what to which conversation, and what the stages have
- * derived so far. Immutable and thread safe; stages derive a changed turn with {@link #toBuilder()}.
+ * derived so far. Immutable and thread safe; stages derive a changed turn with {@link #withPrompt} and
+ * {@link #withRequest}.
  *
  * @param conversation the conversation as read when the turn began
  * @param caller who sends
@@ -47,6 +48,13 @@ public record Turn(
         request = List.copyOf(request);
     }
 
+    @Override
+    public String toString() {
+        return "Turn{conversation=" + conversation.id() + ", promptId=" + promptId + ", model=" + model
+                + ", contextSize=" + contextSize + ", requestMessages=" + request.size() + ", streaming="
+                + (stream != null) + "}";
+    }
+
     /** The output path of a streamed turn. */
     public java.util.Optional<TurnStream> streaming() {
         return java.util.Optional.ofNullable(stream);
@@ -58,9 +66,13 @@ public record Turn(
                 newPromptTokens, newRequestTokens, stream);
     }
 
-    /** The same turn with another prompt (for example one a stage redacted). */
+    /**
+     * The same turn with another prompt (for example one a stage redacted). The model request and its counts
+     * are reset, so that the context stage builds them again from the new prompt: a stage that rewrites the
+     * prompt belongs before the context stage.
+     */
     public Turn withPrompt(Prompt newPrompt) {
-        return new Turn(conversation, caller, newPrompt, promptId, model, contextSize, createdAt, request,
-                promptTokens, requestTokens, stream);
+        return new Turn(conversation, caller, newPrompt, promptId, model, contextSize, createdAt, List.of(),
+                -1, -1, stream);
     }
 }

@@ -135,6 +135,10 @@ final class ConversationHandle implements Conversation {
         Objects.requireNonNull(prompt, "prompt");
         Objects.requireNonNull(listener, "listener");
         ConversationInfo info = load();
+        if (!AccessRules.canSend(caller, info)) {
+            // Refused at once, like a locked conversation, rather than through the listener.
+            throw new dev.parley.api.AccessDeniedException(caller.userId(), "send in conversation " + id);
+        }
         StreamRun run = new StreamRun(id, prompt.id().orElseGet(services::newId), listener);
         Turn turn = newTurn(prompt, info, run);
         String holder = services.newId();

@@ -92,7 +92,7 @@ public final class JdbcConversationStore implements ConversationStore {
     static final String ROW_STATE = "SELECT settings_version, tokens_in, tokens_out, updated_at, deleted_at"
             + " FROM parley_conversation WHERE id = :id";
     /** A conversation's message count: the total of its message pages. */
-    static final String MESSAGE_COUNT = "SELECT message_count FROM parley_conversation WHERE id = :c";
+    static final String MESSAGE_COUNT = "SELECT message_count FROM parley_conversation WHERE id = :c AND deleted_at IS NULL";
 
     private final Jdbi jdbi;
     private final HikariDataSource ownedPool;
@@ -297,11 +297,14 @@ public final class JdbcConversationStore implements ConversationStore {
     @Override
     public Page<Message> messages(String conversationId, PageRequest page) {
         return call("read messages", h -> {
-            long total = h.createQuery(MESSAGE_COUNT)
+            Optional<Long> count = h.createQuery(MESSAGE_COUNT)
                     .bind("c", conversationId)
                     .mapTo(Long.class)
-                    .findOne()
-                    .orElse(0L);
+                    .findOne();
+            if (count.isEmpty()) {
+                return Page.<Message>of(List.of(), page, 0);
+            }
+            long total = count.get();
             List<Message> items = h.createQuery(MESSAGES_PAGE)
                     .bind("c", conversationId)
                     .bind("from", page.offset())
