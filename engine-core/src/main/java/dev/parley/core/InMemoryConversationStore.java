@@ -5,7 +5,7 @@ import dev.parley.api.ConversationNotFoundException;
 import dev.parley.api.Message;
 import dev.parley.api.Page;
 import dev.parley.api.PageRequest;
-import dev.parley.api.Steering;
+import dev.parley.api.ConversationPatch;
 import dev.parley.api.spi.AuditEvent;
 import dev.parley.api.spi.ConversationFilter;
 import dev.parley.api.spi.ConversationStore;
@@ -72,7 +72,7 @@ public final class InMemoryConversationStore implements ConversationStore {
     }
 
     @Override
-    public Optional<ConversationInfo> updateSettings(String conversationId, Steering steering, String modelName, Instant at) {
+    public Optional<ConversationInfo> updateSettings(String conversationId, ConversationPatch patch, Instant at) {
         Entry e = conversations.get(conversationId);
         if (e == null) {
             return Optional.empty();
@@ -81,7 +81,7 @@ public final class InMemoryConversationStore implements ConversationStore {
             if (e.deleted) {
                 return Optional.empty();
             }
-            e.info = e.info.withSettings(steering, modelName, at);
+            e.info = e.info.withSettings(patch.applyTo(e.info.steering()), patch.modelName().applyTo(e.info.modelName()), at);
             return Optional.of(e.info);
         }
     }

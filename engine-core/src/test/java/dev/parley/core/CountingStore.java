@@ -4,7 +4,6 @@ import dev.parley.api.ConversationInfo;
 import dev.parley.api.Message;
 import dev.parley.api.Page;
 import dev.parley.api.PageRequest;
-import dev.parley.api.Steering;
 import dev.parley.api.spi.AuditEvent;
 import dev.parley.api.spi.ConversationFilter;
 import dev.parley.api.spi.ConversationStore;
@@ -55,8 +54,8 @@ final class CountingStore implements ConversationStore {
     }
 
     @Override
-    public Optional<ConversationInfo> updateSettings(String conversationId, Steering steering, String modelName, Instant at) {
-        return delegate.updateSettings(conversationId, steering, modelName, at);
+    public Optional<ConversationInfo> updateSettings(String conversationId, dev.parley.api.ConversationPatch patch, Instant at) {
+        return delegate.updateSettings(conversationId, patch, at);
     }
 
     @Override

@@ -119,13 +119,28 @@ public abstract class ConversationStoreContract {
         Instant at = tick();
         Steering s = new Steering(null, "p-2", null, "ta-9");
 
-        ConversationInfo updated = store.updateSettings(c.id(), s, "other-model", at).orElseThrow();
+        ConversationInfo updated = store.updateSettings(c.id(), dev.parley.api.ConversationPatch.builder()
+                .personalityId("p-2").targetAudienceId("ta-9").modelName("other-model").build(), at).orElseThrow();
 
         assertThat(updated.steering()).isEqualTo(s);
         assertThat(updated.modelName()).isEqualTo("other-model");
         assertThat(updated.updatedAt()).isEqualTo(at);
         assertThat(updated.tokensIn()).isEqualTo(10);
         assertThat(store.find(c.id())).contains(updated);
+    }
+
+    @Test
+    void concurrentPatchesOfDifferentFieldsAllTakeEffect() throws Exception {
+        ConversationInfo c = conversation("ws", "alice");
+        atOnce(8, i -> switch (i % 4) {
+            case 0 -> store.updateSettings(c.id(), dev.parley.api.ConversationPatch.builder().personality("P").build(), tick());
+            case 1 -> store.updateSettings(c.id(), dev.parley.api.ConversationPatch.builder().personalityId("pid").build(), tick());
+            case 2 -> store.updateSettings(c.id(), dev.parley.api.ConversationPatch.builder().brandVoiceId("bv").build(), tick());
+            default -> store.updateSettings(c.id(), dev.parley.api.ConversationPatch.builder().modelName("m").build(), tick());
+        });
+        ConversationInfo after = store.find(c.id()).orElseThrow();
+        assertThat(after.steering()).isEqualTo(new Steering("P", "pid", "bv", null));
+        assertThat(after.modelName()).isEqualTo("m");
     }
 
     @Test
@@ -137,7 +152,8 @@ public abstract class ConversationStoreContract {
         assertThat(store.find(c.id())).isEmpty();
         assertThat(store.messages(c.id(), PageRequest.first()).items()).isEmpty();
         assertThat(store.delete(c.id(), tick())).isFalse();
-        assertThat(store.updateSettings(c.id(), Steering.NONE, null, tick())).isEmpty();
+        assertThat(store.updateSettings(c.id(), dev.parley.api.ConversationPatch.builder().personality(null).build(),
+                tick())).isEmpty();
         assertThat(store.list(everything(), PageRequest.first()).items()).isEmpty();
         Instant at = tick();
         Message user = new Message("m1", c.id(), 0, Role.USER, "x", 1, null, null, null, MessageStatus.COMPLETE, at, null);

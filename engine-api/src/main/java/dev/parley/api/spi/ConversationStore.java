@@ -1,10 +1,10 @@
 package dev.parley.api.spi;
 
 import dev.parley.api.ConversationInfo;
+import dev.parley.api.ConversationPatch;
 import dev.parley.api.Message;
 import dev.parley.api.Page;
 import dev.parley.api.PageRequest;
-import dev.parley.api.Steering;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -26,8 +26,12 @@ public interface ConversationStore extends AutoCloseable {
     /** The live conversation with that id. */
     Optional<ConversationInfo> find(String conversationId);
 
-    /** Replaces steering and model of a live conversation; totals are untouched. Empty when not live. */
-    Optional<ConversationInfo> updateSettings(String conversationId, Steering steering, String modelName, Instant at);
+    /**
+     * Applies a patch to a live conversation in one atomic step: only the fields the patch sets or clears change,
+     * so concurrent patches of different fields, from any engine, all take effect. Totals are untouched. Empty
+     * when not live.
+     */
+    Optional<ConversationInfo> updateSettings(String conversationId, ConversationPatch patch, Instant at);
 
     /** Soft-deletes a live conversation; false when it is not live. */
     boolean delete(String conversationId, Instant at);

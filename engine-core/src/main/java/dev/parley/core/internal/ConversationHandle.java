@@ -228,26 +228,20 @@ final class ConversationHandle implements Conversation {
             throw new InvalidRequestException("patch", "at least one field must be given");
         }
         ConversationInfo info = load();
-        Steering steering = patch.applyTo(info.steering());
-        CallerConversations.checkSteering(changedIds(info.steering(), steering), info.organizationId(), services);
-        String modelName = patch.modelName().applyTo(info.modelName());
-        if (!patch.modelName().isKeep() && modelName != null
+        // Check only what the patch sets; the store applies it atomically to the current row.
+        CallerConversations.checkSteering(new Steering(null, null, patch.brandVoiceId().applyTo(null),
+                patch.targetAudienceId().applyTo(null)), info.organizationId(), services);
+        String modelName = patch.modelName().applyTo(null);
+        if (modelName != null
                 && !services.hasModel(modelName, info.organizationId(), info.workspaceId(), info.repositoryId())) {
             throw new InvalidRequestException("modelName", "unknown model " + modelName);
         }
         ConversationInfo updated = services.store()
-                .updateSettings(id, steering, modelName, services.clock().instant())
+                .updateSettings(id, patch, services.clock().instant())
                 .orElseThrow(() -> new ConversationNotFoundException(id));
         services.publish(CallerConversations.event(AuditEvent.Type.CONVERSATION_UPDATED, updated, caller.userId(),
                 "fields=" + String.join(",", changedFields(patch)), services));
         return updated;
-    }
-
-    /** Steering holding only the ids that changed, so that ids stored earlier are not checked again. */
-    private static Steering changedIds(Steering before, Steering after) {
-        return new Steering(null, null,
-                Objects.equals(before.brandVoiceId(), after.brandVoiceId()) ? null : after.brandVoiceId(),
-                Objects.equals(before.targetAudienceId(), after.targetAudienceId()) ? null : after.targetAudienceId());
     }
 
     private static List<String> changedFields(ConversationPatch p) {

@@ -11,7 +11,8 @@ import dev.parley.api.Message;
 import dev.parley.api.Page;
 import dev.parley.api.PageRequest;
 import dev.parley.api.ParleyException;
-import dev.parley.api.Steering;
+import dev.parley.api.ConversationPatch;
+import dev.parley.api.PatchValue;
 import dev.parley.api.StoreFailureException;
 import dev.parley.api.spi.AuditEvent;
 import dev.parley.api.spi.ConversationFilter;
@@ -25,6 +26,7 @@ import org.jdbi.v3.core.HandleCallback;
 import org.jdbi.v3.core.Jdbi;
 import org.jdbi.v3.core.JdbiException;
 import org.jdbi.v3.core.statement.StatementExceptions;
+import org.jdbi.v3.core.statement.Update;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,7 +36,9 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -241,22 +245,30 @@ public final class JdbcConversationStore implements ConversationStore {
     }
 
     @Override
-    public Optional<ConversationInfo> updateSettings(String conversationId, Steering s, String modelName, Instant at) {
+    public Optional<ConversationInfo> updateSettings(String conversationId, ConversationPatch patch, Instant at) {
         invalidate(conversationId);
+        // One UPDATE that names only the columns the patch changes: concurrent patches of other fields are kept.
+        Map<String, PatchValue<String>> columns = new LinkedHashMap<>();
+        columns.put("personality", patch.personality());
+        columns.put("personality_id", patch.personalityId());
+        columns.put("brand_voice_id", patch.brandVoiceId());
+        columns.put("target_audience_id", patch.targetAudienceId());
+        columns.put("model_name", patch.modelName());
+        StringBuilder set = new StringBuilder("UPDATE parley_conversation SET ");
+        columns.forEach((column, value) -> {
+            if (!value.isKeep()) {
+                set.append(column).append(" = :").append(column).append(", ");
+            }
+        });
+        set.append("updated_at = :at, settings_version = settings_version + 1 WHERE id = :id AND deleted_at IS NULL");
         return transaction("update a conversation", h -> {
-            int n = h.createUpdate("UPDATE parley_conversation SET personality = :personality, "
-                            + "personality_id = :personalityId, brand_voice_id = :brandVoiceId, "
-                            + "target_audience_id = :targetAudienceId, model_name = :model, updated_at = :at, "
-                            + "settings_version = settings_version + 1 WHERE id = :id AND deleted_at IS NULL")
-                    .bind("personality", s.personality())
-                    .bind("personalityId", s.personalityId())
-                    .bind("brandVoiceId", s.brandVoiceId())
-                    .bind("targetAudienceId", s.targetAudienceId())
-                    .bind("model", modelName)
-                    .bind("at", Rows.utc(at))
-                    .bind("id", conversationId)
-                    .execute();
-            return n == 0 ? Optional.empty() : findLive(h, conversationId);
+            Update update = h.createUpdate(set.toString()).bind("at", Rows.utc(at)).bind("id", conversationId);
+            columns.forEach((column, value) -> {
+                if (!value.isKeep()) {
+                    update.bind(column, value.applyTo(null));
+                }
+            });
+            return update.execute() == 0 ? Optional.empty() : findLive(h, conversationId);
         });
     }
 
