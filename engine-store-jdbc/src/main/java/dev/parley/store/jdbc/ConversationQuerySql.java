@@ -29,31 +29,31 @@ record ConversationQuerySql(String where, String orderBy, ConversationFilter fil
         List<String> conditions = new ArrayList<>();
         conditions.add("organization_id = :org");
         conditions.add("deleted_at IS NULL");
-        // The equality prefix of the index that serves the query, in index order.
-        String prefix = "organization_id, deleted_at";
         if (f.repositoryId() != null) {
             conditions.add("repository_id = :repo");
-            prefix = "organization_id, repository_id, deleted_at";
         }
         if (f.workspaceId() != null) {
             conditions.add("workspace_id = :ws");
-            if (f.repositoryId() == null) {
-                prefix = "organization_id, workspace_id, deleted_at";
-            }
         }
         Set<String> admin = f.adminWorkspaces();
+        boolean seesAll = f.wholeOrganization() || (f.workspaceId() != null && admin.contains(f.workspaceId()));
+        boolean ownOnly = !seesAll && (admin.isEmpty() || f.workspaceId() != null);
         List<String> adminList = List.of();
-        if (f.wholeOrganization() || (f.workspaceId() != null && admin.contains(f.workspaceId()))) {
-            // every conversation in scope is visible
-        } else if (admin.isEmpty() || f.workspaceId() != null) {
+        if (ownOnly) {
             conditions.add("owner_id = :owner");
-            if (f.repositoryId() == null && f.workspaceId() == null) {
-                prefix = "organization_id, owner_id, deleted_at";
-            }
-        } else {
+        } else if (!seesAll) {
             adminList = admin.stream().sorted().toList();
             conditions.add("(workspace_id IN (<adminWorkspaces>) OR owner_id = :owner)");
+        }
+        // The equality prefix of the index that serves the query, in index order; the mixed case without a
+        // workspace or repository has none and sorts.
+        String scope = f.repositoryId() != null ? "repository_id" : f.workspaceId() != null ? "workspace_id" : null;
+        String prefix;
+        if (!seesAll && !ownOnly && scope == null) {
             prefix = null;
+        } else {
+            prefix = "organization_id" + (scope == null ? "" : ", " + scope) + (ownOnly ? ", owner_id" : "")
+                    + ", deleted_at";
         }
         String orderBy = prefix == null ? NEWEST_FIRST : prefix + ", " + NEWEST_FIRST;
         return new ConversationQuerySql(String.join(" AND ", conditions), orderBy, f, adminList);

@@ -51,6 +51,9 @@ class QueryPlanTest {
             assertThat(plans.get("workspace count")).contains("IX_PARLEY_CONVERSATION_WORKSPACE");
             assertThat(plans.get("owner page")).contains("IX_PARLEY_CONVERSATION_OWNER", "/* index sorted */");
             assertThat(plans.get("owner count")).contains("IX_PARLEY_CONVERSATION_OWNER");
+            assertThat(plans.get("member in workspace page"))
+                    .contains("IX_PARLEY_CONVERSATION_WORKSPACE_OWNER", "/* index sorted */");
+            assertThat(plans.get("member in workspace count")).contains("IX_PARLEY_CONVERSATION_WORKSPACE_OWNER");
             assertThat(plans.get("organization page")).contains("IX_PARLEY_CONVERSATION_ORG", "/* index sorted */");
         }
     }
@@ -84,6 +87,8 @@ class QueryPlanTest {
                 assertThat(plans.get("workspace page")).contains("ix_parley_conversation_workspace").doesNotContain("Sort");
                 assertThat(plans.get("workspace count")).contains("Index Only Scan using ix_parley_conversation_workspace");
                 assertThat(plans.get("owner page")).contains("ix_parley_conversation_owner").doesNotContain("Sort");
+                assertThat(plans.get("member in workspace page")).contains("ix_parley_conversation_workspace_owner")
+                        .doesNotContain("Sort");
                 assertThat(plans.get("organization page")).contains("ix_parley_conversation_org").doesNotContain("Sort");
                 assertThat(plans.get("organization count")).contains("Index Only Scan");
             }
@@ -130,6 +135,7 @@ class QueryPlanTest {
         Map<String, ConversationFilter> filters = new LinkedHashMap<>();
         filters.put("workspace", new ConversationFilter("org-1", false, Set.of("ws-big"), "admin", "ws-big", null));
         filters.put("owner", new ConversationFilter("org-1", false, Set.of(), "user-7", null, null));
+        filters.put("member in workspace", new ConversationFilter("org-1", false, Set.of(), "user-7", "ws-big", null));
         filters.put("organization", new ConversationFilter("org-1", true, Set.of(), "admin", null, null));
         filters.forEach((name, filter) -> {
             ConversationQuerySql sql = ConversationQuerySql.of(filter);

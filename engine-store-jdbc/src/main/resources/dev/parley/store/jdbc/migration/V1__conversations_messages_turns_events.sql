@@ -37,6 +37,11 @@ CREATE INDEX ix_parley_conversation_owner
     ON parley_conversation (organization_id, owner_id, deleted_at, created_at DESC, id DESC);
 CREATE INDEX ix_parley_conversation_repository
     ON parley_conversation (organization_id, repository_id, deleted_at, created_at DESC, id DESC);
+-- A member's own conversations in one workspace or repository (the main list of a workspace-scoped API).
+CREATE INDEX ix_parley_conversation_workspace_owner
+    ON parley_conversation (organization_id, workspace_id, owner_id, deleted_at, created_at DESC, id DESC);
+CREATE INDEX ix_parley_conversation_repository_owner
+    ON parley_conversation (organization_id, repository_id, owner_id, deleted_at, created_at DESC, id DESC);
 
 CREATE TABLE parley_message (
     conversation_id VARCHAR(128)             NOT NULL,
