@@ -98,7 +98,8 @@ public interface ConversationEngine extends AutoCloseable {
             if (name.isBlank()) {
                 throw new IllegalArgumentException("model name must not be blank");
             }
-            if (!registrationKeys.add(scope.level() + "\u0000" + scope.id() + "\u0000" + name)) {
+            if (!registrationKeys.add(scope.level() + "\u0000" + scope.organizationId() + "\u0000" + scope.id()
+                    + "\u0000" + name)) {
                 throw new IllegalStateException("model " + name + " was already registered for " + scope);
             }
             models.add(new EngineConfig.ModelRegistration(scope, name, provider));

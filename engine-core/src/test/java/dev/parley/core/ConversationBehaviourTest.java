@@ -239,8 +239,8 @@ public class ConversationBehaviourTest {
         engine = EngineFixture.builder(model, store)
                 .model("gpt", global)
                 .model(ModelScope.organization(EngineFixture.ORG), "gpt", org)
-                .model(ModelScope.workspace("ws-2"), "gpt", ws)
-                .model(ModelScope.repository("repo-1"), "gpt", repo)
+                .model(ModelScope.workspace(EngineFixture.ORG, "ws-2"), "gpt", ws)
+                .model(ModelScope.repository(EngineFixture.ORG, "repo-1"), "gpt", repo)
                 .scopeDirectory(ScopeDirectory.of(Map.of(
                         "repo-1", new ScopeDirectory.RepositoryScope("repo-1", EngineFixture.ORG, "ws-2"),
                         "repo-2", new ScopeDirectory.RepositoryScope("repo-2", EngineFixture.ORG, "ws-2"))))
@@ -251,8 +251,10 @@ public class ConversationBehaviourTest {
         assertThat(engine.as(caller).create(NewConversation.inRepository("repo-1").build()).send(p).text()).isEqualTo("repo key");
         assertThat(engine.as(caller).create(NewConversation.inRepository("repo-2").build()).send(p).text()).isEqualTo("workspace");
         assertThat(engine.as(caller).create(NewConversation.inWorkspace(WS).build()).send(p).text()).isEqualTo("org");
-        var otherOrg = dev.parley.api.Caller.user("bob", "org-2").member("ws-9").build();
+        var otherOrg = dev.parley.api.Caller.user("bob", "org-2").member("ws-9").member("ws-2").build();
         assertThat(engine.as(otherOrg).create(NewConversation.inWorkspace("ws-9").build()).send(p).text()).isEqualTo("global");
+        // A workspace of another organization with the same id does not see the workspace's model.
+        assertThat(engine.as(otherOrg).create(NewConversation.inWorkspace("ws-2").build()).send(p).text()).isEqualTo("global");
     }
 
     @Test

@@ -23,12 +23,12 @@ final class ModelRegistry {
     /** The model named {@code name} for a conversation in this organization, workspace and repository. */
     Optional<ModelProvider> find(String name, String organizationId, String workspaceId, String repositoryId) {
         if (repositoryId != null) {
-            ModelProvider p = lookup(ModelScope.repository(repositoryId), name);
+            ModelProvider p = lookup(ModelScope.repository(organizationId, repositoryId), name);
             if (p != null) {
                 return Optional.of(p);
             }
         }
-        ModelProvider p = lookup(ModelScope.workspace(workspaceId), name);
+        ModelProvider p = lookup(ModelScope.workspace(organizationId, workspaceId), name);
         if (p == null) {
             p = lookup(ModelScope.organization(organizationId), name);
         }
