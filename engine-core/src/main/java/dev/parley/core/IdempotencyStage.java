@@ -10,6 +10,7 @@ import dev.parley.api.spi.TurnClaim;
 import dev.parley.api.spi.TurnResult;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -85,7 +86,8 @@ public final class IdempotencyStage implements PromptStage {
         String conversationId = turn.conversation().id();
         long deadline = System.nanoTime() + replayWait.toNanos();
         while (true) {
-            TurnClaim claim = store.claimTurn(conversationId, turn.promptId(), chain.services().clock().instant());
+            Instant claimedAt = chain.services().clock().instant();
+            TurnClaim claim = store.claimTurn(conversationId, turn.promptId(), claimedAt);
             if (claim instanceof TurnClaim.Completed completed) {
                 return replay(turn, completed.reply());
             }
@@ -94,7 +96,7 @@ public final class IdempotencyStage implements PromptStage {
                     return chain.proceed(turn);
                 } catch (RuntimeException | Error e) {
                     try {
-                        store.releaseTurn(conversationId, turn.promptId());
+                        store.releaseTurn(conversationId, turn.promptId(), claimedAt);
                     } catch (RuntimeException releaseFailure) {
                         // The turn's own failure is what the caller must see; the claim expires after its lease.
                         e.addSuppressed(releaseFailure);

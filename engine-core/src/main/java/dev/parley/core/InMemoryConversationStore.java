@@ -44,12 +44,16 @@ public final class InMemoryConversationStore implements ConversationStore {
         ConversationInfo info;
         boolean deleted;
         final List<Message> messages = new ArrayList<>();
-        /** Claimed message ids: null value while in progress, the stored reply once committed. */
-        final Map<String, Message> claims = new HashMap<>();
+        /** Claimed message ids: when each was claimed, and the stored reply once committed. */
+        final Map<String, Claim> claims = new HashMap<>();
 
         Entry(ConversationInfo info) {
             this.info = info;
         }
+    }
+
+    /** A claim of a message id; {@code reply} is null while the turn is in progress. */
+    private record Claim(Instant at, Message reply) {
     }
 
     @Override
@@ -148,12 +152,12 @@ public final class InMemoryConversationStore implements ConversationStore {
     public TurnClaim claimTurn(String conversationId, String promptId, Instant at) {
         Entry e = entry(conversationId);
         synchronized (e) {
-            if (!e.claims.containsKey(promptId)) {
-                e.claims.put(promptId, null);
+            Claim claim = e.claims.get(promptId);
+            if (claim == null) {
+                e.claims.put(promptId, new Claim(at, null));
                 return new TurnClaim.Claimed();
             }
-            Message reply = e.claims.get(promptId);
-            return reply == null ? new TurnClaim.InProgress() : new TurnClaim.Completed(reply);
+            return claim.reply() == null ? new TurnClaim.InProgress() : new TurnClaim.Completed(claim.reply());
         }
     }
 
@@ -170,7 +174,7 @@ public final class InMemoryConversationStore implements ConversationStore {
                 e.messages.add(turn.prompt().withSequence(next));
                 reply = reply.withSequence(next + 1);
                 e.messages.add(reply);
-                e.claims.put(turn.promptId(), reply);
+                e.claims.put(turn.promptId(), new Claim(turn.at(), reply));
             }
             e.info = e.info.plus(turn.usage(), turn.at());
             return reply;
@@ -178,13 +182,14 @@ public final class InMemoryConversationStore implements ConversationStore {
     }
 
     @Override
-    public void releaseTurn(String conversationId, String promptId) {
+    public void releaseTurn(String conversationId, String promptId, Instant claimedAt) {
         Entry e = conversations.get(conversationId);
         if (e == null) {
             return;
         }
         synchronized (e) {
-            if (e.claims.containsKey(promptId) && e.claims.get(promptId) == null) {
+            Claim claim = e.claims.get(promptId);
+            if (claim != null && claim.reply() == null && claim.at().equals(claimedAt)) {
                 e.claims.remove(promptId);
             }
         }

@@ -84,8 +84,8 @@ final class CountingStore implements ConversationStore {
     }
 
     @Override
-    public void releaseTurn(String conversationId, String promptId) {
-        delegate.releaseTurn(conversationId, promptId);
+    public void releaseTurn(String conversationId, String promptId, Instant claimedAt) {
+        delegate.releaseTurn(conversationId, promptId, claimedAt);
     }
 
     @Override

@@ -269,15 +269,18 @@ public abstract class ConversationStoreContract {
 
         TurnClaim again = store.claimTurn(c.id(), "m1", tick());
         assertThat(again).isEqualTo(new TurnClaim.Completed(stored));
-        store.releaseTurn(c.id(), "m1");
+        store.releaseTurn(c.id(), "m1", at);
         assertThat(store.claimTurn(c.id(), "m1", tick())).isEqualTo(new TurnClaim.Completed(stored));
     }
 
     @Test
     void aReleasedClaimCanBeClaimedAgain() {
         ConversationInfo c = conversation("ws", "alice");
-        assertThat(store.claimTurn(c.id(), "m1", tick())).isInstanceOf(TurnClaim.Claimed.class);
-        store.releaseTurn(c.id(), "m1");
+        Instant claimedAt = tick();
+        assertThat(store.claimTurn(c.id(), "m1", claimedAt)).isInstanceOf(TurnClaim.Claimed.class);
+        store.releaseTurn(c.id(), "m1", claimedAt.plusSeconds(1)); // not this claim: nothing happens
+        assertThat(store.claimTurn(c.id(), "m1", tick())).isInstanceOf(TurnClaim.InProgress.class);
+        store.releaseTurn(c.id(), "m1", claimedAt);
         assertThat(store.claimTurn(c.id(), "m1", tick())).isInstanceOf(TurnClaim.Claimed.class);
     }
 

@@ -67,8 +67,12 @@ public interface ConversationStore extends AutoCloseable {
      */
     Message commitTurn(TurnRecord turn);
 
-    /** Gives up a claim without storing anything, so that the id may be tried again. */
-    void releaseTurn(String conversationId, String promptId);
+    /**
+     * Gives up the claim made at {@code claimedAt} (the time passed to {@link #claimTurn}) without storing
+     * anything, so that the id may be tried again. Does nothing when the id's claim is another one by now (a
+     * store that lets claims be taken over after a lease), or when the turn was committed.
+     */
+    void releaseTurn(String conversationId, String promptId, Instant claimedAt);
 
     /**
      * Takes the conversation's stream lock for {@code holder} until {@code now + lease}, when no other holder has

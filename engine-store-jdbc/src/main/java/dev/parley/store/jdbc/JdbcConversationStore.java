@@ -475,11 +475,13 @@ public final class JdbcConversationStore implements ConversationStore {
     }
 
     @Override
-    public void releaseTurn(String conversationId, String promptId) {
-        use("release a message id claim", h -> h.createUpdate(
-                        "DELETE FROM parley_turn WHERE conversation_id = :c AND prompt_id = :p AND status = 'PENDING'")
+    public void releaseTurn(String conversationId, String promptId, Instant claimedAt) {
+        // Only the claim made at claimedAt: one taken over by another engine after the lease stays.
+        use("release a message id claim", h -> h.createUpdate("DELETE FROM parley_turn WHERE conversation_id = :c "
+                        + "AND prompt_id = :p AND status = 'PENDING' AND claimed_at = :at")
                 .bind("c", conversationId)
                 .bind("p", promptId)
+                .bind("at", Rows.utc(claimedAt))
                 .execute());
     }
 
