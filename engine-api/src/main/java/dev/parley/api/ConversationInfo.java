@@ -2,7 +2,6 @@ package dev.parley.api;
 
 import java.time.Instant;
 import java.util.Objects;
-import java.util.Optional;
 
 /**
  * A snapshot of a conversation's data. Immutable and thread safe. A deleted conversation is never returned, so
@@ -51,16 +50,6 @@ public record ConversationInfo(
         return "ConversationInfo{id=" + id + ", organizationId=" + organizationId + ", workspaceId=" + workspaceId
                 + ", repositoryId=" + repositoryId + ", ownerId=" + ownerId + ", steering=" + steering
                 + ", modelName=" + modelName + ", tokensIn=" + tokensIn + ", tokensOut=" + tokensOut + "}";
-    }
-
-    /** The repository, for a repository-scoped conversation. */
-    public Optional<String> repository() {
-        return Optional.ofNullable(repositoryId);
-    }
-
-    /** The conversation's own model, if it has one. */
-    public Optional<String> model() {
-        return Optional.ofNullable(modelName);
     }
 
     /** This snapshot with other steering, model and update time; totals unchanged. */

@@ -1,7 +1,6 @@
 package dev.parley.api;
 
 import dev.parley.api.internal.Checks;
-import java.util.Optional;
 
 /**
  * Which conversations to list: all the caller may see, optionally narrowed to one workspace or repository,
@@ -34,11 +33,4 @@ public record ConversationQuery(String workspaceId, String repositoryId, PageReq
         return new ConversationQuery(null, Checks.id("repositoryId", repositoryId), page);
     }
 
-    public Optional<String> workspace() {
-        return Optional.ofNullable(workspaceId);
-    }
-
-    public Optional<String> repository() {
-        return Optional.ofNullable(repositoryId);
-    }
 }

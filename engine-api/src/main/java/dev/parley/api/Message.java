@@ -2,7 +2,6 @@ package dev.parley.api;
 
 import java.time.Instant;
 import java.util.Objects;
-import java.util.Optional;
 
 /**
  * A stored message of a conversation. Immutable and thread safe.
@@ -52,14 +51,6 @@ public record Message(
     /** The same message at another position; stores use it to number messages as they write them. */
     public Message withSequence(long newSequence) {
         return new Message(id, conversationId, newSequence, role, text, tokens, model, user, source, status, createdAt, usage);
-    }
-
-    public Optional<String> modelName() {
-        return Optional.ofNullable(model);
-    }
-
-    public Optional<Usage> turnUsage() {
-        return Optional.ofNullable(usage);
     }
 
     @Override

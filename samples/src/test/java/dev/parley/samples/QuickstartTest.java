@@ -38,7 +38,7 @@ class QuickstartTest {
     }
 
     @Test
-    void quickstartHoldsATurnWithAdditionalContext() {
+    void quickstartHoldsATurnWithAdditionalContext() throws IOException {
         List<ChatRequest> requests = new ArrayList<>();
         ChatModel model = new ChatModel() {
             @Override
@@ -49,6 +49,8 @@ class QuickstartTest {
             }
         };
 
+        // The quickstart keeps its conversations in data/parley.mv.db; start from none, whatever ran before.
+        Files.deleteIfExists(Path.of("data", "parley.mv.db"));
         PrintStream stdout = System.out;
         ByteArrayOutputStream printed = new ByteArrayOutputStream();
         System.setOut(new PrintStream(printed, true, StandardCharsets.UTF_8));

@@ -1,7 +1,6 @@
 package dev.parley.api.spi;
 
 import java.util.Objects;
-import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -28,14 +27,6 @@ public record ConversationFilter(
         Objects.requireNonNull(organizationId, "organizationId");
         adminWorkspaces = Set.copyOf(adminWorkspaces);
         Objects.requireNonNull(ownerId, "ownerId");
-    }
-
-    public Optional<String> workspace() {
-        return Optional.ofNullable(workspaceId);
-    }
-
-    public Optional<String> repository() {
-        return Optional.ofNullable(repositoryId);
     }
 
     /** Whether a conversation with these attributes passes the filter. Stores may use it, or the same rule in SQL. */

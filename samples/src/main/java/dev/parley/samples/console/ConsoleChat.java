@@ -31,18 +31,17 @@ public final class ConsoleChat {
     }
 
     public static void main(String[] args) {
-        run(System.out);
+        run(System.out, Path.of("data", "console-chat"));
     }
 
-    /** Holds the scripted conversation and prints it to {@code out}. */
-    public static ConversationInfo run(PrintStream out) {
+    /** Holds the scripted conversation in the H2 database at {@code file} and prints it to {@code out}. */
+    public static ConversationInfo run(PrintStream out, Path file) {
         ScriptedModel model = ScriptedModel.builder()
                 .replies("Yes: everything you say stays in this conversation.",
                         "Noted.")
                 .replyWith(request -> request.messages().stream()
                         .anyMatch(m -> m.text().contains("444")) ? "Your favourite number is 444." : "I don't know.")
                 .build();
-        Path file = Path.of("data", "console-chat");
         try (ConversationEngine engine = ConversationEngine.builder()
                 .store(JdbcConversationStore.h2File(file))
                 .model("scripted", model)
