@@ -57,11 +57,13 @@ public final class InMemoryConversationStore implements ConversationStore {
     }
 
     @Override
-    public void insert(ConversationInfo conversation) {
+    public void insert(ConversationInfo conversation, AuditEvent created) {
         Objects.requireNonNull(conversation, "conversation");
+        Objects.requireNonNull(created, "created");
         if (conversations.putIfAbsent(conversation.id(), new Entry(conversation)) != null) {
             throw new IllegalStateException("conversation " + conversation.id() + " already exists");
         }
+        append(created);
     }
 
     @Override
@@ -76,7 +78,8 @@ public final class InMemoryConversationStore implements ConversationStore {
     }
 
     @Override
-    public Optional<ConversationInfo> updateSettings(String conversationId, ConversationPatch patch, Instant at) {
+    public Optional<ConversationInfo> updateSettings(String conversationId, ConversationPatch patch, Instant at,
+                                                     AuditEvent updated) {
         Entry e = conversations.get(conversationId);
         if (e == null) {
             return Optional.empty();
@@ -86,12 +89,13 @@ public final class InMemoryConversationStore implements ConversationStore {
                 return Optional.empty();
             }
             e.info = e.info.withSettings(patch.applyTo(e.info.steering()), patch.modelName().applyTo(e.info.modelName()), at);
+            append(updated);
             return Optional.of(e.info);
         }
     }
 
     @Override
-    public boolean delete(String conversationId, Instant at) {
+    public boolean delete(String conversationId, Instant at, AuditEvent deleted) {
         Entry e = conversations.get(conversationId);
         if (e == null) {
             return false;
@@ -101,6 +105,7 @@ public final class InMemoryConversationStore implements ConversationStore {
                 return false;
             }
             e.deleted = true;
+            append(deleted);
             return true;
         }
     }

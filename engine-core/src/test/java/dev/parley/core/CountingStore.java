@@ -44,8 +44,8 @@ final class CountingStore implements ConversationStore {
     }
 
     @Override
-    public void insert(ConversationInfo conversation) {
-        delegate.insert(conversation);
+    public void insert(ConversationInfo conversation, AuditEvent created) {
+        delegate.insert(conversation, created);
     }
 
     @Override
@@ -54,13 +54,14 @@ final class CountingStore implements ConversationStore {
     }
 
     @Override
-    public Optional<ConversationInfo> updateSettings(String conversationId, dev.parley.api.ConversationPatch patch, Instant at) {
-        return delegate.updateSettings(conversationId, patch, at);
+    public Optional<ConversationInfo> updateSettings(String conversationId, dev.parley.api.ConversationPatch patch, Instant at,
+                                                     AuditEvent updated) {
+        return delegate.updateSettings(conversationId, patch, at, updated);
     }
 
     @Override
-    public boolean delete(String conversationId, Instant at) {
-        return delegate.delete(conversationId, at);
+    public boolean delete(String conversationId, Instant at, AuditEvent deleted) {
+        return delegate.delete(conversationId, at, deleted);
     }
 
     @Override

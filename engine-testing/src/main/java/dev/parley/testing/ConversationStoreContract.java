@@ -79,8 +79,14 @@ public abstract class ConversationStoreContract {
         Instant at = tick();
         ConversationInfo c = new ConversationInfo("c-" + UUID.randomUUID(), org, workspace, repository, owner,
                 Steering.NONE, null, 0, 0, at, at);
-        store.insert(c);
+        store.insert(c, event(AuditEvent.Type.CONVERSATION_CREATED, c));
         return c;
+    }
+
+    /** An audit event of {@code type} for conversation {@code c}. */
+    protected AuditEvent event(AuditEvent.Type type, ConversationInfo c) {
+        return new AuditEvent("e-" + UUID.randomUUID(), type, c.id(), c.organizationId(), c.workspaceId(),
+                c.ownerId(), tick(), "");
     }
 
     protected String organization() {
@@ -107,7 +113,7 @@ public abstract class ConversationStoreContract {
         Instant at = tick();
         ConversationInfo c = new ConversationInfo("c-" + UUID.randomUUID(), org, "ws", "repo", "alice",
                 new Steering("Be 'terse'; -- \"ok\" 😀", "p-1", "bv-1", "ta-1"), "gpt", 0, 0, at, at);
-        store.insert(c);
+        store.insert(c, event(AuditEvent.Type.CONVERSATION_CREATED, c));
         assertThat(store.find(c.id())).contains(c);
         assertThat(store.find("c-unknown-" + UUID.randomUUID())).isEmpty();
     }
@@ -120,11 +126,14 @@ public abstract class ConversationStoreContract {
         Steering s = new Steering(null, "p-2", null, "ta-9");
 
         ConversationInfo updated = store.updateSettings(c.id(), dev.parley.api.ConversationPatch.builder()
-                .personalityId("p-2").targetAudienceId("ta-9").modelName("other-model").build(), at).orElseThrow();
+                .personalityId("p-2").targetAudienceId("ta-9").modelName("other-model").build(), at,
+                event(AuditEvent.Type.CONVERSATION_UPDATED, c)).orElseThrow();
 
         assertThat(updated.steering()).isEqualTo(s);
         assertThat(updated.modelName()).isEqualTo("other-model");
         assertThat(updated.updatedAt()).isEqualTo(at);
+        assertThat(store.events(c.id())).extracting(AuditEvent::type)
+                .containsExactly(AuditEvent.Type.CONVERSATION_CREATED, AuditEvent.Type.CONVERSATION_UPDATED);
         assertThat(updated.tokensIn()).isEqualTo(10);
         assertThat(store.find(c.id())).contains(updated);
     }
@@ -133,10 +142,10 @@ public abstract class ConversationStoreContract {
     void concurrentPatchesOfDifferentFieldsAllTakeEffect() throws Exception {
         ConversationInfo c = conversation("ws", "alice");
         atOnce(8, i -> switch (i % 4) {
-            case 0 -> store.updateSettings(c.id(), dev.parley.api.ConversationPatch.builder().personality("P").build(), tick());
-            case 1 -> store.updateSettings(c.id(), dev.parley.api.ConversationPatch.builder().personalityId("pid").build(), tick());
-            case 2 -> store.updateSettings(c.id(), dev.parley.api.ConversationPatch.builder().brandVoiceId("bv").build(), tick());
-            default -> store.updateSettings(c.id(), dev.parley.api.ConversationPatch.builder().modelName("m").build(), tick());
+            case 0 -> store.updateSettings(c.id(), dev.parley.api.ConversationPatch.builder().personality("P").build(), tick(), event(AuditEvent.Type.CONVERSATION_UPDATED, c));
+            case 1 -> store.updateSettings(c.id(), dev.parley.api.ConversationPatch.builder().personalityId("pid").build(), tick(), event(AuditEvent.Type.CONVERSATION_UPDATED, c));
+            case 2 -> store.updateSettings(c.id(), dev.parley.api.ConversationPatch.builder().brandVoiceId("bv").build(), tick(), event(AuditEvent.Type.CONVERSATION_UPDATED, c));
+            default -> store.updateSettings(c.id(), dev.parley.api.ConversationPatch.builder().modelName("m").build(), tick(), event(AuditEvent.Type.CONVERSATION_UPDATED, c));
         });
         ConversationInfo after = store.find(c.id()).orElseThrow();
         assertThat(after.steering()).isEqualTo(new Steering("P", "pid", "bv", null));
@@ -147,13 +156,16 @@ public abstract class ConversationStoreContract {
     void aDeletedConversationIsGoneFromEveryReadAndWrite() {
         ConversationInfo c = conversation("ws", "alice");
         turn(c, "m0", "before", "the delete", new Usage(1, 1));
-        assertThat(store.delete(c.id(), tick())).isTrue();
+        assertThat(store.delete(c.id(), tick(), event(AuditEvent.Type.CONVERSATION_DELETED, c))).isTrue();
 
         assertThat(store.find(c.id())).isEmpty();
         assertThat(store.messages(c.id(), PageRequest.first()).items()).isEmpty();
-        assertThat(store.delete(c.id(), tick())).isFalse();
+        assertThat(store.delete(c.id(), tick(), event(AuditEvent.Type.CONVERSATION_DELETED, c))).isFalse();
+        assertThat(store.events(c.id())).extracting(AuditEvent::type).containsExactly(
+                AuditEvent.Type.CONVERSATION_CREATED, AuditEvent.Type.CONVERSATION_DELETED);
         assertThat(store.updateSettings(c.id(), dev.parley.api.ConversationPatch.builder().personality(null).build(),
-                tick())).isEmpty();
+                tick(), event(AuditEvent.Type.CONVERSATION_UPDATED, c))).isEmpty();
+        assertThat(store.events(c.id())).hasSize(2);
         assertThat(store.list(everything(), PageRequest.first()).items()).isEmpty();
         Instant at = tick();
         Message user = new Message("m1", c.id(), 0, Role.USER, "x", 1, null, null, null, MessageStatus.COMPLETE, at, null);
@@ -318,7 +330,9 @@ public abstract class ConversationStoreContract {
             store.append(e);
             appended.add(e);
         }
-        assertThat(store.events(c.id())).containsExactlyElementsOf(appended);
+        assertThat(store.events(c.id())).extracting(AuditEvent::type).first()
+                .isEqualTo(AuditEvent.Type.CONVERSATION_CREATED);
+        assertThat(store.events(c.id())).hasSize(5).endsWith(appended.toArray(new AuditEvent[0]));
     }
 
     @Test

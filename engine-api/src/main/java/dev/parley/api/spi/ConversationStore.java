@@ -20,8 +20,8 @@ import java.util.Optional;
  */
 public interface ConversationStore extends AutoCloseable {
 
-    /** Stores a new conversation. */
-    void insert(ConversationInfo conversation);
+    /** Stores a new conversation and its creation event, in one transaction. */
+    void insert(ConversationInfo conversation, AuditEvent created);
 
     /** The live conversation with that id. */
     Optional<ConversationInfo> find(String conversationId);
@@ -29,12 +29,16 @@ public interface ConversationStore extends AutoCloseable {
     /**
      * Applies a patch to a live conversation in one atomic step: only the fields the patch sets or clears change,
      * so concurrent patches of different fields, from any engine, all take effect. Totals are untouched. Empty
-     * when not live.
+     * when not live. The event is stored in the same transaction, only when the patch was applied.
      */
-    Optional<ConversationInfo> updateSettings(String conversationId, ConversationPatch patch, Instant at);
+    Optional<ConversationInfo> updateSettings(String conversationId, ConversationPatch patch, Instant at,
+                                              AuditEvent updated);
 
-    /** Soft-deletes a live conversation; false when it is not live. */
-    boolean delete(String conversationId, Instant at);
+    /**
+     * Soft-deletes a live conversation and stores the event in the same transaction; false (and no event) when
+     * it is not live.
+     */
+    boolean delete(String conversationId, Instant at, AuditEvent deleted);
 
     /** The live conversations the filter lets through, newest first (creation time, then id, descending). */
     Page<ConversationInfo> list(ConversationFilter filter, PageRequest page);

@@ -67,8 +67,9 @@ final class CallerConversations implements Conversations {
         Instant createdAt = request.createdAt().orElseGet(() -> services.clock().instant());
         ConversationInfo info = new ConversationInfo(services.newId(), organizationId, workspaceId, repositoryId,
                 caller.userId(), request.steering(), modelName, 0, 0, createdAt, createdAt);
-        services.store().insert(info);
-        services.publish(event(AuditEvent.Type.CONVERSATION_CREATED, info, ""));
+        AuditEvent created = event(AuditEvent.Type.CONVERSATION_CREATED, info, "");
+        services.store().insert(info, created);
+        services.notifySink(created);
         return new ConversationHandle(info.id(), caller, engine);
     }
 

@@ -236,11 +236,12 @@ final class ConversationHandle implements Conversation {
                 && !services.hasModel(modelName, info.organizationId(), info.workspaceId(), info.repositoryId())) {
             throw new InvalidRequestException("modelName", "unknown model " + modelName);
         }
+        AuditEvent event = CallerConversations.event(AuditEvent.Type.CONVERSATION_UPDATED, info, caller.userId(),
+                "fields=" + String.join(",", changedFields(patch)), services);
         ConversationInfo updated = services.store()
-                .updateSettings(id, patch, services.clock().instant())
+                .updateSettings(id, patch, services.clock().instant(), event)
                 .orElseThrow(() -> new ConversationNotFoundException(id));
-        services.publish(CallerConversations.event(AuditEvent.Type.CONVERSATION_UPDATED, updated, caller.userId(),
-                "fields=" + String.join(",", changedFields(patch)), services));
+        services.notifySink(event);
         return updated;
     }
 
@@ -267,10 +268,12 @@ final class ConversationHandle implements Conversation {
     @Override
     public void delete() {
         ConversationInfo info = load();
-        if (!services.store().delete(id, services.clock().instant())) {
+        AuditEvent event = CallerConversations.event(AuditEvent.Type.CONVERSATION_DELETED, info, caller.userId(), "",
+                services);
+        if (!services.store().delete(id, services.clock().instant(), event)) {
             throw new ConversationNotFoundException(id);
         }
-        services.publish(CallerConversations.event(AuditEvent.Type.CONVERSATION_DELETED, info, caller.userId(), "", services));
+        services.notifySink(event);
     }
 
     private ConversationInfo load() {

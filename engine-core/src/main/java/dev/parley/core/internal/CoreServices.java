@@ -87,6 +87,11 @@ final class CoreServices implements EngineServices {
     @Override
     public void publish(AuditEvent event) {
         store.append(event);
+        notifySink(event);
+    }
+
+    /** Hands an event the store has already kept to the host's sink; a failing sink is logged. */
+    void notifySink(AuditEvent event) {
         try {
             sink.publish(event);
         } catch (RuntimeException e) {

@@ -161,9 +161,12 @@ public final class JdbcConversationStore implements ConversationStore {
     }
 
     @Override
-    public void insert(ConversationInfo c) {
+    public void insert(ConversationInfo c, AuditEvent created) {
         Objects.requireNonNull(c, "conversation");
-        use("store a conversation", h -> h.createUpdate("INSERT INTO parley_conversation (id, organization_id, "
+        Objects.requireNonNull(created, "created");
+        transaction("store a conversation", h -> {
+            insertEvent(h, created);
+            return h.createUpdate("INSERT INTO parley_conversation (id, organization_id, "
                         + "workspace_id, repository_id, owner_id, personality, personality_id, brand_voice_id, "
                         + "target_audience_id, model_name, settings_version, tokens_in, tokens_out, message_count, created_at, "
                         + "updated_at) VALUES (:id, :org, :ws, :repo, :owner, :personality, :personalityId, :brandVoiceId, "
@@ -182,7 +185,8 @@ public final class JdbcConversationStore implements ConversationStore {
                 .bind("out", c.tokensOut())
                 .bind("createdAt", Rows.utc(c.createdAt()))
                 .bind("updatedAt", Rows.utc(c.updatedAt()))
-                .execute());
+                .execute();
+        });
     }
 
     /**
@@ -245,7 +249,8 @@ public final class JdbcConversationStore implements ConversationStore {
     }
 
     @Override
-    public Optional<ConversationInfo> updateSettings(String conversationId, ConversationPatch patch, Instant at) {
+    public Optional<ConversationInfo> updateSettings(String conversationId, ConversationPatch patch, Instant at,
+                                                     AuditEvent updated) {
         invalidate(conversationId);
         // One UPDATE that names only the columns the patch changes: concurrent patches of other fields are kept.
         Map<String, PatchValue<String>> columns = new LinkedHashMap<>();
@@ -268,18 +273,28 @@ public final class JdbcConversationStore implements ConversationStore {
                     update.bind(column, value.applyTo(null));
                 }
             });
-            return update.execute() == 0 ? Optional.empty() : findLive(h, conversationId);
+            if (update.execute() == 0) {
+                return Optional.empty();
+            }
+            insertEvent(h, updated);
+            return findLive(h, conversationId);
         });
     }
 
     @Override
-    public boolean delete(String conversationId, Instant at) {
+    public boolean delete(String conversationId, Instant at, AuditEvent deleted) {
         invalidate(conversationId);
-        return call("delete a conversation", h -> h.createUpdate("UPDATE parley_conversation SET deleted_at = :at, "
-                        + "settings_version = settings_version + 1 WHERE id = :id AND deleted_at IS NULL")
-                .bind("at", Rows.utc(at))
-                .bind("id", conversationId)
-                .execute() > 0);
+        return transaction("delete a conversation", h -> {
+            boolean live = h.createUpdate("UPDATE parley_conversation SET deleted_at = :at, "
+                            + "settings_version = settings_version + 1 WHERE id = :id AND deleted_at IS NULL")
+                    .bind("at", Rows.utc(at))
+                    .bind("id", conversationId)
+                    .execute() > 0;
+            if (live) {
+                insertEvent(h, deleted);
+            }
+            return live;
+        });
     }
 
     @Override
@@ -556,7 +571,11 @@ public final class JdbcConversationStore implements ConversationStore {
     @Override
     public void append(AuditEvent e) {
         Objects.requireNonNull(e, "event");
-        use("store an audit event", h -> h.createUpdate("INSERT INTO parley_event (id, type, conversation_id, "
+        use("store an audit event", h -> insertEvent(h, e));
+    }
+
+    private static int insertEvent(Handle h, AuditEvent e) {
+        return h.createUpdate("INSERT INTO parley_event (id, type, conversation_id, "
                         + "organization_id, workspace_id, actor_id, occurred_at, detail) "
                         + "VALUES (:id, :type, :c, :org, :ws, :actor, :at, :detail)")
                 .bind("id", e.id())
@@ -567,7 +586,7 @@ public final class JdbcConversationStore implements ConversationStore {
                 .bind("actor", e.actorId())
                 .bind("at", Rows.utc(e.at()))
                 .bind("detail", e.detail())
-                .execute());
+                .execute();
     }
 
     @Override

@@ -18,7 +18,9 @@ class ClaimLeaseTest {
         try (JdbcConversationStore store = JdbcConversationStore.builder()
                 .h2InMemory("lease-" + UUID.randomUUID()).claimLease(Duration.ofSeconds(10)).build()) {
             Instant t0 = Instant.parse("2026-01-01T00:00:00Z");
-            store.insert(new ConversationInfo("c-1", "org", "ws", null, "alice", Steering.NONE, null, 0, 0, t0, t0));
+            store.insert(new ConversationInfo("c-1", "org", "ws", null, "alice", Steering.NONE, null, 0, 0, t0, t0),
+                    new dev.parley.api.spi.AuditEvent("e-1", dev.parley.api.spi.AuditEvent.Type.CONVERSATION_CREATED,
+                            "c-1", "org", "ws", "alice", t0, ""));
 
             assertThat(store.claimTurn("c-1", "m-1", t0)).isInstanceOf(TurnClaim.Claimed.class);
             assertThat(store.claimTurn("c-1", "m-1", t0.plusSeconds(9))).isInstanceOf(TurnClaim.InProgress.class);

@@ -20,12 +20,28 @@ class StoreFailureTest {
                 0, 0, at, at);
     }
 
+    private static dev.parley.api.spi.AuditEvent created(String id) {
+        return new dev.parley.api.spi.AuditEvent("e-" + java.util.UUID.randomUUID(),
+                dev.parley.api.spi.AuditEvent.Type.CONVERSATION_CREATED, id, "org", "ws", "alice",
+                Instant.parse("2026-01-01T00:00:00Z"), "");
+    }
+
+    @Test
+    void aFailedCreateStoresNeitherTheConversationNorItsEvent() {
+        try (JdbcConversationStore store = TestDatabases.h2()) {
+            store.insert(conversation("c-1"), created("c-1"));
+            assertThatThrownBy(() -> store.insert(conversation("c-1"), created("c-1")))
+                    .isInstanceOf(StoreFailureException.class);
+            assertThat(store.events("c-1")).hasSize(1);
+        }
+    }
+
     @Test
     void aFailingStatementIsAStoreFailureWithItsCauseAndNoUserTextInTheChain() {
         try (JdbcConversationStore store = TestDatabases.h2()) {
-            store.insert(conversation("c-1"));
+            store.insert(conversation("c-1"), created("c-1"));
 
-            assertThatThrownBy(() -> store.insert(conversation("c-1")))
+            assertThatThrownBy(() -> store.insert(conversation("c-1"), created("c-1")))
                     .isInstanceOfSatisfying(StoreFailureException.class, e -> {
                         assertThat(e.code()).isEqualTo(ErrorCode.STORE_FAILURE);
                         assertThat(e.getCause()).isNotNull();
@@ -39,13 +55,13 @@ class StoreFailureTest {
     @Test
     void aPostgresConstraintViolationCarriesNoRowValuesInTheChain() throws Exception {
         try (JdbcConversationStore store = TestDatabases.postgres()) {
-            store.insert(conversation("c-1"));
+            store.insert(conversation("c-1"), created("c-1"));
             // A CHECK violation makes PostgreSQL describe the whole failing row unless told not to.
             try (java.sql.Connection c = java.sql.DriverManager.getConnection(TestDatabases.postgresUrl())) {
                 c.createStatement().execute("ALTER TABLE parley_conversation ADD CONSTRAINT test_no_c2 CHECK (id <> 'c-2')");
             }
             try {
-                assertThatThrownBy(() -> store.insert(conversation("c-2")))
+                assertThatThrownBy(() -> store.insert(conversation("c-2"), created("c-2")))
                         .isInstanceOfSatisfying(StoreFailureException.class, e -> {
                             for (Throwable t = e; t != null; t = t.getCause()) {
                                 assertThat(String.valueOf(t.getMessage())).doesNotContain("4111");
