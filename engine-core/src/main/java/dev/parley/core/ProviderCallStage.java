@@ -19,6 +19,28 @@ import dev.parley.api.spi.TurnStream;
  * provider's message, never the provider's raw exception. Stateless and thread safe.
  */
 public final class ProviderCallStage implements PromptStage {
+    /** How long a stream may go without output before it fails, by default. */
+    public static final java.time.Duration DEFAULT_STREAM_IDLE_TIMEOUT = java.time.Duration.ofMinutes(2);
+
+    private final java.time.Duration streamIdleTimeout;
+
+    /** A stage whose streams fail after {@link #DEFAULT_STREAM_IDLE_TIMEOUT} without output. */
+    public ProviderCallStage() {
+        this(DEFAULT_STREAM_IDLE_TIMEOUT);
+    }
+
+    /**
+     * A stage whose streams fail with {@link ModelUnavailableException} once the provider has delivered nothing
+     * for {@code streamIdleTimeout}, so that a stalled provider cannot hold a conversation's stream lock for
+     * ever. Applies to providers that deliver on their own threads (LangChain4j's streaming models).
+     */
+    public ProviderCallStage(java.time.Duration streamIdleTimeout) {
+        java.util.Objects.requireNonNull(streamIdleTimeout, "streamIdleTimeout");
+        if (streamIdleTimeout.isNegative() || streamIdleTimeout.isZero()) {
+            throw new IllegalArgumentException("stream idle timeout must be positive, was " + streamIdleTimeout);
+        }
+        this.streamIdleTimeout = streamIdleTimeout;
+    }
 
     @Override
     public TurnResult intercept(Chain chain) {
@@ -61,9 +83,13 @@ public final class ProviderCallStage implements PromptStage {
         } catch (RuntimeException e) {
             collector.onError(e);
         }
-        collector.awaitEnd(out);
+        collector.awaitEnd(out, streamIdleTimeout.toNanos());
         if (collector.hookFailure != null) {
             throw collector.hookFailure;
+        }
+        if (collector.idle) {
+            throw new ModelUnavailableException(turn.model(),
+                    "the stream delivered nothing for " + streamIdleTimeout, null);
         }
         String text = collector.text();
         if (out.cancelled()) {
@@ -86,6 +112,8 @@ public final class ProviderCallStage implements PromptStage {
         volatile ModelResponse response;
         volatile Throwable error;
         volatile ParleyException hookFailure;
+        volatile boolean idle;
+        private volatile long lastActivity = System.nanoTime();
 
         StreamCollector(TurnStream out) {
             this.out = out;
@@ -96,6 +124,7 @@ public final class ProviderCallStage implements PromptStage {
             if (closed || out.cancelled() || delta == null) {
                 return;
             }
+            lastActivity = System.nanoTime();
             try {
                 out.emit(delta);
                 text.append(delta);
@@ -127,10 +156,15 @@ public final class ProviderCallStage implements PromptStage {
             return text.toString();
         }
 
-        void awaitEnd(TurnStream stream) {
+        void awaitEnd(TurnStream stream, long idleNanos) {
             long cancelSeenAt = 0;
             try {
                 while (!ended.await(20, java.util.concurrent.TimeUnit.MILLISECONDS)) {
+                    if (!stream.cancelled() && System.nanoTime() - lastActivity > idleNanos) {
+                        idle = true;
+                        stream.cancel();
+                        return;
+                    }
                     if (stream.cancelled()) {
                         long now = System.nanoTime();
                         if (cancelSeenAt == 0) {

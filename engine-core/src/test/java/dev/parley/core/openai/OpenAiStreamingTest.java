@@ -90,6 +90,31 @@ class OpenAiStreamingTest {
     }
 
     @Test
+    void aStreamThatStallsFailsAfterTheIdleTimeoutStoresNothingAndUnlocks() throws Exception {
+        engine.close();
+        OpenAiChatModel chat = OpenAiChatModel.builder().baseUrl(server.baseUrl()).apiKey("test-key")
+                .modelName("gpt-4o-mini").maxRetries(0).build();
+        OpenAiStreamingChatModel streaming = OpenAiStreamingChatModel.builder().baseUrl(server.baseUrl())
+                .apiKey("test-key").modelName("gpt-4o-mini").timeout(Duration.ofSeconds(20)).build();
+        engine = ConversationEngine.builder().model("gpt-4o-mini", LangChain4jModel.of(chat, streaming))
+                .pipeline(dev.parley.api.PromptPipeline.defaults().replace(dev.parley.core.ProviderCallStage.class,
+                        new dev.parley.core.ProviderCallStage(Duration.ofMillis(300))))
+                .build();
+        server.reply("one two three").chunkDelay(Duration.ofSeconds(3));
+        Conversation c = engine.as(alice).create(NewConversation.inWorkspace("ws").build());
+        Recorder r = new Recorder(c, 0);
+
+        StreamHandle h = c.stream(Prompt.text("Hello").build(), r);
+
+        assertThat(h.await(Duration.ofSeconds(10))).isTrue();
+        assertThat(r.errors).singleElement().isInstanceOfSatisfying(dev.parley.api.ModelUnavailableException.class,
+                e -> assertThat(e.getMessage()).contains("delivered nothing"));
+        assertThat(c.messages(PageRequest.first()).totalElements()).isZero();
+        server.chunkDelay(Duration.ofMillis(1));
+        assertThat(c.send(Prompt.text("again").build()).text()).isEqualTo("one two three");
+    }
+
+    @Test
     void aCancelInTheMiddleStoresWhatArrivedAndClosesTheConnection() throws Exception {
         String answer = "word ".repeat(60).trim();
         server.reply(answer).chunkDelay(Duration.ofMillis(30));
