@@ -49,6 +49,18 @@ public final class LocalOpenAiServer implements AutoCloseable {
         return "http://127.0.0.1:" + server.getAddress().getPort() + "/v1";
     }
 
+    /** The real langchain4j-open-ai chat model, pointed at this server, with no retries. */
+    public dev.langchain4j.model.openai.OpenAiChatModel chatModel(Duration timeout) {
+        return dev.langchain4j.model.openai.OpenAiChatModel.builder().baseUrl(baseUrl()).apiKey("test-key")
+                .modelName("gpt-4o-mini").timeout(timeout).maxRetries(0).build();
+    }
+
+    /** The real langchain4j-open-ai streaming chat model, pointed at this server. */
+    public dev.langchain4j.model.openai.OpenAiStreamingChatModel streamingModel() {
+        return dev.langchain4j.model.openai.OpenAiStreamingChatModel.builder().baseUrl(baseUrl()).apiKey("test-key")
+                .modelName("gpt-4o-mini").timeout(Duration.ofSeconds(20)).build();
+    }
+
     public synchronized LocalOpenAiServer reply(String text) {
         this.reply = text;
         return this;

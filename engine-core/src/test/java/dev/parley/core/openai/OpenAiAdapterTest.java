@@ -1,6 +1,5 @@
 package dev.parley.core.openai;
 
-import dev.langchain4j.model.openai.OpenAiChatModel;
 import dev.parley.api.Caller;
 import dev.parley.api.Conversation;
 import dev.parley.api.ConversationEngine;
@@ -36,14 +35,7 @@ class OpenAiAdapterTest {
     }
 
     private ConversationEngine engineWithTimeout(Duration timeout) {
-        OpenAiChatModel chatModel = OpenAiChatModel.builder()
-                .baseUrl(server.baseUrl())
-                .apiKey("test-key")
-                .modelName("gpt-4o-mini")
-                .timeout(timeout)
-                .maxRetries(0)
-                .build();
-        return ConversationEngine.builder().model("gpt-4o-mini", LangChain4jModel.of(chatModel)).build();
+        return ConversationEngine.builder().model("gpt-4o-mini", LangChain4jModel.of(server.chatModel(timeout))).build();
     }
 
     @AfterEach

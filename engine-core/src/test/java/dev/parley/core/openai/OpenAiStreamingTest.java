@@ -1,7 +1,5 @@
 package dev.parley.core.openai;
 
-import dev.langchain4j.model.openai.OpenAiChatModel;
-import dev.langchain4j.model.openai.OpenAiStreamingChatModel;
 import dev.parley.api.Caller;
 import dev.parley.api.Conversation;
 import dev.parley.api.ConversationEngine;
@@ -33,11 +31,11 @@ class OpenAiStreamingTest {
     @BeforeEach
     void start() throws Exception {
         server = new LocalOpenAiServer();
-        OpenAiChatModel chat = OpenAiChatModel.builder().baseUrl(server.baseUrl()).apiKey("test-key")
-                .modelName("gpt-4o-mini").maxRetries(0).build();
-        OpenAiStreamingChatModel streaming = OpenAiStreamingChatModel.builder().baseUrl(server.baseUrl())
-                .apiKey("test-key").modelName("gpt-4o-mini").timeout(Duration.ofSeconds(20)).build();
-        engine = ConversationEngine.builder().model("gpt-4o-mini", LangChain4jModel.of(chat, streaming)).build();
+        engine = ConversationEngine.builder().model("gpt-4o-mini", model()).build();
+    }
+
+    private LangChain4jModel model() {
+        return LangChain4jModel.of(server.chatModel(Duration.ofSeconds(20)), server.streamingModel());
     }
 
     @AfterEach
@@ -92,11 +90,7 @@ class OpenAiStreamingTest {
     @Test
     void aStreamThatStallsFailsAfterTheIdleTimeoutStoresNothingAndUnlocks() throws Exception {
         engine.close();
-        OpenAiChatModel chat = OpenAiChatModel.builder().baseUrl(server.baseUrl()).apiKey("test-key")
-                .modelName("gpt-4o-mini").maxRetries(0).build();
-        OpenAiStreamingChatModel streaming = OpenAiStreamingChatModel.builder().baseUrl(server.baseUrl())
-                .apiKey("test-key").modelName("gpt-4o-mini").timeout(Duration.ofSeconds(20)).build();
-        engine = ConversationEngine.builder().model("gpt-4o-mini", LangChain4jModel.of(chat, streaming))
+        engine = ConversationEngine.builder().model("gpt-4o-mini", model())
                 .pipeline(dev.parley.api.PromptPipeline.defaults().replace(dev.parley.core.ProviderCallStage.class,
                         new dev.parley.core.ProviderCallStage(Duration.ofMillis(300))))
                 .build();
