@@ -4,7 +4,6 @@ import dev.parley.api.ConversationInfo;
 import dev.parley.api.InvalidRequestException;
 
 import java.time.Clock;
-import java.util.Optional;
 
 /** What an engine offers the stages of its pipeline. Thread safe. */
 public interface EngineServices {
@@ -31,9 +30,4 @@ public interface EngineServices {
 
     /** Stores the event and hands it to the host's sink; a failing sink is logged, never thrown. */
     void publish(AuditEvent event);
-
-    /** A service of an extension type the engine carries (for example a stage's shared state), if any. */
-    default <T> Optional<T> extension(Class<T> type) {
-        return Optional.empty();
-    }
 }

@@ -3,7 +3,6 @@ package dev.parley.api.spi;
 import dev.parley.api.Usage;
 
 import java.util.Objects;
-import java.util.Optional;
 
 /**
  * A model's answer. Immutable and thread safe.
@@ -19,9 +18,5 @@ public record ModelResponse(String text, Usage usage) {
     @Override
     public String toString() {
         return "ModelResponse{chars=" + text.length() + ", usage=" + usage + "}";
-    }
-
-    public Optional<Usage> reportedUsage() {
-        return Optional.ofNullable(usage);
     }
 }
