@@ -45,7 +45,9 @@ public interface ConversationEngine extends AutoCloseable {
 
     /**
      * Cancels running streams (they keep what they have), waits briefly for them, then closes the store, the
-     * configured one included. Give each engine its own store instance. Idempotent.
+     * configured one included. Give each engine its own store instance. Idempotent. Afterwards {@link #as} and
+     * every method of the {@link Conversations} and {@link Conversation} handles it gave out fail with
+     * {@link IllegalStateException} ("the engine is closed").
      */
     @Override
     void close();
@@ -57,6 +59,8 @@ public interface ConversationEngine extends AutoCloseable {
     final class Builder {
         /** History token budget used when a prompt gives none. */
         public static final int DEFAULT_CONTEXT_SIZE = 16_000;
+        /** Context window, in tokens, of models that declare none: that of current OpenAI chat models. */
+        public static final int DEFAULT_CONTEXT_WINDOW = 128_000;
 
         private ConversationStore store;
         private final List<EngineConfig.ModelRegistration> models = new ArrayList<>();
@@ -72,6 +76,7 @@ public interface ConversationEngine extends AutoCloseable {
         private int defaultContextSize = DEFAULT_CONTEXT_SIZE;
         private Duration steeringCacheTtl = Duration.ofSeconds(60);
         private Duration streamLease = Duration.ofSeconds(30);
+        private int defaultContextWindow = DEFAULT_CONTEXT_WINDOW;
 
         Builder() {
         }
@@ -95,8 +100,10 @@ public interface ConversationEngine extends AutoCloseable {
             Objects.requireNonNull(scope, "scope");
             Objects.requireNonNull(name, "name");
             Objects.requireNonNull(provider, "provider");
-            if (name.isBlank()) {
-                throw new IllegalArgumentException("model name must not be blank");
+            try {
+                dev.parley.api.internal.Checks.label("name", name, Limits.MAX_TAG_LENGTH);
+            } catch (InvalidRequestException e) {
+                throw new IllegalArgumentException("model name " + e.getMessage(), e);
             }
             if (!registrationKeys.add(scope.level() + "\u0000" + scope.organizationId() + "\u0000" + scope.id()
                     + "\u0000" + name)) {
@@ -201,12 +208,44 @@ public interface ConversationEngine extends AutoCloseable {
         }
 
         /**
+         * The context window, in tokens, assumed for models that declare none
+         * ({@link ModelProvider#contextWindow()}); defaults to {@value #DEFAULT_CONTEXT_WINDOW}. A turn may ask for
+         * a {@code contextSize} up to its model's window (a larger one is refused naming {@code contextSize}; the
+         * engine's own default budget is cut to the window), and a prompt whose text, additional context and
+         * steering do not fit the window is refused before the model is called.
+         */
+        public Builder defaultContextWindow(int tokens) {
+            if (tokens < 1 || tokens > Limits.MAX_CONTEXT_SIZE) {
+                throw new IllegalArgumentException("default context window must be between 1 and "
+                        + Limits.MAX_CONTEXT_SIZE + ", was " + tokens);
+            }
+            this.defaultContextWindow = tokens;
+            return this;
+        }
+
+        /**
          * Builds the engine.
          *
          * @throws IllegalStateException when no model is registered, the default model is not registered
-         *                               globally, or no engine implementation is on the class path
+         *                               globally, or no engine implementation is on the class path; the store
+         *                               given to {@link #store} is closed then, as the engine would have closed it
          */
         public ConversationEngine build() {
+            try {
+                return buildEngine();
+            } catch (RuntimeException | Error e) {
+                if (store != null) {
+                    try {
+                        store.close();
+                    } catch (Exception closeFailure) {
+                        e.addSuppressed(closeFailure);
+                    }
+                }
+                throw e;
+            }
+        }
+
+        private ConversationEngine buildEngine() {
             if (models.isEmpty()) {
                 throw new IllegalStateException("no model registered: call model(name, provider)");
             }
@@ -225,7 +264,8 @@ public interface ConversationEngine extends AutoCloseable {
             EngineProvider provider = EngineProviders.find();
             EngineConfig config = new EngineConfig(store, models, defaultName,
                     pipeline == null ? PromptPipeline.of(provider.defaultStages()) : pipeline,
-                    clock, ids, tokenCounter, steeringResolver, steeringCacheTtl, scopeDirectory, eventSink, defaultContextSize, streamLease);
+                    clock, ids, tokenCounter, steeringResolver, steeringCacheTtl, scopeDirectory, eventSink, defaultContextSize, streamLease,
+                    defaultContextWindow);
             return provider.create(config);
         }
     }

@@ -32,7 +32,7 @@ public record ConversationPatch(
         Checks.optionalId("targetAudienceId", targetAudienceId.applyTo(null));
         String model = modelName.applyTo(null);
         if (model != null) {
-            Checks.text("modelName", model, Limits.MAX_TAG_LENGTH);
+            Checks.label("modelName", model, Limits.MAX_TAG_LENGTH);
         }
     }
 

@@ -31,6 +31,7 @@ import java.util.function.Supplier;
  * @param eventSink receives audit events
  * @param defaultContextSize history token budget when a prompt gives none
  * @param streamLease how long a stream's conversation lock lasts unless renewed
+ * @param defaultContextWindow the context window, in tokens, of models that declare none
  */
 public record EngineConfig(
         ConversationStore store,
@@ -45,7 +46,8 @@ public record EngineConfig(
         ScopeDirectory scopeDirectory,
         EventSink eventSink,
         int defaultContextSize,
-        Duration streamLease) {
+        Duration streamLease,
+        int defaultContextWindow) {
 
     public EngineConfig {
         models = List.copyOf(models);
@@ -57,6 +59,9 @@ public record EngineConfig(
         Objects.requireNonNull(scopeDirectory, "scopeDirectory");
         Objects.requireNonNull(eventSink, "eventSink");
         Objects.requireNonNull(streamLease, "streamLease");
+        if (defaultContextWindow < 1) {
+            throw new IllegalArgumentException("default context window must be positive, was " + defaultContextWindow);
+        }
     }
 
     public Optional<ConversationStore> configuredStore() {

@@ -5,17 +5,30 @@ import dev.parley.api.spi.EngineProvider;
 import java.util.Iterator;
 import java.util.ServiceLoader;
 
-/** Finds the engine implementation through {@link ServiceLoader}, once, on first use (never at class load). */
+/**
+ * Finds the engine implementation through {@link ServiceLoader} on first use (never at class load) and keeps it.
+ * When none is on the class path every call fails with the same {@link IllegalStateException} naming the missing
+ * module (a failure is not cached in a class initializer, which would turn it into
+ * {@code ExceptionInInitializerError} and then {@code NoClassDefFoundError}).
+ */
 final class EngineProviders {
+    private static volatile EngineProvider provider;
+
     private EngineProviders() {
     }
 
-    private static final class Holder {
-        static final EngineProvider PROVIDER = load();
-    }
-
     static EngineProvider find() {
-        return Holder.PROVIDER;
+        EngineProvider found = provider;
+        if (found == null) {
+            synchronized (EngineProviders.class) {
+                found = provider;
+                if (found == null) {
+                    found = load();
+                    provider = found;
+                }
+            }
+        }
+        return found;
     }
 
     private static EngineProvider load() {

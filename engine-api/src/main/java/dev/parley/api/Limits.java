@@ -15,8 +15,21 @@ public final class Limits {
     public static final int MAX_TAG_LENGTH = 256;
     /** Most additional-context snippets on one prompt. */
     public static final int MAX_CONTEXT_SNIPPETS = 64;
-    /** Largest history token budget a prompt may ask for. */
+    /**
+     * Most UTF-16 chars of one prompt's text and additional-context snippets together (2 Mi), checked before
+     * any work is done for the turn. Each part also keeps its own limit, {@link #MAX_TEXT_LENGTH}.
+     */
+    public static final int MAX_PROMPT_TOTAL_LENGTH = 2 << 20;
+    /**
+     * Largest history token budget a prompt may ask for at all. A turn's budget is also capped by its model's
+     * context window (see {@code ModelProvider.contextWindow()}), which is usually much smaller.
+     */
     public static final int MAX_CONTEXT_SIZE = 10_000_000;
+    /**
+     * How far ahead of the engine's clock a client's {@code createdAt} may be: five minutes, for clock skew
+     * between the client and the engine.
+     */
+    public static final java.time.Duration MAX_CLIENT_TIME_AHEAD = java.time.Duration.ofMinutes(5);
 
     private Limits() {
     }

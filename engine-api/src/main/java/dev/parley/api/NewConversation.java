@@ -22,10 +22,7 @@ public final class NewConversation {
         this.workspaceId = b.workspaceId;
         this.repositoryId = b.repositoryId;
         this.steering = new Steering(b.personality, b.personalityId, b.brandVoiceId, b.targetAudienceId);
-        this.modelName = Checks.optionalText("modelName", b.modelName, Limits.MAX_TAG_LENGTH);
-        if (modelName != null && modelName.isBlank()) {
-            throw new InvalidRequestException("modelName", "must not be blank");
-        }
+        this.modelName = Checks.optionalLabel("modelName", b.modelName, Limits.MAX_TAG_LENGTH);
         this.createdAt = b.createdAt == null ? null : Checks.time("createdAt", b.createdAt);
         if (workspaceId != null) {
             Checks.id("workspaceId", workspaceId);

@@ -23,7 +23,9 @@ import java.util.OptionalInt;
  *   <li>{@code saveHistory}: false answers and counts the turn but adds it to no history.</li>
  *   <li>{@code plaintext}: true returns the reply with markdown removed.</li>
  *   <li>{@code user}, {@code source}: tracking tags stored on the turn's messages.</li>
- *   <li>{@code createdAt}: the client's time of the message; absent means the engine clock's now.</li>
+ *   <li>{@code createdAt}: the client's time of the message; absent means the engine clock's now. At most
+ *       {@link Limits#MAX_CLIENT_TIME_AHEAD} ahead of the engine's clock (checked when the prompt is sent).</li>
+ *   <li>The text and the snippets together are at most {@link Limits#MAX_PROMPT_TOTAL_LENGTH} chars.</li>
  * </ul>
  */
 public final class Prompt {
@@ -42,15 +44,23 @@ public final class Prompt {
         this.text = Checks.text("text", b.text, Limits.MAX_TEXT_LENGTH);
         this.id = Checks.optionalId("id", b.id);
         this.additionalContext = Checks.snippets("additionalContext", b.additionalContext);
-        this.model = b.model == null ? null : Checks.text("model", b.model, Limits.MAX_TAG_LENGTH);
+        long total = text.length();
+        for (String snippet : additionalContext) {
+            total += snippet.length();
+        }
+        if (total > Limits.MAX_PROMPT_TOTAL_LENGTH) {
+            throw new InvalidRequestException("additionalContext", "text and additional context together must be at most "
+                    + Limits.MAX_PROMPT_TOTAL_LENGTH + " characters");
+        }
+        this.model = Checks.optionalLabel("model", b.model, Limits.MAX_TAG_LENGTH);
         if (b.contextSize != null && (b.contextSize < 1 || b.contextSize > Limits.MAX_CONTEXT_SIZE)) {
             throw new InvalidRequestException("contextSize", "must be between 1 and " + Limits.MAX_CONTEXT_SIZE);
         }
         this.contextSize = b.contextSize;
         this.saveHistory = b.saveHistory;
         this.plaintext = b.plaintext;
-        this.user = b.user == null ? null : Checks.text("user", b.user, Limits.MAX_TAG_LENGTH);
-        this.source = b.source == null ? null : Checks.text("source", b.source, Limits.MAX_TAG_LENGTH);
+        this.user = Checks.optionalLabel("user", b.user, Limits.MAX_TAG_LENGTH);
+        this.source = Checks.optionalLabel("source", b.source, Limits.MAX_TAG_LENGTH);
         this.createdAt = b.createdAt == null ? null : Checks.time("createdAt", b.createdAt);
     }
 

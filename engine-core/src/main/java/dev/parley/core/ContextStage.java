@@ -1,6 +1,7 @@
 package dev.parley.core;
 
 import dev.parley.api.ConversationInfo;
+import dev.parley.api.InvalidRequestException;
 import dev.parley.api.Message;
 import dev.parley.api.Role;
 import dev.parley.api.Steering;
@@ -25,7 +26,10 @@ import java.util.List;
  *   <li>each additional-context snippet of this turn, as a system message;</li>
  *   <li>the prompt.</li>
  * </ol>
- * History is read from the store newest first, a page at a time, with the token counts stored on each message,
+ * A prompt whose text, additional context and steering alone exceed the model's context window
+ * ({@link dev.parley.api.spi.EngineServices#contextWindow}) is refused with an {@link InvalidRequestException}
+ * naming {@code text} (or {@code additionalContext} when it has snippets) before history is read or the model
+ * called. History is read from the store newest first, a page at a time, with the token counts stored on each message,
  * and reading stops when the budget is full: the cost of a turn does not grow with the length of the
  * conversation. Stateless and thread safe.
  */
@@ -44,6 +48,15 @@ public final class ContextStage implements PromptStage {
         for (String snippet : turn.prompt().additionalContext()) {
             contextTokens += counter.count(snippet);
         }
+        long systemTokens = system == null ? 0 : counter.count(system);
+        int window = chain.services().contextWindow(turn.model(), turn.conversation());
+        if (promptTokens + contextTokens + systemTokens > window) {
+            // Refused before any history is read or the model is called: the provider would refuse it too, after
+            // the tokens were sent (and perhaps paid for).
+            throw new InvalidRequestException(turn.prompt().additionalContext().isEmpty() ? "text" : "additionalContext",
+                    "the prompt needs about " + (promptTokens + contextTokens + systemTokens) + " tokens with its "
+                            + "steering and additional context; model " + turn.model() + " takes at most " + window);
+        }
         long budget = turn.contextSize() - promptTokens - contextTokens;
         List<Message> history = newestHistory(chain.services().store(), turn.conversation().id(), budget);
 
@@ -51,7 +64,7 @@ public final class ContextStage implements PromptStage {
         long requestTokens = promptTokens + contextTokens;
         if (system != null) {
             request.add(ModelMessage.system(system));
-            requestTokens += counter.count(system);
+            requestTokens += systemTokens;
         }
         for (Message m : history) {
             request.add(m.role() == Role.USER ? ModelMessage.user(m.text()) : ModelMessage.assistant(m.text()));

@@ -28,8 +28,10 @@ import java.util.Optional;
 
 /**
  * Adapts a LangChain4j {@link ChatModel}, and optionally its {@link StreamingChatModel} (OpenAI, Anthropic,
- * Ollama, ... as configured by the host, with its own API key, timeouts and retries) to Parley. The name a model is registered under in Parley is a label; the
- * LangChain4j model keeps its own configured model name. Thread safe when the wrapped model is, as LangChain4j's
+ * Ollama, ... as configured by the host, with its own API key, timeouts and retries) to Parley. The name a model
+ * is registered under in Parley is a label; the LangChain4j model keeps its own configured model name, and tokens
+ * are counted by that name ({@link #modelName()}), so {@code gpt-4} registered as {@code "support-bot"} is
+ * counted with gpt-4's encoding. Thread safe when the wrapped model is, as LangChain4j's
  * models are.
  *
  * <pre>{@code
@@ -41,11 +43,15 @@ public final class LangChain4jModel implements ModelProvider {
     private final ChatModel chatModel;
     private final StreamingChatModel streamingModel;
     private final TokenCountEstimator estimator;
+    /** The declared context window in tokens, or 0 for the engine's default. */
+    private final int contextWindow;
 
-    private LangChain4jModel(ChatModel chatModel, StreamingChatModel streamingModel, TokenCountEstimator estimator) {
+    private LangChain4jModel(ChatModel chatModel, StreamingChatModel streamingModel, TokenCountEstimator estimator,
+                             int contextWindow) {
         this.chatModel = chatModel;
         this.streamingModel = streamingModel;
         this.estimator = estimator;
+        this.contextWindow = contextWindow;
     }
 
     /**
@@ -53,19 +59,31 @@ public final class LangChain4jModel implements ModelProvider {
      * {@code chat} call delivered as a single delta.
      */
     public static LangChain4jModel of(ChatModel chatModel) {
-        return new LangChain4jModel(Objects.requireNonNull(chatModel, "chatModel"), null, null);
+        return new LangChain4jModel(Objects.requireNonNull(chatModel, "chatModel"), null, null, 0);
     }
 
     /** Adapts a chat model for {@code send} and a streaming chat model (usually the same model) for streams. */
     public static LangChain4jModel of(ChatModel chatModel, StreamingChatModel streamingModel) {
         return new LangChain4jModel(Objects.requireNonNull(chatModel, "chatModel"),
-                Objects.requireNonNull(streamingModel, "streamingModel"), null);
+                Objects.requireNonNull(streamingModel, "streamingModel"), null, 0);
     }
 
     /** The same model with its own token count estimator (for models whose tokenizer is not OpenAI's). */
     public LangChain4jModel withTokenCountEstimator(TokenCountEstimator tokenCountEstimator) {
         return new LangChain4jModel(chatModel, streamingModel,
-                Objects.requireNonNull(tokenCountEstimator, "tokenCountEstimator"));
+                Objects.requireNonNull(tokenCountEstimator, "tokenCountEstimator"), contextWindow);
+    }
+
+    /**
+     * The same model with its context window declared, in tokens (for example 128,000 for gpt-4o-mini, 8,192
+     * for gpt-4). A turn may then ask for at most this much history, and a prompt that cannot fit it is refused
+     * before the call. Without it the engine's default window applies.
+     */
+    public LangChain4jModel withContextWindow(int tokens) {
+        if (tokens < 1) {
+            throw new IllegalArgumentException("context window must be at least 1 token, was " + tokens);
+        }
+        return new LangChain4jModel(chatModel, streamingModel, estimator, tokens);
     }
 
     @Override
@@ -134,6 +152,27 @@ public final class LangChain4jModel implements ModelProvider {
         }
         TokenCountEstimator e = estimator;
         return Optional.of(text -> text.isEmpty() ? 0 : e.estimateTokenCountInText(text));
+    }
+
+    /**
+     * The model name the LangChain4j model was configured with ({@code OpenAiChatModel.builder().modelName(...)}),
+     * read from its default request parameters; it picks the default token counter's encoding.
+     */
+    @Override
+    public Optional<String> modelName() {
+        try {
+            var parameters = chatModel.defaultRequestParameters();
+            String name = parameters == null ? null : parameters.modelName();
+            return name == null || name.isBlank() ? Optional.empty() : Optional.of(name);
+        } catch (RuntimeException e) {
+            // A model class whose parameters cannot be read: fall back to the registered name.
+            return Optional.empty();
+        }
+    }
+
+    @Override
+    public java.util.OptionalInt contextWindow() {
+        return contextWindow == 0 ? java.util.OptionalInt.empty() : java.util.OptionalInt.of(contextWindow);
     }
 
     static List<ChatMessage> toLangChain4j(List<ModelMessage> messages) {

@@ -15,10 +15,12 @@ import dev.parley.api.spi.TurnStream;
  * Calls the turn's model with the request the context stage built; always the last stage. A streamed turn is
  * streamed: each delta goes out through the turn's {@link TurnStream} as it arrives, and a cancelled stream
  * ends with the part that had arrived. Any failure of the
- * model (a timeout, an HTTP error, a refusal) becomes a {@link ModelUnavailableException} carrying the
- * provider's message, never the provider's raw exception. Stateless and thread safe.
+ * model (a timeout, an HTTP error, a refusal) becomes a {@link ModelUnavailableException} whose message names
+ * the model and the kind of failure but not the provider's own text (which can echo API keys and upstream URLs);
+ * the provider's exception is its cause, and is logged at DEBUG. Stateless and thread safe.
  */
 public final class ProviderCallStage implements PromptStage {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ProviderCallStage.class);
     /** How long a stream may go without output before it fails, by default. */
     public static final java.time.Duration DEFAULT_STREAM_IDLE_TIMEOUT = java.time.Duration.ofMinutes(2);
 
@@ -181,13 +183,14 @@ public final class ProviderCallStage implements PromptStage {
         }
     }
 
-    /** The most telling message of a provider failure: its own, else the first cause's that has one. */
+    /**
+     * The public description of a provider failure: its kind (timeout, HTTP status, connection refused, malformed
+     * response), never the provider's own message, which is logged at DEBUG only and stays on the cause.
+     */
     static String describe(Throwable e) {
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t.getMessage() != null && !t.getMessage().isBlank()) {
-                return t.getMessage();
-            }
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("Model provider failed", e);
         }
-        return e.getClass().getSimpleName();
+        return dev.parley.core.internal.ProviderFailures.kind(e);
     }
 }

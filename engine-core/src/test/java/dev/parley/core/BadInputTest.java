@@ -114,6 +114,14 @@ public class BadInputTest {
                 bad("a prompt id with a C1 control char", "id", (as, c) -> c.send(Prompt.text("hi").id("msg\u0085").build())),
                 bad("a prompt id with NUL", "id", (as, c) -> c.send(Prompt.text("hi").id("msg\0").build())),
                 bad("a prompt id with a lone surrogate", "id", (as, c) -> c.send(Prompt.text("hi").id("msg\uD83D").build())),
+                bad("a prompt id of a zero-width space only", "id", (as, c) -> c.send(Prompt.text("hi").id("\u200B").build())),
+                bad("a prompt id with a zero-width joiner", "id", (as, c) -> c.send(Prompt.text("hi").id("msg\u200D1").build())),
+                bad("a prompt id with a right-to-left override", "id",
+                        (as, c) -> c.send(Prompt.text("hi").id("msg-\u202E1-gsm").build())),
+                bad("a prompt id with a byte order mark", "id", (as, c) -> c.send(Prompt.text("hi").id("\uFEFFmsg").build())),
+                bad("a prompt id with a line separator", "id", (as, c) -> c.send(Prompt.text("hi").id("msg\u20282").build())),
+                bad("a prompt id with a Unicode tag character", "id",
+                        (as, c) -> c.send(Prompt.text("hi").id("msg\uDB40\uDC41").build())),
                 // Other prompt options
                 bad("an additional-context snippet that is blank", "additionalContext",
                         (as, c) -> c.send(Prompt.text("hi").additionalContext("fine", "  ").build())),
@@ -138,6 +146,44 @@ public class BadInputTest {
                         (as, c) -> c.send(Prompt.text("hi").model("m".repeat(Limits.MAX_TAG_LENGTH + 1)).build())),
                 bad("a prompt naming a blank model", "model", (as, c) -> c.send(Prompt.text("hi").model(" ").build())),
                 bad("a prompt with a blank user tag", "user", (as, c) -> c.send(Prompt.text("hi").user(" ").build())),
+                bad("a user tag with a newline (a forged log line)", "user",
+                        (as, c) -> c.send(Prompt.text("hi").user("alice\nINFO admin logged in").build())),
+                bad("a user tag with an ESC sequence", "user",
+                        (as, c) -> c.send(Prompt.text("hi").user("alice\u001B[2J").build())),
+                bad("a source tag with a carriage return", "source",
+                        (as, c) -> c.send(Prompt.text("hi").source("web\rapp").build())),
+                bad("a source tag with a zero-width space", "source",
+                        (as, c) -> c.send(Prompt.text("hi").source("web\u200Bapp").build())),
+                bad("a prompt naming a model with a newline", "model",
+                        (as, c) -> c.send(Prompt.text("hi").model("scripted\nfake").build())),
+                bad("text and additional context together over Limits.MAX_PROMPT_TOTAL_LENGTH", "additionalContext",
+                        (as, c) -> c.send(Prompt.text("x".repeat(Limits.MAX_TEXT_LENGTH))
+                                .additionalContext("s".repeat(Limits.MAX_TEXT_LENGTH), "t").build())),
+                bad("a context size over the model's context window", "contextSize",
+                        (as, c) -> c.send(Prompt.text("hi")
+                                .contextSize(ConversationEngine.Builder.DEFAULT_CONTEXT_WINDOW + 1).build())),
+                bad("a prompt larger than the model's context window", "text",
+                        (as, c) -> c.send(Prompt.text("word ".repeat(200_000)).build())),
+                bad("additional context larger than the model's context window", "additionalContext",
+                        (as, c) -> c.send(Prompt.text("hi").additionalContext("word ".repeat(100_000),
+                                "more ".repeat(100_000)).build())),
+                bad("a prompt createdAt far in the future", "createdAt",
+                        (as, c) -> c.send(Prompt.text("hi").createdAt(java.time.Instant.parse("9999-12-31T00:00:00Z")).build())),
+                bad("a stream whose prompt createdAt is far in the future", "createdAt",
+                        (as, c) -> c.stream(Prompt.text("hi").createdAt(java.time.Instant.parse("9999-12-31T00:00:00Z")).build(),
+                                new dev.parley.api.StreamListener() {
+                                    @Override
+                                    public void onDelta(String delta) {
+                                    }
+
+                                    @Override
+                                    public void onComplete(Reply reply) {
+                                    }
+
+                                    @Override
+                                    public void onError(RuntimeException error) {
+                                    }
+                                })),
                 bad("a prompt with a source tag over Limits.MAX_TAG_LENGTH", "source",
                         (as, c) -> c.send(Prompt.text("hi").source("s".repeat(Limits.MAX_TAG_LENGTH + 1)).build())),
                 // New conversations
@@ -149,6 +195,13 @@ public class BadInputTest {
                         (as, c) -> as.create(NewConversation.inWorkspace(null).build())),
                 bad("a new conversation in a workspace id with a control char", "workspaceId",
                         (as, c) -> as.create(NewConversation.inWorkspace("ws\t1").build())),
+                bad("a new conversation in a zero-width workspace id", "workspaceId",
+                        (as, c) -> as.create(NewConversation.inWorkspace("\u200B\u200B").build())),
+                bad("a new conversation created far in the future", "createdAt",
+                        (as, c) -> as.create(NewConversation.inWorkspace(WS)
+                                .createdAt(java.time.Instant.parse("9999-12-31T23:59:59Z")).build())),
+                bad("a new conversation with a model name holding an ESC", "modelName",
+                        (as, c) -> as.create(NewConversation.inWorkspace(WS).modelName("scripted\u001B[31m").build())),
                 bad("a new conversation on a blank repository id", "repositoryId",
                         (as, c) -> as.create(NewConversation.inRepository(" ").build())),
                 bad("a new conversation with an unknown model", "modelName",
@@ -191,6 +244,8 @@ public class BadInputTest {
                         (as, c) -> c.update(ConversationPatch.builder().modelName(UNKNOWN_MODEL).build())),
                 bad("an update to a blank model", "modelName",
                         (as, c) -> c.update(ConversationPatch.builder().modelName(" ").build())),
+                bad("an update to a model name with a newline", "modelName",
+                        (as, c) -> c.update(ConversationPatch.builder().modelName("scripted\n").build())),
                 bad("an update to a brand voice no resolver knows", "brandVoiceId",
                         (as, c) -> c.update(ConversationPatch.builder().brandVoiceId("bv-1").build())),
                 bad("an update to a target audience no resolver knows", "targetAudienceId",
@@ -273,8 +328,16 @@ public class BadInputTest {
         assertThat(stored.get(3).text()).isEqualTo("echo: " + text);
     }
 
+    static Stream<Arguments> unusualButValidIds() {
+        return Stream.of(
+                Arguments.of("4-byte unicode (emoji)", EMOJI.replace("\u200D", "")),
+                Arguments.of("SQL metacharacters", SQL),
+                Arguments.of("quotes, backslashes and LIKE wildcards", "Robert'); DROP TABLE conversations;-- \\ \" % _ `"),
+                Arguments.of("right-to-left and combining text", "\u05E9\u05DC\u05D5\u05DD e\u0301"));
+    }
+
     @ParameterizedTest(name = "a prompt id of {0} is accepted and round-trips exactly")
-    @MethodSource("unusualButValidTexts")
+    @MethodSource("unusualButValidIds")
     void unusualButValidPromptIdsAreAcceptedAndRoundTripExactly(String label, String id) {
         Reply reply = conversation.send(Prompt.text("hi").id(id).build());
         Reply replay = conversation.send(Prompt.text("hi").id(id).build());
@@ -306,12 +369,20 @@ public class BadInputTest {
 
         Reply reply = conversation.send(Prompt.text("hi").id(longestId)
                 .additionalContext(Collections.nCopies(Limits.MAX_CONTEXT_SNIPPETS, "snippet"))
-                .contextSize(Limits.MAX_CONTEXT_SIZE).build());
+                .contextSize(ConversationEngine.Builder.DEFAULT_CONTEXT_WINDOW).build());
 
         assertThat(reply.promptId()).isEqualTo(longestId);
         assertThat(Prompt.text("x".repeat(Limits.MAX_TEXT_LENGTH)).build().text()).hasSize(Limits.MAX_TEXT_LENGTH);
+        assertThat(Prompt.text("x".repeat(Limits.MAX_TEXT_LENGTH)).additionalContext("s".repeat(Limits.MAX_TEXT_LENGTH))
+                .build().additionalContext()).hasSize(1);
+        assertThat(alice.create(NewConversation.inWorkspace(WS).createdAt(java.time.Instant.parse("2025-12-31T23:59:00Z"))
+                .build()).info().createdAt()).isEqualTo("2025-12-31T23:59:00Z");
+        // The fixture's clock starts at 2026-01-01T00:00:00Z: four minutes ahead is within the allowed skew.
+        conversation.send(Prompt.text("soon").createdAt(java.time.Instant.parse("2026-01-01T00:04:00Z")).build());
+        List<Message> sent = conversation.messages(PageRequest.of(1, PageRequest.MAX_SIZE)).items();
+        assertThat(sent.get(sent.size() - 2).createdAt()).isEqualTo("2026-01-01T00:04:00Z");
         assertThat(Prompt.text("hi").contextSize(1).build().contextSize()).hasValue(1);
-        assertThat(conversation.messages(PageRequest.of(1, PageRequest.MAX_SIZE)).items()).hasSize(4);
+        assertThat(conversation.messages(PageRequest.of(1, PageRequest.MAX_SIZE)).items()).hasSize(6);
         assertThat(alice.create(NewConversation.inWorkspace(WS).personality("p".repeat(Limits.MAX_STEERING_LENGTH)).build())
                 .info().steering().personality()).hasSize(Limits.MAX_STEERING_LENGTH);
     }

@@ -341,7 +341,8 @@ public class ConversationBehaviourTest {
         assertThatThrownBy(() -> c.send(Prompt.text("x").id("m-1").build()))
                 .isInstanceOfSatisfying(ModelUnavailableException.class, e -> {
                     assertThat(e.code()).isEqualTo(ErrorCode.MODEL_UNAVAILABLE);
-                    assertThat(e.getMessage()).contains("upstream said 503");
+                    assertThat(e.getMessage()).isEqualTo("model scripted unavailable: failed (RuntimeException)");
+                    assertThat(e.getCause()).hasMessage("upstream said 503");
                 });
         assertThat(c.messages(PageRequest.first()).totalElements()).isZero();
         assertThat(c.info().tokensIn()).isZero();

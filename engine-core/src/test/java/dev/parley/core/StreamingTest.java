@@ -269,7 +269,7 @@ public class StreamingTest {
         assertThat(r.deltas).hasSize(2);
         assertThat(r.completions).isEmpty();
         assertThat(r.errors).singleElement().isInstanceOfSatisfying(ModelUnavailableException.class,
-                e -> assertThat(e.getMessage()).contains("connection reset by upstream"));
+                e -> assertThat(e.getCause()).hasMessage("connection reset by upstream"));
         assertThat(c.messages(PageRequest.first()).totalElements()).isZero();
         assertThat(store.events(c.id())).extracting(AuditEvent::type).contains(AuditEvent.Type.TURN_FAILED);
         // The lock is gone and the failed id may be tried again (the scripted failure hits streams only).

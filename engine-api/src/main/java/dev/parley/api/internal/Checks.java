@@ -24,13 +24,49 @@ public final class Checks {
         if (value.length() > Limits.MAX_ID_LENGTH) {
             throw new InvalidRequestException(field, "must be at most " + Limits.MAX_ID_LENGTH + " characters");
         }
-        for (int i = 0; i < value.length(); i++) {
-            if (Character.isISOControl(value.charAt(i))) {
-                throw new InvalidRequestException(field, "must not contain control characters");
-            }
-        }
+        printable(field, value);
         wellFormed(field, value);
         return value;
+    }
+
+    /**
+     * A short label such as a tag ({@code user}, {@code source}) or a model name: not blank, at most {@code max}
+     * chars, well-formed, and free of control characters (a newline or ESC in a label would let it forge log
+     * lines) and of invisible format characters.
+     */
+    public static String label(String field, String value, int max) {
+        text(field, value, max);
+        printable(field, value);
+        return value;
+    }
+
+    /** A label that may be absent (null); when present it follows {@link #label}. */
+    public static String optionalLabel(String field, String value, int max) {
+        return value == null ? null : label(field, value, max);
+    }
+
+    /**
+     * Refuses control characters (C0, DEL, C1), line and paragraph separators, and format characters (zero-width
+     * spaces and joiners, bidi overrides such as U+202E, the BOM, soft hyphens): in an id or a label they are
+     * invisible or reorder what a person reads, so two ids that look the same could differ, and a zero-width
+     * id would pass a blank check.
+     */
+    private static void printable(String field, String value) {
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if (Character.isISOControl(c)) {
+                throw new InvalidRequestException(field, "must not contain control characters");
+            }
+            int type = Character.getType(c);
+            if (type == Character.FORMAT || type == Character.LINE_SEPARATOR || type == Character.PARAGRAPH_SEPARATOR) {
+                throw new InvalidRequestException(field, "must not contain invisible format characters");
+            }
+        }
+        // Supplementary format characters (tags U+E0001..U+E007F, U+1BCA0..U+1BCA3) come as surrogate pairs.
+        value.codePoints().filter(cp -> cp > 0xFFFF && Character.getType(cp) == Character.FORMAT).findAny()
+                .ifPresent(cp -> {
+                    throw new InvalidRequestException(field, "must not contain invisible format characters");
+                });
     }
 
     /** An identifier that may be absent (null); when present it follows {@link #id}. */
@@ -68,6 +104,20 @@ public final class Checks {
     private static final java.time.Instant EARLIEST = java.time.Instant.parse("0001-01-01T00:00:00Z");
     /** Latest client time accepted: the end of 9999, which every supported database can store. */
     private static final java.time.Instant LATEST = java.time.Instant.parse("9999-12-31T23:59:59.999999Z");
+
+    /**
+     * A client-supplied time measured against the engine's clock: not later than {@code now} plus
+     * {@link Limits#MAX_CLIENT_TIME_AHEAD}, so that a client cannot pin a conversation or message at the top of
+     * every newest-first list with a time far in the future. Earlier times are accepted (imported history).
+     */
+    public static java.time.Instant clientTime(String field, java.time.Instant value, java.time.Instant now) {
+        time(field, value);
+        if (value.isAfter(now.plus(Limits.MAX_CLIENT_TIME_AHEAD))) {
+            throw new InvalidRequestException(field, "must not be more than "
+                    + Limits.MAX_CLIENT_TIME_AHEAD.toMinutes() + " minutes ahead of the engine's clock");
+        }
+        return value;
+    }
 
     /** A client-supplied time: years 1 to 9999, as every supported database stores them. */
     public static java.time.Instant time(String field, java.time.Instant value) {

@@ -22,8 +22,18 @@ public interface EngineServices {
      */
     ModelProvider model(String name, ConversationInfo conversation, String field);
 
-    /** The token counter for a model name: the model's own, else the engine's. */
+    /**
+     * The token counter for a registered model name: the model's own, else the engine's, else LangChain4j's
+     * estimator for the provider's own model name. Its counts are checked: a counter that returns a negative
+     * count fails with an {@link IllegalStateException} naming it.
+     */
     TokenCounter tokenCounter(String modelName);
+
+    /**
+     * The context window of the model registered under {@code name} for the conversation's scope: the model's
+     * declared window, else the engine's default window.
+     */
+    int contextWindow(String name, ConversationInfo conversation);
 
     /** Resolves brand voice and target audience ids to text. */
     SteeringResolver steeringResolver();

@@ -10,7 +10,9 @@ public interface ModelProvider {
 
     /**
      * Answers a request. Any exception thrown here reaches the caller as a
-     * {@link dev.parley.api.ModelUnavailableException} carrying its message.
+     * {@link dev.parley.api.ModelUnavailableException} that names the kind of failure (timeout, HTTP status,
+     * connection refused, malformed response) but not the exception's own message, which providers fill with
+     * partial API keys, project ids and upstream URLs; the exception is its cause.
      */
     ModelResponse chat(ModelRequest request);
 
@@ -36,5 +38,24 @@ public interface ModelProvider {
     /** This model's own token counter, when it knows better than the engine's default. */
     default Optional<TokenCounter> tokenCounter() {
         return Optional.empty();
+    }
+
+    /**
+     * The provider's own name of the model (for example {@code gpt-4o-mini}), whatever name it is registered
+     * under in the engine. The engine's default token counter picks its encoding by this name; empty means the
+     * registered name is used instead.
+     */
+    default Optional<String> modelName() {
+        return Optional.empty();
+    }
+
+    /**
+     * The model's context window in tokens: the most that one request (history, steering, additional context and
+     * prompt) may hold. A turn's {@code contextSize} may not exceed it, and a prompt that cannot fit it is refused
+     * before the call. Empty means the engine's default window
+     * ({@code ConversationEngine.Builder#defaultContextWindow}).
+     */
+    default java.util.OptionalInt contextWindow() {
+        return java.util.OptionalInt.empty();
     }
 }

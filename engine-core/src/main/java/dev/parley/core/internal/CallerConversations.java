@@ -44,6 +44,7 @@ final class CallerConversations implements Conversations {
     @Override
     public Conversation create(NewConversation request) {
         Objects.requireNonNull(request, "request");
+        engine.checkOpen();
         String organizationId = caller.organizationId();
         String workspaceId;
         String repositoryId = request.repositoryId().orElse(null);
@@ -64,7 +65,8 @@ final class CallerConversations implements Conversations {
         if (modelName != null && !services.hasModel(modelName, organizationId, workspaceId, repositoryId)) {
             throw new InvalidRequestException("modelName", "unknown model " + modelName);
         }
-        Instant createdAt = request.createdAt().orElseGet(() -> services.clock().instant());
+        Instant now = services.clock().instant();
+        Instant createdAt = request.createdAt().map(t -> Checks.clientTime("createdAt", t, now)).orElse(now);
         ConversationInfo info = new ConversationInfo(services.newId(), organizationId, workspaceId, repositoryId,
                 caller.userId(), request.steering(), modelName, 0, 0, createdAt, createdAt);
         AuditEvent created = event(AuditEvent.Type.CONVERSATION_CREATED, info, "");
@@ -75,12 +77,14 @@ final class CallerConversations implements Conversations {
 
     @Override
     public Conversation get(String conversationId) {
+        engine.checkOpen();
         ConversationInfo info = loadVisible(services, caller, conversationId);
         return new ConversationHandle(info.id(), caller, engine);
     }
 
     @Override
     public Page<ConversationInfo> list(ConversationQuery query) {
+        engine.checkOpen();
         Objects.requireNonNull(query, "query");
         Set<String> administered = caller.workspaces().entrySet().stream()
                 .filter(e -> e.getValue() == WorkspaceRole.ADMIN)

@@ -88,10 +88,24 @@ final class ConversationHandle implements Conversation {
         } else {
             model = engine.config().defaultModel();
         }
+        // The history budget is capped by the model's window: a caller cannot make a turn's cost grow with the
+        // conversation by asking for more history than the model could take.
+        int window = services.contextWindow(model, info);
+        int contextSize;
+        if (prompt.contextSize().isPresent()) {
+            contextSize = prompt.contextSize().getAsInt();
+            if (contextSize > window) {
+                throw new InvalidRequestException("contextSize", "must be at most " + window
+                        + ", the context window of model " + model);
+            }
+        } else {
+            contextSize = Math.min(engine.config().defaultContextSize(), window);
+        }
+        java.time.Instant now = services.clock().instant();
+        java.time.Instant createdAt = prompt.createdAt()
+                .map(t -> dev.parley.api.internal.Checks.clientTime("createdAt", t, now)).orElse(now);
         String promptId = stream instanceof StreamRun run ? run.promptId() : prompt.id().orElseGet(services::newId);
-        return new Turn(info, caller, prompt, promptId, model,
-                prompt.contextSize().orElse(engine.config().defaultContextSize()),
-                prompt.createdAt().orElseGet(() -> services.clock().instant()), List.of(), -1, -1, stream);
+        return new Turn(info, caller, prompt, promptId, model, contextSize, createdAt, List.of(), -1, -1, stream);
     }
 
     /** Runs the pipeline; a failure of the turn itself is recorded as an audit event and rethrown. */
@@ -100,12 +114,14 @@ final class ConversationHandle implements Conversation {
         try {
             result = StageChain.run(engine.stages(), turn, services);
         } catch (ParleyException e) {
-            if (!REFUSALS.contains(e.code())) {
+            if (!REFUSALS.contains(e.code()) && engine.firstReportOf(e)) {
                 recordFailure(info, turn.promptId(), e.code().name());
             }
             throw e;
         } catch (RuntimeException e) {
-            recordFailure(info, turn.promptId(), "INTERNAL");
+            if (engine.firstReportOf(e)) {
+                recordFailure(info, turn.promptId(), "INTERNAL");
+            }
             throw e;
         }
         if (result.messageId() == null || result.usage() == null || result.createdAt() == null) {
@@ -277,6 +293,7 @@ final class ConversationHandle implements Conversation {
     }
 
     private ConversationInfo load() {
+        engine.checkOpen();
         return CallerConversations.loadVisible(services, caller, id);
     }
 

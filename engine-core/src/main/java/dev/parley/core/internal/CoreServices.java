@@ -14,7 +14,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Clock;
-import java.util.Objects;
+import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.function.Supplier;
@@ -31,6 +31,10 @@ final class CoreServices implements EngineServices {
     private final DefaultTokenCounter defaultCounter = new DefaultTokenCounter();
     private final SteeringResolver steeringResolver;
     private final EventSink sink;
+    private final int defaultContextWindow;
+    /** The checked counter of each registered model name, built on first use. */
+    private final java.util.concurrent.ConcurrentMap<String, TokenCounter> counters =
+            new java.util.concurrent.ConcurrentHashMap<>();
 
     CoreServices(EngineConfig config, ConversationStore store) {
         this.store = store;
@@ -38,8 +42,10 @@ final class CoreServices implements EngineServices {
         this.ids = config.ids() != null ? config.ids() : () -> UUID.randomUUID().toString();
         this.models = new ModelRegistry(config.models());
         this.engineCounter = config.tokenCounter();
-        this.steeringResolver = CachingSteeringResolver.of(config.steeringResolver(), config.steeringCacheTtl());
+        this.steeringResolver = CachingSteeringResolver.of(new CheckedSteeringResolver(config.steeringResolver()),
+                config.steeringCacheTtl());
         this.sink = config.eventSink();
+        this.defaultContextWindow = config.defaultContextWindow();
     }
 
     @Override
@@ -52,9 +58,22 @@ final class CoreServices implements EngineServices {
         return clock;
     }
 
+    /**
+     * A new id from the host's id source, checked as a client id would be: an id the in-memory store would take
+     * and a database column would refuse (too long, control or format characters) fails here, naming the source.
+     */
     @Override
     public String newId() {
-        return Objects.requireNonNull(ids.get(), "the id source returned null");
+        String id = ids.get();
+        if (id == null) {
+            throw new IllegalStateException("the engine's id source " + ids + " returned null");
+        }
+        try {
+            return dev.parley.api.internal.Checks.id("id", id);
+        } catch (InvalidRequestException e) {
+            throw new IllegalStateException("the engine's id source " + ids + " returned an invalid id ("
+                    + id.length() + " chars): " + e.getMessage());
+        }
     }
 
     @Override
@@ -70,13 +89,31 @@ final class CoreServices implements EngineServices {
 
     @Override
     public TokenCounter tokenCounter(String modelName) {
-        for (ModelProvider p : models.allNamed(modelName)) {
+        return counters.computeIfAbsent(modelName, this::counterFor);
+    }
+
+    /** The model's own counter, else the host's, else the default estimator for the provider's own model name. */
+    private TokenCounter counterFor(String registeredName) {
+        List<ModelProvider> named = models.allNamed(registeredName);
+        for (ModelProvider p : named) {
             Optional<TokenCounter> own = p.tokenCounter();
             if (own.isPresent()) {
-                return own.get();
+                return new CheckedTokenCounter(own.get(), "model " + registeredName + "'s token counter");
             }
         }
-        return engineCounter != null ? engineCounter : defaultCounter.forModel(modelName);
+        if (engineCounter != null) {
+            return new CheckedTokenCounter(engineCounter, "the engine's token counter");
+        }
+        String providerName = named.stream().map(ModelProvider::modelName).flatMap(Optional::stream).findFirst()
+                .orElse(registeredName);
+        return defaultCounter.forModel(providerName);
+    }
+
+    @Override
+    public int contextWindow(String name, ConversationInfo conversation) {
+        return models.find(name, conversation).map(ModelProvider::contextWindow)
+                .filter(java.util.OptionalInt::isPresent).map(java.util.OptionalInt::getAsInt)
+                .orElse(defaultContextWindow);
     }
 
     @Override

@@ -34,6 +34,12 @@ final class DefaultConversationEngine implements ConversationEngine {
     private final ExecutorService streamThreads = Executors.newCachedThreadPool(daemon("parley-stream-"));
     /** Renews stream leases and looks for cancel requests made through other engines. */
     private final ScheduledExecutorService leases = Executors.newSingleThreadScheduledExecutor(daemon("parley-lease-"));
+    /**
+     * Turn failures already recorded as TURN_FAILED, by identity: concurrent sends of one message id share one run
+     * and receive its exception, and that one failure is recorded once. Weak, so a failure is forgotten with it.
+     */
+    private final java.util.Map<Throwable, Boolean> recordedFailures =
+            java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
     /** The streams this engine runs, by conversation. */
     private final ConcurrentMap<String, StreamRun> streams = new ConcurrentHashMap<>();
 
@@ -50,15 +56,28 @@ final class DefaultConversationEngine implements ConversationEngine {
     @Override
     public Conversations as(Caller caller) {
         Objects.requireNonNull(caller, "caller");
+        checkOpen();
+        return new CallerConversations(caller, this);
+    }
+
+    /**
+     * Refuses work once {@link #close()} has begun: every call on a {@code Conversations} or a {@code Conversation}
+     * of a closed engine fails with the same {@link IllegalStateException}, on every store.
+     */
+    void checkOpen() {
         if (closed.get()) {
             throw new IllegalStateException("the engine is closed");
         }
-        return new CallerConversations(caller, this);
     }
 
     @Override
     public EngineConfig config() {
         return config;
+    }
+
+    /** True the first time it is asked about this failure (this exact exception object), false after. */
+    boolean firstReportOf(Throwable failure) {
+        return recordedFailures.putIfAbsent(failure, Boolean.TRUE) == null;
     }
 
     CoreServices services() {

@@ -9,9 +9,10 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 
 /**
- * LangChain4j's token count estimator (jtokkit) per model name: the model's own encoding when LangChain4j
- * knows the name, else the o200k encoding of current OpenAI models. Encoders are built on first use of a name,
- * not at class load. Thread safe.
+ * LangChain4j's token count estimator (jtokkit) per model name (the provider's own name of the model, see
+ * {@code ModelProvider.modelName()}): the model's own encoding when LangChain4j knows the name, else the o200k
+ * encoding of current OpenAI models, which is logged once per name at INFO. Encoders are built on first use of a
+ * name, not at class load. Thread safe.
  */
 final class DefaultTokenCounter {
     private static final Logger LOG = LoggerFactory.getLogger(DefaultTokenCounter.class);
@@ -28,7 +29,9 @@ final class DefaultTokenCounter {
         try {
             estimator = new OpenAiTokenCountEstimator(modelName);
         } catch (RuntimeException e) {
-            LOG.debug("No tokenizer known for model {}; counting with {}'s", modelName, FALLBACK_MODEL);
+            // Once per model name and engine: the counter is kept per name.
+            LOG.info("No tokenizer known for model {}; counting its tokens with {}'s encoding (o200k). Register "
+                    + "a TokenCounter for exact counts", modelName, FALLBACK_MODEL);
             estimator = new OpenAiTokenCountEstimator(FALLBACK_MODEL);
         }
         OpenAiTokenCountEstimator chosen = estimator;

@@ -94,14 +94,15 @@ class OpenAiAdapterTest {
     }
 
     @Test
-    void anHttpErrorIsModelUnavailableWithTheProvidersMessageAndNothingIsStored() {
+    void anHttpErrorIsModelUnavailableNamingTheStatusAndNothingIsStored() {
         Conversation c = engine.as(alice).create(NewConversation.inWorkspace("ws").build());
         server.fail(500, "The upstream model is overloaded");
 
         assertThatThrownBy(() -> c.send(Prompt.text("Hello").id("m-1").build()))
                 .isInstanceOfSatisfying(ModelUnavailableException.class, e -> {
                     assertThat(e.code()).isEqualTo(ErrorCode.MODEL_UNAVAILABLE);
-                    assertThat(e.getMessage()).contains("The upstream model is overloaded");
+                    assertThat(e.getMessage()).contains("gpt-4o-mini", "HTTP 500")
+                            .doesNotContain("overloaded");
                 });
         assertThat(c.messages(PageRequest.first()).totalElements()).isZero();
         assertThat(c.info().tokensIn()).isZero();
@@ -114,6 +115,79 @@ class OpenAiAdapterTest {
     }
 
     @Test
+    void aProvidersErrorTextEchoingTheApiKeyStaysOutOfTheMessageAndOnTheCause() {
+        Conversation c = engine.as(alice).create(NewConversation.inWorkspace("ws").build());
+        String echoed = "Incorrect API key provided: sk-proj-Ab12****************************wxYZ. "
+                + "You can find your API key at https://platform.example/account/api-keys (project proj_8fJk2)";
+        server.fail(401, echoed);
+
+        assertThatThrownBy(() -> c.send(Prompt.text("Hello").build()))
+                .isInstanceOfSatisfying(ModelUnavailableException.class, e -> {
+                    assertThat(e.getMessage()).isEqualTo("model gpt-4o-mini unavailable: authentication refused (HTTP 401)");
+                    assertThat(e.model()).isEqualTo("gpt-4o-mini");
+                    assertThat(e.getCause()).isNotNull();
+                    assertThat(e.getCause().getMessage()).contains("sk-proj-Ab12");
+                });
+    }
+
+    @Test
+    void aRefusedConnectionIsModelUnavailableSayingSo() throws Exception {
+        int closedPort;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            closedPort = s.getLocalPort();
+        }
+        engine.close();
+        engine = ConversationEngine.builder().model("gpt-4o-mini", LangChain4jModel.of(
+                dev.langchain4j.model.openai.OpenAiChatModel.builder().baseUrl("http://127.0.0.1:" + closedPort + "/v1")
+                        .apiKey("test-key").modelName("gpt-4o-mini").maxRetries(0).build())).build();
+        Conversation c = engine.as(alice).create(NewConversation.inWorkspace("ws").build());
+
+        assertThatThrownBy(() -> c.send(Prompt.text("Hello").build()))
+                .isInstanceOf(ModelUnavailableException.class)
+                .hasMessage("model gpt-4o-mini unavailable: connection refused");
+    }
+
+    @Test
+    void tokensAreCountedWithTheEncodingOfTheUnderlyingModelNotTheRegisteredName() {
+        // Text whose token count differs between gpt-4's encoding (cl100k) and gpt-4o's (o200k).
+        String text = "\u6771\u4eac\u90fd\u306e\u5929\u6c17\u306f\u6674\u308c\u3067\u3059\u3002 "
+                + "Gr\u00f6\u00dfenordnung der Stra\u00dfenbahnhaltestellen, \u0928\u092e\u0938\u094d\u0924\u0947";
+        int gpt4 = new dev.langchain4j.model.openai.OpenAiTokenCountEstimator("gpt-4").estimateTokenCountInText(text);
+        int gpt4o = new dev.langchain4j.model.openai.OpenAiTokenCountEstimator("gpt-4o").estimateTokenCountInText(text);
+        assertThat(gpt4).as("the two encodings must differ on this text for the test to mean anything").isNotEqualTo(gpt4o);
+        engine.close();
+        engine = ConversationEngine.builder().model("support-bot", LangChain4jModel.of(
+                dev.langchain4j.model.openai.OpenAiChatModel.builder().baseUrl(server.baseUrl()).apiKey("test-key")
+                        .modelName("gpt-4").maxRetries(0).build())).build();
+        Conversation c = engine.as(alice).create(NewConversation.inWorkspace("ws").build());
+        server.reply("ok").usage(null, null);
+
+        c.send(Prompt.text(text).build());
+
+        assertThat(c.messages(PageRequest.first()).items().get(0).tokens()).isEqualTo(gpt4);
+    }
+
+    @Test
+    void aContextSizeOverTheDeclaredWindowIsRefusedBeforeAnyRequest() {
+        engine.close();
+        engine = ConversationEngine.builder().model("gpt-4", LangChain4jModel.of(server.chatModel(Duration.ofSeconds(10)))
+                .withContextWindow(8_192)).build();
+        Conversation c = engine.as(alice).create(NewConversation.inWorkspace("ws").build());
+
+        assertThatThrownBy(() -> c.send(Prompt.text("Hello").contextSize(10_000_000).build()))
+                .isInstanceOfSatisfying(dev.parley.api.InvalidRequestException.class,
+                        e -> assertThat(e.field()).isEqualTo("contextSize"));
+        assertThatThrownBy(() -> c.send(Prompt.text("word ".repeat(9_000)).build()))
+                .isInstanceOfSatisfying(dev.parley.api.InvalidRequestException.class,
+                        e -> assertThat(e.field()).isEqualTo("text"));
+        assertThat(server.requests()).isEmpty();
+        assertThat(c.messages(PageRequest.first()).totalElements()).isZero();
+
+        server.reply("Fits.");
+        assertThat(c.send(Prompt.text("Hello").contextSize(8_192).build()).text()).isEqualTo("Fits.");
+    }
+
+    @Test
     void aServerSlowerThanTheModelsTimeoutIsModelUnavailableAndNothingIsStored() {
         engine.close();
         engine = engineWithTimeout(Duration.ofMillis(300));
@@ -122,7 +196,7 @@ class OpenAiAdapterTest {
 
         assertThatThrownBy(() -> c.send(Prompt.text("Hello").build()))
                 .isInstanceOf(ModelUnavailableException.class)
-                .hasMessageContaining("gpt-4o-mini");
+                .hasMessage("model gpt-4o-mini unavailable: timed out");
         assertThat(c.messages(PageRequest.first()).totalElements()).isZero();
     }
 
