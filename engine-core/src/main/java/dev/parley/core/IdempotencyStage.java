@@ -1,114 +1,211 @@
 package dev.parley.core;
 
 import dev.parley.api.ConversationLockedException;
+import dev.parley.api.InvalidRequestException;
 import dev.parley.api.Message;
 import dev.parley.api.ParleyException;
+import dev.parley.api.Prompt;
 import dev.parley.api.spi.ConversationStore;
 import dev.parley.api.spi.PromptStage;
 import dev.parley.api.spi.Turn;
 import dev.parley.api.spi.TurnClaim;
 import dev.parley.api.spi.TurnResult;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
+import java.util.HexFormat;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Makes a message id produce one model call however often, and however concurrently, it is sent.
+ * Makes a message id produce one model call however often, and however concurrently, it is sent, and refuses
+ * an id reused for a different prompt, as idempotency keys work in payment APIs.
  *
  * <ul>
  *   <li>Concurrent sends of one id in this engine share one run of the rest of the pipeline: the first runs it,
  *       the others wait for its result and receive it marked {@code replayed}.</li>
  *   <li>The runner claims the id in the store first ({@link ConversationStore#claimTurn}), so that engines
  *       sharing a store make one call between them: a stored turn is returned as a replay without a model call;
- *       a turn in progress elsewhere is waited for up to the replay wait, then refused with
- *       {@link ConversationLockedException}.</li>
+ *       a turn in progress elsewhere is waited for (with backoff, no failing statements) up to the replay wait,
+ *       then refused with {@link ConversationLockedException}.</li>
+ *   <li>A send whose id was already used with a different prompt (text, additional context or model) is refused
+ *       with an {@link InvalidRequestException} naming {@code id}; the stored reply is not returned. So is an id
+ *       that is already a reply's id in the conversation, before any model call.</li>
+ *   <li>The claim is fenced by a token and held for a short lease ({@link #DEFAULT_CLAIM_LEASE}) that the running
+ *       turn renews every third of the lease: a turn however slow keeps its claim, and the claim of an engine
+ *       that died frees its id within one lease. A turn whose claim was taken over cannot commit.</li>
  *   <li>A failed turn releases its claim: nothing is stored and the id may be sent again.</li>
  *   <li>A turn with {@code saveHistory(false)} stores no reply, so only its concurrent sends are shared.</li>
  * </ul>
  *
- * Thread safe; holds the in-flight turns of the engines that use it.
+ * Claim leases run on the system clock, not the engine's {@link Clock}: they guard real model calls in real
+ * time. Thread safe; holds the in-flight turns of the engines that use it, and renews claims on one daemon
+ * thread that exists only while claims are held.
  */
 public final class IdempotencyStage implements PromptStage {
+    private static final Logger LOG = LoggerFactory.getLogger(IdempotencyStage.class);
     /** How long a replay waits for the same id in progress by default. */
     public static final Duration DEFAULT_REPLAY_WAIT = Duration.ofSeconds(60);
-    private static final long POLL_MILLIS = 20;
+    /** How long a claim lasts unless its turn renews it, by default; a crashed engine's id is free after it. */
+    public static final Duration DEFAULT_CLAIM_LEASE = Duration.ofSeconds(10);
+    private static final long FIRST_POLL_MILLIS = 10;
+    private static final long MAX_POLL_MILLIS = 250;
+    private static final Clock LEASE_CLOCK = Clock.systemUTC();
 
     private final Duration replayWait;
-    private final ConcurrentMap<String, CompletableFuture<TurnResult>> inFlight = new ConcurrentHashMap<>();
+    private final Duration claimLease;
+    private final ConcurrentMap<String, InFlight> inFlight = new ConcurrentHashMap<>();
+    private final ScheduledThreadPoolExecutor renewals;
 
-    /** A stage that waits up to {@link #DEFAULT_REPLAY_WAIT} for a turn in progress. */
+    /** A turn running in this engine: the fingerprint of its prompt and its outcome. */
+    private record InFlight(String fingerprint, CompletableFuture<TurnResult> result) {
+    }
+
+    /** A stage with {@link #DEFAULT_REPLAY_WAIT} and {@link #DEFAULT_CLAIM_LEASE}. */
     public IdempotencyStage() {
-        this(DEFAULT_REPLAY_WAIT);
+        this(DEFAULT_REPLAY_WAIT, DEFAULT_CLAIM_LEASE);
     }
 
     /** A stage that waits up to {@code replayWait} for the same message id in progress. */
     public IdempotencyStage(Duration replayWait) {
+        this(replayWait, DEFAULT_CLAIM_LEASE);
+    }
+
+    /**
+     * A stage that waits up to {@code replayWait} for the same message id in progress, and holds claims for
+     * {@code claimLease} between renewals.
+     *
+     * @throws IllegalArgumentException when the replay wait is negative or the lease is under 300 ms
+     */
+    public IdempotencyStage(Duration replayWait, Duration claimLease) {
         Objects.requireNonNull(replayWait, "replayWait");
+        Objects.requireNonNull(claimLease, "claimLease");
         if (replayWait.isNegative()) {
             throw new IllegalArgumentException("replay wait must not be negative: " + replayWait);
         }
+        if (claimLease.compareTo(Duration.ofMillis(300)) < 0) {
+            throw new IllegalArgumentException("claim lease must be at least 300 ms, was " + claimLease);
+        }
         this.replayWait = replayWait;
+        this.claimLease = claimLease;
+        AtomicInteger n = new AtomicInteger();
+        this.renewals = new ScheduledThreadPoolExecutor(1, r -> {
+            Thread t = new Thread(r, "parley-claim-renewal-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+        renewals.setKeepAliveTime(claimLease.toMillis() * 2, TimeUnit.MILLISECONDS);
+        renewals.allowCoreThreadTimeOut(true);
+        renewals.setRemoveOnCancelPolicy(true);
     }
 
     @Override
     public TurnResult intercept(Chain chain) {
         Turn turn = chain.turn();
+        String fingerprint = fingerprint(turn.prompt());
         String key = turn.conversation().id() + '\u0000' + turn.promptId();
-        CompletableFuture<TurnResult> mine = new CompletableFuture<>();
-        CompletableFuture<TurnResult> running = inFlight.putIfAbsent(key, mine);
+        InFlight mine = new InFlight(fingerprint, new CompletableFuture<>());
+        InFlight running = inFlight.putIfAbsent(key, mine);
         if (running != null) {
-            return await(running, turn).asReplayed();
+            if (!running.fingerprint().equals(fingerprint)) {
+                throw reusedId();
+            }
+            return await(running.result(), turn).asReplayed();
         }
         try {
-            TurnResult result = run(chain, turn);
-            mine.complete(result);
+            TurnResult result = run(chain, turn, fingerprint);
+            mine.result().complete(result);
             return result;
         } catch (RuntimeException | Error e) {
-            mine.completeExceptionally(e);
+            mine.result().completeExceptionally(e);
             throw e;
         } finally {
             inFlight.remove(key, mine);
         }
     }
 
-    private TurnResult run(Chain chain, Turn turn) {
+    private TurnResult run(Chain chain, Turn turn, String fingerprint) {
         if (!turn.prompt().saveHistory()) {
             return chain.proceed(turn);
         }
         ConversationStore store = chain.services().store();
         String conversationId = turn.conversation().id();
         long deadline = System.nanoTime() + replayWait.toNanos();
+        long pause = FIRST_POLL_MILLIS;
         while (true) {
-            Instant claimedAt = chain.services().clock().instant();
-            TurnClaim claim = store.claimTurn(conversationId, turn.promptId(), claimedAt);
+            TurnClaim claim = store.claimTurn(conversationId, turn.promptId(), fingerprint, LEASE_CLOCK.instant(),
+                    claimLease);
             if (claim instanceof TurnClaim.Completed completed) {
+                if (!completed.fingerprint().isEmpty() && !completed.fingerprint().equals(fingerprint)) {
+                    throw reusedId();
+                }
                 return replay(turn, completed.reply());
             }
-            if (claim instanceof TurnClaim.Claimed) {
-                try {
-                    return chain.proceed(turn);
-                } catch (RuntimeException | Error e) {
-                    try {
-                        store.releaseTurn(conversationId, turn.promptId(), claimedAt);
-                    } catch (RuntimeException releaseFailure) {
-                        // The turn's own failure is what the caller must see; the claim expires after its lease.
-                        e.addSuppressed(releaseFailure);
-                    }
-                    throw e;
-                }
+            if (claim instanceof TurnClaim.IdInUse) {
+                throw new InvalidRequestException("id", "is the id of another message in this conversation");
+            }
+            if (claim instanceof TurnClaim.Claimed claimed) {
+                return runClaimed(chain, turn, store, claimed.token());
+            }
+            TurnClaim.InProgress elsewhere = (TurnClaim.InProgress) claim;
+            if (!elsewhere.fingerprint().isEmpty() && !elsewhere.fingerprint().equals(fingerprint)) {
+                throw reusedId();
             }
             if (System.nanoTime() - deadline > 0) {
                 throw new ConversationLockedException(conversationId,
                         "message " + turn.promptId() + " is still in progress elsewhere");
             }
-            sleep();
+            sleep(pause);
+            pause = Math.min(MAX_POLL_MILLIS, pause * 2);
+        }
+    }
+
+    /** Runs the rest of the pipeline under the claim, renewing it until the turn ends; releases it on failure. */
+    private TurnResult runClaimed(Chain chain, Turn turn, ConversationStore store, String token) {
+        String conversationId = turn.conversation().id();
+        long every = Math.max(50, claimLease.toMillis() / 3);
+        ScheduledFuture<?> renewal = renewals.scheduleWithFixedDelay(() -> renew(store, turn, token), every, every,
+                TimeUnit.MILLISECONDS);
+        try {
+            return chain.proceed(turn.withClaimToken(token));
+        } catch (RuntimeException | Error e) {
+            renewal.cancel(false);
+            try {
+                store.releaseTurn(conversationId, turn.promptId(), token);
+            } catch (RuntimeException releaseFailure) {
+                // The turn's own failure is what the caller must see; the claim expires after its lease.
+                e.addSuppressed(releaseFailure);
+            }
+            throw e;
+        } finally {
+            renewal.cancel(false);
+        }
+    }
+
+    private void renew(ConversationStore store, Turn turn, String token) {
+        try {
+            if (!store.renewTurn(turn.conversation().id(), turn.promptId(), token, LEASE_CLOCK.instant(), claimLease)) {
+                LOG.warn("The claim of a message in conversation {} is no longer this turn's; it will not be stored",
+                        turn.conversation().id());
+                throw new IllegalStateException("claim lost");
+            }
+        } catch (IllegalStateException e) {
+            throw e; // stops this renewal task
+        } catch (RuntimeException e) {
+            LOG.warn("Could not renew the claim of a message in conversation {}", turn.conversation().id(), e);
         }
     }
 
@@ -133,14 +230,45 @@ public final class IdempotencyStage implements PromptStage {
         }
     }
 
+    private static InvalidRequestException reusedId() {
+        return new InvalidRequestException("id", "was already used for a different prompt in this conversation");
+    }
+
+    /**
+     * A digest of what makes two sends of an id the same request: the text, the additional context and the model
+     * asked for. Options that change only how the reply is returned (plaintext) or tagged do not count.
+     */
+    static String fingerprint(Prompt prompt) {
+        MessageDigest sha;
+        try {
+            sha = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is required of every Java platform", e);
+        }
+        update(sha, prompt.text());
+        sha.update((byte) prompt.additionalContext().size());
+        for (String snippet : prompt.additionalContext()) {
+            update(sha, snippet);
+        }
+        update(sha, prompt.model().orElse(""));
+        return HexFormat.of().formatHex(sha.digest());
+    }
+
+    private static void update(MessageDigest sha, String value) {
+        byte[] bytes = value.getBytes(StandardCharsets.UTF_8);
+        sha.update(new byte[]{(byte) (bytes.length >>> 24), (byte) (bytes.length >>> 16), (byte) (bytes.length >>> 8),
+                (byte) bytes.length});
+        sha.update(bytes);
+    }
+
     private static TurnResult replay(Turn turn, Message reply) {
         return new TurnResult(turn, reply.text(), reply.model() == null ? "" : reply.model(), null, reply.usage(),
                 reply.tokens(), reply.status(), true, reply.id(), reply.createdAt());
     }
 
-    private static void sleep() {
+    private static void sleep(long millis) {
         try {
-            Thread.sleep(POLL_MILLIS);
+            Thread.sleep(millis);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while waiting for a turn in progress", e);

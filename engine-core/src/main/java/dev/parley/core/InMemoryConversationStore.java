@@ -1,6 +1,7 @@
 package dev.parley.core;
 
 import dev.parley.api.ConversationInfo;
+import dev.parley.api.ConversationLockedException;
 import dev.parley.api.ConversationNotFoundException;
 import dev.parley.api.Message;
 import dev.parley.api.Page;
@@ -21,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 
@@ -44,16 +46,21 @@ public final class InMemoryConversationStore implements ConversationStore {
         ConversationInfo info;
         boolean deleted;
         final List<Message> messages = new ArrayList<>();
-        /** Claimed message ids: when each was claimed, and the stored reply once committed. */
+        /** Claimed message ids: the claim's token and lease, and the stored reply once committed. */
         final Map<String, Claim> claims = new HashMap<>();
+        /** The ids of every stored message, prompts and replies: unique within the conversation. */
+        final java.util.Set<String> messageIds = new java.util.HashSet<>();
 
         Entry(ConversationInfo info) {
             this.info = info;
         }
     }
 
-    /** A claim of a message id; {@code reply} is null while the turn is in progress. */
-    private record Claim(Instant at, Message reply) {
+    /**
+     * A claim of a message id: held under {@code token} until {@code expiresAt} while {@code reply} is null, and
+     * complete with its reply after the commit.
+     */
+    private record Claim(String token, String fingerprint, Instant expiresAt, Message reply) {
     }
 
     @Override
@@ -154,15 +161,37 @@ public final class InMemoryConversationStore implements ConversationStore {
     }
 
     @Override
-    public TurnClaim claimTurn(String conversationId, String promptId, Instant at) {
+    public TurnClaim claimTurn(String conversationId, String promptId, String fingerprint, Instant at, Duration lease) {
         Entry e = entry(conversationId);
         synchronized (e) {
             Claim claim = e.claims.get(promptId);
-            if (claim == null) {
-                e.claims.put(promptId, new Claim(at, null));
-                return new TurnClaim.Claimed();
+            if (claim == null && e.messageIds.contains(promptId)) {
+                return new TurnClaim.IdInUse();
             }
-            return claim.reply() == null ? new TurnClaim.InProgress() : new TurnClaim.Completed(claim.reply());
+            if (claim == null || (claim.reply() == null && claim.expiresAt().isBefore(at))) {
+                // A free id, or one whose holder let its lease run out: a new claim under a new token.
+                String token = UUID.randomUUID().toString();
+                e.claims.put(promptId, new Claim(token, fingerprint, at.plus(lease), null));
+                return new TurnClaim.Claimed(token);
+            }
+            String kept = claim.fingerprint() == null ? "" : claim.fingerprint();
+            return claim.reply() == null ? new TurnClaim.InProgress(kept) : new TurnClaim.Completed(claim.reply(), kept);
+        }
+    }
+
+    @Override
+    public boolean renewTurn(String conversationId, String promptId, String token, Instant at, Duration lease) {
+        Entry e = conversations.get(conversationId);
+        if (e == null) {
+            return false;
+        }
+        synchronized (e) {
+            Claim claim = e.claims.get(promptId);
+            if (claim == null || claim.reply() != null || !claim.token().equals(token)) {
+                return false;
+            }
+            e.claims.put(promptId, new Claim(token, claim.fingerprint(), at.plus(lease), null));
+            return true;
         }
     }
 
@@ -173,13 +202,34 @@ public final class InMemoryConversationStore implements ConversationStore {
             if (e.deleted) {
                 throw new ConversationNotFoundException(turn.conversationId());
             }
+            Claim claim = e.claims.get(turn.promptId());
+            String fingerprint = turn.fingerprint();
+            if (turn.claimToken() != null) {
+                if (claim == null || claim.reply() != null || !claim.token().equals(turn.claimToken())) {
+                    throw new ConversationLockedException(turn.conversationId(), "the claim of message "
+                            + turn.promptId() + " was taken over by another turn");
+                }
+                fingerprint = claim.fingerprint();
+            } else if (turn.inHistory() && claim != null) {
+                throw new ConversationLockedException(turn.conversationId(), "message " + turn.promptId()
+                        + " was stored by another turn");
+            }
             Message reply = turn.reply();
             if (turn.inHistory()) {
+                if (e.messageIds.contains(turn.prompt().id()) || e.messageIds.contains(reply.id())
+                        || turn.prompt().id().equals(reply.id())) {
+                    throw new ConversationLockedException(turn.conversationId(), "message " + turn.promptId()
+                            + " was stored by another turn");
+                }
                 long next = e.messages.size() + 1L;
                 e.messages.add(turn.prompt().withSequence(next));
                 reply = reply.withSequence(next + 1);
                 e.messages.add(reply);
-                e.claims.put(turn.promptId(), new Claim(turn.at(), reply));
+                e.messageIds.add(turn.prompt().id());
+                e.messageIds.add(reply.id());
+                e.claims.put(turn.promptId(), new Claim(null, fingerprint, turn.at(), reply));
+            } else if (claim != null && claim.reply() == null && turn.claimToken() != null) {
+                e.claims.remove(turn.promptId());
             }
             e.info = e.info.plus(turn.usage(), turn.at());
             return reply;
@@ -187,14 +237,14 @@ public final class InMemoryConversationStore implements ConversationStore {
     }
 
     @Override
-    public void releaseTurn(String conversationId, String promptId, Instant claimedAt) {
+    public void releaseTurn(String conversationId, String promptId, String token) {
         Entry e = conversations.get(conversationId);
         if (e == null) {
             return;
         }
         synchronized (e) {
             Claim claim = e.claims.get(promptId);
-            if (claim != null && claim.reply() == null && claim.at().equals(claimedAt)) {
+            if (claim != null && claim.reply() == null && token.equals(claim.token())) {
                 e.claims.remove(promptId);
             }
         }
@@ -202,6 +252,7 @@ public final class InMemoryConversationStore implements ConversationStore {
 
     @Override
     public boolean acquireStreamLock(String conversationId, String holder, Instant now, Duration lease) {
+        entry(conversationId); // a lock on a conversation that never existed is NOT_FOUND, as on the JDBC store
         StreamLock mine = new StreamLock(conversationId, holder, now.plus(lease), false);
         StreamLock result = streamLocks.compute(conversationId,
                 (id, current) -> current == null || current.expiresAt().isBefore(now) ? mine : current);

@@ -71,7 +71,8 @@ public final class PersistStage implements PromptStage {
                 result.replyTokens(), result.model(), prompt.user().orElse(null), prompt.source().orElse(null),
                 result.status(), at, result.usage());
         Message stored = services.store().commitTurn(
-                new TurnRecord(conversationId, turn.promptId(), user, reply, result.usage(), prompt.saveHistory(), at));
+                new TurnRecord(conversationId, turn.promptId(), user, reply, result.usage(), prompt.saveHistory(), at,
+                        turn.claim().orElse(null), null));
         return result.withStored(stored.id(), stored.createdAt());
     }
 }

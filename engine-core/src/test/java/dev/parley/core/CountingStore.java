@@ -75,8 +75,14 @@ final class CountingStore implements ConversationStore {
     }
 
     @Override
-    public TurnClaim claimTurn(String conversationId, String promptId, Instant at) {
-        return delegate.claimTurn(conversationId, promptId, at);
+    public TurnClaim claimTurn(String conversationId, String promptId, String fingerprint, Instant at,
+                               java.time.Duration lease) {
+        return delegate.claimTurn(conversationId, promptId, fingerprint, at, lease);
+    }
+
+    @Override
+    public boolean renewTurn(String conversationId, String promptId, String token, Instant at, java.time.Duration lease) {
+        return delegate.renewTurn(conversationId, promptId, token, at, lease);
     }
 
     @Override
@@ -85,8 +91,8 @@ final class CountingStore implements ConversationStore {
     }
 
     @Override
-    public void releaseTurn(String conversationId, String promptId, Instant claimedAt) {
-        delegate.releaseTurn(conversationId, promptId, claimedAt);
+    public void releaseTurn(String conversationId, String promptId, String token) {
+        delegate.releaseTurn(conversationId, promptId, token);
     }
 
     @Override

@@ -5,6 +5,7 @@ import dev.parley.api.ConversationEngine;
 import dev.parley.api.NewConversation;
 import dev.parley.api.PageRequest;
 import dev.parley.api.Prompt;
+import dev.parley.api.PromptPipeline;
 import dev.parley.api.Reply;
 import dev.parley.api.spi.ConversationStore;
 import dev.parley.testing.ScriptedModel;
@@ -128,5 +129,90 @@ public class IdempotencyTest {
         assertThat(c.info().tokensIn()).isEqualTo(all.stream().mapToLong(r -> r.usage().tokensIn()).sum());
         assertThat(c.info().tokensOut()).isEqualTo(all.stream().mapToLong(r -> r.usage().tokensOut()).sum());
         assertThat(model.callCount()).isEqualTo(threads * perThread);
+    }
+
+    @Test
+    void aReusedIdWithADifferentPromptIsRefusedNamingIdAndTheStoredReplyIsNotReturned() {
+        Conversation c = engine.as(member("alice")).create(NewConversation.inWorkspace(WS).build());
+        c.send(Prompt.text("Transfer 10 EUR to Bob").id("m-1").build());
+
+        for (Prompt other : List.of(Prompt.text("Transfer 9000 EUR to Mallory").id("m-1").build(),
+                Prompt.text("Transfer 10 EUR to Bob").id("m-1").additionalContext("urgent").build(),
+                Prompt.text("Transfer 10 EUR to Bob").id("m-1").model(EngineFixture.MODEL).build())) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> c.send(other))
+                    .isInstanceOfSatisfying(dev.parley.api.InvalidRequestException.class,
+                            e -> assertThat(e.field()).isEqualTo("id"));
+        }
+        assertThat(model.callCount()).isEqualTo(1);
+        assertThat(c.messages(PageRequest.first()).totalElements()).isEqualTo(2);
+        // What only changes how the reply is returned is the same request: a replay.
+        assertThat(c.send(Prompt.text("Transfer 10 EUR to Bob").id("m-1").plaintext(true).build()).replayed()).isTrue();
+    }
+
+    @Test
+    void aPromptIdEqualToAnExistingReplyIdIsRefusedBeforeAnyModelCallOnEveryTry() {
+        Conversation c = engine.as(member("alice")).create(NewConversation.inWorkspace(WS).build());
+        Reply first = c.send(Prompt.text("hello").id("m-1").build());
+
+        for (int attempt = 0; attempt < 3; attempt++) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> c.send(Prompt.text("again").id(first.messageId()).build()))
+                    .isInstanceOfSatisfying(dev.parley.api.InvalidRequestException.class,
+                            e -> assertThat(e.field()).isEqualTo("id"));
+        }
+        assertThat(model.callCount()).isEqualTo(1);
+        assertThat(c.messages(PageRequest.first()).totalElements()).isEqualTo(2);
+    }
+
+    @Test
+    void theClaimOfAnEngineThatDiedFreesItsIdWithinTheLeaseAndTheResendGetsAFreshAnswer() {
+        Duration lease = Duration.ofSeconds(1);
+        try (ConversationEngine shortLeases = EngineFixture.builder(model, store)
+                .pipeline(PromptPipeline.defaults().replace(IdempotencyStage.class,
+                        new IdempotencyStage(Duration.ofSeconds(30), lease)))
+                .build()) {
+            Conversation c = shortLeases.as(member("alice")).create(NewConversation.inWorkspace(WS).build());
+            Prompt prompt = Prompt.text("hello").id("m-1").build();
+            // What a JVM killed mid-send leaves behind: a pending claim that nobody renews any more.
+            store.claimTurn(c.id(), "m-1", IdempotencyStage.fingerprint(prompt), java.time.Instant.now(), lease);
+
+            Reply resent = c.send(prompt);
+
+            assertThat(resent.replayed()).isFalse();
+            assertThat(model.callCount()).isEqualTo(1);
+            assertThat(c.messages(PageRequest.first()).totalElements()).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void aTurnSlowerThanManyLeasesKeepsItsClaimSoAnotherEngineWaitsForItsReply() throws Exception {
+        Duration lease = Duration.ofMillis(400);
+        ScriptedModel slow = ScriptedModel.builder().replyWith(r -> "slow reply #" + calls.incrementAndGet())
+                .latency(Duration.ofMillis(2_000)).build();
+        java.util.function.Supplier<ConversationEngine> engineWithShortLeases = () -> EngineFixture.builder(slow, store)
+                .pipeline(PromptPipeline.defaults().replace(IdempotencyStage.class,
+                        new IdempotencyStage(Duration.ofSeconds(30), lease)))
+                .build();
+        ConversationEngine a = engineWithShortLeases.get();
+        ConversationEngine b = engineWithShortLeases.get();
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        try {
+            Conversation inA = a.as(member("alice")).create(NewConversation.inWorkspace(WS).build());
+            Conversation inB = b.as(member("alice")).get(inA.id());
+            Prompt prompt = Prompt.text("hello").id("m-1").build();
+            Future<Reply> first = pool.submit(() -> inA.send(prompt));
+            while (slow.callCount() == 0) {
+                Thread.onSpinWait();
+            }
+
+            Reply fromB = inB.send(prompt);
+
+            assertThat(fromB.replayed()).isTrue();
+            assertThat(fromB.messageId()).isEqualTo(first.get(30, TimeUnit.SECONDS).messageId());
+            assertThat(slow.callCount()).as("model calls").isEqualTo(1);
+        } finally {
+            pool.shutdownNow();
+            a.close();
+            b.close();
+        }
     }
 }

@@ -66,6 +66,24 @@ public abstract class ConversationStoreContract {
         }
     }
 
+    /** The lease of the claims these tests make: a minute, sixty ticks. */
+    protected static final java.time.Duration LEASE = java.time.Duration.ofMinutes(1);
+
+    /** A claim of {@code promptId} now, with the fingerprint {@code "fp-" + promptId}. */
+    protected TurnClaim claim(ConversationInfo c, String promptId) {
+        return claim(c, promptId, tick());
+    }
+
+    protected TurnClaim claim(ConversationInfo c, String promptId, Instant at) {
+        return store.claimTurn(c.id(), promptId, "fp-" + promptId, at, LEASE);
+    }
+
+    /** The token of a claim that must have been granted. */
+    protected static String token(TurnClaim claim) {
+        assertThat(claim).isInstanceOf(TurnClaim.Claimed.class);
+        return ((TurnClaim.Claimed) claim).token();
+    }
+
     /** A distinct, increasing instant, one second apart. */
     protected Instant tick() {
         return T0.plusSeconds(clock.incrementAndGet());
@@ -100,8 +118,8 @@ public abstract class ConversationStoreContract {
                 MessageStatus.COMPLETE, at, null);
         Message answer = new Message("r-" + promptId, c.id(), 0, Role.ASSISTANT, reply, reply.length(), "m", "u", "s",
                 MessageStatus.COMPLETE, at, usage);
-        assertThat(store.claimTurn(c.id(), promptId, at)).isInstanceOf(TurnClaim.Claimed.class);
-        return store.commitTurn(new TurnRecord(c.id(), promptId, user, answer, usage, true, at));
+        String token = token(claim(c, promptId, at));
+        return store.commitTurn(new TurnRecord(c.id(), promptId, user, answer, usage, true, at, token, null));
     }
 
     private ConversationFilter everything() {
@@ -270,38 +288,107 @@ public abstract class ConversationStoreContract {
     @Test
     void aClaimedIdIsInProgressUntilCommittedThenCompletedWithItsReply() {
         ConversationInfo c = conversation("ws", "alice");
-        assertThat(store.claimTurn(c.id(), "m1", tick())).isInstanceOf(TurnClaim.Claimed.class);
-        assertThat(store.claimTurn(c.id(), "m1", tick())).isInstanceOf(TurnClaim.InProgress.class);
+        String token = token(claim(c, "m1"));
+        assertThat(claim(c, "m1")).isEqualTo(new TurnClaim.InProgress("fp-m1"));
 
         Instant at = tick();
         Message user = new Message("m1", c.id(), 0, Role.USER, "x", 1, null, null, null, MessageStatus.COMPLETE, at, null);
         Message reply = new Message("r1", c.id(), 0, Role.ASSISTANT, "y", 1, "m", null, null, MessageStatus.COMPLETE, at,
                 new Usage(1, 1));
-        Message stored = store.commitTurn(new TurnRecord(c.id(), "m1", user, reply, new Usage(1, 1), true, at));
+        Message stored = store.commitTurn(new TurnRecord(c.id(), "m1", user, reply, new Usage(1, 1), true, at, token, null));
 
-        TurnClaim again = store.claimTurn(c.id(), "m1", tick());
-        assertThat(again).isEqualTo(new TurnClaim.Completed(stored));
-        store.releaseTurn(c.id(), "m1", at);
-        assertThat(store.claimTurn(c.id(), "m1", tick())).isEqualTo(new TurnClaim.Completed(stored));
+        assertThat(claim(c, "m1")).isEqualTo(new TurnClaim.Completed(stored, "fp-m1"));
+        // The committed claim's own token cannot free it any more: a late release after a commit changes nothing.
+        store.releaseTurn(c.id(), "m1", token);
+        assertThat(claim(c, "m1")).isEqualTo(new TurnClaim.Completed(stored, "fp-m1"));
+        assertThat(store.renewTurn(c.id(), "m1", token, tick(), LEASE)).isFalse();
     }
 
     @Test
-    void aReleasedClaimCanBeClaimedAgain() {
+    void aReleasedClaimCanBeClaimedAgainButOnlyItsOwnTokenReleasesIt() {
         ConversationInfo c = conversation("ws", "alice");
-        Instant claimedAt = tick();
-        assertThat(store.claimTurn(c.id(), "m1", claimedAt)).isInstanceOf(TurnClaim.Claimed.class);
-        store.releaseTurn(c.id(), "m1", claimedAt.plusSeconds(1)); // not this claim: nothing happens
-        assertThat(store.claimTurn(c.id(), "m1", tick())).isInstanceOf(TurnClaim.InProgress.class);
-        store.releaseTurn(c.id(), "m1", claimedAt);
-        assertThat(store.claimTurn(c.id(), "m1", tick())).isInstanceOf(TurnClaim.Claimed.class);
+        String token = token(claim(c, "m1"));
+        store.releaseTurn(c.id(), "m1", "not-" + token); // not this claim: nothing happens
+        assertThat(claim(c, "m1")).isInstanceOf(TurnClaim.InProgress.class);
+        store.releaseTurn(c.id(), "m1", token);
+        assertThat(claim(c, "m1")).isInstanceOf(TurnClaim.Claimed.class);
+    }
+
+    @Test
+    void aClaimPastItsLeaseIsTakenOverAndTheOldTokenCanNeitherReleaseRenewNorCommit() {
+        ConversationInfo c = conversation("ws", "alice");
+        Instant t0 = tick();
+        String first = token(claim(c, "m1", t0));
+        assertThat(claim(c, "m1", t0.plus(LEASE).minusSeconds(1))).isInstanceOf(TurnClaim.InProgress.class);
+
+        String second = token(claim(c, "m1", t0.plus(LEASE).plusSeconds(1)));
+        assertThat(second).isNotEqualTo(first);
+
+        store.releaseTurn(c.id(), "m1", first); // the first holder gives up late: the new claim must stay
+        assertThat(store.renewTurn(c.id(), "m1", first, t0.plus(LEASE).plusSeconds(2), LEASE)).isFalse();
+        assertThat(claim(c, "m1", t0.plus(LEASE).plusSeconds(3))).isInstanceOf(TurnClaim.InProgress.class);
+        Instant at = t0.plus(LEASE).plusSeconds(4);
+        Message user = new Message("m1", c.id(), 0, Role.USER, "x", 1, null, null, null, MessageStatus.COMPLETE, at, null);
+        Message reply = new Message("r1", c.id(), 0, Role.ASSISTANT, "y", 1, "m", null, null, MessageStatus.COMPLETE, at,
+                new Usage(1, 1));
+        assertThatThrownBy(() -> store.commitTurn(new TurnRecord(c.id(), "m1", user, reply, new Usage(1, 1), true, at,
+                first, null))).isInstanceOf(dev.parley.api.ConversationLockedException.class);
+        assertThat(store.messages(c.id(), PageRequest.first()).totalElements()).isZero();
+        assertThat(store.find(c.id()).orElseThrow().tokensIn()).isZero();
+
+        Message stored = store.commitTurn(new TurnRecord(c.id(), "m1", user, reply, new Usage(1, 1), true, at,
+                second, null));
+        assertThat(claim(c, "m1")).isEqualTo(new TurnClaim.Completed(stored, "fp-m1"));
+    }
+
+    @Test
+    void aRenewedClaimOutlivesItsFirstLease() {
+        ConversationInfo c = conversation("ws", "alice");
+        Instant t0 = tick();
+        String token = token(claim(c, "m1", t0));
+        assertThat(store.renewTurn(c.id(), "m1", token, t0.plusSeconds(50), LEASE)).isTrue();
+
+        assertThat(claim(c, "m1", t0.plus(LEASE).plusSeconds(30))).isInstanceOf(TurnClaim.InProgress.class);
+        assertThat(claim(c, "m1", t0.plusSeconds(50).plus(LEASE).plusSeconds(1))).isInstanceOf(TurnClaim.Claimed.class);
+    }
+
+    @Test
+    void anIdThatIsAlreadyAReplysIdIsInUseAndClaimsNothing() {
+        ConversationInfo c = conversation("ws", "alice");
+        Message reply = turn(c, "m1", "hello", "hi", new Usage(1, 1));
+
+        assertThat(claim(c, reply.id())).isEqualTo(new TurnClaim.IdInUse());
+        assertThat(claim(c, reply.id())).isEqualTo(new TurnClaim.IdInUse());
+    }
+
+    @Test
+    void aClaimOrAStreamLockOnAMissingConversationIsNotFound() {
+        assertThatThrownBy(() -> store.claimTurn("no-such-conversation", "m1", "fp", tick(), LEASE))
+                .isInstanceOf(ConversationNotFoundException.class);
+        assertThatThrownBy(() -> store.acquireStreamLock("no-such-conversation", "holder", tick(), LEASE))
+                .isInstanceOf(ConversationNotFoundException.class);
+    }
+
+    @Test
+    void aCommitWithoutAClaimOfAnIdClaimedByAnotherTurnIsRefused() {
+        ConversationInfo c = conversation("ws", "alice");
+        token(claim(c, "m1"));
+        Instant at = tick();
+        Message user = new Message("m1", c.id(), 0, Role.USER, "x", 1, null, null, null, MessageStatus.COMPLETE, at, null);
+        Message reply = new Message("r1", c.id(), 0, Role.ASSISTANT, "y", 1, "m", null, null, MessageStatus.COMPLETE, at,
+                new Usage(1, 1));
+
+        assertThatThrownBy(() -> store.commitTurn(new TurnRecord(c.id(), "m1", user, reply, new Usage(1, 1), true, at)))
+                .isInstanceOf(dev.parley.api.ConversationLockedException.class);
+        assertThat(store.messages(c.id(), PageRequest.first()).totalElements()).isZero();
     }
 
     @Test
     void theSameIdInAnotherConversationIsAnotherClaim() {
         ConversationInfo c1 = conversation("ws", "alice");
         ConversationInfo c2 = conversation("ws", "alice");
-        assertThat(store.claimTurn(c1.id(), "m1", tick())).isInstanceOf(TurnClaim.Claimed.class);
-        assertThat(store.claimTurn(c2.id(), "m1", tick())).isInstanceOf(TurnClaim.Claimed.class);
+        assertThat(claim(c1, "m1")).isInstanceOf(TurnClaim.Claimed.class);
+        assertThat(claim(c2, "m1")).isInstanceOf(TurnClaim.Claimed.class);
     }
 
     @Test
@@ -397,7 +484,8 @@ public abstract class ConversationStoreContract {
     @Test
     void concurrentClaimsOfOneIdLetExactlyOneThrough() throws Exception {
         ConversationInfo c = conversation("ws", "alice");
-        List<TurnClaim> claims = atOnce(16, i -> store.claimTurn(c.id(), "same", tick()));
+        Instant at = tick();
+        List<TurnClaim> claims = atOnce(16, i -> claim(c, "same", at));
         assertThat(claims).filteredOn(TurnClaim.Claimed.class::isInstance).hasSize(1);
         assertThat(claims).filteredOn(cl -> !(cl instanceof TurnClaim.Claimed)).allMatch(TurnClaim.InProgress.class::isInstance);
     }

@@ -54,29 +54,46 @@ public interface ConversationStore extends AutoCloseable {
     Page<Message> messages(String conversationId, PageRequest page);
 
     /**
-     * Claims a message id of a conversation for one turn. Exactly one of any number of concurrent claims of the
-     * same id, from any number of engines sharing the store, gets {@link TurnClaim.Claimed}; the others get
-     * {@link TurnClaim.InProgress} until the claimant commits or releases, and {@link TurnClaim.Completed}
-     * with the stored reply after it commits.
+     * Claims a message id of a conversation for one turn, until {@code at + lease} unless renewed. Exactly one of any
+     * number of concurrent claims of the same id, from any number of engines sharing the store, gets
+     * {@link TurnClaim.Claimed} with a fresh random token; the others get {@link TurnClaim.InProgress} until the
+     * claimant commits or releases, and {@link TurnClaim.Completed} with the stored reply after it commits. A
+     * pending claim whose lease ran out (its holder died or stalled) is taken over: the new claimant gets a new
+     * token and the old token is dead. An id that is already another message's id in the conversation (a reply's)
+     * gets {@link TurnClaim.IdInUse} and claims nothing.
+     *
+     * @param fingerprint a digest of the prompt, kept with the claim and returned to later claimants, so that a
+     *                    reused id with a different prompt can be refused
+     * @throws dev.parley.api.ConversationNotFoundException when the conversation does not exist
      */
-    TurnClaim claimTurn(String conversationId, String promptId, Instant at);
+    TurnClaim claimTurn(String conversationId, String promptId, String fingerprint, Instant at, Duration lease);
+
+    /**
+     * Extends the claim held under {@code token} to {@code at + lease}; false when that token no longer holds it
+     * (taken over, released or committed). A running turn renews its claim so that its lease can be short: a dead
+     * engine's claim then frees its id within seconds.
+     */
+    boolean renewTurn(String conversationId, String promptId, String token, Instant at, Duration lease);
 
     /**
      * Stores a turn in one transaction: when it goes to history, its prompt and reply messages (numbered next in
      * the conversation) and the completion of its claim; in every case the conversation's totals grow by the
-     * turn's usage.
+     * turn's usage. A turn with a {@linkplain TurnRecord#claimToken() claim token} completes only the claim that
+     * token still holds: when the claim was taken over meanwhile nothing is stored.
      *
      * @return the stored reply, numbered
      * @throws dev.parley.api.ConversationNotFoundException when the conversation is no longer live
+     * @throws dev.parley.api.ConversationLockedException when the turn's claim is no longer its own, or its id was
+     *                                                    stored by another turn
      */
     Message commitTurn(TurnRecord turn);
 
     /**
-     * Gives up the claim made at {@code claimedAt} (the time passed to {@link #claimTurn}) without storing
-     * anything, so that the id may be tried again. Does nothing when the id's claim is another one by now (a
-     * store that lets claims be taken over after a lease), or when the turn was committed.
+     * Gives up the pending claim held under {@code token} without storing anything, so that the id may be tried
+     * again. Does nothing when the token no longer holds the claim (taken over by another engine after its lease)
+     * or the turn was committed.
      */
-    void releaseTurn(String conversationId, String promptId, Instant claimedAt);
+    void releaseTurn(String conversationId, String promptId, String token);
 
     /**
      * Takes the conversation's stream lock for {@code holder} until {@code now + lease}, when no other holder has

@@ -24,6 +24,8 @@ import java.util.Objects;
  * @param promptTokens the prompt's own token count; -1 before the context stage counts it
  * @param requestTokens the estimated tokens of the whole request; -1 before the context stage counts them
  * @param stream the output path when the turn streams, or null for {@code send}
+ * @param claimToken the token of the claim the idempotency stage holds on the turn's message id, or null when no
+ *                   claim was made; the persist stage commits under it
  */
 public record Turn(
         ConversationInfo conversation,
@@ -36,7 +38,16 @@ public record Turn(
         List<ModelMessage> request,
         int promptTokens,
         long requestTokens,
-        TurnStream stream) {
+        TurnStream stream,
+        String claimToken) {
+
+    /** A turn that holds no claim on its message id. */
+    public Turn(ConversationInfo conversation, Caller caller, Prompt prompt, String promptId, String model,
+                int contextSize, Instant createdAt, List<ModelMessage> request, int promptTokens, long requestTokens,
+                TurnStream stream) {
+        this(conversation, caller, prompt, promptId, model, contextSize, createdAt, request, promptTokens,
+                requestTokens, stream, null);
+    }
 
     public Turn {
         Objects.requireNonNull(conversation, "conversation");
@@ -63,7 +74,18 @@ public record Turn(
     /** The same turn with the model request and its token counts set. */
     public Turn withRequest(List<ModelMessage> newRequest, int newPromptTokens, long newRequestTokens) {
         return new Turn(conversation, caller, prompt, promptId, model, contextSize, createdAt, newRequest,
-                newPromptTokens, newRequestTokens, stream);
+                newPromptTokens, newRequestTokens, stream, claimToken);
+    }
+
+    /** The same turn holding the claim with this token on its message id. */
+    public Turn withClaimToken(String token) {
+        return new Turn(conversation, caller, prompt, promptId, model, contextSize, createdAt, request,
+                promptTokens, requestTokens, stream, java.util.Objects.requireNonNull(token, "token"));
+    }
+
+    /** The token of the claim held on the turn's message id, when one was made. */
+    public java.util.Optional<String> claim() {
+        return java.util.Optional.ofNullable(claimToken);
     }
 
     /**
@@ -73,6 +95,6 @@ public record Turn(
      */
     public Turn withPrompt(Prompt newPrompt) {
         return new Turn(conversation, caller, newPrompt, promptId, model, contextSize, createdAt, List.of(),
-                -1, -1, stream);
+                -1, -1, stream, claimToken);
     }
 }

@@ -56,7 +56,9 @@ import java.util.Optional;
  * <ul>
  *   <li>A turn is one transaction: prompt, reply, claim completion and totals, or nothing.</li>
  *   <li>Message ids are claimed through a unique key, so engines sharing the database make one model call per
- *       id between them. A claim left by a dead engine can be taken over after the claim lease.</li>
+ *       id between them. A claim is fenced by a random token: only its holder renews, commits or releases it, and
+ *       one left by a dead engine is taken over once its lease (which the running turn renews) has run out.
+ *       Claiming runs no statement that fails, so a contended id leaves no errors in the database's log.</li>
  *   <li>Every query is served by an index: history tails and message pages by the (conversation, sequence)
  *       key, conversation pages by organization, workspace, owner or repository with creation time.</li>
  *   <li>Database failures surface as {@link StoreFailureException} with the cause attached; statement
@@ -70,8 +72,8 @@ public final class JdbcConversationStore implements ConversationStore {
     private static final Logger LOG = LoggerFactory.getLogger(JdbcConversationStore.class);
     private static final String UNIQUE_VIOLATION = "23505";
     private static final String FOREIGN_KEY_VIOLATION = "23503";
-    /** How long an unfinished claim blocks its message id before another engine may take it over, by default. */
-    public static final Duration DEFAULT_CLAIM_LEASE = Duration.ofMinutes(5);
+    /** H2's own code for a foreign key whose parent row is missing. */
+    private static final String H2_PARENT_MISSING = "23506";
 
 
     /** The live conversation by id: primary key. */
@@ -100,17 +102,17 @@ public final class JdbcConversationStore implements ConversationStore {
 
     private final Jdbi jdbi;
     private final HikariDataSource ownedPool;
-    private final Duration claimLease;
+    private final Dialect dialect;
     /** Conversation settings by id and version; null when disabled. */
     private final Cache<String, CachedSettings> settingsCache;
 
     private JdbcConversationStore(DataSource dataSource, HikariDataSource ownedPool, Builder b) {
         this.ownedPool = ownedPool;
-        this.claimLease = b.claimLease;
         this.settingsCache = b.settingsCacheSize == 0 ? null
                 : Caffeine.newBuilder().maximumSize(b.settingsCacheSize).build();
         try {
             migrate(dataSource);
+            this.dialect = Dialect.of(dataSource);
             this.jdbi = Jdbi.create(dataSource);
             jdbi.getConfig(StatementExceptions.class).setMessageRendering(StatementExceptions.MessageRendering.NONE);
         } catch (RuntimeException e) {
@@ -342,79 +344,122 @@ public final class JdbcConversationStore implements ConversationStore {
         });
     }
 
+    /**
+     * Claims without failing statements: a waiting engine polls this, and on PostgreSQL every failed INSERT would
+     * be an ERROR with its statement in the server log. The insert is conditional (nothing when the id is claimed
+     * or is another message's id); only when it inserts nothing is the existing claim read.
+     */
     @Override
-    public TurnClaim claimTurn(String conversationId, String promptId, Instant at) {
+    public TurnClaim claimTurn(String conversationId, String promptId, String fingerprint, Instant at, Duration lease) {
         for (int attempt = 0; ; attempt++) {
+            String token = java.util.UUID.randomUUID().toString();
+            int inserted;
             try {
-                use("claim a message id", h -> h.createUpdate("INSERT INTO parley_turn (conversation_id, prompt_id, "
-                                + "status, claimed_at) VALUES (:c, :p, 'PENDING', :at)")
+                inserted = call("claim a message id", h -> h.createUpdate(dialect.claimInsert())
                         .bind("c", conversationId)
                         .bind("p", promptId)
+                        .bind("token", token)
+                        .bind("fp", fingerprint)
                         .bind("at", Rows.utc(at))
+                        .bind("until", Rows.utc(at.plus(lease)))
                         .execute());
-                return new TurnClaim.Claimed();
             } catch (StoreFailureException e) {
-                if (hasSqlState(e, FOREIGN_KEY_VIOLATION)) {
+                if (isForeignKeyViolation(e)) {
                     throw new ConversationNotFoundException(conversationId);
                 }
                 if (!hasSqlState(e, UNIQUE_VIOLATION)) {
                     throw e;
                 }
+                inserted = 0; // H2: a concurrent claim inserted the row between our check and our insert
             }
-            Optional<TurnClaim> existing = call("read a message id claim", h -> existingClaim(h, conversationId, promptId, at));
+            if (inserted == 1) {
+                return new TurnClaim.Claimed(token);
+            }
+            Optional<TurnClaim> existing = call("read a message id claim",
+                    h -> existingClaim(h, conversationId, promptId, fingerprint, at, lease));
             if (existing.isPresent()) {
                 return existing.get();
             }
             if (attempt > 10) {
                 // The claim keeps vanishing between our insert and our read: released each time by its holder.
-                return new TurnClaim.InProgress();
+                return new TurnClaim.InProgress(fingerprint);
             }
         }
     }
 
     /** One row of parley_turn. */
-    private record ClaimRow(String status, long replySeq, OffsetDateTime claimedAt) {
+    private record ClaimRow(String status, long replySeq, String token, String fingerprint, OffsetDateTime expiresAt) {
     }
 
-    /** The state of a claim another turn made; empty when it was released in the meantime. */
-    private Optional<TurnClaim> existingClaim(Handle h, String conversationId, String promptId, Instant now) {
-        Optional<ClaimRow> found = h.createQuery("SELECT status, reply_seq, claimed_at FROM parley_turn "
-                        + "WHERE conversation_id = :c AND prompt_id = :p")
+    /**
+     * The state of an id the conditional insert did not claim: a claim another turn holds or finished, a claim
+     * whose lease ran out (taken over here), or another message's id. Empty when the claim was released meanwhile.
+     */
+    private Optional<TurnClaim> existingClaim(Handle h, String conversationId, String promptId, String fingerprint,
+                                              Instant now, Duration lease) {
+        Optional<ClaimRow> found = h.createQuery("SELECT status, reply_seq, claim_token, fingerprint, expires_at "
+                        + "FROM parley_turn WHERE conversation_id = :c AND prompt_id = :p")
                 .bind("c", conversationId)
                 .bind("p", promptId)
                 .map((rs, ctx) -> new ClaimRow(rs.getString("status"), rs.getLong("reply_seq"),
-                        rs.getObject("claimed_at", OffsetDateTime.class)))
+                        rs.getString("claim_token"), rs.getString("fingerprint"),
+                        rs.getObject("expires_at", OffsetDateTime.class)))
                 .findOne();
         if (found.isEmpty()) {
-            return Optional.empty();
+            boolean idInUse = h.createQuery("SELECT COUNT(*) FROM parley_message WHERE conversation_id = :c AND id = :p")
+                    .bind("c", conversationId)
+                    .bind("p", promptId)
+                    .mapTo(Long.class)
+                    .one() > 0;
+            return idInUse ? Optional.of(new TurnClaim.IdInUse()) : Optional.empty();
         }
         ClaimRow row = found.get();
+        String kept = row.fingerprint() == null ? "" : row.fingerprint();
         if ("COMPLETE".equals(row.status())) {
-            Message reply = h.createQuery("SELECT " + Rows.MESSAGE_COLUMNS
+            Optional<Message> reply = h.createQuery("SELECT " + Rows.MESSAGE_COLUMNS
                             + " FROM parley_message WHERE conversation_id = :c AND seq = :seq")
                     .bind("c", conversationId)
                     .bind("seq", row.replySeq())
                     .map(Rows.MESSAGE)
-                    .one();
-            return Optional.of(new TurnClaim.Completed(reply));
+                    .findOne();
+            if (reply.isEmpty()) {
+                throw new StoreFailureException("the store holds a completed claim without its reply", null);
+            }
+            return Optional.of(new TurnClaim.Completed(reply.get(), kept));
         }
-        if (row.claimedAt().toInstant().plus(claimLease).isBefore(now)) {
-            // The holder has not finished within the lease: it is presumed dead. Take the claim over, unless
-            // another engine took it first (compare-and-set on the old claim time).
-            int taken = h.createUpdate("UPDATE parley_turn SET claimed_at = :now WHERE conversation_id = :c "
-                            + "AND prompt_id = :p AND status = 'PENDING' AND claimed_at = :old")
+        if (row.expiresAt() == null || row.expiresAt().toInstant().isBefore(now)) {
+            // The holder neither finished nor renewed within its lease: presumed dead. Take the claim over under a
+            // new token, unless another engine took it first (compare-and-set on the old token).
+            String token = java.util.UUID.randomUUID().toString();
+            int taken = h.createUpdate("UPDATE parley_turn SET claim_token = :token, fingerprint = :fp, "
+                            + "claimed_at = :now, expires_at = :until WHERE conversation_id = :c AND prompt_id = :p "
+                            + "AND status = 'PENDING' AND " + (row.token() == null ? "claim_token IS NULL" : "claim_token = :old"))
+                    .bind("token", token)
+                    .bind("fp", fingerprint)
                     .bind("now", Rows.utc(now))
+                    .bind("until", Rows.utc(now.plus(lease)))
                     .bind("c", conversationId)
                     .bind("p", promptId)
-                    .bind("old", row.claimedAt())
+                    .bind("old", row.token())
                     .execute();
             if (taken == 1) {
-                LOG.warn("Took over the claim of a message in conversation {}: its holder left it unfinished "
-                        + "for longer than {}", conversationId, claimLease);
-                return Optional.of(new TurnClaim.Claimed());
+                LOG.warn("Took over the claim of a message in conversation {}: its holder neither finished nor "
+                        + "renewed it within its lease", conversationId);
+                return Optional.of(new TurnClaim.Claimed(token));
             }
         }
-        return Optional.of(new TurnClaim.InProgress());
+        return Optional.of(new TurnClaim.InProgress(kept));
+    }
+
+    @Override
+    public boolean renewTurn(String conversationId, String promptId, String token, Instant at, Duration lease) {
+        return call("renew a message id claim", h -> h.createUpdate("UPDATE parley_turn SET expires_at = :until "
+                        + "WHERE conversation_id = :c AND prompt_id = :p AND status = 'PENDING' AND claim_token = :token")
+                .bind("until", Rows.utc(at.plus(lease)))
+                .bind("c", conversationId)
+                .bind("p", promptId)
+                .bind("token", token)
+                .execute() == 1);
     }
 
     @Override
@@ -446,21 +491,32 @@ public final class JdbcConversationStore implements ConversationStore {
             Message reply = turn.reply().withSequence(count);
             insertMessage(h, prompt);
             insertMessage(h, reply);
-            int completed = h.createUpdate("UPDATE parley_turn SET status = 'COMPLETE', reply_seq = :seq "
-                            + "WHERE conversation_id = :c AND prompt_id = :p AND status = 'PENDING'")
-                    .bind("seq", reply.sequence())
-                    .bind("c", turn.conversationId())
-                    .bind("p", turn.promptId())
-                    .execute();
-            if (completed == 0) {
+            if (turn.claimToken() != null) {
+                // Complete only the claim this turn still holds: one taken over after its lease is another
+                // turn's, and this turn must store nothing (the exception rolls the transaction back).
+                int completed = h.createUpdate("UPDATE parley_turn SET status = 'COMPLETE', reply_seq = :seq, "
+                                + "claim_token = NULL WHERE conversation_id = :c AND prompt_id = :p "
+                                + "AND status = 'PENDING' AND claim_token = :token")
+                        .bind("seq", reply.sequence())
+                        .bind("c", turn.conversationId())
+                        .bind("p", turn.promptId())
+                        .bind("token", turn.claimToken())
+                        .execute();
+                if (completed == 0) {
+                    throw new ConversationLockedException(turn.conversationId(), "the claim of message "
+                            + turn.promptId() + " was taken over by another turn");
+                }
+            } else {
                 // No claim was made (a pipeline without the idempotency stage): record the id as complete now.
-                // If another turn completed this id meanwhile, the unique key refuses it and nothing is stored.
-                h.createUpdate("INSERT INTO parley_turn (conversation_id, prompt_id, status, reply_seq, claimed_at) "
-                                + "VALUES (:c, :p, 'COMPLETE', :seq, :at)")
+                // If another turn claimed or completed this id meanwhile, the unique key refuses it and nothing
+                // is stored.
+                h.createUpdate("INSERT INTO parley_turn (conversation_id, prompt_id, status, reply_seq, claimed_at, "
+                                + "fingerprint) VALUES (:c, :p, 'COMPLETE', :seq, :at, :fp)")
                         .bind("c", turn.conversationId())
                         .bind("p", turn.promptId())
                         .bind("seq", reply.sequence())
                         .bind("at", Rows.utc(turn.at()))
+                        .bind("fp", turn.fingerprint())
                         .execute();
             }
             return reply;
@@ -490,13 +546,13 @@ public final class JdbcConversationStore implements ConversationStore {
     }
 
     @Override
-    public void releaseTurn(String conversationId, String promptId, Instant claimedAt) {
-        // Only the claim made at claimedAt: one taken over by another engine after the lease stays.
+    public void releaseTurn(String conversationId, String promptId, String token) {
+        // Only the claim this token holds: one taken over by another engine after the lease stays.
         use("release a message id claim", h -> h.createUpdate("DELETE FROM parley_turn WHERE conversation_id = :c "
-                        + "AND prompt_id = :p AND status = 'PENDING' AND claimed_at = :at")
+                        + "AND prompt_id = :p AND status = 'PENDING' AND claim_token = :token")
                 .bind("c", conversationId)
                 .bind("p", promptId)
-                .bind("at", Rows.utc(claimedAt))
+                .bind("token", token)
                 .execute());
     }
 
@@ -511,7 +567,7 @@ public final class JdbcConversationStore implements ConversationStore {
                     .execute());
             return true;
         } catch (StoreFailureException e) {
-            if (hasSqlState(e, FOREIGN_KEY_VIOLATION)) {
+            if (isForeignKeyViolation(e)) {
                 throw new ConversationNotFoundException(conversationId);
             }
             if (!hasSqlState(e, UNIQUE_VIOLATION)) {
@@ -646,6 +702,10 @@ public final class JdbcConversationStore implements ConversationStore {
         }
     }
 
+    private static boolean isForeignKeyViolation(Throwable e) {
+        return hasSqlState(e, FOREIGN_KEY_VIOLATION) || hasSqlState(e, H2_PARENT_MISSING);
+    }
+
     private static boolean hasSqlState(Throwable e, String state) {
         for (Throwable t = e; t != null; t = t.getCause()) {
             if (t instanceof SQLException sql && state.equals(sql.getSQLState())) {
@@ -662,7 +722,6 @@ public final class JdbcConversationStore implements ConversationStore {
         private String user;
         private String password;
         private int poolSize = 10;
-        private Duration claimLease = DEFAULT_CLAIM_LEASE;
         private long settingsCacheSize = 10_000;
 
         private Builder() {
@@ -702,19 +761,6 @@ public final class JdbcConversationStore implements ConversationStore {
                 throw new IllegalArgumentException("pool size must be at least 1, was " + size);
             }
             this.poolSize = size;
-            return this;
-        }
-
-        /**
-         * How long an unfinished claim of a message id blocks it before another engine may take it over (its
-         * holder is then presumed dead); 5 minutes by default. Keep it above the slowest model call.
-         */
-        public Builder claimLease(Duration lease) {
-            Objects.requireNonNull(lease, "lease");
-            if (lease.isNegative() || lease.isZero()) {
-                throw new IllegalArgumentException("claim lease must be positive, was " + lease);
-            }
-            this.claimLease = lease;
             return this;
         }
 

@@ -41,9 +41,9 @@ class H2FileStoreContractTest extends ConversationStoreContract {
         assertThat(store.find(c.id())).contains(before);
         assertThat(store.messages(c.id(), PageRequest.first()).items()).extracting(Message::text)
                 .containsExactly("remember 444", "remembered");
-        assertThat(store.claimTurn(c.id(), "m1", tick())).isEqualTo(new TurnClaim.Completed(reply));
+        assertThat(claim(c, "m1")).isEqualTo(new TurnClaim.Completed(reply, "fp-m1"));
         store.close();
-        assertThat(migrationHistory()).isEqualTo(historyBefore).hasSize(2);
+        assertThat(migrationHistory()).isEqualTo(historyBefore).hasSize(3);
         store = openStore();
     }
 
