@@ -152,14 +152,19 @@ public class ConversationBehaviourTest {
     }
 
     @Test
-    void clientTimesOutsideYearsOneTo9999AreRefusedBeforeAnythingIsStored() {
+    void clientTimesOutsideYearsOneTo9999OrFarAheadOfTheEngineClockAreRefusedBeforeAnythingIsStored() {
         Conversation c = create(NewConversation.inWorkspace(WS));
         Instant farFuture = Instant.parse("+300000-01-01T00:00:00Z");
         assertThatThrownBy(() -> Prompt.text("x").createdAt(farFuture).build())
                 .isInstanceOfSatisfying(InvalidRequestException.class, e -> assertThat(e.field()).isEqualTo("createdAt"));
         assertThatThrownBy(() -> NewConversation.inWorkspace(WS).createdAt(Instant.MAX).build())
                 .isInstanceOfSatisfying(InvalidRequestException.class, e -> assertThat(e.field()).isEqualTo("createdAt"));
+        // A storable year but far ahead of the engine's clock: refused when sent, before anything is stored.
+        Prompt pinnedToTheTop = Prompt.text("x").createdAt(Instant.parse("9999-12-31T00:00:00Z")).build();
+        assertThatThrownBy(() -> c.send(pinnedToTheTop))
+                .isInstanceOfSatisfying(InvalidRequestException.class, e -> assertThat(e.field()).isEqualTo("createdAt"));
         assertThat(c.messages(PageRequest.first()).totalElements()).isZero();
+        assertThat(c.info().tokensIn()).isZero();
         assertThat(model.callCount()).isZero();
     }
 
