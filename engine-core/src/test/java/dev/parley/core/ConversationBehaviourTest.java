@@ -41,7 +41,7 @@ public class ConversationBehaviourTest {
     }
 
     private final ScriptedModel model = ScriptedModel.echo();
-    private final ConversationStore store = newStore();
+    private ConversationStore store = newStore();
     private final SteeringResolver steering = new SteeringResolver() {
         @Override
         public Optional<String> brandVoice(String organizationId, String id) {
@@ -58,6 +58,16 @@ public class ConversationBehaviourTest {
     @AfterEach
     void close() {
         engine.close();
+    }
+
+    /**
+     * Closes the current engine (and with it its store) and starts a builder on a fresh store: engines never share
+     * a store, and none is left open.
+     */
+    private ConversationEngine.Builder freshEngine(ScriptedModel m) {
+        engine.close();
+        store = newStore();
+        return EngineFixture.builder(m, store);
     }
 
     private Conversation create(NewConversation.Builder b) {
@@ -103,7 +113,7 @@ public class ConversationBehaviourTest {
     @Test
     void resolvedSteeringIsReusedAcrossTurnsButAPatchOfIdsTakesEffectOnTheNextTurn() {
         CountingResolver counting = new CountingResolver();
-        engine = EngineFixture.builder(model, store).steeringResolver(counting).build();
+        engine = freshEngine(model).steeringResolver(counting).build();
         Conversation c = create(NewConversation.inWorkspace(WS).brandVoiceId("bv-1"));
         int afterCreate = counting.asked.get();
 
@@ -118,7 +128,7 @@ public class ConversationBehaviourTest {
     @Test
     void aZeroSteeringCacheTtlAsksTheResolverOnEveryTurn() {
         CountingResolver counting = new CountingResolver();
-        engine = EngineFixture.builder(model, store).steeringResolver(counting)
+        engine = freshEngine(model).steeringResolver(counting)
                 .steeringCacheTtl(java.time.Duration.ZERO).build();
         Conversation c = create(NewConversation.inWorkspace(WS).brandVoiceId("bv-1"));
         int afterCreate = counting.asked.get();
@@ -141,7 +151,7 @@ public class ConversationBehaviourTest {
                 return Optional.empty();
             }
         };
-        engine = EngineFixture.builder(model, store).steeringResolver(growing).build();
+        engine = freshEngine(model).steeringResolver(growing).build();
         assertThatThrownBy(() -> create(NewConversation.inWorkspace(WS).brandVoiceId("bv-new")))
                 .isInstanceOf(InvalidRequestException.class);
 
@@ -170,7 +180,7 @@ public class ConversationBehaviourTest {
 
     @Test
     void aModelReplyWithNulOrALoneSurrogateIsStoredWithReplacementCharacters() {
-        engine = EngineFixture.builder(ScriptedModel.builder().replyWith(r -> "a\u0000b\uD800c 😀").build(), store).build();
+        engine = freshEngine(ScriptedModel.builder().replyWith(r -> "a\u0000b\uD800c 😀").build()).build();
         Conversation c = create(NewConversation.inWorkspace(WS));
 
         c.send(Prompt.text("x").build());
@@ -211,7 +221,7 @@ public class ConversationBehaviourTest {
     @Test
     void patchCanClearTheModelSoTheEngineDefaultApplies() {
         ScriptedModel other = ScriptedModel.builder().replyWith(r -> "from other").build();
-        engine = EngineFixture.builder(model, store).model("other", other).build();
+        engine = freshEngine(model).model("other", other).build();
         Conversation c = create(NewConversation.inWorkspace(WS).modelName("other"));
         assertThat(c.send(Prompt.text("a").build()).text()).isEqualTo("from other");
 
@@ -226,7 +236,7 @@ public class ConversationBehaviourTest {
     void turnModelIsThePromptsThenTheConversationsThenTheDefault() {
         ScriptedModel small = ScriptedModel.builder().replyWith(r -> "small").build();
         ScriptedModel large = ScriptedModel.builder().replyWith(r -> "large").build();
-        engine = EngineFixture.builder(model, store).model("small", small).model("large", large).build();
+        engine = freshEngine(model).model("small", small).model("large", large).build();
 
         Conversation plain = create(NewConversation.inWorkspace(WS));
         assertThat(plain.send(Prompt.text("x").build()).model()).isEqualTo(EngineFixture.MODEL);
@@ -241,7 +251,7 @@ public class ConversationBehaviourTest {
         ScriptedModel org = ScriptedModel.builder().replyWith(r -> "org").build();
         ScriptedModel ws = ScriptedModel.builder().replyWith(r -> "workspace").build();
         ScriptedModel repo = ScriptedModel.builder().replyWith(r -> "repo key").build();
-        engine = EngineFixture.builder(model, store)
+        engine = freshEngine(model)
                 .model("gpt", global)
                 .model(ModelScope.organization(EngineFixture.ORG), "gpt", org)
                 .model(ModelScope.workspace(EngineFixture.ORG, "ws-2"), "gpt", ws)
@@ -265,7 +275,7 @@ public class ConversationBehaviourTest {
     @Test
     void reportedUsageIsStoredOnTheReplyAndAddedToTheTotals() {
         ScriptedModel metered = ScriptedModel.builder().replyWith(r -> "ok").usage(120, 7).build();
-        engine = EngineFixture.builder(metered, store).build();
+        engine = freshEngine(metered).build();
         Conversation c = create(NewConversation.inWorkspace(WS));
 
         Reply first = c.send(Prompt.text("one").build());
@@ -312,7 +322,7 @@ public class ConversationBehaviourTest {
     @Test
     void plaintextRemovesMarkdownFromTheReplyButTheHistoryKeepsIt() {
         ScriptedModel md = ScriptedModel.builder().replyWith(r -> "# Title\n\nSome **bold** and `code`.").build();
-        engine = EngineFixture.builder(md, store).build();
+        engine = freshEngine(md).build();
         Conversation c = create(NewConversation.inWorkspace(WS));
 
         Reply r = c.send(Prompt.text("x").plaintext(true).build());
