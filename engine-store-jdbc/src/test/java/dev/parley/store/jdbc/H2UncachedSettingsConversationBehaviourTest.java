@@ -1,0 +1,13 @@
+package dev.parley.store.jdbc;
+
+import dev.parley.api.spi.ConversationStore;
+import dev.parley.core.ConversationBehaviourTest;
+
+/** engine-core's {@link ConversationBehaviourTest} on H2 with the settings cache off: every turn reads the settings row. */
+class H2UncachedSettingsConversationBehaviourTest extends ConversationBehaviourTest {
+    @Override
+    protected ConversationStore newStore() {
+        return JdbcConversationStore.builder().h2InMemory("uncached-" + java.util.UUID.randomUUID())
+                .settingsCacheSize(0).build();
+    }
+}

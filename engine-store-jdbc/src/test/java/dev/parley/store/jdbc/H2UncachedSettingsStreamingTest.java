@@ -1,0 +1,13 @@
+package dev.parley.store.jdbc;
+
+import dev.parley.api.spi.ConversationStore;
+import dev.parley.core.StreamingTest;
+
+/** engine-core's {@link StreamingTest} on H2 with the settings cache off: every turn reads the settings row. */
+class H2UncachedSettingsStreamingTest extends StreamingTest {
+    @Override
+    protected ConversationStore newStore() {
+        return JdbcConversationStore.builder().h2InMemory("uncached-" + java.util.UUID.randomUUID())
+                .settingsCacheSize(0).build();
+    }
+}
