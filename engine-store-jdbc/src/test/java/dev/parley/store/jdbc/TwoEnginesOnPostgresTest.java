@@ -152,6 +152,7 @@ class TwoEnginesOnPostgresTest {
         CountDownLatch start = new CountDownLatch(1);
         List<Future<dev.parley.api.StreamHandle>> futures = new ArrayList<>();
         List<List<Reply>> completions = new ArrayList<>();
+        CountDownLatch firstDelta = new CountDownLatch(1);
         for (int i = 0; i < threads; i++) {
             ConversationEngine engine = i % 2 == 0 ? a : b;
             List<Reply> done = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -161,6 +162,7 @@ class TwoEnginesOnPostgresTest {
                 return engine.as(caller).get(id).stream(Prompt.text("go").build(), new dev.parley.api.StreamListener() {
                     @Override
                     public void onDelta(String delta) {
+                        firstDelta.countDown();
                     }
 
                     @Override
@@ -191,8 +193,9 @@ class TwoEnginesOnPostgresTest {
         assertThat(locked).isEqualTo(15);
         assertThat(running).isNotNull();
 
-        // Cancel through the engine that does not run the stream: it reaches the holder through the store.
-        Thread.sleep(100);
+        // Once the stream is producing, cancel through the engine that does not run it: it reaches the holder
+        // through the store.
+        assertThat(firstDelta.await(10, TimeUnit.SECONDS)).isTrue();
         ConversationEngine other = runningIndex % 2 == 0 ? b : a;
         other.as(caller).get(id).cancelStream();
 
