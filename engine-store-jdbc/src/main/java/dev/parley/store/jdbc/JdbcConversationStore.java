@@ -64,12 +64,29 @@ import java.util.Optional;
  *       values out of its messages, so user text cannot reach logs through them. (A host that passes its own
  *       PostgreSQL data source should set the driver's {@code logServerErrorDetail=false} likewise.)</li>
  * </ul>
- * Times are kept at microsecond precision. Thread safe.
+ *
+ * <p>Durability (see {@code docs/DURABILITY.md}): a turn whose {@code send} returned, or whose stream completed,
+ * has been committed, and a commit survives the death of the JVM at any moment afterwards (a crash, an
+ * {@code OutOfMemoryError}, {@code kill -9}). On an H2 file the store builds ({@link #h2File}), H2 writes each
+ * commit to the file before returning ({@code WRITE_DELAY=0}; H2's default would keep the last half second of
+ * commits in memory); it does not force the file to the disk, so an operating system crash or power loss can
+ * still lose the last commits. A host that passes its own H2 URL or data source must set {@code WRITE_DELAY=0}
+ * itself. On PostgreSQL a commit is in the server's write-ahead log when it returns; whether it survives the
+ * server's machine crashing is the server's {@code fsync} and {@code synchronous_commit} settings. A JVM death
+ * loses only turns that were not yet acknowledged: a turn in progress stores nothing, and its claim expires.
+ *
+ * <p>Times are kept at microsecond precision. Thread safe.
  */
 public final class JdbcConversationStore implements ConversationStore {
     private static final Logger LOG = LoggerFactory.getLogger(JdbcConversationStore.class);
     private static final String UNIQUE_VIOLATION = "23505";
     private static final String FOREIGN_KEY_VIOLATION = "23503";
+    /**
+     * The settings of the H2 file URLs the store builds. {@code WRITE_DELAY=0}: H2 writes each commit to the file
+     * before the commit returns, instead of up to 500 ms later from a background thread, so an acknowledged turn
+     * is in the operating system's hands when the JVM dies.
+     */
+    static final String H2_FILE_SETTINGS = ";WRITE_DELAY=0;LOCK_TIMEOUT=10000";
     /** How long an unfinished claim blocks its message id before another engine may take it over, by default. */
     public static final Duration DEFAULT_CLAIM_LEASE = Duration.ofMinutes(5);
 
@@ -684,10 +701,14 @@ public final class JdbcConversationStore implements ConversationStore {
             return this;
         }
 
-        /** An H2 database file at {@code path}, created if missing. */
+        /**
+         * An H2 database file at {@code path}, created if missing. Every commit is written to the file before it
+         * returns ({@code WRITE_DELAY=0}), so that a turn whose {@code send} returned survives the JVM being
+         * killed; see the class documentation for what an operating system crash can still lose.
+         */
         public Builder h2File(Path path) {
             Objects.requireNonNull(path, "path");
-            return jdbcUrl("jdbc:h2:file:" + path.toAbsolutePath() + ";LOCK_TIMEOUT=10000", "sa", "");
+            return jdbcUrl("jdbc:h2:file:" + path.toAbsolutePath() + H2_FILE_SETTINGS, "sa", "");
         }
 
         /** A named in-memory H2 database that lives until the JVM exits. */
