@@ -705,16 +705,39 @@ public final class JdbcConversationStore implements ConversationStore {
          * An H2 database file at {@code path}, created if missing. Every commit is written to the file before it
          * returns ({@code WRITE_DELAY=0}), so that a turn whose {@code send} returned survives the JVM being
          * killed; see the class documentation for what an operating system crash can still lose.
+         *
+         * @throws IllegalArgumentException when the path contains {@code ;}, which H2 would read as the start
+         *     of connection settings
          */
         public Builder h2File(Path path) {
             Objects.requireNonNull(path, "path");
-            return jdbcUrl("jdbc:h2:file:" + path.toAbsolutePath() + H2_FILE_SETTINGS, "sa", "");
+            return jdbcUrl("jdbc:h2:file:" + h2Name("path", path.toAbsolutePath().toString()) + H2_FILE_SETTINGS, "sa", "");
         }
 
-        /** A named in-memory H2 database that lives until the JVM exits. */
+        /**
+         * A named in-memory H2 database that lives until the JVM exits.
+         *
+         * @throws IllegalArgumentException when the name is empty or contains {@code ;}, which H2 would read as
+         *     the start of connection settings
+         */
         public Builder h2InMemory(String name) {
             Objects.requireNonNull(name, "name");
-            return jdbcUrl("jdbc:h2:mem:" + name + ";DB_CLOSE_DELAY=-1;LOCK_TIMEOUT=10000", "sa", "");
+            return jdbcUrl("jdbc:h2:mem:" + h2Name("name", name) + ";DB_CLOSE_DELAY=-1;LOCK_TIMEOUT=10000", "sa", "");
+        }
+
+        /**
+         * The database part of an H2 URL, refused when H2 would read more into it than a name: a {@code ;}
+         * starts H2's connection settings (a path such as {@code "x;INIT=RUNSCRIPT FROM '...'"} would run SQL).
+         */
+        private static String h2Name(String parameter, String value) {
+            if (value.isEmpty()) {
+                throw new IllegalArgumentException(parameter + " must not be empty");
+            }
+            if (value.indexOf(';') >= 0) {
+                throw new IllegalArgumentException(parameter + " must not contain ';' (H2 reads what follows as "
+                        + "connection settings): " + value);
+            }
+            return value;
         }
 
         /** Connections in the pool the store opens; 10 by default. */
