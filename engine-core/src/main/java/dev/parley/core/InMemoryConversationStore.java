@@ -14,6 +14,7 @@ import dev.parley.api.spi.TurnRecord;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -28,7 +29,8 @@ import java.util.concurrent.ConcurrentMap;
  * A {@link ConversationStore} in memory: the engine's default when no store is given, and a fast store for
  * tests. Nothing survives the JVM. Thread safe: each conversation's state is guarded by its own lock, so turns
  * of different conversations never wait for each other. Lists scan every conversation, so they cost time in
- * proportion to the number of conversations held.
+ * proportion to the number of conversations held. Times of stored messages are cut to microseconds, as in
+ * the JDBC store.
  */
 public final class InMemoryConversationStore implements ConversationStore {
     private static final Comparator<ConversationInfo> NEWEST_FIRST =
@@ -173,10 +175,10 @@ public final class InMemoryConversationStore implements ConversationStore {
             if (e.deleted) {
                 throw new ConversationNotFoundException(turn.conversationId());
             }
-            Message reply = turn.reply();
+            Message reply = atStoredPrecision(turn.reply());
             if (turn.inHistory()) {
                 long next = e.messages.size() + 1L;
-                e.messages.add(turn.prompt().withSequence(next));
+                e.messages.add(atStoredPrecision(turn.prompt()).withSequence(next));
                 reply = reply.withSequence(next + 1);
                 e.messages.add(reply);
                 e.claims.put(turn.promptId(), new Claim(turn.at(), reply));
@@ -200,8 +202,19 @@ public final class InMemoryConversationStore implements ConversationStore {
         }
     }
 
+    /**
+     * The message with its time cut to microseconds, the precision the JDBC store keeps, so that a reply reads
+     * the same on every store, and the same when committed as when read back.
+     */
+    private static Message atStoredPrecision(Message m) {
+        Instant at = m.createdAt().truncatedTo(ChronoUnit.MICROS);
+        return at.equals(m.createdAt()) ? m : new Message(m.id(), m.conversationId(), m.sequence(), m.role(), m.text(),
+                m.tokens(), m.model(), m.user(), m.source(), m.status(), at, m.usage());
+    }
+
     @Override
     public boolean acquireStreamLock(String conversationId, String holder, Instant now, Duration lease) {
+        entry(conversationId);
         StreamLock mine = new StreamLock(conversationId, holder, now.plus(lease), false);
         StreamLock result = streamLocks.compute(conversationId,
                 (id, current) -> current == null || current.expiresAt().isBefore(now) ? mine : current);

@@ -402,6 +402,53 @@ public abstract class ConversationStoreContract {
         assertThat(claims).filteredOn(cl -> !(cl instanceof TurnClaim.Claimed)).allMatch(TurnClaim.InProgress.class::isInstance);
     }
 
+    @Test
+    void aClaimOnAMissingConversationIsNotFound() {
+        String missing = "c-missing-" + UUID.randomUUID();
+        assertThatThrownBy(() -> store.claimTurn(missing, "m1", tick()))
+                .isInstanceOf(ConversationNotFoundException.class);
+    }
+
+    @Test
+    void aStreamLockOnAMissingConversationIsNotFound() {
+        String missing = "c-missing-" + UUID.randomUUID();
+        assertThatThrownBy(() -> store.acquireStreamLock(missing, "h1", tick(), java.time.Duration.ofMinutes(1)))
+                .isInstanceOf(ConversationNotFoundException.class);
+        assertThat(store.streamLock(missing, tick())).isEmpty();
+    }
+
+    @Test
+    void theCommittedReplyIsTheOneReadBackAndReplayed() {
+        ConversationInfo c = conversation("ws", "alice");
+        Instant at = tick().plusNanos(123_456_789);
+        Message user = new Message("m1", c.id(), 0, Role.USER, "x", 1, null, null, null, MessageStatus.COMPLETE, at, null);
+        Message reply = new Message("r1", c.id(), 0, Role.ASSISTANT, "y", 1, "m", null, null, MessageStatus.COMPLETE, at,
+                new Usage(1, 1));
+        assertThat(store.claimTurn(c.id(), "m1", at)).isInstanceOf(TurnClaim.Claimed.class);
+
+        Message committed = store.commitTurn(new TurnRecord(c.id(), "m1", user, reply, new Usage(1, 1), true, at));
+
+        assertThat(committed.createdAt()).isEqualTo(at.truncatedTo(java.time.temporal.ChronoUnit.MICROS));
+        assertThat(store.messages(c.id(), PageRequest.first()).items()).last().isEqualTo(committed);
+        assertThat(store.recentMessages(c.id(), Long.MAX_VALUE, 1)).containsExactly(committed);
+        assertThat(store.claimTurn(c.id(), "m1", tick())).isEqualTo(new TurnClaim.Completed(committed));
+        assertThat(store.messages(c.id(), PageRequest.first()).items().get(0).createdAt())
+                .isEqualTo(at.truncatedTo(java.time.temporal.ChronoUnit.MICROS));
+    }
+
+    @Test
+    void aReplyOutsideTheHistoryComesBackAtTheStoredPrecisionToo() {
+        ConversationInfo c = conversation("ws", "alice");
+        Instant at = tick().plusNanos(987_654_321);
+        Message user = new Message("m1", c.id(), 0, Role.USER, "x", 1, null, null, null, MessageStatus.COMPLETE, at, null);
+        Message reply = new Message("r1", c.id(), 0, Role.ASSISTANT, "y", 1, "m", null, null, MessageStatus.COMPLETE, at,
+                new Usage(1, 1));
+
+        Message committed = store.commitTurn(new TurnRecord(c.id(), "m1", user, reply, new Usage(1, 1), false, at));
+
+        assertThat(committed.createdAt()).isEqualTo(at.truncatedTo(java.time.temporal.ChronoUnit.MICROS));
+    }
+
     /** Runs {@code task} on {@code threads} threads released at the same moment; their results in thread order. */
     protected static <T> List<T> atOnce(int threads, java.util.function.IntFunction<T> task) throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(threads);

@@ -80,7 +80,10 @@ import java.util.Optional;
 public final class JdbcConversationStore implements ConversationStore {
     private static final Logger LOG = LoggerFactory.getLogger(JdbcConversationStore.class);
     private static final String UNIQUE_VIOLATION = "23505";
+    /** A foreign key's parent row is missing: PostgreSQL's state. */
     private static final String FOREIGN_KEY_VIOLATION = "23503";
+    /** A foreign key's parent row is missing: H2's state (H2 uses 23503 for a child row that still exists). */
+    private static final String H2_PARENT_MISSING = "23506";
     /**
      * The settings of the H2 file URLs the store builds. {@code WRITE_DELAY=0}: H2 writes each commit to the file
      * before the commit returns, instead of up to 500 ms later from a background thread, so an acknowledged turn
@@ -371,7 +374,7 @@ public final class JdbcConversationStore implements ConversationStore {
                         .execute());
                 return new TurnClaim.Claimed();
             } catch (StoreFailureException e) {
-                if (hasSqlState(e, FOREIGN_KEY_VIOLATION)) {
+                if (isParentMissing(e)) {
                     throw new ConversationNotFoundException(conversationId);
                 }
                 if (!hasSqlState(e, UNIQUE_VIOLATION)) {
@@ -451,7 +454,7 @@ public final class JdbcConversationStore implements ConversationStore {
                 throw new ConversationNotFoundException(turn.conversationId());
             }
             if (!turn.inHistory()) {
-                return turn.reply();
+                return Rows.stored(turn.reply());
             }
             // The UPDATE above holds the conversation's row lock until commit: no other turn can number
             // messages of this conversation in between.
@@ -459,8 +462,8 @@ public final class JdbcConversationStore implements ConversationStore {
                     .bind("id", turn.conversationId())
                     .mapTo(Long.class)
                     .one();
-            Message prompt = turn.prompt().withSequence(count - 1);
-            Message reply = turn.reply().withSequence(count);
+            Message prompt = Rows.stored(turn.prompt()).withSequence(count - 1);
+            Message reply = Rows.stored(turn.reply()).withSequence(count);
             insertMessage(h, prompt);
             insertMessage(h, reply);
             int completed = h.createUpdate("UPDATE parley_turn SET status = 'COMPLETE', reply_seq = :seq "
@@ -528,7 +531,7 @@ public final class JdbcConversationStore implements ConversationStore {
                     .execute());
             return true;
         } catch (StoreFailureException e) {
-            if (hasSqlState(e, FOREIGN_KEY_VIOLATION)) {
+            if (isParentMissing(e)) {
                 throw new ConversationNotFoundException(conversationId);
             }
             if (!hasSqlState(e, UNIQUE_VIOLATION)) {
@@ -661,6 +664,11 @@ public final class JdbcConversationStore implements ConversationStore {
             }
             throw new StoreFailureException("the store could not " + what, e);
         }
+    }
+
+    /** Whether a statement failed because the conversation it refers to does not exist, on either database. */
+    private static boolean isParentMissing(Throwable e) {
+        return hasSqlState(e, FOREIGN_KEY_VIOLATION) || hasSqlState(e, H2_PARENT_MISSING);
     }
 
     private static boolean hasSqlState(Throwable e, String state) {

@@ -73,6 +73,16 @@ public final class Rows {
             instant(rs, "occurred_at"),
             rs.getString("detail"));
 
+    /**
+     * The message as the database keeps it: its time cut to microseconds, so that what a commit returns equals
+     * what a later read returns.
+     */
+    public static Message stored(Message m) {
+        Instant at = m.createdAt().truncatedTo(ChronoUnit.MICROS);
+        return at.equals(m.createdAt()) ? m : new Message(m.id(), m.conversationId(), m.sequence(), m.role(), m.text(),
+                m.tokens(), m.model(), m.user(), m.source(), m.status(), at, m.usage());
+    }
+
     /** An instant as the database keeps it: UTC, microsecond precision. */
     public static OffsetDateTime utc(Instant instant) {
         return instant.truncatedTo(ChronoUnit.MICROS).atOffset(ZoneOffset.UTC);
