@@ -449,6 +449,49 @@ public abstract class ConversationStoreContract {
         assertThat(committed.createdAt()).isEqualTo(at.truncatedTo(java.time.temporal.ChronoUnit.MICROS));
     }
 
+    @Test
+    void aMessagePageAgreesWithItsTotalWhileTurnsAreBeingStored() throws Exception {
+        ConversationInfo c = conversation("ws", "alice");
+        int turns = 40;
+        ExecutorService writer = Executors.newSingleThreadExecutor();
+        try {
+            Future<?> writing = writer.submit(() -> {
+                for (int i = 0; i < turns; i++) {
+                    turn(c, "m" + i, "q", "a", new Usage(1, 1));
+                }
+            });
+            while (!writing.isDone()) {
+                Page<Message> page = store.messages(c.id(), PageRequest.of(1, PageRequest.MAX_SIZE));
+                assertThat(page.items()).as("a page of %d messages in total", page.totalElements())
+                        .hasSize((int) page.totalElements());
+            }
+            writing.get();
+        } finally {
+            writer.shutdownNow();
+        }
+    }
+
+    @Test
+    void aConversationPageAgreesWithItsTotalWhileConversationsAreBeingCreated() throws Exception {
+        int conversations = 60;
+        ExecutorService writer = Executors.newSingleThreadExecutor();
+        try {
+            Future<?> writing = writer.submit(() -> {
+                for (int i = 0; i < conversations; i++) {
+                    conversation("ws", "alice");
+                }
+            });
+            while (!writing.isDone()) {
+                Page<ConversationInfo> page = store.list(everything(), PageRequest.of(1, PageRequest.MAX_SIZE));
+                assertThat(page.items()).as("a page of %d conversations in total", page.totalElements())
+                        .hasSize((int) page.totalElements());
+            }
+            writing.get();
+        } finally {
+            writer.shutdownNow();
+        }
+    }
+
     /** Runs {@code task} on {@code threads} threads released at the same moment; their results in thread order. */
     protected static <T> List<T> atOnce(int threads, java.util.function.IntFunction<T> task) throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(threads);

@@ -27,6 +27,7 @@ import org.jdbi.v3.core.Jdbi;
 import org.jdbi.v3.core.JdbiException;
 import org.jdbi.v3.core.statement.StatementExceptions;
 import org.jdbi.v3.core.statement.Update;
+import org.jdbi.v3.core.transaction.TransactionIsolationLevel;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -320,7 +321,7 @@ public final class JdbcConversationStore implements ConversationStore {
     @Override
     public Page<ConversationInfo> list(ConversationFilter filter, PageRequest page) {
         ConversationQuerySql sql = ConversationQuerySql.of(filter);
-        return call("list conversations", h -> {
+        return snapshot("list conversations", h -> {
             long total = sql.bind(h.createQuery(sql.count())).mapTo(Long.class).one();
             List<ConversationInfo> items = sql.bind(h.createQuery(sql.page()))
                     .bind("limit", page.size())
@@ -343,7 +344,7 @@ public final class JdbcConversationStore implements ConversationStore {
 
     @Override
     public Page<Message> messages(String conversationId, PageRequest page) {
-        return call("read messages", h -> {
+        return snapshot("read messages", h -> {
             Optional<Long> count = h.createQuery(MESSAGE_COUNT)
                     .bind("c", conversationId)
                     .mapTo(Long.class)
@@ -644,6 +645,14 @@ public final class JdbcConversationStore implements ConversationStore {
         } catch (JdbiException e) {
             throw new StoreFailureException("the store could not " + what, e);
         }
+    }
+
+    /**
+     * Runs the reads of {@code work} on one snapshot of the database (a REPEATABLE READ transaction on both
+     * databases), so that a page and its total agree however many turns commit meanwhile.
+     */
+    private <T> T snapshot(String what, HandleCallback<T, RuntimeException> work) {
+        return call(what, h -> h.inTransaction(TransactionIsolationLevel.REPEATABLE_READ, work));
     }
 
     private <T> T transaction(String what, HandleCallback<T, RuntimeException> work) {
