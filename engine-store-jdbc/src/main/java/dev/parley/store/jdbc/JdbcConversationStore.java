@@ -637,12 +637,17 @@ public final class JdbcConversationStore implements ConversationStore {
         call(what, work);
     }
 
+    /**
+     * Runs {@code work} on a connection. Besides database failures, whatever else escapes the work (a row that
+     * cannot be read back: an unknown status, a reply missing behind a completed claim) is a store failure too:
+     * the caller's request was fine, the stored data or the database was not.
+     */
     private <T> T call(String what, HandleCallback<T, RuntimeException> work) {
         try {
             return jdbi.withHandle(work);
         } catch (ParleyException e) {
             throw e;
-        } catch (JdbiException e) {
+        } catch (RuntimeException e) {
             throw new StoreFailureException("the store could not " + what, e);
         }
     }
@@ -671,6 +676,8 @@ public final class JdbcConversationStore implements ConversationStore {
             if (typed != null) {
                 throw typed;
             }
+            throw new StoreFailureException("the store could not " + what, e);
+        } catch (RuntimeException e) {
             throw new StoreFailureException("the store could not " + what, e);
         }
     }
