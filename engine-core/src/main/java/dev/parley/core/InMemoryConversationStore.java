@@ -15,6 +15,7 @@ import dev.parley.api.spi.TurnRecord;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -30,7 +31,8 @@ import java.util.concurrent.ConcurrentMap;
  * A {@link ConversationStore} in memory: the engine's default when no store is given, and a fast store for
  * tests. Nothing survives the JVM. Thread safe: each conversation's state is guarded by its own lock, so turns
  * of different conversations never wait for each other. Lists scan every conversation, so they cost time in
- * proportion to the number of conversations held.
+ * proportion to the number of conversations held. Times of stored messages are cut to microseconds, as in
+ * the JDBC store.
  */
 public final class InMemoryConversationStore implements ConversationStore {
     private static final Comparator<ConversationInfo> NEWEST_FIRST =
@@ -214,7 +216,7 @@ public final class InMemoryConversationStore implements ConversationStore {
                 throw new ConversationLockedException(turn.conversationId(), "message " + turn.promptId()
                         + " was stored by another turn");
             }
-            Message reply = turn.reply();
+            Message reply = atStoredPrecision(turn.reply());
             if (turn.inHistory()) {
                 if (e.messageIds.contains(turn.prompt().id()) || e.messageIds.contains(reply.id())
                         || turn.prompt().id().equals(reply.id())) {
@@ -222,7 +224,7 @@ public final class InMemoryConversationStore implements ConversationStore {
                             + " was stored by another turn");
                 }
                 long next = e.messages.size() + 1L;
-                e.messages.add(turn.prompt().withSequence(next));
+                e.messages.add(atStoredPrecision(turn.prompt()).withSequence(next));
                 reply = reply.withSequence(next + 1);
                 e.messages.add(reply);
                 e.messageIds.add(turn.prompt().id());
@@ -248,6 +250,16 @@ public final class InMemoryConversationStore implements ConversationStore {
                 e.claims.remove(promptId);
             }
         }
+    }
+
+    /**
+     * The message with its time cut to microseconds, the precision the JDBC store keeps, so that a reply reads
+     * the same on every store, and the same when committed as when read back.
+     */
+    private static Message atStoredPrecision(Message m) {
+        Instant at = m.createdAt().truncatedTo(ChronoUnit.MICROS);
+        return at.equals(m.createdAt()) ? m : new Message(m.id(), m.conversationId(), m.sequence(), m.role(), m.text(),
+                m.tokens(), m.model(), m.user(), m.source(), m.status(), at, m.usage());
     }
 
     @Override

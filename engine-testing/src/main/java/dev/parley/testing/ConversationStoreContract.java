@@ -362,14 +362,6 @@ public abstract class ConversationStoreContract {
     }
 
     @Test
-    void aClaimOrAStreamLockOnAMissingConversationIsNotFound() {
-        assertThatThrownBy(() -> store.claimTurn("no-such-conversation", "m1", "fp", tick(), LEASE))
-                .isInstanceOf(ConversationNotFoundException.class);
-        assertThatThrownBy(() -> store.acquireStreamLock("no-such-conversation", "holder", tick(), LEASE))
-                .isInstanceOf(ConversationNotFoundException.class);
-    }
-
-    @Test
     void aCommitWithoutAClaimOfAnIdClaimedByAnotherTurnIsRefused() {
         ConversationInfo c = conversation("ws", "alice");
         token(claim(c, "m1"));
@@ -488,6 +480,97 @@ public abstract class ConversationStoreContract {
         List<TurnClaim> claims = atOnce(16, i -> claim(c, "same", at));
         assertThat(claims).filteredOn(TurnClaim.Claimed.class::isInstance).hasSize(1);
         assertThat(claims).filteredOn(cl -> !(cl instanceof TurnClaim.Claimed)).allMatch(TurnClaim.InProgress.class::isInstance);
+    }
+
+    @Test
+    void aClaimOnAMissingConversationIsNotFound() {
+        String missing = "c-missing-" + UUID.randomUUID();
+        assertThatThrownBy(() -> store.claimTurn(missing, "m1", "fp", tick(), LEASE))
+                .isInstanceOf(ConversationNotFoundException.class);
+    }
+
+    @Test
+    void aStreamLockOnAMissingConversationIsNotFound() {
+        String missing = "c-missing-" + UUID.randomUUID();
+        assertThatThrownBy(() -> store.acquireStreamLock(missing, "h1", tick(), java.time.Duration.ofMinutes(1)))
+                .isInstanceOf(ConversationNotFoundException.class);
+        assertThat(store.streamLock(missing, tick())).isEmpty();
+    }
+
+    @Test
+    void theCommittedReplyIsTheOneReadBackAndReplayed() {
+        ConversationInfo c = conversation("ws", "alice");
+        Instant at = tick().plusNanos(123_456_789);
+        Message user = new Message("m1", c.id(), 0, Role.USER, "x", 1, null, null, null, MessageStatus.COMPLETE, at, null);
+        Message reply = new Message("r1", c.id(), 0, Role.ASSISTANT, "y", 1, "m", null, null, MessageStatus.COMPLETE, at,
+                new Usage(1, 1));
+        String token = token(claim(c, "m1", at));
+
+        Message committed = store.commitTurn(new TurnRecord(c.id(), "m1", user, reply, new Usage(1, 1), true, at,
+                token, null));
+
+        assertThat(committed.createdAt()).isEqualTo(at.truncatedTo(java.time.temporal.ChronoUnit.MICROS));
+        assertThat(store.messages(c.id(), PageRequest.first()).items()).last().isEqualTo(committed);
+        assertThat(store.recentMessages(c.id(), Long.MAX_VALUE, 1)).containsExactly(committed);
+        assertThat(claim(c, "m1")).isEqualTo(new TurnClaim.Completed(committed, "fp-m1"));
+        assertThat(store.messages(c.id(), PageRequest.first()).items().get(0).createdAt())
+                .isEqualTo(at.truncatedTo(java.time.temporal.ChronoUnit.MICROS));
+    }
+
+    @Test
+    void aReplyOutsideTheHistoryComesBackAtTheStoredPrecisionToo() {
+        ConversationInfo c = conversation("ws", "alice");
+        Instant at = tick().plusNanos(987_654_321);
+        Message user = new Message("m1", c.id(), 0, Role.USER, "x", 1, null, null, null, MessageStatus.COMPLETE, at, null);
+        Message reply = new Message("r1", c.id(), 0, Role.ASSISTANT, "y", 1, "m", null, null, MessageStatus.COMPLETE, at,
+                new Usage(1, 1));
+
+        Message committed = store.commitTurn(new TurnRecord(c.id(), "m1", user, reply, new Usage(1, 1), false, at));
+
+        assertThat(committed.createdAt()).isEqualTo(at.truncatedTo(java.time.temporal.ChronoUnit.MICROS));
+    }
+
+    @Test
+    void aMessagePageAgreesWithItsTotalWhileTurnsAreBeingStored() throws Exception {
+        ConversationInfo c = conversation("ws", "alice");
+        int turns = 40;
+        ExecutorService writer = Executors.newSingleThreadExecutor();
+        try {
+            Future<?> writing = writer.submit(() -> {
+                for (int i = 0; i < turns; i++) {
+                    turn(c, "m" + i, "q", "a", new Usage(1, 1));
+                }
+            });
+            while (!writing.isDone()) {
+                Page<Message> page = store.messages(c.id(), PageRequest.of(1, PageRequest.MAX_SIZE));
+                assertThat(page.items()).as("a page of %d messages in total", page.totalElements())
+                        .hasSize((int) page.totalElements());
+            }
+            writing.get();
+        } finally {
+            writer.shutdownNow();
+        }
+    }
+
+    @Test
+    void aConversationPageAgreesWithItsTotalWhileConversationsAreBeingCreated() throws Exception {
+        int conversations = 60;
+        ExecutorService writer = Executors.newSingleThreadExecutor();
+        try {
+            Future<?> writing = writer.submit(() -> {
+                for (int i = 0; i < conversations; i++) {
+                    conversation("ws", "alice");
+                }
+            });
+            while (!writing.isDone()) {
+                Page<ConversationInfo> page = store.list(everything(), PageRequest.of(1, PageRequest.MAX_SIZE));
+                assertThat(page.items()).as("a page of %d conversations in total", page.totalElements())
+                        .hasSize((int) page.totalElements());
+            }
+            writing.get();
+        } finally {
+            writer.shutdownNow();
+        }
     }
 
     /** Runs {@code task} on {@code threads} threads released at the same moment; their results in thread order. */

@@ -27,6 +27,7 @@ import org.jdbi.v3.core.Jdbi;
 import org.jdbi.v3.core.JdbiException;
 import org.jdbi.v3.core.statement.StatementExceptions;
 import org.jdbi.v3.core.statement.Update;
+import org.jdbi.v3.core.transaction.TransactionIsolationLevel;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -66,14 +67,32 @@ import java.util.Optional;
  *       values out of its messages, so user text cannot reach logs through them. (A host that passes its own
  *       PostgreSQL data source should set the driver's {@code logServerErrorDetail=false} likewise.)</li>
  * </ul>
- * Times are kept at microsecond precision. Thread safe.
+ *
+ * <p>Durability (see {@code docs/DURABILITY.md}): a turn whose {@code send} returned, or whose stream completed,
+ * has been committed, and a commit survives the death of the JVM at any moment afterwards (a crash, an
+ * {@code OutOfMemoryError}, {@code kill -9}). On an H2 file the store builds ({@link #h2File}), H2 writes each
+ * commit to the file before returning ({@code WRITE_DELAY=0}; H2's default would keep the last half second of
+ * commits in memory); it does not force the file to the disk, so an operating system crash or power loss can
+ * still lose the last commits. A host that passes its own H2 URL or data source must set {@code WRITE_DELAY=0}
+ * itself. On PostgreSQL a commit is in the server's write-ahead log when it returns; whether it survives the
+ * server's machine crashing is the server's {@code fsync} and {@code synchronous_commit} settings. A JVM death
+ * loses only turns that were not yet acknowledged: a turn in progress stores nothing, and its claim expires.
+ *
+ * <p>Times are kept at microsecond precision. Thread safe.
  */
 public final class JdbcConversationStore implements ConversationStore {
     private static final Logger LOG = LoggerFactory.getLogger(JdbcConversationStore.class);
     private static final String UNIQUE_VIOLATION = "23505";
+    /** A foreign key's parent row is missing: PostgreSQL's state. */
     private static final String FOREIGN_KEY_VIOLATION = "23503";
-    /** H2's own code for a foreign key whose parent row is missing. */
+    /** A foreign key's parent row is missing: H2's state (H2 uses 23503 for a child row that still exists). */
     private static final String H2_PARENT_MISSING = "23506";
+    /**
+     * The settings of the H2 file URLs the store builds. {@code WRITE_DELAY=0}: H2 writes each commit to the file
+     * before the commit returns, instead of up to 500 ms later from a background thread, so an acknowledged turn
+     * is in the operating system's hands when the JVM dies.
+     */
+    static final String H2_FILE_SETTINGS = ";WRITE_DELAY=0;LOCK_TIMEOUT=10000";
 
 
     /** The live conversation by id: primary key. */
@@ -302,7 +321,7 @@ public final class JdbcConversationStore implements ConversationStore {
     @Override
     public Page<ConversationInfo> list(ConversationFilter filter, PageRequest page) {
         ConversationQuerySql sql = ConversationQuerySql.of(filter);
-        return call("list conversations", h -> {
+        return snapshot("list conversations", h -> {
             long total = sql.bind(h.createQuery(sql.count())).mapTo(Long.class).one();
             List<ConversationInfo> items = sql.bind(h.createQuery(sql.page()))
                     .bind("limit", page.size())
@@ -325,7 +344,7 @@ public final class JdbcConversationStore implements ConversationStore {
 
     @Override
     public Page<Message> messages(String conversationId, PageRequest page) {
-        return call("read messages", h -> {
+        return snapshot("read messages", h -> {
             Optional<Long> count = h.createQuery(MESSAGE_COUNT)
                     .bind("c", conversationId)
                     .mapTo(Long.class)
@@ -479,7 +498,7 @@ public final class JdbcConversationStore implements ConversationStore {
                 throw new ConversationNotFoundException(turn.conversationId());
             }
             if (!turn.inHistory()) {
-                return turn.reply();
+                return Rows.stored(turn.reply());
             }
             // The UPDATE above holds the conversation's row lock until commit: no other turn can number
             // messages of this conversation in between.
@@ -487,8 +506,8 @@ public final class JdbcConversationStore implements ConversationStore {
                     .bind("id", turn.conversationId())
                     .mapTo(Long.class)
                     .one();
-            Message prompt = turn.prompt().withSequence(count - 1);
-            Message reply = turn.reply().withSequence(count);
+            Message prompt = Rows.stored(turn.prompt()).withSequence(count - 1);
+            Message reply = Rows.stored(turn.reply()).withSequence(count);
             insertMessage(h, prompt);
             insertMessage(h, reply);
             if (turn.claimToken() != null) {
@@ -672,14 +691,27 @@ public final class JdbcConversationStore implements ConversationStore {
         call(what, work);
     }
 
+    /**
+     * Runs {@code work} on a connection. Besides database failures, whatever else escapes the work (a row that
+     * cannot be read back: an unknown status, a reply missing behind a completed claim) is a store failure too:
+     * the caller's request was fine, the stored data or the database was not.
+     */
     private <T> T call(String what, HandleCallback<T, RuntimeException> work) {
         try {
             return jdbi.withHandle(work);
         } catch (ParleyException e) {
             throw e;
-        } catch (JdbiException e) {
+        } catch (RuntimeException e) {
             throw new StoreFailureException("the store could not " + what, e);
         }
+    }
+
+    /**
+     * Runs the reads of {@code work} on one snapshot of the database (a REPEATABLE READ transaction on both
+     * databases), so that a page and its total agree however many turns commit meanwhile.
+     */
+    private <T> T snapshot(String what, HandleCallback<T, RuntimeException> work) {
+        return call(what, h -> h.inTransaction(TransactionIsolationLevel.REPEATABLE_READ, work));
     }
 
     private <T> T transaction(String what, HandleCallback<T, RuntimeException> work) {
@@ -698,6 +730,8 @@ public final class JdbcConversationStore implements ConversationStore {
             if (typed != null) {
                 throw typed;
             }
+            throw new StoreFailureException("the store could not " + what, e);
+        } catch (RuntimeException e) {
             throw new StoreFailureException("the store could not " + what, e);
         }
     }
@@ -743,16 +777,43 @@ public final class JdbcConversationStore implements ConversationStore {
             return this;
         }
 
-        /** An H2 database file at {@code path}, created if missing. */
+        /**
+         * An H2 database file at {@code path}, created if missing. Every commit is written to the file before it
+         * returns ({@code WRITE_DELAY=0}), so that a turn whose {@code send} returned survives the JVM being
+         * killed; see the class documentation for what an operating system crash can still lose.
+         *
+         * @throws IllegalArgumentException when the path contains {@code ;}, which H2 would read as the start
+         *     of connection settings
+         */
         public Builder h2File(Path path) {
             Objects.requireNonNull(path, "path");
-            return jdbcUrl("jdbc:h2:file:" + path.toAbsolutePath() + ";LOCK_TIMEOUT=10000", "sa", "");
+            return jdbcUrl("jdbc:h2:file:" + h2Name("path", path.toAbsolutePath().toString()) + H2_FILE_SETTINGS, "sa", "");
         }
 
-        /** A named in-memory H2 database that lives until the JVM exits. */
+        /**
+         * A named in-memory H2 database that lives until the JVM exits.
+         *
+         * @throws IllegalArgumentException when the name is empty or contains {@code ;}, which H2 would read as
+         *     the start of connection settings
+         */
         public Builder h2InMemory(String name) {
             Objects.requireNonNull(name, "name");
-            return jdbcUrl("jdbc:h2:mem:" + name + ";DB_CLOSE_DELAY=-1;LOCK_TIMEOUT=10000", "sa", "");
+            return jdbcUrl("jdbc:h2:mem:" + h2Name("name", name) + ";DB_CLOSE_DELAY=-1;LOCK_TIMEOUT=10000", "sa", "");
+        }
+
+        /**
+         * The database part of an H2 URL, refused when H2 would read more into it than a name: a {@code ;}
+         * starts H2's connection settings (a path such as {@code "x;INIT=RUNSCRIPT FROM '...'"} would run SQL).
+         */
+        private static String h2Name(String parameter, String value) {
+            if (value.isEmpty()) {
+                throw new IllegalArgumentException(parameter + " must not be empty");
+            }
+            if (value.indexOf(';') >= 0) {
+                throw new IllegalArgumentException(parameter + " must not contain ';' (H2 reads what follows as "
+                        + "connection settings): " + value);
+            }
+            return value;
         }
 
         /** Connections in the pool the store opens; 10 by default. */

@@ -52,20 +52,20 @@ public final class Rows {
                 rs.getString("id"),
                 rs.getString("conversation_id"),
                 rs.getLong("seq"),
-                Role.valueOf(rs.getString("role")),
+                value(Role.class, rs, "role"),
                 rs.getString("body"),
                 rs.getInt("tokens"),
                 rs.getString("model"),
                 rs.getString("user_tag"),
                 rs.getString("source_tag"),
-                MessageStatus.valueOf(rs.getString("status")),
+                value(MessageStatus.class, rs, "status"),
                 instant(rs, "created_at"),
                 usage);
     };
 
     public static final RowMapper<AuditEvent> EVENT = (rs, ctx) -> new AuditEvent(
             rs.getString("id"),
-            AuditEvent.Type.valueOf(rs.getString("type")),
+            value(AuditEvent.Type.class, rs, "type"),
             rs.getString("conversation_id"),
             rs.getString("organization_id"),
             rs.getString("workspace_id"),
@@ -73,9 +73,31 @@ public final class Rows {
             instant(rs, "occurred_at"),
             rs.getString("detail"));
 
+    /**
+     * The message as the database keeps it: its time cut to microseconds, so that what a commit returns equals
+     * what a later read returns.
+     */
+    public static Message stored(Message m) {
+        Instant at = m.createdAt().truncatedTo(ChronoUnit.MICROS);
+        return at.equals(m.createdAt()) ? m : new Message(m.id(), m.conversationId(), m.sequence(), m.role(), m.text(),
+                m.tokens(), m.model(), m.user(), m.source(), m.status(), at, m.usage());
+    }
+
     /** An instant as the database keeps it: UTC, microsecond precision. */
     public static OffsetDateTime utc(Instant instant) {
         return instant.truncatedTo(ChronoUnit.MICROS).atOffset(ZoneOffset.UTC);
+    }
+
+    /** The constant a column names; a value this version does not know is an error naming the column. */
+    private static <E extends Enum<E>> E value(Class<E> type, ResultSet rs, String column) throws SQLException {
+        String name = rs.getString(column);
+        for (E constant : type.getEnumConstants()) {
+            if (constant.name().equals(name)) {
+                return constant;
+            }
+        }
+        throw new IllegalStateException("column " + column + " holds " + (name == null ? "no value" : "'" + name + "'")
+                + ", which is not a " + type.getSimpleName());
     }
 
     private static Instant instant(ResultSet rs, String column) throws SQLException {
