@@ -11,7 +11,9 @@ enum Dialect {
     /** PostgreSQL: a conflicting claim inserts nothing, without an error. */
     POSTGRESQL("INSERT INTO parley_turn (conversation_id, prompt_id, status, claimed_at, claim_token, fingerprint, "
             + "expires_at) SELECT " + Values.CLAIM + " WHERE NOT EXISTS (SELECT 1 FROM "
-            + "parley_message WHERE conversation_id = :c AND id = :p) ON CONFLICT DO NOTHING"),
+            + "parley_message WHERE conversation_id = :c AND id = :p) ON CONFLICT DO NOTHING",
+            "INSERT INTO parley_stream_lock (conversation_id, holder, expires_at, cancel_requested) "
+                    + "VALUES (:c, :holder, :until, FALSE) ON CONFLICT DO NOTHING"),
     /**
      * H2, which has no {@code ON CONFLICT}: the insert checks for the row itself. Two claims in the same instant
      * can both pass the check; the unique key then refuses one, which the store reads as "claimed elsewhere".
@@ -19,12 +21,22 @@ enum Dialect {
     H2("INSERT INTO parley_turn (conversation_id, prompt_id, status, claimed_at, claim_token, fingerprint, "
             + "expires_at) SELECT " + Values.CLAIM + " WHERE NOT EXISTS (SELECT 1 FROM "
             + "parley_turn WHERE conversation_id = :c AND prompt_id = :p) AND NOT EXISTS (SELECT 1 FROM "
-            + "parley_message WHERE conversation_id = :c AND id = :p)");
+            + "parley_message WHERE conversation_id = :c AND id = :p)",
+            "INSERT INTO parley_stream_lock (conversation_id, holder, expires_at, cancel_requested) SELECT "
+                    + "CAST(:c AS VARCHAR(128)), CAST(:holder AS VARCHAR(128)), CAST(:until AS TIMESTAMP WITH TIME ZONE), "
+                    + "FALSE WHERE NOT EXISTS (SELECT 1 FROM parley_stream_lock WHERE conversation_id = :c)");
 
     private final String claimInsert;
+    private final String streamLockInsert;
 
-    Dialect(String claimInsert) {
+    Dialect(String claimInsert, String streamLockInsert) {
         this.claimInsert = claimInsert;
+        this.streamLockInsert = streamLockInsert;
+    }
+
+    /** Inserts a stream lock unless the conversation has one (live or expired); 1 row when it did. */
+    String streamLockInsert() {
+        return streamLockInsert;
     }
 
     /** Inserts a PENDING claim unless the id is claimed, completed, or another message's id; 1 row when it did. */

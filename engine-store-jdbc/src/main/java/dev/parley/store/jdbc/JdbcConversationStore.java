@@ -578,13 +578,15 @@ public final class JdbcConversationStore implements ConversationStore {
     @Override
     public boolean acquireStreamLock(String conversationId, String holder, Instant now, Duration lease) {
         try {
-            use("take a stream lock", h -> h.createUpdate("INSERT INTO parley_stream_lock (conversation_id, holder, "
-                            + "expires_at, cancel_requested) VALUES (:c, :holder, :until, FALSE)")
+            // Inserts nothing, without failing, when the conversation has a lock row already.
+            int inserted = call("take a stream lock", h -> h.createUpdate(dialect.streamLockInsert())
                     .bind("c", conversationId)
                     .bind("holder", holder)
                     .bind("until", Rows.utc(now.plus(lease)))
                     .execute());
-            return true;
+            if (inserted == 1) {
+                return true;
+            }
         } catch (StoreFailureException e) {
             if (isForeignKeyViolation(e)) {
                 throw new ConversationNotFoundException(conversationId);
