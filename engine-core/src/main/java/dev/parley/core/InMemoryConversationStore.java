@@ -3,10 +3,13 @@ package dev.parley.core;
 import dev.parley.api.ConversationInfo;
 import dev.parley.api.ConversationLockedException;
 import dev.parley.api.ConversationNotFoundException;
+import dev.parley.api.Limits;
 import dev.parley.api.Message;
 import dev.parley.api.Page;
 import dev.parley.api.PageRequest;
 import dev.parley.api.ConversationPatch;
+import dev.parley.api.Steering;
+import dev.parley.api.StoreFailureException;
 import dev.parley.api.spi.AuditEvent;
 import dev.parley.api.spi.ConversationFilter;
 import dev.parley.api.spi.ConversationStore;
@@ -19,11 +22,13 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 
@@ -31,8 +36,13 @@ import java.util.concurrent.ConcurrentMap;
  * A {@link ConversationStore} in memory: the engine's default when no store is given, and a fast store for
  * tests. Nothing survives the JVM. Thread safe: each conversation's state is guarded by its own lock, so turns
  * of different conversations never wait for each other. Lists scan every conversation, so they cost time in
- * proportion to the number of conversations held. Times of stored messages are cut to microseconds, as in
- * the JDBC store.
+ * proportion to the number of conversations held.
+ *
+ * <p>It refuses what the JDBC store's schema refuses, with the same exceptions, so that tests on it hold on a
+ * database too (the store contract suite checks both): a second conversation with an id is a
+ * {@link StoreFailureException}, as is a value longer than its column (ids 128 chars, model names and tags 256,
+ * event details 1024); a turn that would store a message id the conversation already has is a
+ * {@link ConversationLockedException}. Times of stored messages are cut to microseconds.
  */
 public final class InMemoryConversationStore implements ConversationStore {
     private static final Comparator<ConversationInfo> NEWEST_FIRST =
@@ -69,8 +79,11 @@ public final class InMemoryConversationStore implements ConversationStore {
     public void insert(ConversationInfo conversation, AuditEvent created) {
         Objects.requireNonNull(conversation, "conversation");
         Objects.requireNonNull(created, "created");
+        checkFits(conversation);
+        checkFits(created);
         if (conversations.putIfAbsent(conversation.id(), new Entry(conversation)) != null) {
-            throw new IllegalStateException("conversation " + conversation.id() + " already exists");
+            throw new StoreFailureException("the store could not store a conversation: conversation "
+                    + conversation.id() + " already exists", null);
         }
         append(created);
     }
@@ -97,7 +110,11 @@ public final class InMemoryConversationStore implements ConversationStore {
             if (e.deleted) {
                 return Optional.empty();
             }
-            e.info = e.info.withSettings(patch.applyTo(e.info.steering()), patch.modelName().applyTo(e.info.modelName()), at);
+            ConversationInfo patched = e.info.withSettings(patch.applyTo(e.info.steering()),
+                    patch.modelName().applyTo(e.info.modelName()), at);
+            checkFits(patched);
+            checkFits(updated);
+            e.info = patched;
             append(updated);
             return Optional.of(e.info);
         }
@@ -218,6 +235,8 @@ public final class InMemoryConversationStore implements ConversationStore {
             }
             Message reply = atStoredPrecision(turn.reply());
             if (turn.inHistory()) {
+                checkFits(turn.prompt());
+                checkFits(reply);
                 if (e.messageIds.contains(turn.prompt().id()) || e.messageIds.contains(reply.id())
                         || turn.prompt().id().equals(reply.id())) {
                     throw new ConversationLockedException(turn.conversationId(), "message " + turn.promptId()
@@ -298,6 +317,7 @@ public final class InMemoryConversationStore implements ConversationStore {
     @Override
     public void append(AuditEvent event) {
         Objects.requireNonNull(event, "event");
+        checkFits(event);
         List<AuditEvent> list = events.computeIfAbsent(event.conversationId(), id -> new ArrayList<>());
         synchronized (list) {
             list.add(event);
@@ -312,6 +332,40 @@ public final class InMemoryConversationStore implements ConversationStore {
         }
         synchronized (list) {
             return List.copyOf(list);
+        }
+    }
+
+    // The column sizes of the JDBC store's schema, so that what one store refuses the other refuses too. The
+    // engine checks requests against Limits before they reach a store; these catch what slips past it.
+    private static final int ID = Limits.MAX_ID_LENGTH;
+    private static final int TAG = Limits.MAX_TAG_LENGTH;
+    private static final int DETAIL = 1024;
+
+    private static void checkFits(ConversationInfo c) {
+        Steering s = c.steering();
+        fits("conversation", c.id(), ID, c.organizationId(), ID, c.workspaceId(), ID, c.repositoryId(), ID,
+                c.ownerId(), ID, s.personalityId(), ID, s.brandVoiceId(), ID, s.targetAudienceId(), ID,
+                c.modelName(), TAG);
+    }
+
+    private static void checkFits(Message m) {
+        fits("message", m.id(), ID, m.model(), TAG, m.user(), TAG, m.source(), TAG);
+    }
+
+    private static void checkFits(AuditEvent e) {
+        fits("audit event", e.id(), ID, e.conversationId(), ID, e.organizationId(), ID, e.workspaceId(), ID,
+                e.actorId(), ID, e.detail(), DETAIL);
+    }
+
+    /** Pairs of value and longest length; a longer value is a store failure, as a JDBC column would make it. */
+    private static void fits(String what, Object... valuesAndLimits) {
+        for (int i = 0; i < valuesAndLimits.length; i += 2) {
+            String value = (String) valuesAndLimits[i];
+            int limit = (Integer) valuesAndLimits[i + 1];
+            if (value != null && value.length() > limit) {
+                throw new StoreFailureException("the store could not store a " + what + ": a value of "
+                        + value.length() + " chars is longer than " + limit, null);
+            }
         }
     }
 

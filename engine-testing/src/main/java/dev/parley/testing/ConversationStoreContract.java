@@ -1,6 +1,7 @@
 package dev.parley.testing;
 
 import dev.parley.api.ConversationInfo;
+import dev.parley.api.ConversationLockedException;
 import dev.parley.api.ConversationNotFoundException;
 import dev.parley.api.Message;
 import dev.parley.api.MessageStatus;
@@ -8,6 +9,7 @@ import dev.parley.api.Page;
 import dev.parley.api.PageRequest;
 import dev.parley.api.Role;
 import dev.parley.api.Steering;
+import dev.parley.api.StoreFailureException;
 import dev.parley.api.Usage;
 import dev.parley.api.spi.AuditEvent;
 import dev.parley.api.spi.ConversationFilter;
@@ -571,6 +573,103 @@ public abstract class ConversationStoreContract {
         } finally {
             writer.shutdownNow();
         }
+    }
+
+    @Test
+    void aSecondConversationWithTheSameIdIsAStoreFailureAndChangesNothing() {
+        ConversationInfo c = conversation("ws", "alice");
+        Instant at = tick();
+        ConversationInfo again = new ConversationInfo(c.id(), org, "ws-other", null, "mallory", Steering.NONE, "m",
+                0, 0, at, at);
+
+        assertThatThrownBy(() -> store.insert(again, event(AuditEvent.Type.CONVERSATION_CREATED, again)))
+                .isInstanceOf(StoreFailureException.class);
+
+        assertThat(store.find(c.id())).contains(c);
+        assertThat(store.events(c.id())).hasSize(1);
+    }
+
+    @Test
+    void aTurnReusingAStoredMessageIdIsRefusedAndStoresNothing() {
+        ConversationInfo c = conversation("ws", "alice");
+        Message first = turn(c, "m1", "q", "a", new Usage(1, 1));
+        Instant at = tick();
+        // Another prompt id, but its reply reuses the id of the first turn's reply.
+        Message user = new Message("m2", c.id(), 0, Role.USER, "x", 1, null, null, null, MessageStatus.COMPLETE, at, null);
+        Message reply = new Message(first.id(), c.id(), 0, Role.ASSISTANT, "y", 1, "m", null, null,
+                MessageStatus.COMPLETE, at, new Usage(5, 5));
+        String token = token(claim(c, "m2", at));
+
+        assertThatThrownBy(() -> store.commitTurn(new TurnRecord(c.id(), "m2", user, reply, new Usage(5, 5), true, at,
+                token, null)))
+                .isInstanceOf(ConversationLockedException.class);
+
+        assertThat(store.messages(c.id(), PageRequest.first()).items()).extracting(Message::text).containsExactly("q", "a");
+        assertThat(store.find(c.id()).orElseThrow().tokensIn()).isEqualTo(1);
+    }
+
+    @Test
+    void aTurnWithoutAClaimForAnIdAlreadyCompletedIsRefusedAndStoresNothing() {
+        ConversationInfo c = conversation("ws", "alice");
+        Message first = turn(c, "m1", "q", "a", new Usage(1, 1));
+        Instant at = tick();
+        Message user = new Message("m1", c.id(), 0, Role.USER, "q again", 1, null, null, null, MessageStatus.COMPLETE,
+                at, null);
+        Message reply = new Message("r-other", c.id(), 0, Role.ASSISTANT, "b", 1, "m", null, null,
+                MessageStatus.COMPLETE, at, new Usage(5, 5));
+
+        assertThatThrownBy(() -> store.commitTurn(new TurnRecord(c.id(), "m1", user, reply, new Usage(5, 5), true, at)))
+                .isInstanceOf(ConversationLockedException.class);
+
+        assertThat(store.messages(c.id(), PageRequest.first()).totalElements()).isEqualTo(2);
+        assertThat(claim(c, "m1")).isEqualTo(new TurnClaim.Completed(first, "fp-m1"));
+        assertThat(store.find(c.id()).orElseThrow().tokensIn()).isEqualTo(1);
+    }
+
+    @Test
+    void conversationsCreatedAtTheSameInstantAreListedByIdDescending() {
+        Instant at = tick();
+        List<String> ids = new ArrayList<>();
+        for (String suffix : List.of("0b", "a1", "07", "ff", "a0")) {
+            ConversationInfo c = new ConversationInfo("c-" + UUID.randomUUID() + "-" + suffix, org, "ws", null, "alice",
+                    Steering.NONE, null, 0, 0, at, at);
+            store.insert(c, event(AuditEvent.Type.CONVERSATION_CREATED, c));
+            ids.add(c.id());
+        }
+        ids.sort(java.util.Comparator.reverseOrder());
+        assertThat(ids(store.list(everything(), PageRequest.first()))).containsExactlyElementsOf(ids);
+    }
+
+    @Test
+    void valuesUpToTheLimitsAreStoredAndLongerOnesAreAStoreFailure() {
+        String longestId = "c-" + "x".repeat(dev.parley.api.Limits.MAX_ID_LENGTH - 2);
+        Instant at = tick();
+        ConversationInfo c = new ConversationInfo(longestId, org, "ws",
+                null, "alice", Steering.NONE, "m".repeat(dev.parley.api.Limits.MAX_TAG_LENGTH), 0, 0, at, at);
+        store.insert(c, event(AuditEvent.Type.CONVERSATION_CREATED, c));
+        assertThat(store.find(longestId)).contains(c);
+
+        ConversationInfo tooLong = new ConversationInfo(longestId + "y", org, "ws", null, "alice", Steering.NONE, null,
+                0, 0, at, at);
+        assertThatThrownBy(() -> store.insert(tooLong, event(AuditEvent.Type.CONVERSATION_CREATED, tooLong)))
+                .isInstanceOf(StoreFailureException.class);
+        assertThat(store.find(tooLong.id())).isEmpty();
+
+        String longestTag = "t".repeat(dev.parley.api.Limits.MAX_TAG_LENGTH);
+        Message user = new Message("m1", c.id(), 0, Role.USER, "x", 1, null, longestTag, longestTag,
+                MessageStatus.COMPLETE, at, null);
+        Message reply = new Message("r1", c.id(), 0, Role.ASSISTANT, "y", 1, "m", longestTag + "!", null,
+                MessageStatus.COMPLETE, at, new Usage(1, 1));
+        assertThatThrownBy(() -> store.commitTurn(new TurnRecord(c.id(), "m1", user, reply, new Usage(1, 1), true, at)))
+                .isInstanceOf(StoreFailureException.class);
+        assertThat(store.messages(c.id(), PageRequest.first()).totalElements()).isZero();
+        assertThat(store.find(c.id()).orElseThrow().tokensIn()).isZero();
+
+        Message fits = new Message("r1", c.id(), 0, Role.ASSISTANT, "y", 1, "m", longestTag, longestTag,
+                MessageStatus.COMPLETE, at, new Usage(1, 1));
+        store.commitTurn(new TurnRecord(c.id(), "m1", user, fits, new Usage(1, 1), true, at));
+        assertThat(store.messages(c.id(), PageRequest.first()).items()).extracting(Message::user)
+                .containsExactly(longestTag, longestTag);
     }
 
     /** Runs {@code task} on {@code threads} threads released at the same moment; their results in thread order. */
