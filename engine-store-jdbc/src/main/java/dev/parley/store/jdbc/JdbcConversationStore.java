@@ -60,9 +60,11 @@ import java.util.Optional;
  *       id between them. A claim is fenced by a random token: only its holder renews, commits or releases it, and
  *       one left by a dead engine is taken over once its lease (which the running turn renews) has run out.
  *       Claiming runs no statement that fails, so a contended id leaves no errors in the database's log.</li>
+ *   <li>A page and its total are read on one snapshot, so they agree while other turns commit.</li>
  *   <li>Every query is served by an index: history tails and message pages by the (conversation, sequence)
  *       key, conversation pages by organization, workspace, owner or repository with creation time.</li>
- *   <li>Database failures surface as {@link StoreFailureException} with the cause attached; statement
+ *   <li>Database failures, and rows the store cannot read back, surface as {@link StoreFailureException} with
+ *       the cause attached; statement
  *       exceptions carry no SQL arguments, and on the PostgreSQL pools the store opens the driver leaves row
  *       values out of its messages, so user text cannot reach logs through them. (A host that passes its own
  *       PostgreSQL data source should set the driver's {@code logServerErrorDetail=false} likewise.)</li>
