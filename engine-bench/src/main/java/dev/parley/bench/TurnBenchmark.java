@@ -36,6 +36,7 @@ import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
@@ -59,6 +60,14 @@ public class TurnBenchmark {
     /** Messages already in the conversation when the benchmark starts. */
     @Param({"10", "100000"})
     public int history;
+
+    /**
+     * H2's WRITE_DELAY for the database file, in milliseconds: 0 is what {@code h2File} sets (each commit is
+     * written to the file before it returns, so a killed JVM loses no acknowledged turn); 500 is H2's default,
+     * to measure what that costs a turn.
+     */
+    @Param({"0", "500"})
+    public int h2WriteDelayMs;
 
     /** Ten stored tokens per message and a budget of 200 tokens: about 20 messages of context, as in the baseline. */
     private static final int MESSAGE_TOKENS = 10;
@@ -89,6 +98,10 @@ public class TurnBenchmark {
         fill(store, rawConversation, history);
         rawSeq = history;
         raw = DriverManager.getConnection("jdbc:h2:file:" + dir.resolve("parley").toAbsolutePath() + ";LOCK_TIMEOUT=10000", "sa", "");
+        try (Statement set = raw.createStatement()) {
+            // A database setting: it applies to the store's connections too.
+            set.execute("SET WRITE_DELAY " + h2WriteDelayMs);
+        }
         raw.setAutoCommit(false);
     }
 
