@@ -22,7 +22,8 @@ import java.util.List;
  *   <li>a system message from steering: the personality text, or else the resolved brand voice; then the
  *       resolved target audience (absent when there is no steering);</li>
  *   <li>the newest history that fits the turn's {@code contextSize} once the prompt and additional context
- *       are counted, oldest dropped first; a prompt and its reply are kept or dropped together;</li>
+ *       are counted, oldest dropped first; a prompt and its reply are kept or dropped together; an empty reply
+ *       (a stream cancelled before its first delta) is left out;</li>
  *   <li>each additional-context snippet of this turn, as a system message;</li>
  *   <li>the prompt.</li>
  * </ol>
@@ -67,6 +68,11 @@ public final class ContextStage implements PromptStage {
             requestTokens += systemTokens;
         }
         for (Message m : history) {
+            if (m.role() == Role.ASSISTANT && m.text().isEmpty()) {
+                // A stream cancelled before its first delta: an empty assistant message, which some providers
+                // refuse. Its prompt stays; the nothing it answered is left out.
+                continue;
+            }
             request.add(m.role() == Role.USER ? ModelMessage.user(m.text()) : ModelMessage.assistant(m.text()));
             requestTokens += m.tokens();
         }

@@ -79,6 +79,11 @@ public final class ProviderCallStage implements PromptStage {
      */
     private TurnResult stream(Turn turn, ModelProvider model) {
         TurnStream out = turn.stream();
+        if (out.cancelled()) {
+            // Cancelled before the provider was asked: no call is made (nor paid for); the turn is kept as an empty
+            // CANCELLED reply, which later requests leave out of their history.
+            return TurnResult.cancelled(turn, "");
+        }
         StreamCollector collector = new StreamCollector(out);
         try {
             model.stream(new ModelRequest(turn.model(), turn.request()), collector);
@@ -113,7 +118,7 @@ public final class ProviderCallStage implements PromptStage {
         private volatile boolean closed;
         volatile ModelResponse response;
         volatile Throwable error;
-        volatile ParleyException hookFailure;
+        volatile RuntimeException hookFailure;
         volatile boolean idle;
         private volatile long lastActivity = System.nanoTime();
 
@@ -130,7 +135,9 @@ public final class ProviderCallStage implements PromptStage {
             try {
                 out.emit(delta);
                 text.append(delta);
-            } catch (ParleyException e) {
+            } catch (RuntimeException e) {
+                // A hook refused the text (ParleyException) or broke (IllegalStateException naming its stage): the
+                // turn fails with that, never as an unavailable model.
                 hookFailure = e;
                 out.cancel();
             }

@@ -11,8 +11,10 @@ public interface TurnStream {
     void addChunkHook(ChunkHook hook);
 
     /**
-     * Hands one delta on: to every hook, then to the caller's listener. Called by the provider call stage; a
-     * hook's {@link dev.parley.api.ParleyException} propagates from here.
+     * Hands one delta on: to every hook, then to the caller's listener. Called by the provider call stage, or by a
+     * host's stage from any thread: deltas are handed on one at a time, and an emit after the stream ended is
+     * ignored. A hook's {@link dev.parley.api.ParleyException} propagates from here; any other exception of a hook
+     * propagates as an {@link IllegalStateException} naming the hook's stage.
      */
     void emit(String delta);
 

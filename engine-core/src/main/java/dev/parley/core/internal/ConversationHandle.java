@@ -180,10 +180,17 @@ final class ConversationHandle implements Conversation {
                 every, every, TimeUnit.MILLISECONDS);
         Reply reply = null;
         RuntimeException failure = null;
+        Error fatal = null;
         try {
             reply = toReply(turn.prompt(), info, run(turn, info));
         } catch (RuntimeException e) {
             failure = e;
+        } catch (Error e) {
+            // An Error (AssertionError, StackOverflowError, ...) still ends the stream with one terminal event, so
+            // that a caller blocked in StreamHandle.await returns; the Error itself is rethrown after it.
+            fatal = e;
+            failure = new IllegalStateException("the stream of conversation " + id + " failed with "
+                    + e.getClass().getName(), e);
         } finally {
             keeper.cancel(false);
             engine.streams().remove(id, run);
@@ -199,6 +206,9 @@ final class ConversationHandle implements Conversation {
             run.replay(reply);
         } else {
             run.complete(reply);
+        }
+        if (fatal != null) {
+            throw fatal;
         }
     }
 

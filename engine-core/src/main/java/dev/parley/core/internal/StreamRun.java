@@ -18,8 +18,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
 /**
  * One running stream: the caller's {@link StreamHandle}, the turn's {@link TurnStream}, and the listener,
  * guarded so that a listener's exception is logged and never reaches the turn, and so that exactly one
- * terminal event is delivered. Thread safe: deltas are emitted from the stream's thread only; cancel may come
- * from any thread.
+ * terminal event is delivered. Thread safe: {@link #emit} may be called from any thread (a host's provider stage
+ * may deliver from its own threads); deltas reach the hooks and the listener one at a time, in the order emit
+ * was entered, and never after the terminal event: an emit after it is ignored. Cancel may come from any thread.
  */
 final class StreamRun implements StreamHandle, TurnStream {
     private static final Logger LOG = LoggerFactory.getLogger(StreamRun.class);
@@ -31,7 +32,7 @@ final class StreamRun implements StreamHandle, TurnStream {
     private final AtomicBoolean cancelled = new AtomicBoolean();
     private final AtomicBoolean terminated = new AtomicBoolean();
     private final CountDownLatch done = new CountDownLatch(1);
-    /** The end of the reply so far; only the stream's thread touches it. */
+    /** The end of the reply so far; guarded by this. */
     private final StringBuilder window = new StringBuilder();
 
     StreamRun(String conversationId, String promptId, StreamListener listener) {
@@ -51,8 +52,8 @@ final class StreamRun implements StreamHandle, TurnStream {
     }
 
     @Override
-    public void emit(String delta) {
-        if (delta.isEmpty()) {
+    public synchronized void emit(String delta) {
+        if (delta.isEmpty() || terminated.get()) {
             return;
         }
         window.append(delta);
@@ -62,7 +63,14 @@ final class StreamRun implements StreamHandle, TurnStream {
         }
         String seen = window.toString();
         for (ChunkHook hook : hooks) {
-            hook.onChunk(delta, seen);
+            try {
+                hook.onChunk(delta, seen);
+            } catch (ParleyException e) {
+                throw e;
+            } catch (RuntimeException e) {
+                // A broken hook is a broken stage, not an unavailable model: say whose hook it was.
+                throw new IllegalStateException("the chunk hook of stage " + stageOf(hook) + " failed: " + e, e);
+            }
         }
         // Every delta emitted reaches the listener and the stored reply alike: what the caller saw is what is kept.
         try {
@@ -70,6 +78,19 @@ final class StreamRun implements StreamHandle, TurnStream {
         } catch (RuntimeException e) {
             LOG.warn("Stream listener failed on a delta of conversation {}; the stream goes on", conversationId, e);
         }
+    }
+
+    /** The stage a hook belongs to: the class that declared it (a lambda's or inner class's enclosing class). */
+    static String stageOf(ChunkHook hook) {
+        Class<?> type = hook.getClass();
+        String name = type.getName();
+        int lambda = name.indexOf("$$Lambda");
+        if (lambda > 0) {
+            name = name.substring(0, lambda);
+        } else if (type.getEnclosingClass() != null) {
+            name = type.getEnclosingClass().getName();
+        }
+        return name.substring(name.lastIndexOf('.') + 1);
     }
 
     @Override
@@ -93,6 +114,13 @@ final class StreamRun implements StreamHandle, TurnStream {
     }
 
     private void terminate(Runnable event, String what) {
+        // Under the emit lock: no delta is delivered beside or after the terminal event.
+        synchronized (this) {
+            terminateLocked(event, what);
+        }
+    }
+
+    private void terminateLocked(Runnable event, String what) {
         if (terminated.compareAndSet(false, true)) {
             try {
                 event.run();
