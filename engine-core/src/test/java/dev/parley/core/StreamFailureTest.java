@@ -238,4 +238,48 @@ class StreamFailureTest {
                 && m.text().isEmpty());
         assertThat(model.lastRequestTexts()).containsExactly("first", "second");
     }
+
+    @Test
+    void duringAStreamSendAndStreamRefuseACallerWithTheSameCodeInTheSameOrder() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        PromptStage holdStreams = chain -> {
+            if (chain.turn().stream() != null) {
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            return chain.proceed(chain.turn());
+        };
+        Conversation c = conversationWith(PromptPipeline.defaults().insertBefore(ProviderCallStage.class, holdStreams),
+                ScriptedModel.echo());
+        StreamHandle running = c.stream(Prompt.text("long answer").build(), new StreamingTest.Recorder());
+        try {
+            // Its owner after leaving the workspace: may still read the conversation, no longer send in it.
+            Conversation asFormerMember = engine.as(dev.parley.api.Caller.user("alice", EngineFixture.ORG).build()).get(c.id());
+            List<dev.parley.api.ErrorCode> codes = new ArrayList<>();
+            for (Runnable call : List.<Runnable>of(
+                    () -> asFormerMember.send(Prompt.text("hi").build()),
+                    () -> asFormerMember.stream(Prompt.text("hi").build(), new StreamingTest.Recorder()),
+                    () -> c.send(Prompt.text("hi").contextSize(ConversationEngine.Builder.DEFAULT_CONTEXT_WINDOW + 1).build()),
+                    () -> c.stream(Prompt.text("hi").contextSize(ConversationEngine.Builder.DEFAULT_CONTEXT_WINDOW + 1).build(),
+                            new StreamingTest.Recorder()),
+                    () -> c.send(Prompt.text("hi").build()),
+                    () -> c.stream(Prompt.text("hi").build(), new StreamingTest.Recorder()))) {
+                try {
+                    call.run();
+                    codes.add(null);
+                } catch (dev.parley.api.ParleyException e) {
+                    codes.add(e.code());
+                }
+            }
+            assertThat(codes).containsExactly(dev.parley.api.ErrorCode.FORBIDDEN, dev.parley.api.ErrorCode.FORBIDDEN,
+                    dev.parley.api.ErrorCode.INVALID_REQUEST, dev.parley.api.ErrorCode.INVALID_REQUEST,
+                    dev.parley.api.ErrorCode.CONVERSATION_LOCKED, dev.parley.api.ErrorCode.CONVERSATION_LOCKED);
+        } finally {
+            release.countDown();
+        }
+        assertThat(running.await(Duration.ofSeconds(10))).isTrue();
+    }
 }

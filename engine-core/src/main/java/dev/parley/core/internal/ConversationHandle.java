@@ -69,10 +69,14 @@ final class ConversationHandle implements Conversation {
     public Reply send(Prompt prompt) {
         Objects.requireNonNull(prompt, "prompt");
         ConversationInfo info = load();
+        // The same order of refusals as stream(): access, then the request's fields, then the stream lock.
+        if (!AccessRules.canSend(caller, info)) {
+            throw new dev.parley.api.AccessDeniedException(caller.userId(), "send in conversation " + id);
+        }
+        Turn turn = newTurn(prompt, info, null);
         if (services.store().streamLock(id, services.clock().instant()).isPresent()) {
             throw new ConversationLockedException(id, "a stream is active");
         }
-        Turn turn = newTurn(prompt, info, null);
         return toReply(prompt, info, run(turn, info));
     }
 
