@@ -171,19 +171,7 @@ public class BadInputTest {
                         (as, c) -> c.send(Prompt.text("hi").createdAt(java.time.Instant.parse("9999-12-31T00:00:00Z")).build())),
                 bad("a stream whose prompt createdAt is far in the future", "createdAt",
                         (as, c) -> c.stream(Prompt.text("hi").createdAt(java.time.Instant.parse("9999-12-31T00:00:00Z")).build(),
-                                new dev.parley.api.StreamListener() {
-                                    @Override
-                                    public void onDelta(String delta) {
-                                    }
-
-                                    @Override
-                                    public void onComplete(Reply reply) {
-                                    }
-
-                                    @Override
-                                    public void onError(RuntimeException error) {
-                                    }
-                                })),
+                                EngineLifecycleTest.ignoring())),
                 bad("a prompt with a source tag over Limits.MAX_TAG_LENGTH", "source",
                         (as, c) -> c.send(Prompt.text("hi").source("s".repeat(Limits.MAX_TAG_LENGTH + 1)).build())),
                 // New conversations
