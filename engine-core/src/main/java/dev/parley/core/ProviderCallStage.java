@@ -1,7 +1,9 @@
 package dev.parley.core;
 
+import dev.parley.api.MessageStatus;
 import dev.parley.api.ModelUnavailableException;
 import dev.parley.api.ParleyException;
+import dev.parley.api.Usage;
 import dev.parley.api.spi.ModelProvider;
 import dev.parley.api.spi.ModelRequest;
 import dev.parley.api.spi.ModelResponse;
@@ -14,7 +16,8 @@ import dev.parley.api.spi.TurnStream;
 /**
  * Calls the turn's model with the request the context stage built; always the last stage. A streamed turn is
  * streamed: each delta goes out through the turn's {@link TurnStream} as it arrives, and a cancelled stream
- * ends with the part that had arrived. Any failure of the
+ * ends with the part that had arrived. A stream cancelled before the model is called makes no call: its reply is
+ * empty, CANCELLED, with no tokens counted (the model read and wrote nothing). Any failure of the
  * model (a timeout, an HTTP error, a refusal) becomes a {@link ModelUnavailableException} carrying the
  * provider's message, never the provider's raw exception. Stateless and thread safe.
  */
@@ -77,6 +80,11 @@ public final class ProviderCallStage implements PromptStage {
      */
     private TurnResult stream(Turn turn, ModelProvider model) {
         TurnStream out = turn.stream();
+        if (out.cancelled()) {
+            // Nothing was sent to the provider, so nothing is counted: the model read and wrote no token.
+            return new TurnResult(turn, "", turn.model(), Usage.ZERO, null, -1, MessageStatus.CANCELLED, false,
+                    null, null);
+        }
         StreamCollector collector = new StreamCollector(out);
         try {
             model.stream(new ModelRequest(turn.model(), turn.request()), collector);

@@ -382,4 +382,55 @@ public class StreamingTest {
         c.cancelStream();
         assertThat(c.send(Prompt.text("x").build()).status()).isEqualTo(MessageStatus.COMPLETE);
     }
+
+    /** A stage that holds streamed turns at its place until released, telling when one arrives. */
+    private static final class Gate implements PromptStage {
+        final CountDownLatch reached = new CountDownLatch(1);
+        final CountDownLatch release = new CountDownLatch(1);
+
+        @Override
+        public dev.parley.api.spi.TurnResult intercept(Chain chain) {
+            if (chain.turn().streaming().isPresent()) {
+                reached.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            return chain.proceed(chain.turn());
+        }
+    }
+
+    @Test
+    void aStreamCancelledBeforeTheModelCallMakesNoModelCallAndItsEmptyReplyIsNeverSentToTheModel() throws Exception {
+        Gate gate = new Gate();
+        engine = engine(model, PromptPipeline.defaults().insertBefore(ContextStage.class, gate));
+        Conversation c = conversation();
+        Recorder r = new Recorder();
+
+        StreamHandle h = c.stream(Prompt.text("first").build(), r);
+        assertThat(gate.reached.await(30, TimeUnit.SECONDS)).isTrue();
+        c.cancelStream();
+        gate.release.countDown();
+        awaitDone(h);
+
+        assertThat(model.callCount()).isZero();
+        assertThat(r.deltas).isEmpty();
+        assertThat(r.completions).singleElement().satisfies(rep -> {
+            assertThat(rep.status()).isEqualTo(MessageStatus.CANCELLED);
+            assertThat(rep.text()).isEmpty();
+            assertThat(rep.usage().total()).isZero();
+        });
+        // As DESIGN.md says of a cancelled stream: the user message and the (empty) partial reply are stored.
+        assertThat(c.messages(PageRequest.first()).items()).extracting(Message::text, Message::status)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("first", MessageStatus.COMPLETE),
+                        org.assertj.core.groups.Tuple.tuple("", MessageStatus.CANCELLED));
+
+        c.send(Prompt.text("second").build());
+
+        assertThat(model.lastRequest().messages())
+                .noneMatch(m -> m.role() == dev.parley.api.spi.ModelMessage.Role.ASSISTANT && m.text().isEmpty())
+                .extracting(dev.parley.api.spi.ModelMessage::text).containsExactly("first", "second");
+    }
 }
