@@ -433,4 +433,46 @@ public class StreamingTest {
                 .noneMatch(m -> m.role() == dev.parley.api.spi.ModelMessage.Role.ASSISTANT && m.text().isEmpty())
                 .extracting(dev.parley.api.spi.ModelMessage::text).containsExactly("first", "second");
     }
+
+    @Test
+    void anErrorThrownByTheModelEndsTheStreamWithOneErrorEventAndReleasesTheLock() throws Exception {
+        ScriptedModel broken = ScriptedModel.builder().replyWith(r -> {
+            throw new AssertionError("model bug");
+        }).build();
+        engine = engine(broken, PromptPipeline.defaults());
+        Conversation c = conversation();
+        Recorder r = new Recorder();
+
+        awaitDone(c.stream(Prompt.text("x").build(), r));
+
+        assertThat(r.completions).isEmpty();
+        assertThat(r.errors).singleElement().isInstanceOfSatisfying(IllegalStateException.class,
+                e -> assertThat(e.getCause()).isInstanceOf(AssertionError.class).hasMessage("model bug"));
+        assertThat(c.messages(PageRequest.first()).totalElements()).isZero();
+        assertThat(store.streamLock(c.id(), Clock.systemUTC().instant())).isEmpty();
+    }
+
+    @Test
+    void anErrorThrownByAStageEndsTheStreamWithOneErrorEventAndTheConversationCanStreamAgain() throws Exception {
+        java.util.concurrent.atomic.AtomicBoolean first = new java.util.concurrent.atomic.AtomicBoolean(true);
+        PromptStage overflowing = chain -> {
+            if (first.getAndSet(false)) {
+                throw new StackOverflowError("stage bug");
+            }
+            return chain.proceed(chain.turn());
+        };
+        engine = engine(model, PromptPipeline.defaults().insertBefore(ContextStage.class, overflowing));
+        Conversation c = conversation();
+        Recorder r = new Recorder();
+
+        awaitDone(c.stream(Prompt.text("x").id("m-1").build(), r));
+
+        assertThat(r.terminalEvents()).isEqualTo(1);
+        assertThat(r.errors).singleElement().satisfies(
+                e -> assertThat(e.getCause()).isInstanceOf(StackOverflowError.class));
+        Recorder again = new Recorder();
+        awaitDone(c.stream(Prompt.text("x").id("m-1").build(), again));
+        assertThat(again.completions).singleElement()
+                .satisfies(rep -> assertThat(rep.text()).isEqualTo(ANSWER));
+    }
 }

@@ -104,7 +104,7 @@ final class ConversationHandle implements Conversation {
                 recordFailure(info, turn.promptId(), e.code().name());
             }
             throw e;
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             recordFailure(info, turn.promptId(), "INTERNAL");
             throw e;
         }
@@ -157,17 +157,26 @@ final class ConversationHandle implements Conversation {
         return run;
     }
 
-    /** The body of a stream's thread: keeps the lease, runs the turn, unlocks, then tells the listener. */
+    /**
+     * The body of a stream's thread: keeps the lease, runs the turn, unlocks, then tells the listener. Every path
+     * ends in exactly one terminal event: an {@link Error} thrown by a stage or the model is reported to the
+     * listener as an {@link IllegalStateException} caused by it, after the lock is released, and then rethrown
+     * so that the thread's uncaught-exception handling sees it.
+     */
     private void runStream(Turn turn, ConversationInfo info, StreamRun run, String holder, Duration lease) {
         long every = Math.max(10, lease.toMillis() / 3);
         ScheduledFuture<?> keeper = engine.leases().scheduleWithFixedDelay(() -> keepLease(run, holder, lease),
                 every, every, TimeUnit.MILLISECONDS);
         Reply reply = null;
         RuntimeException failure = null;
+        Error fatal = null;
         try {
             reply = toReply(turn.prompt(), info, run(turn, info));
         } catch (RuntimeException e) {
             failure = e;
+        } catch (Error e) {
+            fatal = e;
+            failure = new IllegalStateException("the stream of conversation " + id + " failed: " + e, e);
         } finally {
             keeper.cancel(false);
             engine.streams().remove(id, run);
@@ -183,6 +192,9 @@ final class ConversationHandle implements Conversation {
             run.replay(reply);
         } else {
             run.complete(reply);
+        }
+        if (fatal != null) {
+            throw fatal;
         }
     }
 
