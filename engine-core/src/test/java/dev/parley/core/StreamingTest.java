@@ -475,4 +475,163 @@ public class StreamingTest {
         assertThat(again.completions).singleElement()
                 .satisfies(rep -> assertThat(rep.text()).isEqualTo(ANSWER));
     }
+
+    /** A stage whose chunk hook has a bug: it throws an exception that is no ParleyException. */
+    private static final class BuggyWatcherStage implements PromptStage {
+        @Override
+        public dev.parley.api.spi.TurnResult intercept(Chain chain) {
+            chain.turn().streaming().ifPresent(stream -> stream.addChunkHook((delta, window) -> {
+                if (window.contains("fox")) {
+                    throw new IllegalArgumentException("hook bug");
+                }
+            }));
+            return chain.proceed(chain.turn());
+        }
+    }
+
+    @Test
+    void aChunkHookThatThrowsAnUnexpectedExceptionFailsTheStreamNamingTheHooksStage() throws Exception {
+        engine = engine(model, PromptPipeline.defaults().insertBefore(ContextStage.class, new BuggyWatcherStage()));
+        Conversation c = conversation();
+        Recorder r = new Recorder();
+
+        awaitDone(c.stream(Prompt.text("x").build(), r));
+
+        assertThat(r.completions).isEmpty();
+        assertThat(r.errors).singleElement()
+                .isNotInstanceOf(ModelUnavailableException.class)
+                .isInstanceOfSatisfying(IllegalStateException.class, e -> {
+                    assertThat(e.getMessage()).contains("BuggyWatcherStage").doesNotContain("ProviderCallStage");
+                    assertThat(e.getCause()).hasMessage("hook bug");
+                });
+        assertThat(r.text()).isEqualTo("The quick brown ");
+        assertThat(c.messages(PageRequest.first()).totalElements()).isZero();
+    }
+
+    /** Counts listener calls that overlap, and deltas that arrive after the terminal event. */
+    private static final class WatchfulRecorder extends Recorder {
+        final java.util.concurrent.atomic.AtomicInteger inside = new java.util.concurrent.atomic.AtomicInteger();
+        final java.util.concurrent.atomic.AtomicInteger overlaps = new java.util.concurrent.atomic.AtomicInteger();
+        final java.util.concurrent.atomic.AtomicInteger lateDeltas = new java.util.concurrent.atomic.AtomicInteger();
+        volatile boolean ended;
+
+        @Override
+        public void onDelta(String delta) {
+            if (inside.incrementAndGet() > 1) {
+                overlaps.incrementAndGet();
+            }
+            if (ended) {
+                lateDeltas.incrementAndGet();
+            }
+            super.onDelta(delta);
+            Thread.yield();
+            inside.decrementAndGet();
+        }
+
+        @Override
+        public void onComplete(Reply reply) {
+            if (inside.incrementAndGet() > 1) {
+                overlaps.incrementAndGet();
+            }
+            ended = true;
+            super.onComplete(reply);
+            inside.decrementAndGet();
+        }
+    }
+
+    @Test
+    void deltasEmittedFromManyThreadsAtOnceReachTheListenerOneAtATimeEachExactlyOnceAndNeverAfterCompletion()
+            throws Exception {
+        int threads = 8;
+        int before = 300;
+        java.util.Set<String> accepted = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        java.util.concurrent.atomic.AtomicInteger refused = new java.util.concurrent.atomic.AtomicInteger();
+        WatchfulRecorder r = new WatchfulRecorder();
+        ExecutorService emitters = Executors.newFixedThreadPool(threads);
+        CountDownLatch emittersDone = new CountDownLatch(threads);
+        // A host's provider stage that delivers from its own threads, and whose threads go on after completion.
+        PromptStage concurrentProvider = chain -> {
+            TurnStream out = chain.turn().stream();
+            CountDownLatch enough = new CountDownLatch(threads);
+            for (int t = 0; t < threads; t++) {
+                int thread = t;
+                emitters.execute(() -> {
+                    try {
+                        for (int i = 0; !r.ended || i < before * 2; i++) {
+                            String delta = "[" + thread + ":" + i + "]";
+                            if (out.emit(delta)) {
+                                accepted.add(delta);
+                            } else {
+                                refused.incrementAndGet();
+                            }
+                            if (i == before) {
+                                enough.countDown();
+                            }
+                        }
+                    } finally {
+                        emittersDone.countDown();
+                    }
+                });
+            }
+            try {
+                enough.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            assertThat(out.complete()).isTrue();
+            return dev.parley.api.spi.TurnResult.fromModel(chain.turn(), out.text(), null);
+        };
+        engine = engine(model, PromptPipeline.defaults().replace(ProviderCallStage.class, concurrentProvider));
+        Conversation c = conversation();
+        try {
+            awaitDone(c.stream(Prompt.text("x").build(), r));
+            assertThat(emittersDone.await(30, TimeUnit.SECONDS)).isTrue();
+        } finally {
+            emitters.shutdownNow();
+        }
+
+        assertThat(r.overlaps).hasValue(0);
+        assertThat(r.lateDeltas).hasValue(0);
+        assertThat(refused).hasPositiveValue();
+        assertThat(r.deltas).doesNotHaveDuplicates().hasSameSizeAs(accepted).containsExactlyInAnyOrderElementsOf(accepted);
+        Reply reply = r.completions.get(0);
+        assertThat(reply.status()).isEqualTo(MessageStatus.COMPLETE);
+        assertThat(reply.text()).isEqualTo(r.text());
+        assertThat(c.messages(PageRequest.first()).items().get(1).text()).isEqualTo(r.text());
+    }
+
+    @Test
+    void aCancelAfterTheModelCompletedIsANoOpAndTheReplyKeepsItsStatusAndUsage() throws Exception {
+        java.util.concurrent.atomic.AtomicReference<Conversation> target = new java.util.concurrent.atomic.AtomicReference<>();
+        dev.parley.api.spi.ModelProvider lateCancel = new dev.parley.api.spi.ModelProvider() {
+            @Override
+            public dev.parley.api.spi.ModelResponse chat(dev.parley.api.spi.ModelRequest request) {
+                return new dev.parley.api.spi.ModelResponse("all done", new dev.parley.api.Usage(7, 2));
+            }
+
+            @Override
+            public void stream(dev.parley.api.spi.ModelRequest request, dev.parley.api.spi.StreamingHandler handler) {
+                handler.onDelta("all ");
+                handler.onDelta("done");
+                handler.onComplete(chat(request));
+                // The caller's cancel arrives just after the model finished, before the engine stored the reply.
+                target.get().cancelStream();
+            }
+        };
+        engine = EngineFixture.builder(model, store).clock(Clock.systemUTC()).model("late", lateCancel)
+                .streamLease(Duration.ofSeconds(3)).build();
+        Conversation c = conversation();
+        target.set(c);
+        Recorder r = new Recorder();
+
+        awaitDone(c.stream(Prompt.text("x").model("late").build(), r));
+
+        Reply reply = r.completions.get(0);
+        assertThat(reply.status()).isEqualTo(MessageStatus.COMPLETE);
+        assertThat(reply.text()).isEqualTo("all done");
+        assertThat(reply.usage()).isEqualTo(new dev.parley.api.Usage(7, 2));
+        Message stored = c.messages(PageRequest.first()).items().get(1);
+        assertThat(stored.status()).isEqualTo(MessageStatus.COMPLETE);
+        assertThat(c.info().tokensIn()).isEqualTo(7);
+    }
 }
