@@ -634,4 +634,27 @@ public class StreamingTest {
         assertThat(stored.status()).isEqualTo(MessageStatus.COMPLETE);
         assertThat(c.info().tokensIn()).isEqualTo(7);
     }
+
+    @Test
+    void aStreamWhoseLockAnotherHolderTookFailsWithConversationLockedAndStoresNothing() throws Exception {
+        Gate gate = new Gate();
+        engine = engine(model, PromptPipeline.defaults().insertBefore(ContextStage.class, gate));
+        Conversation c = conversation();
+        Recorder r = new Recorder();
+
+        StreamHandle h = c.stream(Prompt.text("x").id("m-1").build(), r);
+        assertThat(gate.reached.await(30, TimeUnit.SECONDS)).isTrue();
+        // The stream's lease ran out unnoticed and another engine took the lock.
+        java.time.Instant now = Clock.systemUTC().instant();
+        store.releaseStreamLock(c.id(), store.streamLock(c.id(), now).orElseThrow().holder());
+        assertThat(store.acquireStreamLock(c.id(), "another-engine", now, Duration.ofSeconds(30))).isTrue();
+        gate.release.countDown();
+        awaitDone(h);
+
+        assertThat(r.completions).isEmpty();
+        assertThat(r.errors).singleElement().isInstanceOf(ConversationLockedException.class);
+        assertThat(c.messages(PageRequest.first()).totalElements()).isZero();
+        assertThat(store.streamLock(c.id(), Clock.systemUTC().instant()))
+                .hasValueSatisfying(l -> assertThat(l.holder()).isEqualTo("another-engine"));
+    }
 }

@@ -96,9 +96,13 @@ final class ConversationHandle implements Conversation {
 
     /** Runs the pipeline; a failure of the turn itself is recorded as an audit event and rethrown. */
     private TurnResult run(Turn turn, ConversationInfo info) {
+        return run(turn, info, services);
+    }
+
+    private TurnResult run(Turn turn, ConversationInfo info, dev.parley.api.spi.EngineServices pipelineServices) {
         TurnResult result;
         try {
-            result = StageChain.run(engine.stages(), turn, services);
+            result = StageChain.run(engine.stages(), turn, pipelineServices);
         } catch (ParleyException e) {
             if (!REFUSALS.contains(e.code())) {
                 recordFailure(info, turn.promptId(), e.code().name());
@@ -171,7 +175,10 @@ final class ConversationHandle implements Conversation {
         RuntimeException failure = null;
         Error fatal = null;
         try {
-            reply = toReply(turn.prompt(), info, run(turn, info));
+            // The turn commits only while this stream still holds the conversation's lock.
+            StreamServices fenced = new StreamServices(services,
+                    new LeaseFencedStore(services.store(), run, holder, lease, services.clock()));
+            reply = toReply(turn.prompt(), info, run(turn, info, fenced));
         } catch (RuntimeException e) {
             failure = e;
         } catch (Error e) {
@@ -203,8 +210,8 @@ final class ConversationHandle implements Conversation {
         try {
             java.time.Instant now = services.clock().instant();
             if (!services.store().renewStreamLock(id, holder, now, lease)) {
-                LOG.warn("Lost the stream lock of conversation {}; stopping the stream", id);
-                run.cancel();
+                LOG.warn("Lost the stream lock of conversation {}; stopping the stream, which stores nothing", id);
+                run.loseLease();
                 return;
             }
             services.store().streamLock(id, now)

@@ -48,6 +48,8 @@ final class StreamRun implements StreamHandle, TurnStream {
     private final StringBuilder text = new StringBuilder();
     /** Set just before the terminal event: no delta is handed on after it. */
     private boolean closed;
+    /** Set once the stream's conversation lock was found taken by another holder: the turn must not commit. */
+    private volatile boolean leaseLost;
     /** The stage the pipeline is in on its way down, named in the errors of the hooks it adds. */
     private volatile String currentStage = "an unknown stage";
 
@@ -71,6 +73,16 @@ final class StreamRun implements StreamHandle, TurnStream {
 
     void leaveStage(String outer) {
         currentStage = outer;
+    }
+
+    /** Marks the lock as lost and stops the stream; its turn then fails instead of committing. */
+    void loseLease() {
+        leaseLost = true;
+        cancel();
+    }
+
+    boolean leaseLost() {
+        return leaseLost;
     }
 
     @Override
