@@ -15,6 +15,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.Executor;
 import java.util.function.Supplier;
 
 /**
@@ -44,8 +45,11 @@ public interface ConversationEngine extends AutoCloseable {
     EngineConfig config();
 
     /**
-     * Cancels running streams (they keep what they have), waits briefly for them, then closes the store, the
-     * configured one included. Give each engine its own store instance. Idempotent.
+     * Cancels running streams (they keep what they have), waits for them, then closes the store, the configured
+     * one included. A stream that has not ended 5 seconds after its cancel is interrupted and given 5 more seconds
+     * to store its partial reply (CANCELLED) and release its lock; a stream still running after that has its lock
+     * released and its listener told of the failure, before the store closes. An executor given with
+     * {@link Builder#streamExecutor} is left running. Give each engine its own store instance. Idempotent.
      */
     @Override
     void close();
@@ -57,6 +61,8 @@ public interface ConversationEngine extends AutoCloseable {
     final class Builder {
         /** History token budget used when a prompt gives none. */
         public static final int DEFAULT_CONTEXT_SIZE = 16_000;
+        /** How many threads the engine's own stream pool has at most. */
+        public static final int DEFAULT_STREAM_THREADS = 64;
 
         private ConversationStore store;
         private final List<EngineConfig.ModelRegistration> models = new ArrayList<>();
@@ -72,6 +78,7 @@ public interface ConversationEngine extends AutoCloseable {
         private int defaultContextSize = DEFAULT_CONTEXT_SIZE;
         private Duration steeringCacheTtl = Duration.ofSeconds(60);
         private Duration streamLease = Duration.ofSeconds(30);
+        private Executor streamExecutor;
 
         Builder() {
         }
@@ -178,6 +185,20 @@ public interface ConversationEngine extends AutoCloseable {
             return this;
         }
 
+        /**
+         * Runs the engine's streams: each stream occupies one task of it for its whole turn (the provider call
+         * included). The engine never shuts it down; the host does, after closing the engine. Without it the
+         * engine runs streams on its own pool of at most {@value #DEFAULT_STREAM_THREADS} daemon threads named
+         * {@code parley-stream-N}; streams beyond that wait, their locks kept, for a free thread.
+         */
+        public Builder streamExecutor(Executor executor) {
+            if (this.streamExecutor != null) {
+                throw new IllegalStateException("stream executor was already set to " + this.streamExecutor);
+            }
+            this.streamExecutor = Objects.requireNonNull(executor, "executor");
+            return this;
+        }
+
         /** Knows repositories and their workspace and organization. */
         public Builder scopeDirectory(ScopeDirectory directory) {
             this.scopeDirectory = Objects.requireNonNull(directory, "directory");
@@ -225,7 +246,8 @@ public interface ConversationEngine extends AutoCloseable {
             EngineProvider provider = EngineProviders.find();
             EngineConfig config = new EngineConfig(store, models, defaultName,
                     pipeline == null ? PromptPipeline.of(provider.defaultStages()) : pipeline,
-                    clock, ids, tokenCounter, steeringResolver, steeringCacheTtl, scopeDirectory, eventSink, defaultContextSize, streamLease);
+                    clock, ids, tokenCounter, steeringResolver, steeringCacheTtl, scopeDirectory, eventSink, defaultContextSize, streamLease,
+                    streamExecutor);
             return provider.create(config);
         }
     }

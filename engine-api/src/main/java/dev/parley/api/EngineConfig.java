@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.Executor;
 import java.util.function.Supplier;
 
 /**
@@ -31,6 +32,7 @@ import java.util.function.Supplier;
  * @param eventSink receives audit events
  * @param defaultContextSize history token budget when a prompt gives none
  * @param streamLease how long a stream's conversation lock lasts unless renewed
+ * @param streamExecutor runs streams, or null for the engine's own bounded pool
  */
 public record EngineConfig(
         ConversationStore store,
@@ -45,7 +47,8 @@ public record EngineConfig(
         ScopeDirectory scopeDirectory,
         EventSink eventSink,
         int defaultContextSize,
-        Duration streamLease) {
+        Duration streamLease,
+        Executor streamExecutor) {
 
     public EngineConfig {
         models = List.copyOf(models);
@@ -61,6 +64,11 @@ public record EngineConfig(
 
     public Optional<ConversationStore> configuredStore() {
         return Optional.ofNullable(store);
+    }
+
+    /** The executor the host gave for streams; empty when the engine runs them on its own pool. */
+    public Optional<Executor> configuredStreamExecutor() {
+        return Optional.ofNullable(streamExecutor);
     }
 
     /**

@@ -657,4 +657,118 @@ public class StreamingTest {
         assertThat(store.streamLock(c.id(), Clock.systemUTC().instant()))
                 .hasValueSatisfying(l -> assertThat(l.holder()).isEqualTo("another-engine"));
     }
+
+    @Test
+    void closingTheEngineUnderAStreamThatIgnoresItsCancelStoresThePartialReplyAndReleasesTheLockBeforeTheStoreCloses()
+            throws Exception {
+        CountDownLatch sent = new CountDownLatch(1);
+        dev.parley.api.spi.ModelProvider stuck = new dev.parley.api.spi.ModelProvider() {
+            @Override
+            public dev.parley.api.spi.ModelResponse chat(dev.parley.api.spi.ModelRequest request) {
+                throw new UnsupportedOperationException();
+            }
+
+            @Override
+            public void stream(dev.parley.api.spi.ModelRequest request, dev.parley.api.spi.StreamingHandler handler) {
+                handler.onDelta("partial ");
+                handler.onDelta("answer");
+                sent.countDown();
+                try {
+                    new CountDownLatch(1).await(); // a provider stuck in a blocking read, deaf to cancel
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException("interrupted", e);
+                }
+            }
+        };
+        java.util.concurrent.atomic.AtomicReference<String> conversationId = new java.util.concurrent.atomic.AtomicReference<>();
+        List<Message> storedAtClose = new CopyOnWriteArrayList<>();
+        List<Object> lockAtClose = new CopyOnWriteArrayList<>();
+        ConversationStore watched = (ConversationStore) java.lang.reflect.Proxy.newProxyInstance(
+                ConversationStore.class.getClassLoader(), new Class<?>[] {ConversationStore.class},
+                (proxy, method, args) -> {
+                    if (method.getName().equals("close") && conversationId.get() != null) {
+                        storedAtClose.addAll(store.messages(conversationId.get(), PageRequest.first()).items());
+                        lockAtClose.add(store.streamLock(conversationId.get(), Clock.systemUTC().instant()));
+                    }
+                    try {
+                        return method.invoke(store, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+        engine = EngineFixture.builder(model, watched).clock(Clock.systemUTC()).model("stuck", stuck)
+                .streamLease(Duration.ofSeconds(3)).build();
+        Conversation c = conversation();
+        conversationId.set(c.id());
+        Recorder r = new Recorder();
+        StreamHandle h = c.stream(Prompt.text("x").model("stuck").build(), r);
+        assertThat(sent.await(30, TimeUnit.SECONDS)).isTrue();
+
+        engine.close();
+
+        assertThat(h.isDone()).isTrue();
+        assertThat(r.errors).isEmpty();
+        assertThat(r.completions).singleElement().satisfies(rep -> {
+            assertThat(rep.status()).isEqualTo(MessageStatus.CANCELLED);
+            assertThat(rep.text()).isEqualTo("partial answer");
+        });
+        assertThat(storedAtClose).extracting(Message::text).containsExactly("x", "partial answer");
+        assertThat(lockAtClose).containsExactly(java.util.Optional.empty());
+    }
+
+    @Test
+    void streamsRunOnTheExecutorTheHostGaveWhichTheEngineLeavesRunning() throws Exception {
+        ExecutorService hostPool = Executors.newFixedThreadPool(2, task -> new Thread(task, "host-stream"));
+        try {
+            engine = EngineFixture.builder(model, store).clock(Clock.systemUTC()).streamExecutor(hostPool)
+                    .streamLease(Duration.ofSeconds(3)).build();
+            List<String> threads = new CopyOnWriteArrayList<>();
+            List<StreamHandle> handles = new ArrayList<>();
+            List<Recorder> recorders = new ArrayList<>();
+            for (int i = 0; i < 6; i++) { // more streams than threads: the others wait their turn
+                Recorder r = new Recorder() {
+                    @Override
+                    public void onDelta(String delta) {
+                        threads.add(Thread.currentThread().getName());
+                        super.onDelta(delta);
+                    }
+                };
+                recorders.add(r);
+                handles.add(conversation().stream(Prompt.text("x").build(), r));
+            }
+            for (StreamHandle h : handles) {
+                awaitDone(h);
+            }
+            assertThat(recorders).allSatisfy(r -> assertThat(r.completions).singleElement()
+                    .satisfies(rep -> assertThat(rep.text()).isEqualTo(ANSWER)));
+            assertThat(threads).isNotEmpty().containsOnly("host-stream");
+            engine.close();
+            assertThat(hostPool.isShutdown()).isFalse();
+        } finally {
+            hostPool.shutdownNow();
+        }
+    }
+
+    @Test
+    void streamsOfTheEnginesOwnPoolRunOnNamedThreads() throws Exception {
+        Conversation c = conversation();
+        List<String> threads = new CopyOnWriteArrayList<>();
+        Recorder r = new Recorder() {
+            @Override
+            public void onDelta(String delta) {
+                threads.add(Thread.currentThread().getName());
+                super.onDelta(delta);
+            }
+        };
+        awaitDone(c.stream(Prompt.text("x").build(), r));
+        assertThat(threads).isNotEmpty().allSatisfy(name -> assertThat(name).startsWith("parley-stream-"));
+    }
+
+    @Test
+    void aSecondStreamExecutorIsRefused() {
+        ConversationEngine.Builder b = ConversationEngine.builder().streamExecutor(Runnable::run);
+        assertThatThrownBy(() -> b.streamExecutor(Runnable::run)).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("stream executor was already set");
+    }
 }

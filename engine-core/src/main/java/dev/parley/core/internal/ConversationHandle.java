@@ -147,16 +147,26 @@ final class ConversationHandle implements Conversation {
         Turn turn = newTurn(prompt, info, run);
         String holder = services.newId();
         Duration lease = engine.config().streamLease();
+        if (engine.isClosed()) {
+            throw new IllegalStateException("the engine is closed");
+        }
         if (!services.store().acquireStreamLock(id, holder, services.clock().instant(), lease)) {
             throw new ConversationLockedException(id, "another stream is active");
         }
+        run.holder(holder);
         engine.streams().put(id, run);
+        // The lease is kept from now on, also while the stream waits for a thread of the executor.
+        long every = Math.max(10, lease.toMillis() / 3);
+        ScheduledFuture<?> keeper;
         try {
-            engine.streamThreads().execute(() -> runStream(turn, info, run, holder, lease));
+            keeper = engine.leases().scheduleWithFixedDelay(() -> keepLease(run, holder, lease),
+                    every, every, TimeUnit.MILLISECONDS);
+            engine.streamThreads().execute(() -> runStream(turn, info, run, holder, lease, keeper));
         } catch (RejectedExecutionException e) {
             engine.streams().remove(id, run);
             services.store().releaseStreamLock(id, holder);
-            throw new IllegalStateException("the engine is closed", e);
+            throw new IllegalStateException(engine.isClosed() ? "the engine is closed"
+                    : "the stream executor refused the stream", e);
         }
         return run;
     }
@@ -167,10 +177,9 @@ final class ConversationHandle implements Conversation {
      * listener as an {@link IllegalStateException} caused by it, after the lock is released, and then rethrown
      * so that the thread's uncaught-exception handling sees it.
      */
-    private void runStream(Turn turn, ConversationInfo info, StreamRun run, String holder, Duration lease) {
-        long every = Math.max(10, lease.toMillis() / 3);
-        ScheduledFuture<?> keeper = engine.leases().scheduleWithFixedDelay(() -> keepLease(run, holder, lease),
-                every, every, TimeUnit.MILLISECONDS);
+    private void runStream(Turn turn, ConversationInfo info, StreamRun run, String holder, Duration lease,
+                           ScheduledFuture<?> keeper) {
+        run.bind(Thread.currentThread());
         Reply reply = null;
         RuntimeException failure = null;
         Error fatal = null;
@@ -186,11 +195,18 @@ final class ConversationHandle implements Conversation {
             failure = new IllegalStateException("the stream of conversation " + id + " failed: " + e, e);
         } finally {
             keeper.cancel(false);
-            engine.streams().remove(id, run);
+            // An interrupt from the engine's close has done its job; the lock is released on a quiet thread.
+            boolean interrupted = run.clearCloseInterrupt();
             try {
                 services.store().releaseStreamLock(id, holder);
             } catch (RuntimeException e) {
                 LOG.warn("Could not release the stream lock of conversation {}; it expires after {}", id, lease, e);
+            } finally {
+                engine.streams().remove(id, run);
+                run.unbind();
+            }
+            if (interrupted) {
+                LOG.info("A stream of conversation {} was interrupted by the engine's close", id);
             }
         }
         if (failure != null) {

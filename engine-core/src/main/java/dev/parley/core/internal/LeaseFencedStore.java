@@ -44,13 +44,13 @@ final class LeaseFencedStore implements ConversationStore {
 
     @Override
     public Message commitTurn(TurnRecord turn) {
-        if (run.leaseLost() || !store.renewStreamLock(turn.conversationId(), holder, clock.instant(), lease)) {
-            run.loseLease();
-            throw new ConversationLockedException(turn.conversationId(),
-                    "the stream lost its lock to another holder; its turn was not stored");
-        }
         boolean interrupted = Thread.interrupted();
         try {
+            if (run.leaseLost() || !store.renewStreamLock(turn.conversationId(), holder, clock.instant(), lease)) {
+                run.loseLease();
+                throw new ConversationLockedException(turn.conversationId(),
+                        "the stream lost its lock to another holder; its turn was not stored");
+            }
             return store.commitTurn(turn);
         } finally {
             if (interrupted) {

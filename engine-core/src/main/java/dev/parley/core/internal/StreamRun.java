@@ -59,6 +59,10 @@ final class StreamRun implements StreamHandle, TurnStream {
         this.listener = listener;
     }
 
+    String conversationId() {
+        return conversationId;
+    }
+
     @Override
     public String promptId() {
         return promptId;
@@ -73,6 +77,50 @@ final class StreamRun implements StreamHandle, TurnStream {
 
     void leaveStage(String outer) {
         currentStage = outer;
+    }
+
+    /** The thread running the stream's turn while it runs; guarded by {@code this}. */
+    private Thread runner;
+    /** Whether the engine's close interrupted the runner; guarded by {@code this}. */
+    private boolean interruptedByClose;
+    /** The stream's lock holder id, once it holds the lock. */
+    private volatile String holder;
+
+    void holder(String lockHolder) {
+        this.holder = lockHolder;
+    }
+
+    String holder() {
+        return holder;
+    }
+
+    /** Notes the thread that runs the turn, so that the engine's close can interrupt it. */
+    synchronized void bind(Thread thread) {
+        runner = thread;
+    }
+
+    /**
+     * Forgets the running thread; clears an interrupt the engine's close made, so that the thread (maybe a host
+     * pool's) goes on uninterrupted.
+     */
+    synchronized void unbind() {
+        if (interruptedByClose && runner == Thread.currentThread()) {
+            Thread.interrupted();
+        }
+        runner = null;
+    }
+
+    /** Clears an interrupt the engine's close made on the current (the runner's) thread; true when there was one. */
+    synchronized boolean clearCloseInterrupt() {
+        return interruptedByClose && runner == Thread.currentThread() && Thread.interrupted();
+    }
+
+    /** Interrupts the turn's thread, if it runs; used by the engine's close on a stream that ignores its cancel. */
+    synchronized void interruptForClose() {
+        if (runner != null) {
+            interruptedByClose = true;
+            runner.interrupt();
+        }
     }
 
     /** Marks the lock as lost and stops the stream; its turn then fails instead of committing. */
