@@ -29,7 +29,9 @@ public interface Conversation {
      * Streams one turn's reply through {@code listener}, on an engine thread, and returns at once. The turn runs
      * through the same pipeline as {@link #send}; a replayed message id delivers the stored reply as one delta.
      * At most one stream is active per conversation, across every engine sharing the store, and while it is
-     * active {@code send} is refused too.
+     * active {@code send} is refused too. The stream renews its lock while it runs; a stream that loses it anyway
+     * (its engine could not renew it in time and another engine took it) fails with
+     * {@link ConversationLockedException} through the listener and stores nothing of its turn.
      *
      * @throws ConversationLockedException at once, when another stream is active on the conversation
      * @throws InvalidRequestException for an unknown model

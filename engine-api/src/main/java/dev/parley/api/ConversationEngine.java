@@ -15,6 +15,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.Executor;
 import java.util.function.Supplier;
 
 /**
@@ -44,10 +45,13 @@ public interface ConversationEngine extends AutoCloseable {
     EngineConfig config();
 
     /**
-     * Cancels running streams (they keep what they have), waits briefly for them, then closes the store, the
-     * configured one included. Give each engine its own store instance. Idempotent. Afterwards {@link #as} and
-     * every method of the {@link Conversations} and {@link Conversation} handles it gave out fail with
-     * {@link IllegalStateException} ("the engine is closed").
+     * Cancels running streams (they keep what they have), waits for them, then closes the store, the configured
+     * one included. A stream that has not ended 5 seconds after its cancel is interrupted and given 5 more seconds
+     * to store its partial reply (CANCELLED) and release its lock; a stream still running after that has its lock
+     * released and its listener told of the failure, before the store closes. An executor given with
+     * {@link Builder#streamExecutor} is left running. Give each engine its own store instance. Idempotent.
+     * Afterwards {@link #as} and every method of the {@link Conversations} and {@link Conversation} handles it
+     * gave out fail with {@link IllegalStateException} ("the engine is closed").
      */
     @Override
     void close();
@@ -61,6 +65,8 @@ public interface ConversationEngine extends AutoCloseable {
         public static final int DEFAULT_CONTEXT_SIZE = 16_000;
         /** Context window, in tokens, of models that declare none: that of current OpenAI chat models. */
         public static final int DEFAULT_CONTEXT_WINDOW = 128_000;
+        /** How many threads the engine's own stream pool has at most. */
+        public static final int DEFAULT_STREAM_THREADS = 64;
 
         private ConversationStore store;
         private final List<EngineConfig.ModelRegistration> models = new ArrayList<>();
@@ -77,6 +83,7 @@ public interface ConversationEngine extends AutoCloseable {
         private Duration steeringCacheTtl = Duration.ofSeconds(60);
         private Duration streamLease = Duration.ofSeconds(30);
         private int defaultContextWindow = DEFAULT_CONTEXT_WINDOW;
+        private Executor streamExecutor;
 
         Builder() {
         }
@@ -185,6 +192,20 @@ public interface ConversationEngine extends AutoCloseable {
             return this;
         }
 
+        /**
+         * Runs the engine's streams: each stream occupies one task of it for its whole turn (the provider call
+         * included). The engine never shuts it down; the host does, after closing the engine. Without it the
+         * engine runs streams on its own pool of at most {@value #DEFAULT_STREAM_THREADS} daemon threads named
+         * {@code parley-stream-N}; streams beyond that wait, their locks kept, for a free thread.
+         */
+        public Builder streamExecutor(Executor executor) {
+            if (this.streamExecutor != null) {
+                throw new IllegalStateException("stream executor was already set to " + this.streamExecutor);
+            }
+            this.streamExecutor = Objects.requireNonNull(executor, "executor");
+            return this;
+        }
+
         /** Knows repositories and their workspace and organization. */
         public Builder scopeDirectory(ScopeDirectory directory) {
             this.scopeDirectory = Objects.requireNonNull(directory, "directory");
@@ -265,7 +286,7 @@ public interface ConversationEngine extends AutoCloseable {
             EngineConfig config = new EngineConfig(store, models, defaultName,
                     pipeline == null ? PromptPipeline.of(provider.defaultStages()) : pipeline,
                     clock, ids, tokenCounter, steeringResolver, steeringCacheTtl, scopeDirectory, eventSink, defaultContextSize, streamLease,
-                    defaultContextWindow);
+                    defaultContextWindow, streamExecutor);
             return provider.create(config);
         }
     }

@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.Executor;
 import java.util.function.Supplier;
 
 /**
@@ -32,6 +33,7 @@ import java.util.function.Supplier;
  * @param defaultContextSize history token budget when a prompt gives none
  * @param streamLease how long a stream's conversation lock lasts unless renewed
  * @param defaultContextWindow the context window, in tokens, of models that declare none
+ * @param streamExecutor runs streams, or null for the engine's own bounded pool
  */
 public record EngineConfig(
         ConversationStore store,
@@ -47,7 +49,8 @@ public record EngineConfig(
         EventSink eventSink,
         int defaultContextSize,
         Duration streamLease,
-        int defaultContextWindow) {
+        int defaultContextWindow,
+        Executor streamExecutor) {
 
     public EngineConfig {
         models = List.copyOf(models);
@@ -66,6 +69,11 @@ public record EngineConfig(
 
     public Optional<ConversationStore> configuredStore() {
         return Optional.ofNullable(store);
+    }
+
+    /** The executor the host gave for streams; empty when the engine runs them on its own pool. */
+    public Optional<Executor> configuredStreamExecutor() {
+        return Optional.ofNullable(streamExecutor);
     }
 
     /**

@@ -25,7 +25,8 @@ public interface StreamListener {
     /**
      * The stream failed; nothing of the turn is in the history. A {@link ParleyException} for every failure of the
      * request (the model, the store, a policy); an {@link IllegalStateException} when a pipeline stage broke its
-     * contract.
+     * contract, or when a stage or the model threw an {@link Error}, which is then its cause (the engine rethrows
+     * the Error on the stream's thread after this call).
      */
     void onError(RuntimeException error);
 }

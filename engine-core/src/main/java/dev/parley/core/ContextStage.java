@@ -22,8 +22,9 @@ import java.util.List;
  *   <li>a system message from steering: the personality text, or else the resolved brand voice; then the
  *       resolved target audience (absent when there is no steering);</li>
  *   <li>the newest history that fits the turn's {@code contextSize} once the prompt and additional context
- *       are counted, oldest dropped first; a prompt and its reply are kept or dropped together; an empty reply
- *       (a stream cancelled before its first delta) is left out;</li>
+ *       are counted, oldest dropped first; a prompt and its reply are kept or dropped together. An empty
+ *       assistant reply (a stream cancelled before its first delta) is left out, since several providers
+ *       refuse empty assistant messages; its prompt stays, as the user did say it and the history stores it;</li>
  *   <li>each additional-context snippet of this turn, as a system message;</li>
  *   <li>the prompt.</li>
  * </ol>

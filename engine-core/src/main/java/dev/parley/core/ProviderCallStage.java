@@ -1,7 +1,9 @@
 package dev.parley.core;
 
+import dev.parley.api.MessageStatus;
 import dev.parley.api.ModelUnavailableException;
 import dev.parley.api.ParleyException;
+import dev.parley.api.Usage;
 import dev.parley.api.spi.ModelProvider;
 import dev.parley.api.spi.ModelRequest;
 import dev.parley.api.spi.ModelResponse;
@@ -14,7 +16,8 @@ import dev.parley.api.spi.TurnStream;
 /**
  * Calls the turn's model with the request the context stage built; always the last stage. A streamed turn is
  * streamed: each delta goes out through the turn's {@link TurnStream} as it arrives, and a cancelled stream
- * ends with the part that had arrived. Any failure of the
+ * ends with the part that had arrived. A stream cancelled before the model is called makes no call: its reply is
+ * empty, CANCELLED, with no tokens counted (the model read and wrote nothing). Any failure of the
  * model (a timeout, an HTTP error, a refusal) becomes a {@link ModelUnavailableException} whose message names
  * the model and the kind of failure but not the provider's own text (which can echo API keys and upstream URLs);
  * the provider's exception is its cause, and is logged at DEBUG. Stateless and thread safe.
@@ -75,14 +78,16 @@ public final class ProviderCallStage implements PromptStage {
     /**
      * Streams the answer through the turn's stream, blocking this (the stream's) thread until the provider
      * finishes, fails, or has been cancelled and either acknowledges or exceeds the grace period. The reply is
-     * the concatenation of the deltas emitted, so what the listener saw is exactly what is stored.
+     * the stream's {@link TurnStream#text() text}, so what the listener saw is exactly what is stored. Whether it
+     * is COMPLETE or CANCELLED is decided once, when the provider reports completion ({@link TurnStream#complete()}):
+     * a cancel after that is a no-op, and the reply keeps its reported usage.
      */
     private TurnResult stream(Turn turn, ModelProvider model) {
         TurnStream out = turn.stream();
         if (out.cancelled()) {
-            // Cancelled before the provider was asked: no call is made (nor paid for); the turn is kept as an empty
-            // CANCELLED reply, which later requests leave out of their history.
-            return TurnResult.cancelled(turn, "");
+            // Nothing was sent to the provider, so nothing is counted: the model read and wrote no token.
+            return new TurnResult(turn, "", turn.model(), Usage.ZERO, null, -1, MessageStatus.CANCELLED, false,
+                    null, null);
         }
         StreamCollector collector = new StreamCollector(out);
         try {
@@ -91,34 +96,39 @@ public final class ProviderCallStage implements PromptStage {
             collector.onError(e);
         }
         collector.awaitEnd(out, streamIdleTimeout.toNanos());
-        if (collector.hookFailure != null) {
-            throw collector.hookFailure;
+        RuntimeException hookFailure = collector.hookFailure.get();
+        if (hookFailure != null) {
+            throw hookFailure;
+        }
+        if (collector.completed) {
+            ModelResponse response = collector.response;
+            return TurnResult.fromModel(turn, out.text(), response == null ? null : response.usage());
         }
         if (collector.idle) {
             throw new ModelUnavailableException(turn.model(),
                     "the stream delivered nothing for " + streamIdleTimeout, null);
         }
-        String text = collector.text();
         if (out.cancelled()) {
-            return TurnResult.cancelled(turn, text);
+            return TurnResult.cancelled(turn, out.text());
         }
-        if (collector.error != null) {
-            Throwable e = collector.error;
-            throw e instanceof ParleyException pe ? pe : new ModelUnavailableException(turn.model(), describe(e), e);
+        Throwable e = collector.error;
+        if (e == null) {
+            throw new IllegalStateException("the stream of " + turn.model() + " ended without completing or failing");
         }
-        ModelResponse response = collector.response;
-        return TurnResult.fromModel(turn, text, response == null ? null : response.usage());
+        throw e instanceof ParleyException pe ? pe : new ModelUnavailableException(turn.model(), describe(e), e);
     }
 
-    /** Collects a provider's stream; its fields are written by the provider's thread, read after the end. */
+    /** Collects a provider's stream; its fields are written by the provider's threads, read after the end. */
     private static final class StreamCollector implements StreamingHandler {
         private final TurnStream out;
-        private final StringBuilder text = new StringBuilder();
         private final java.util.concurrent.CountDownLatch ended = new java.util.concurrent.CountDownLatch(1);
-        private volatile boolean closed;
+        private final java.util.concurrent.atomic.AtomicBoolean finished = new java.util.concurrent.atomic.AtomicBoolean();
+        final java.util.concurrent.atomic.AtomicReference<RuntimeException> hookFailure =
+                new java.util.concurrent.atomic.AtomicReference<>();
         volatile ModelResponse response;
         volatile Throwable error;
-        volatile RuntimeException hookFailure;
+        /** Whether the provider completed before any cancel: the reply is COMPLETE. */
+        volatile boolean completed;
         volatile boolean idle;
         private volatile long lastActivity = System.nanoTime();
 
@@ -127,42 +137,40 @@ public final class ProviderCallStage implements PromptStage {
         }
 
         @Override
-        public synchronized void onDelta(String delta) {
-            if (closed || out.cancelled() || delta == null) {
+        public void onDelta(String delta) {
+            if (delta == null || hookFailure.get() != null) {
                 return;
             }
             lastActivity = System.nanoTime();
             try {
                 out.emit(delta);
-                text.append(delta);
             } catch (RuntimeException e) {
-                // A hook refused the text (ParleyException) or broke (IllegalStateException naming its stage): the
-                // turn fails with that, never as an unavailable model.
-                hookFailure = e;
+                // Only a hook throws from emit (the listener's exceptions are logged there): it fails the turn.
+                hookFailure.compareAndSet(null, e);
                 out.cancel();
             }
         }
 
         @Override
         public void onComplete(ModelResponse r) {
-            response = r;
-            ended.countDown();
+            if (finished.compareAndSet(false, true)) {
+                response = r;
+                completed = hookFailure.get() == null && out.complete();
+                ended.countDown();
+            }
         }
 
         @Override
         public void onError(Throwable e) {
-            error = e;
-            ended.countDown();
+            if (finished.compareAndSet(false, true)) {
+                error = e;
+                ended.countDown();
+            }
         }
 
         @Override
         public boolean cancelled() {
             return out.cancelled();
-        }
-
-        synchronized String text() {
-            closed = true;
-            return text.toString();
         }
 
         void awaitEnd(TurnStream stream, long idleNanos) {

@@ -382,4 +382,393 @@ public class StreamingTest {
         c.cancelStream();
         assertThat(c.send(Prompt.text("x").build()).status()).isEqualTo(MessageStatus.COMPLETE);
     }
+
+    /** A stage that holds streamed turns at its place until released, telling when one arrives. */
+    private static final class Gate implements PromptStage {
+        final CountDownLatch reached = new CountDownLatch(1);
+        final CountDownLatch release = new CountDownLatch(1);
+
+        @Override
+        public dev.parley.api.spi.TurnResult intercept(Chain chain) {
+            if (chain.turn().streaming().isPresent()) {
+                reached.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            return chain.proceed(chain.turn());
+        }
+    }
+
+    @Test
+    void aStreamCancelledBeforeTheModelCallMakesNoModelCallAndItsEmptyReplyIsNeverSentToTheModel() throws Exception {
+        Gate gate = new Gate();
+        engine = engine(model, PromptPipeline.defaults().insertBefore(ContextStage.class, gate));
+        Conversation c = conversation();
+        Recorder r = new Recorder();
+
+        StreamHandle h = c.stream(Prompt.text("first").build(), r);
+        assertThat(gate.reached.await(30, TimeUnit.SECONDS)).isTrue();
+        c.cancelStream();
+        gate.release.countDown();
+        awaitDone(h);
+
+        assertThat(model.callCount()).isZero();
+        assertThat(r.deltas).isEmpty();
+        assertThat(r.completions).singleElement().satisfies(rep -> {
+            assertThat(rep.status()).isEqualTo(MessageStatus.CANCELLED);
+            assertThat(rep.text()).isEmpty();
+            assertThat(rep.usage().total()).isZero();
+        });
+        // As DESIGN.md says of a cancelled stream: the user message and the (empty) partial reply are stored.
+        assertThat(c.messages(PageRequest.first()).items()).extracting(Message::text, Message::status)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("first", MessageStatus.COMPLETE),
+                        org.assertj.core.groups.Tuple.tuple("", MessageStatus.CANCELLED));
+
+        c.send(Prompt.text("second").build());
+
+        assertThat(model.lastRequest().messages())
+                .noneMatch(m -> m.role() == dev.parley.api.spi.ModelMessage.Role.ASSISTANT && m.text().isEmpty())
+                .extracting(dev.parley.api.spi.ModelMessage::text).containsExactly("first", "second");
+    }
+
+    @Test
+    void anErrorThrownByTheModelEndsTheStreamWithOneErrorEventAndReleasesTheLock() throws Exception {
+        ScriptedModel broken = ScriptedModel.builder().replyWith(r -> {
+            throw new AssertionError("model bug");
+        }).build();
+        engine = engine(broken, PromptPipeline.defaults());
+        Conversation c = conversation();
+        Recorder r = new Recorder();
+
+        awaitDone(c.stream(Prompt.text("x").build(), r));
+
+        assertThat(r.completions).isEmpty();
+        assertThat(r.errors).singleElement().isInstanceOfSatisfying(IllegalStateException.class,
+                e -> assertThat(e.getCause()).isInstanceOf(AssertionError.class).hasMessage("model bug"));
+        assertThat(c.messages(PageRequest.first()).totalElements()).isZero();
+        assertThat(store.streamLock(c.id(), Clock.systemUTC().instant())).isEmpty();
+    }
+
+    @Test
+    void anErrorThrownByAStageEndsTheStreamWithOneErrorEventAndTheConversationCanStreamAgain() throws Exception {
+        java.util.concurrent.atomic.AtomicBoolean first = new java.util.concurrent.atomic.AtomicBoolean(true);
+        PromptStage overflowing = chain -> {
+            if (first.getAndSet(false)) {
+                throw new StackOverflowError("stage bug");
+            }
+            return chain.proceed(chain.turn());
+        };
+        engine = engine(model, PromptPipeline.defaults().insertBefore(ContextStage.class, overflowing));
+        Conversation c = conversation();
+        Recorder r = new Recorder();
+
+        awaitDone(c.stream(Prompt.text("x").id("m-1").build(), r));
+
+        assertThat(r.terminalEvents()).isEqualTo(1);
+        assertThat(r.errors).singleElement().satisfies(
+                e -> assertThat(e.getCause()).isInstanceOf(StackOverflowError.class));
+        Recorder again = new Recorder();
+        awaitDone(c.stream(Prompt.text("x").id("m-1").build(), again));
+        assertThat(again.completions).singleElement()
+                .satisfies(rep -> assertThat(rep.text()).isEqualTo(ANSWER));
+    }
+
+    /** A stage whose chunk hook has a bug: it throws an exception that is no ParleyException. */
+    private static final class BuggyWatcherStage implements PromptStage {
+        @Override
+        public dev.parley.api.spi.TurnResult intercept(Chain chain) {
+            chain.turn().streaming().ifPresent(stream -> stream.addChunkHook((delta, window) -> {
+                if (window.contains("fox")) {
+                    throw new IllegalArgumentException("hook bug");
+                }
+            }));
+            return chain.proceed(chain.turn());
+        }
+    }
+
+    @Test
+    void aChunkHookThatThrowsAnUnexpectedExceptionFailsTheStreamNamingTheHooksStage() throws Exception {
+        engine = engine(model, PromptPipeline.defaults().insertBefore(ContextStage.class, new BuggyWatcherStage()));
+        Conversation c = conversation();
+        Recorder r = new Recorder();
+
+        awaitDone(c.stream(Prompt.text("x").build(), r));
+
+        assertThat(r.completions).isEmpty();
+        assertThat(r.errors).singleElement()
+                .isNotInstanceOf(ModelUnavailableException.class)
+                .isInstanceOfSatisfying(IllegalStateException.class, e -> {
+                    assertThat(e.getMessage()).contains("BuggyWatcherStage").doesNotContain("ProviderCallStage");
+                    assertThat(e.getCause()).hasMessage("hook bug");
+                });
+        assertThat(r.text()).isEqualTo("The quick brown ");
+        assertThat(c.messages(PageRequest.first()).totalElements()).isZero();
+    }
+
+    /** Counts listener calls that overlap, and deltas that arrive after the terminal event. */
+    private static final class WatchfulRecorder extends Recorder {
+        final java.util.concurrent.atomic.AtomicInteger inside = new java.util.concurrent.atomic.AtomicInteger();
+        final java.util.concurrent.atomic.AtomicInteger overlaps = new java.util.concurrent.atomic.AtomicInteger();
+        final java.util.concurrent.atomic.AtomicInteger lateDeltas = new java.util.concurrent.atomic.AtomicInteger();
+        volatile boolean ended;
+
+        @Override
+        public void onDelta(String delta) {
+            if (inside.incrementAndGet() > 1) {
+                overlaps.incrementAndGet();
+            }
+            if (ended) {
+                lateDeltas.incrementAndGet();
+            }
+            super.onDelta(delta);
+            Thread.yield();
+            inside.decrementAndGet();
+        }
+
+        @Override
+        public void onComplete(Reply reply) {
+            if (inside.incrementAndGet() > 1) {
+                overlaps.incrementAndGet();
+            }
+            ended = true;
+            super.onComplete(reply);
+            inside.decrementAndGet();
+        }
+    }
+
+    @Test
+    void deltasEmittedFromManyThreadsAtOnceReachTheListenerOneAtATimeEachExactlyOnceAndNeverAfterCompletion()
+            throws Exception {
+        int threads = 8;
+        int before = 300;
+        java.util.Set<String> accepted = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        java.util.concurrent.atomic.AtomicInteger refused = new java.util.concurrent.atomic.AtomicInteger();
+        WatchfulRecorder r = new WatchfulRecorder();
+        ExecutorService emitters = Executors.newFixedThreadPool(threads);
+        CountDownLatch emittersDone = new CountDownLatch(threads);
+        // A host's provider stage that delivers from its own threads, and whose threads go on after completion.
+        PromptStage concurrentProvider = chain -> {
+            TurnStream out = chain.turn().stream();
+            CountDownLatch enough = new CountDownLatch(threads);
+            for (int t = 0; t < threads; t++) {
+                int thread = t;
+                emitters.execute(() -> {
+                    try {
+                        for (int i = 0; !r.ended || i < before * 2; i++) {
+                            String delta = "[" + thread + ":" + i + "]";
+                            if (out.emit(delta)) {
+                                accepted.add(delta);
+                            } else {
+                                refused.incrementAndGet();
+                            }
+                            if (i == before) {
+                                enough.countDown();
+                            }
+                        }
+                    } finally {
+                        emittersDone.countDown();
+                    }
+                });
+            }
+            try {
+                enough.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            assertThat(out.complete()).isTrue();
+            return dev.parley.api.spi.TurnResult.fromModel(chain.turn(), out.text(), null);
+        };
+        engine = engine(model, PromptPipeline.defaults().replace(ProviderCallStage.class, concurrentProvider));
+        Conversation c = conversation();
+        try {
+            awaitDone(c.stream(Prompt.text("x").build(), r));
+            assertThat(emittersDone.await(30, TimeUnit.SECONDS)).isTrue();
+        } finally {
+            emitters.shutdownNow();
+        }
+
+        assertThat(r.overlaps).hasValue(0);
+        assertThat(r.lateDeltas).hasValue(0);
+        assertThat(refused).hasPositiveValue();
+        assertThat(r.deltas).doesNotHaveDuplicates().hasSameSizeAs(accepted).containsExactlyInAnyOrderElementsOf(accepted);
+        Reply reply = r.completions.get(0);
+        assertThat(reply.status()).isEqualTo(MessageStatus.COMPLETE);
+        assertThat(reply.text()).isEqualTo(r.text());
+        assertThat(c.messages(PageRequest.first()).items().get(1).text()).isEqualTo(r.text());
+    }
+
+    @Test
+    void aCancelAfterTheModelCompletedIsANoOpAndTheReplyKeepsItsStatusAndUsage() throws Exception {
+        java.util.concurrent.atomic.AtomicReference<Conversation> target = new java.util.concurrent.atomic.AtomicReference<>();
+        dev.parley.api.spi.ModelProvider lateCancel = new dev.parley.api.spi.ModelProvider() {
+            @Override
+            public dev.parley.api.spi.ModelResponse chat(dev.parley.api.spi.ModelRequest request) {
+                return new dev.parley.api.spi.ModelResponse("all done", new dev.parley.api.Usage(7, 2));
+            }
+
+            @Override
+            public void stream(dev.parley.api.spi.ModelRequest request, dev.parley.api.spi.StreamingHandler handler) {
+                handler.onDelta("all ");
+                handler.onDelta("done");
+                handler.onComplete(chat(request));
+                // The caller's cancel arrives just after the model finished, before the engine stored the reply.
+                target.get().cancelStream();
+            }
+        };
+        engine = EngineFixture.builder(model, store).clock(Clock.systemUTC()).model("late", lateCancel)
+                .streamLease(Duration.ofSeconds(3)).build();
+        Conversation c = conversation();
+        target.set(c);
+        Recorder r = new Recorder();
+
+        awaitDone(c.stream(Prompt.text("x").model("late").build(), r));
+
+        Reply reply = r.completions.get(0);
+        assertThat(reply.status()).isEqualTo(MessageStatus.COMPLETE);
+        assertThat(reply.text()).isEqualTo("all done");
+        assertThat(reply.usage()).isEqualTo(new dev.parley.api.Usage(7, 2));
+        Message stored = c.messages(PageRequest.first()).items().get(1);
+        assertThat(stored.status()).isEqualTo(MessageStatus.COMPLETE);
+        assertThat(c.info().tokensIn()).isEqualTo(7);
+    }
+
+    @Test
+    void aStreamWhoseLockAnotherHolderTookFailsWithConversationLockedAndStoresNothing() throws Exception {
+        Gate gate = new Gate();
+        engine = engine(model, PromptPipeline.defaults().insertBefore(ContextStage.class, gate));
+        Conversation c = conversation();
+        Recorder r = new Recorder();
+
+        StreamHandle h = c.stream(Prompt.text("x").id("m-1").build(), r);
+        assertThat(gate.reached.await(30, TimeUnit.SECONDS)).isTrue();
+        // The stream's lease ran out unnoticed and another engine took the lock.
+        java.time.Instant now = Clock.systemUTC().instant();
+        store.releaseStreamLock(c.id(), store.streamLock(c.id(), now).orElseThrow().holder());
+        assertThat(store.acquireStreamLock(c.id(), "another-engine", now, Duration.ofSeconds(30))).isTrue();
+        gate.release.countDown();
+        awaitDone(h);
+
+        assertThat(r.completions).isEmpty();
+        assertThat(r.errors).singleElement().isInstanceOf(ConversationLockedException.class);
+        assertThat(c.messages(PageRequest.first()).totalElements()).isZero();
+        assertThat(store.streamLock(c.id(), Clock.systemUTC().instant()))
+                .hasValueSatisfying(l -> assertThat(l.holder()).isEqualTo("another-engine"));
+    }
+
+    @Test
+    void closingTheEngineUnderAStreamThatIgnoresItsCancelStoresThePartialReplyAndReleasesTheLockBeforeTheStoreCloses()
+            throws Exception {
+        CountDownLatch sent = new CountDownLatch(1);
+        dev.parley.api.spi.ModelProvider stuck = new dev.parley.api.spi.ModelProvider() {
+            @Override
+            public dev.parley.api.spi.ModelResponse chat(dev.parley.api.spi.ModelRequest request) {
+                throw new UnsupportedOperationException();
+            }
+
+            @Override
+            public void stream(dev.parley.api.spi.ModelRequest request, dev.parley.api.spi.StreamingHandler handler) {
+                handler.onDelta("partial ");
+                handler.onDelta("answer");
+                sent.countDown();
+                try {
+                    new CountDownLatch(1).await(); // a provider stuck in a blocking read, deaf to cancel
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException("interrupted", e);
+                }
+            }
+        };
+        java.util.concurrent.atomic.AtomicReference<String> conversationId = new java.util.concurrent.atomic.AtomicReference<>();
+        List<Message> storedAtClose = new CopyOnWriteArrayList<>();
+        List<Object> lockAtClose = new CopyOnWriteArrayList<>();
+        ConversationStore watched = (ConversationStore) java.lang.reflect.Proxy.newProxyInstance(
+                ConversationStore.class.getClassLoader(), new Class<?>[] {ConversationStore.class},
+                (proxy, method, args) -> {
+                    if (method.getName().equals("close") && conversationId.get() != null) {
+                        storedAtClose.addAll(store.messages(conversationId.get(), PageRequest.first()).items());
+                        lockAtClose.add(store.streamLock(conversationId.get(), Clock.systemUTC().instant()));
+                    }
+                    try {
+                        return method.invoke(store, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+        engine = EngineFixture.builder(model, watched).clock(Clock.systemUTC()).model("stuck", stuck)
+                .streamLease(Duration.ofSeconds(3)).build();
+        Conversation c = conversation();
+        conversationId.set(c.id());
+        Recorder r = new Recorder();
+        StreamHandle h = c.stream(Prompt.text("x").model("stuck").build(), r);
+        assertThat(sent.await(30, TimeUnit.SECONDS)).isTrue();
+
+        engine.close();
+
+        assertThat(h.isDone()).isTrue();
+        assertThat(r.errors).isEmpty();
+        assertThat(r.completions).singleElement().satisfies(rep -> {
+            assertThat(rep.status()).isEqualTo(MessageStatus.CANCELLED);
+            assertThat(rep.text()).isEqualTo("partial answer");
+        });
+        assertThat(storedAtClose).extracting(Message::text).containsExactly("x", "partial answer");
+        assertThat(lockAtClose).containsExactly(java.util.Optional.empty());
+    }
+
+    @Test
+    void streamsRunOnTheExecutorTheHostGaveWhichTheEngineLeavesRunning() throws Exception {
+        ExecutorService hostPool = Executors.newFixedThreadPool(2, task -> new Thread(task, "host-stream"));
+        try {
+            engine = EngineFixture.builder(model, store).clock(Clock.systemUTC()).streamExecutor(hostPool)
+                    .streamLease(Duration.ofSeconds(3)).build();
+            List<String> threads = new CopyOnWriteArrayList<>();
+            List<StreamHandle> handles = new ArrayList<>();
+            List<Recorder> recorders = new ArrayList<>();
+            for (int i = 0; i < 6; i++) { // more streams than threads: the others wait their turn
+                Recorder r = new Recorder() {
+                    @Override
+                    public void onDelta(String delta) {
+                        threads.add(Thread.currentThread().getName());
+                        super.onDelta(delta);
+                    }
+                };
+                recorders.add(r);
+                handles.add(conversation().stream(Prompt.text("x").build(), r));
+            }
+            for (StreamHandle h : handles) {
+                awaitDone(h);
+            }
+            assertThat(recorders).allSatisfy(r -> assertThat(r.completions).singleElement()
+                    .satisfies(rep -> assertThat(rep.text()).isEqualTo(ANSWER)));
+            assertThat(threads).isNotEmpty().containsOnly("host-stream");
+            engine.close();
+            assertThat(hostPool.isShutdown()).isFalse();
+        } finally {
+            hostPool.shutdownNow();
+        }
+    }
+
+    @Test
+    void streamsOfTheEnginesOwnPoolRunOnNamedThreads() throws Exception {
+        Conversation c = conversation();
+        List<String> threads = new CopyOnWriteArrayList<>();
+        Recorder r = new Recorder() {
+            @Override
+            public void onDelta(String delta) {
+                threads.add(Thread.currentThread().getName());
+                super.onDelta(delta);
+            }
+        };
+        awaitDone(c.stream(Prompt.text("x").build(), r));
+        assertThat(threads).isNotEmpty().allSatisfy(name -> assertThat(name).startsWith("parley-stream-"));
+    }
+
+    @Test
+    void aSecondStreamExecutorIsRefused() {
+        ConversationEngine.Builder b = ConversationEngine.builder().streamExecutor(Runnable::run);
+        assertThatThrownBy(() -> b.streamExecutor(Runnable::run)).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("stream executor was already set");
+    }
 }

@@ -114,15 +114,19 @@ final class ConversationHandle implements Conversation {
 
     /** Runs the pipeline; a failure of the turn itself is recorded as an audit event and rethrown. */
     private TurnResult run(Turn turn, ConversationInfo info) {
+        return run(turn, info, services);
+    }
+
+    private TurnResult run(Turn turn, ConversationInfo info, dev.parley.api.spi.EngineServices pipelineServices) {
         TurnResult result;
         try {
-            result = StageChain.run(engine.stages(), turn, services);
+            result = StageChain.run(engine.stages(), turn, pipelineServices);
         } catch (ParleyException e) {
             if (!REFUSALS.contains(e.code()) && engine.firstReportOf(e)) {
                 recordFailure(info, turn.promptId(), e.code().name());
             }
             throw e;
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             if (engine.firstReportOf(e)) {
                 recordFailure(info, turn.promptId(), "INTERNAL");
             }
@@ -163,30 +167,47 @@ final class ConversationHandle implements Conversation {
         Turn turn = newTurn(prompt, info, run);
         String holder = services.newId();
         Duration lease = engine.config().streamLease();
+        if (engine.isClosed()) {
+            throw new IllegalStateException("the engine is closed");
+        }
         if (!services.store().acquireStreamLock(id, holder, services.clock().instant(), lease)) {
             throw new ConversationLockedException(id, "another stream is active");
         }
+        run.holder(holder);
         engine.streams().put(id, run);
+        // The lease is kept from now on, also while the stream waits for a thread of the executor.
+        long every = Math.max(10, lease.toMillis() / 3);
+        ScheduledFuture<?> keeper;
         try {
-            engine.streamThreads().execute(() -> runStream(turn, info, run, holder, lease));
+            keeper = engine.leases().scheduleWithFixedDelay(() -> keepLease(run, holder, lease),
+                    every, every, TimeUnit.MILLISECONDS);
+            engine.streamThreads().execute(() -> runStream(turn, info, run, holder, lease, keeper));
         } catch (RejectedExecutionException e) {
             engine.streams().remove(id, run);
             services.store().releaseStreamLock(id, holder);
-            throw new IllegalStateException("the engine is closed", e);
+            throw new IllegalStateException(engine.isClosed() ? "the engine is closed"
+                    : "the stream executor refused the stream", e);
         }
         return run;
     }
 
-    /** The body of a stream's thread: keeps the lease, runs the turn, unlocks, then tells the listener. */
-    private void runStream(Turn turn, ConversationInfo info, StreamRun run, String holder, Duration lease) {
-        long every = Math.max(10, lease.toMillis() / 3);
-        ScheduledFuture<?> keeper = engine.leases().scheduleWithFixedDelay(() -> keepLease(run, holder, lease),
-                every, every, TimeUnit.MILLISECONDS);
+    /**
+     * The body of a stream's thread: keeps the lease, runs the turn, unlocks, then tells the listener. Every path
+     * ends in exactly one terminal event: an {@link Error} thrown by a stage or the model is reported to the
+     * listener as an {@link IllegalStateException} caused by it, after the lock is released, and then rethrown
+     * so that the thread's uncaught-exception handling sees it.
+     */
+    private void runStream(Turn turn, ConversationInfo info, StreamRun run, String holder, Duration lease,
+                           ScheduledFuture<?> keeper) {
+        run.bind(Thread.currentThread());
         Reply reply = null;
         RuntimeException failure = null;
         Error fatal = null;
         try {
-            reply = toReply(turn.prompt(), info, run(turn, info));
+            // The turn commits only while this stream still holds the conversation's lock.
+            StreamServices fenced = new StreamServices(services,
+                    new LeaseFencedStore(services.store(), run, holder, lease, services.clock()));
+            reply = toReply(turn.prompt(), info, run(turn, info, fenced));
         } catch (RuntimeException e) {
             failure = e;
         } catch (Error e) {
@@ -197,11 +218,18 @@ final class ConversationHandle implements Conversation {
                     + e.getClass().getName(), e);
         } finally {
             keeper.cancel(false);
-            engine.streams().remove(id, run);
+            // An interrupt from the engine's close has done its job; the lock is released on a quiet thread.
+            boolean interrupted = run.clearCloseInterrupt();
             try {
                 services.store().releaseStreamLock(id, holder);
             } catch (RuntimeException e) {
                 LOG.warn("Could not release the stream lock of conversation {}; it expires after {}", id, lease, e);
+            } finally {
+                engine.streams().remove(id, run);
+                run.unbind();
+            }
+            if (interrupted) {
+                LOG.info("A stream of conversation {} was interrupted by the engine's close", id);
             }
         }
         if (failure != null) {
@@ -221,8 +249,8 @@ final class ConversationHandle implements Conversation {
         try {
             java.time.Instant now = services.clock().instant();
             if (!services.store().renewStreamLock(id, holder, now, lease)) {
-                LOG.warn("Lost the stream lock of conversation {}; stopping the stream", id);
-                run.cancel();
+                LOG.warn("Lost the stream lock of conversation {}; stopping the stream, which stores nothing", id);
+                run.loseLease();
                 return;
             }
             services.store().streamLock(id, now)

@@ -10,12 +10,17 @@ import dev.parley.core.InMemoryConversationStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.Executor;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
@@ -30,10 +35,14 @@ final class DefaultConversationEngine implements ConversationEngine {
     private final CoreServices services;
     private final List<PromptStage> stages;
     private final AtomicBoolean closed = new AtomicBoolean();
-    /** Runs streams, one thread each; daemon threads, so an engine left open does not keep the JVM alive. */
-    private final ExecutorService streamThreads = Executors.newCachedThreadPool(daemon("parley-stream-"));
+    /** Waits, after cancel, before interrupting streams at close; and again, after interrupting them. */
+    private static final long CLOSE_WAIT_NANOS = TimeUnit.SECONDS.toNanos(5);
+    /** The engine's own stream pool, or null when the host gave an executor (which the engine leaves alone). */
+    private final ExecutorService ownStreamThreads;
+    /** Runs streams, one task each for the whole turn. */
+    private final Executor streamThreads;
     /** Renews stream leases and looks for cancel requests made through other engines. */
-    private final ScheduledExecutorService leases = Executors.newSingleThreadScheduledExecutor(daemon("parley-lease-"));
+    private final ScheduledExecutorService leases;
     /**
      * Turn failures already recorded as TURN_FAILED, by identity: concurrent sends of one message id share one run
      * and receive its exception, and that one failure is recorded once. Weak, so a failure is forgotten with it.
@@ -51,6 +60,29 @@ final class DefaultConversationEngine implements ConversationEngine {
         });
         this.services = new CoreServices(config, store);
         this.stages = config.pipeline().stages();
+        if (config.configuredStreamExecutor().isPresent()) {
+            this.ownStreamThreads = null;
+            this.streamThreads = config.configuredStreamExecutor().get();
+        } else {
+            // Bounded: streams beyond the threads wait in the queue, their leases kept by the lease threads.
+            ThreadPoolExecutor pool = new ThreadPoolExecutor(ConversationEngine.Builder.DEFAULT_STREAM_THREADS,
+                    ConversationEngine.Builder.DEFAULT_STREAM_THREADS, 30, TimeUnit.SECONDS,
+                    new LinkedBlockingQueue<>(), daemon("parley-stream-"));
+            pool.allowCoreThreadTimeOut(true);
+            this.ownStreamThreads = pool;
+            this.streamThreads = pool;
+        }
+        // Several threads, so that one slow store call does not hold up the renewal of every other lease.
+        ScheduledThreadPoolExecutor leaseThreads = new ScheduledThreadPoolExecutor(LEASE_THREADS, daemon("parley-lease-"));
+        leaseThreads.setRemoveOnCancelPolicy(true);
+        this.leases = leaseThreads;
+    }
+
+    /** Threads that renew stream leases. */
+    private static final int LEASE_THREADS = 2;
+
+    boolean isClosed() {
+        return closed.get();
     }
 
     @Override
@@ -88,7 +120,7 @@ final class DefaultConversationEngine implements ConversationEngine {
         return stages;
     }
 
-    ExecutorService streamThreads() {
+    Executor streamThreads() {
         return streamThreads;
     }
 
@@ -105,34 +137,71 @@ final class DefaultConversationEngine implements ConversationEngine {
         return r -> {
             Thread t = new Thread(r, prefix + n.incrementAndGet());
             t.setDaemon(true);
+            t.setUncaughtExceptionHandler((thread, e) -> LOG.error("{} died of an uncaught throwable", thread.getName(), e));
             return t;
         };
     }
 
     /**
-     * Cancels running streams (they store what they have), waits a little for them to finish, then closes the
-     * store.
+     * Cancels running streams, which store what they have (CANCELLED) and release their locks; interrupts those
+     * that have not ended after {@link #CLOSE_WAIT_NANOS}, and waits as long again; then releases the locks of
+     * any still running and fails them, so that every stream has its terminal event; only then closes the store.
      */
     @Override
     public void close() {
-        if (closed.compareAndSet(false, true)) {
-            streams.values().forEach(StreamRun::cancel);
-            streamThreads.shutdown();
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        List<StreamRun> running = List.copyOf(streams.values());
+        running.forEach(StreamRun::cancel);
+        List<StreamRun> left = awaitStreams(running);
+        if (!left.isEmpty()) {
+            LOG.warn("{} stream(s) still running {} s after their cancel at close; interrupting them", left.size(),
+                    TimeUnit.NANOSECONDS.toSeconds(CLOSE_WAIT_NANOS));
+            left.forEach(StreamRun::interruptForClose);
+            left = awaitStreams(left);
+        }
+        for (StreamRun run : left) {
+            LOG.warn("A stream of conversation {} did not end at close; releasing its lock and failing it",
+                    run.conversationId());
             try {
-                if (!streamThreads.awaitTermination(5, TimeUnit.SECONDS)) {
-                    LOG.warn("Streams still running at close; closing the store under them");
-                    streamThreads.shutdownNow();
+                services.store().releaseStreamLock(run.conversationId(), run.holder());
+            } catch (RuntimeException e) {
+                LOG.warn("Could not release the stream lock of conversation {}", run.conversationId(), e);
+            }
+            run.fail(new IllegalStateException("the engine closed before the stream of conversation "
+                    + run.conversationId() + " ended"));
+        }
+        if (ownStreamThreads != null) {
+            ownStreamThreads.shutdownNow();
+        }
+        leases.shutdownNow();
+        try {
+            services.store().close();
+        } catch (Exception e) {
+            LOG.warn("Closing the conversation store failed", e);
+        }
+    }
+
+    /** Waits up to {@link #CLOSE_WAIT_NANOS} for the streams to end; returns those that did not. */
+    private static List<StreamRun> awaitStreams(List<StreamRun> runs) {
+        long deadline = System.nanoTime() + CLOSE_WAIT_NANOS;
+        List<StreamRun> left = new ArrayList<>();
+        boolean interrupted = false;
+        for (StreamRun run : runs) {
+            long remaining = Math.max(0, deadline - System.nanoTime());
+            try {
+                if (!run.await(Duration.ofNanos(remaining))) {
+                    left.add(run);
                 }
             } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                streamThreads.shutdownNow();
-            }
-            leases.shutdownNow();
-            try {
-                services.store().close();
-            } catch (Exception e) {
-                LOG.warn("Closing the conversation store failed", e);
+                interrupted = true;
+                left.add(run);
             }
         }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+        return left;
     }
 }

@@ -63,6 +63,9 @@ public final class StageChain implements PromptStage.Chain {
 
     private static TurnResult invoke(List<PromptStage> stages, int i, Turn turn, EngineServices services) {
         PromptStage stage = stages.get(i);
+        // A streamed turn's hooks are added by the stage running at the time; their failures name it.
+        StreamRun run = turn.stream() instanceof StreamRun r ? r : null;
+        String outer = run == null ? null : run.enterStage(stage.name());
         TurnResult result;
         try {
             result = stage.intercept(new StageChain(stages, i, turn, services));
@@ -70,6 +73,10 @@ public final class StageChain implements PromptStage.Chain {
             throw e;
         } catch (RuntimeException e) {
             throw new ContractViolation("stage " + stage.name() + " failed: " + e, e);
+        } finally {
+            if (run != null) {
+                run.leaveStage(outer);
+            }
         }
         if (result == null) {
             throw new ContractViolation("stage " + stage.name() + " returned null");

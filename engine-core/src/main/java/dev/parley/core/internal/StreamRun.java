@@ -10,30 +10,48 @@ import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * One running stream: the caller's {@link StreamHandle}, the turn's {@link TurnStream}, and the listener,
  * guarded so that a listener's exception is logged and never reaches the turn, and so that exactly one
- * terminal event is delivered. Thread safe: {@link #emit} may be called from any thread (a host's provider stage
- * may deliver from its own threads); deltas reach the hooks and the listener one at a time, in the order emit
- * was entered, and never after the terminal event: an emit after it is ignored. Cancel may come from any thread.
+ * terminal event is delivered.
+ *
+ * <p>Thread safe. The output's fate is one atomic state ({@link Output}): cancel and complete race by
+ * compare-and-set, so exactly one of them wins. Emits, from any thread, are serialized by {@link #output}: under
+ * it each delta passes the hooks, joins the text and reaches the listener, and the terminal event closes it, so
+ * no delta is delivered concurrently with another or after the terminal event.
  */
 final class StreamRun implements StreamHandle, TurnStream {
     private static final Logger LOG = LoggerFactory.getLogger(StreamRun.class);
 
+    /** How the output ends; only ever leaves {@code OPEN}, once. */
+    private enum Output { OPEN, CANCELLED, COMPLETED }
+
     private final String conversationId;
     private final String promptId;
     private final StreamListener listener;
-    private final List<ChunkHook> hooks = new CopyOnWriteArrayList<>();
-    private final AtomicBoolean cancelled = new AtomicBoolean();
+    private final List<NamedHook> hooks = new CopyOnWriteArrayList<>();
+    private final AtomicReference<Output> state = new AtomicReference<>(Output.OPEN);
     private final AtomicBoolean terminated = new AtomicBoolean();
     private final CountDownLatch done = new CountDownLatch(1);
-    /** The end of the reply so far; guarded by this. */
+    /** Serializes the output path: guards {@link #window}, {@link #text} and {@link #closed}. */
+    private final Object output = new Object();
+    /** The end of the reply so far. */
     private final StringBuilder window = new StringBuilder();
+    /** Every delta handed on. */
+    private final StringBuilder text = new StringBuilder();
+    /** Set just before the terminal event: no delta is handed on after it. */
+    private boolean closed;
+    /** Set once the stream's conversation lock was found taken by another holder: the turn must not commit. */
+    private volatile boolean leaseLost;
+    /** The stage the pipeline is in on its way down, named in the errors of the hooks it adds. */
+    private volatile String currentStage = "an unknown stage";
 
     StreamRun(String conversationId, String promptId, StreamListener listener) {
         this.conversationId = conversationId;
@@ -41,66 +59,141 @@ final class StreamRun implements StreamHandle, TurnStream {
         this.listener = listener;
     }
 
+    String conversationId() {
+        return conversationId;
+    }
+
     @Override
     public String promptId() {
         return promptId;
     }
 
+    /** Notes the stage the pipeline enters; returns the one it was in, for {@link #leaveStage}. */
+    String enterStage(String stage) {
+        String outer = currentStage;
+        currentStage = stage;
+        return outer;
+    }
+
+    void leaveStage(String outer) {
+        currentStage = outer;
+    }
+
+    /** The thread running the stream's turn while it runs; guarded by {@code this}. */
+    private Thread runner;
+    /** Whether the engine's close interrupted the runner; guarded by {@code this}. */
+    private boolean interruptedByClose;
+    /** The stream's lock holder id, once it holds the lock. */
+    private volatile String holder;
+
+    void holder(String lockHolder) {
+        this.holder = lockHolder;
+    }
+
+    String holder() {
+        return holder;
+    }
+
+    /** Notes the thread that runs the turn, so that the engine's close can interrupt it. */
+    synchronized void bind(Thread thread) {
+        runner = thread;
+    }
+
+    /**
+     * Forgets the running thread; clears an interrupt the engine's close made, so that the thread (maybe a host
+     * pool's) goes on uninterrupted.
+     */
+    synchronized void unbind() {
+        if (interruptedByClose && runner == Thread.currentThread()) {
+            Thread.interrupted();
+        }
+        runner = null;
+    }
+
+    /** Clears an interrupt the engine's close made on the current (the runner's) thread; true when there was one. */
+    synchronized boolean clearCloseInterrupt() {
+        return interruptedByClose && runner == Thread.currentThread() && Thread.interrupted();
+    }
+
+    /** Interrupts the turn's thread, if it runs; used by the engine's close on a stream that ignores its cancel. */
+    synchronized void interruptForClose() {
+        if (runner != null) {
+            interruptedByClose = true;
+            runner.interrupt();
+        }
+    }
+
+    /** Marks the lock as lost and stops the stream; its turn then fails instead of committing. */
+    void loseLease() {
+        leaseLost = true;
+        cancel();
+    }
+
+    boolean leaseLost() {
+        return leaseLost;
+    }
+
     @Override
     public void addChunkHook(ChunkHook hook) {
-        hooks.add(java.util.Objects.requireNonNull(hook, "hook"));
+        hooks.add(new NamedHook(currentStage, Objects.requireNonNull(hook, "hook")));
     }
 
     @Override
-    public synchronized void emit(String delta) {
-        if (delta.isEmpty() || terminated.get()) {
-            return;
-        }
-        window.append(delta);
-        int excess = window.length() - (ChunkHook.WINDOW + delta.length());
-        if (excess > 0) {
-            window.delete(0, excess);
-        }
-        String seen = window.toString();
-        for (ChunkHook hook : hooks) {
-            try {
-                hook.onChunk(delta, seen);
-            } catch (ParleyException e) {
-                throw e;
-            } catch (RuntimeException e) {
-                // A broken hook is a broken stage, not an unavailable model: say whose hook it was.
-                throw new IllegalStateException("the chunk hook of stage " + stageOf(hook) + " failed: " + e, e);
+    public boolean emit(String delta) {
+        Objects.requireNonNull(delta, "delta");
+        synchronized (output) {
+            if (closed || state.get() != Output.OPEN) {
+                return false;
             }
+            if (delta.isEmpty()) {
+                return true;
+            }
+            window.append(delta);
+            int excess = window.length() - (ChunkHook.WINDOW + delta.length());
+            if (excess > 0) {
+                window.delete(0, excess);
+            }
+            String seen = window.toString();
+            for (NamedHook hook : hooks) {
+                try {
+                    hook.hook.onChunk(delta, seen);
+                } catch (ParleyException e) {
+                    throw e;
+                } catch (RuntimeException e) {
+                    throw new StageChain.ContractViolation("a chunk hook of stage " + hook.stage + " failed: " + e, e);
+                }
+            }
+            // Every delta handed on reaches the listener and the stored reply alike: what the caller saw is kept.
+            text.append(delta);
+            try {
+                listener.onDelta(delta);
+            } catch (RuntimeException e) {
+                LOG.warn("Stream listener failed on a delta of conversation {}; the stream goes on", conversationId, e);
+            }
+            return true;
         }
-        // Every delta emitted reaches the listener and the stored reply alike: what the caller saw is what is kept.
-        try {
-            listener.onDelta(delta);
-        } catch (RuntimeException e) {
-            LOG.warn("Stream listener failed on a delta of conversation {}; the stream goes on", conversationId, e);
-        }
-    }
-
-    /** The stage a hook belongs to: the class that declared it (a lambda's or inner class's enclosing class). */
-    static String stageOf(ChunkHook hook) {
-        Class<?> type = hook.getClass();
-        String name = type.getName();
-        int lambda = name.indexOf("$$Lambda");
-        if (lambda > 0) {
-            name = name.substring(0, lambda);
-        } else if (type.getEnclosingClass() != null) {
-            name = type.getEnclosingClass().getName();
-        }
-        return name.substring(name.lastIndexOf('.') + 1);
     }
 
     @Override
     public void cancel() {
-        cancelled.set(true);
+        state.compareAndSet(Output.OPEN, Output.CANCELLED);
     }
 
     @Override
     public boolean cancelled() {
-        return cancelled.get();
+        return state.get() == Output.CANCELLED;
+    }
+
+    @Override
+    public boolean complete() {
+        return state.compareAndSet(Output.OPEN, Output.COMPLETED) || state.get() == Output.COMPLETED;
+    }
+
+    @Override
+    public String text() {
+        synchronized (output) {
+            return text.toString();
+        }
     }
 
     /** Delivers the stored reply as the one terminal event. */
@@ -114,14 +207,10 @@ final class StreamRun implements StreamHandle, TurnStream {
     }
 
     private void terminate(Runnable event, String what) {
-        // Under the emit lock: no delta is delivered beside or after the terminal event.
-        synchronized (this) {
-            terminateLocked(event, what);
-        }
-    }
-
-    private void terminateLocked(Runnable event, String what) {
         if (terminated.compareAndSet(false, true)) {
+            synchronized (output) {
+                closed = true; // waits for a delta being handed on, and refuses every later one
+            }
             try {
                 event.run();
             } catch (RuntimeException e) {
@@ -134,11 +223,13 @@ final class StreamRun implements StreamHandle, TurnStream {
 
     /** Delivers a replayed reply: its text as one delta, then completion. */
     void replay(Reply reply) {
-        if (!reply.text().isEmpty()) {
-            try {
-                listener.onDelta(reply.text());
-            } catch (RuntimeException e) {
-                LOG.warn("Stream listener failed on a delta of conversation {}", conversationId, e);
+        synchronized (output) {
+            if (!reply.text().isEmpty() && !closed) {
+                try {
+                    listener.onDelta(reply.text());
+                } catch (RuntimeException e) {
+                    LOG.warn("Stream listener failed on a delta of conversation {}", conversationId, e);
+                }
             }
         }
         complete(reply);
@@ -154,4 +245,6 @@ final class StreamRun implements StreamHandle, TurnStream {
         return done.await(timeout.toNanos(), TimeUnit.NANOSECONDS);
     }
 
+    private record NamedHook(String stage, ChunkHook hook) {
+    }
 }

@@ -1,0 +1,62 @@
+package dev.parley.core.internal;
+
+import dev.parley.api.ConversationInfo;
+import dev.parley.api.spi.AuditEvent;
+import dev.parley.api.spi.ConversationStore;
+import dev.parley.api.spi.EngineServices;
+import dev.parley.api.spi.ModelProvider;
+import dev.parley.api.spi.SteeringResolver;
+import dev.parley.api.spi.TokenCounter;
+
+import java.time.Clock;
+
+/** The engine's services as the pipeline of one stream sees them: its store is {@link LeaseFencedStore}. Thread safe. */
+final class StreamServices implements EngineServices {
+    private final CoreServices services;
+    private final ConversationStore store;
+
+    StreamServices(CoreServices services, ConversationStore fencedStore) {
+        this.services = services;
+        this.store = fencedStore;
+    }
+
+    @Override
+    public ConversationStore store() {
+        return store;
+    }
+
+    @Override
+    public Clock clock() {
+        return services.clock();
+    }
+
+    @Override
+    public String newId() {
+        return services.newId();
+    }
+
+    @Override
+    public ModelProvider model(String name, ConversationInfo conversation, String field) {
+        return services.model(name, conversation, field);
+    }
+
+    @Override
+    public TokenCounter tokenCounter(String modelName) {
+        return services.tokenCounter(modelName);
+    }
+
+    @Override
+    public int contextWindow(String name, dev.parley.api.ConversationInfo conversation) {
+        return services.contextWindow(name, conversation);
+    }
+
+    @Override
+    public SteeringResolver steeringResolver() {
+        return services.steeringResolver();
+    }
+
+    @Override
+    public void publish(AuditEvent event) {
+        services.publish(event);
+    }
+}
