@@ -181,7 +181,8 @@ public class StreamingTest {
                 for (Future<?> f : cancels) {
                     f.get(10, TimeUnit.SECONDS);
                 }
-                Thread.sleep(5); // a late terminal event would show up here
+                // await returns after the terminal event was delivered, and a second one is refused by
+                // compare-and-set: the count is final here, with no sleep needed.
                 assertThat(r.terminalEvents()).as("terminal events of run %d", run).isEqualTo(1);
                 assertThat(r.errors).as("run %d", run).isEmpty();
                 Reply reply = r.completions.get(0);
@@ -245,12 +246,15 @@ public class StreamingTest {
 
     @Test
     void aLockLeftByADeadHolderStopsBlockingAfterItsLease() throws Exception {
-        Conversation c = conversation();
-        store.acquireStreamLock(c.id(), "a-dead-engine", Clock.systemUTC().instant(), Duration.ofMillis(300));
-
-        assertThatThrownBy(() -> c.stream(Prompt.text("x").build(), new Recorder()))
+        Conversation live = conversation();
+        store.acquireStreamLock(live.id(), "a-live-engine", Clock.systemUTC().instant(), Duration.ofHours(1));
+        assertThatThrownBy(() -> live.stream(Prompt.text("x").build(), new Recorder()))
                 .isInstanceOf(ConversationLockedException.class);
-        Thread.sleep(400);
+
+        // A lock whose holder died: taken with a lease that ran out ten seconds ago.
+        Conversation c = conversation();
+        store.acquireStreamLock(c.id(), "a-dead-engine", Clock.systemUTC().instant().minusSeconds(11),
+                Duration.ofSeconds(1));
         Recorder r = new Recorder();
         awaitDone(c.stream(Prompt.text("x").build(), r));
         assertThat(r.completions).hasSize(1);
