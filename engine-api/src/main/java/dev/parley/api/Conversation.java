@@ -44,6 +44,15 @@ public interface Conversation {
      */
     void cancelStream();
 
+    /**
+     * Cancels the stream of the message {@code messageId} ({@link StreamHandle#promptId()}), whichever engine
+     * sharing the store runs it; a no-op when that stream is not the active one (it ended, or another began), so a
+     * late cancel cannot stop someone else's stream. A cancel through another engine lands within half a second.
+     *
+     * @throws InvalidRequestException naming {@code messageId} when it is not a valid id
+     */
+    void cancelStream(String messageId);
+
     /** One page of the stored messages, oldest first. */
     Page<Message> messages(PageRequest page);
 

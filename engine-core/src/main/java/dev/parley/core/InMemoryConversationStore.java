@@ -308,10 +308,16 @@ public final class InMemoryConversationStore implements ConversationStore {
     }
 
     @Override
-    public boolean requestStreamCancel(String conversationId, Instant now) {
-        StreamLock result = streamLocks.computeIfPresent(conversationId, (id, current) -> current.expiresAt().isBefore(now)
-                ? current : new StreamLock(id, current.holder(), current.expiresAt(), true));
-        return result != null && result.cancelRequested() && !result.expiresAt().isBefore(now);
+    public boolean requestStreamCancel(String conversationId, String holderPrefix, Instant now) {
+        boolean[] marked = new boolean[1];
+        streamLocks.computeIfPresent(conversationId, (id, current) -> {
+            if (current.expiresAt().isBefore(now) || !current.holder().startsWith(holderPrefix)) {
+                return current;
+            }
+            marked[0] = true;
+            return new StreamLock(id, current.holder(), current.expiresAt(), true);
+        });
+        return marked[0];
     }
 
     @Override

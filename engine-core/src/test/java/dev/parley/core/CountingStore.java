@@ -116,8 +116,8 @@ final class CountingStore implements ConversationStore {
     }
 
     @Override
-    public boolean requestStreamCancel(String conversationId, Instant now) {
-        return delegate.requestStreamCancel(conversationId, now);
+    public boolean requestStreamCancel(String conversationId, String holderPrefix, Instant now) {
+        return delegate.requestStreamCancel(conversationId, holderPrefix, now);
     }
 
     @Override

@@ -456,15 +456,29 @@ public abstract class ConversationStoreContract {
     void aCancelRequestIsSeenOnTheLiveLockOnly() {
         ConversationInfo c = conversation("ws", "alice");
         Instant now = tick();
-        assertThat(store.requestStreamCancel(c.id(), now)).isFalse();
+        assertThat(store.requestStreamCancel(c.id(), "", now)).isFalse();
         store.acquireStreamLock(c.id(), "h1", now, java.time.Duration.ofMinutes(1));
 
-        assertThat(store.requestStreamCancel(c.id(), now)).isTrue();
+        assertThat(store.requestStreamCancel(c.id(), "", now)).isTrue();
 
         assertThat(store.streamLock(c.id(), now).orElseThrow().cancelRequested()).isTrue();
         store.releaseStreamLock(c.id(), "h1");
         store.acquireStreamLock(c.id(), "h2", now, java.time.Duration.ofMinutes(1));
         assertThat(store.streamLock(c.id(), now).orElseThrow().cancelRequested()).isFalse();
+    }
+
+    @Test
+    void aCancelRequestForAnotherHoldersStreamLeavesTheLockAlone() {
+        ConversationInfo c = conversation("ws", "alice");
+        Instant now = tick();
+        store.acquireStreamLock(c.id(), "key-2/holder", now, java.time.Duration.ofMinutes(1));
+
+        assertThat(store.requestStreamCancel(c.id(), "key-1/", now)).isFalse();
+        assertThat(store.requestStreamCancel(c.id(), "key-1%", now)).isFalse();
+        assertThat(store.streamLock(c.id(), now).orElseThrow().cancelRequested()).isFalse();
+
+        assertThat(store.requestStreamCancel(c.id(), "key-2/", now)).isTrue();
+        assertThat(store.streamLock(c.id(), now).orElseThrow().cancelRequested()).isTrue();
     }
 
     @Test

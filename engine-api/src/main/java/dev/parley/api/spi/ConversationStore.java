@@ -111,8 +111,13 @@ public interface ConversationStore extends AutoCloseable {
     /** The conversation's stream lock while its lease runs, if any. */
     Optional<StreamLock> streamLock(String conversationId, Instant now);
 
-    /** Marks the live stream lock of the conversation as asked to cancel; false when there is none. */
-    boolean requestStreamCancel(String conversationId, Instant now);
+    /**
+     * Marks the conversation's live stream lock as asked to cancel, when its holder starts with
+     * {@code holderPrefix} (compared literally; the empty prefix matches every holder); false when there is no
+     * such lock. The engine starts each holder with a key of the stream's message id, so a cancel meant for one
+     * stream cannot stop the next.
+     */
+    boolean requestStreamCancel(String conversationId, String holderPrefix, Instant now);
 
     /**
      * A held stream lock.

@@ -165,7 +165,7 @@ final class ConversationHandle implements Conversation {
         }
         StreamRun run = new StreamRun(id, prompt.id().orElseGet(services::newId), listener);
         Turn turn = newTurn(prompt, info, run);
-        String holder = services.newId();
+        String holder = StreamHolders.holder(run.promptId());
         Duration lease = engine.config().streamLease();
         if (engine.isClosed()) {
             throw new IllegalStateException("the engine is closed");
@@ -175,11 +175,15 @@ final class ConversationHandle implements Conversation {
         }
         run.holder(holder);
         engine.streams().put(id, run);
-        // The lease is kept from now on, also while the stream waits for a thread of the executor.
-        long every = Math.max(10, lease.toMillis() / 3);
+        // The lease is kept from now on, also while the stream waits for a thread of the executor. The keeper runs
+        // at least every CANCEL_POLL so that a cancel asked through another engine lands within it; it renews the
+        // lease every third of the lease.
+        long renewEvery = Math.max(10, lease.toMillis() / 3);
+        long every = Math.min(renewEvery, CANCEL_POLL_MILLIS);
         ScheduledFuture<?> keeper;
         try {
-            keeper = engine.leases().scheduleWithFixedDelay(() -> keepLease(run, holder, lease),
+            long[] renewedAt = {System.nanoTime()};
+            keeper = engine.leases().scheduleWithFixedDelay(() -> keepLease(run, holder, lease, renewedAt, renewEvery),
                     every, every, TimeUnit.MILLISECONDS);
             engine.streamThreads().execute(() -> runStream(turn, info, run, holder, lease, keeper));
         } catch (RejectedExecutionException e) {
@@ -244,17 +248,24 @@ final class ConversationHandle implements Conversation {
         }
     }
 
-    /** Renews the stream's lease and honours a cancel asked through another engine. */
-    private void keepLease(StreamRun run, String holder, Duration lease) {
+    /** How often a running stream looks for a cancel asked through another engine, at the longest. */
+    private static final long CANCEL_POLL_MILLIS = 500;
+
+    /** Renews the stream's lease when due, and honours a cancel asked through another engine. */
+    private void keepLease(StreamRun run, String holder, Duration lease, long[] renewedAt, long renewEveryMillis) {
         try {
             java.time.Instant now = services.clock().instant();
-            if (!services.store().renewStreamLock(id, holder, now, lease)) {
-                LOG.warn("Lost the stream lock of conversation {}; stopping the stream, which stores nothing", id);
-                run.loseLease();
-                return;
+            long nanos = System.nanoTime();
+            if (nanos - renewedAt[0] >= (renewEveryMillis - 5) * 1_000_000) {
+                renewedAt[0] = nanos;
+                if (!services.store().renewStreamLock(id, holder, now, lease)) {
+                    LOG.warn("Lost the stream lock of conversation {}; stopping the stream, which stores nothing", id);
+                    run.loseLease();
+                    return;
+                }
             }
             services.store().streamLock(id, now)
-                    .filter(ConversationStore.StreamLock::cancelRequested)
+                    .filter(l -> l.holder().equals(holder) && l.cancelRequested())
                     .ifPresent(l -> run.cancel());
         } catch (RuntimeException e) {
             LOG.warn("Could not renew the stream lock of conversation {}", id, e);
@@ -268,7 +279,22 @@ final class ConversationHandle implements Conversation {
         if (local != null) {
             local.cancel();
         } else {
-            services.store().requestStreamCancel(id, services.clock().instant());
+            services.store().requestStreamCancel(id, "", services.clock().instant());
+        }
+    }
+
+    @Override
+    public void cancelStream(String messageId) {
+        dev.parley.api.internal.Checks.id("messageId", messageId);
+        load();
+        StreamRun local = engine.streams().get(id);
+        if (local != null) {
+            // The conversation's one stream runs here: cancel it only when it is that message's.
+            if (local.promptId().equals(messageId)) {
+                local.cancel();
+            }
+        } else {
+            services.store().requestStreamCancel(id, StreamHolders.prefix(messageId), services.clock().instant());
         }
     }
 

@@ -131,8 +131,8 @@ final class LeaseFencedStore implements ConversationStore {
     }
 
     @Override
-    public boolean requestStreamCancel(String conversationId, Instant now) {
-        return store.requestStreamCancel(conversationId, now);
+    public boolean requestStreamCancel(String conversationId, String holderPrefix, Instant now) {
+        return store.requestStreamCancel(conversationId, holderPrefix, now);
     }
 
     @Override

@@ -639,11 +639,13 @@ public final class JdbcConversationStore implements ConversationStore {
     }
 
     @Override
-    public boolean requestStreamCancel(String conversationId, Instant now) {
+    public boolean requestStreamCancel(String conversationId, String holderPrefix, Instant now) {
         return call("cancel a stream", h -> h.createUpdate("UPDATE parley_stream_lock SET cancel_requested = TRUE "
-                        + "WHERE conversation_id = :c AND expires_at >= :now")
+                        + "WHERE conversation_id = :c AND expires_at >= :now AND LEFT(holder, :n) = :prefix")
                 .bind("c", conversationId)
                 .bind("now", Rows.utc(now))
+                .bind("n", holderPrefix.length())
+                .bind("prefix", holderPrefix)
                 .execute() == 1);
     }
 
