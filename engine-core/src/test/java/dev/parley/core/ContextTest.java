@@ -160,11 +160,11 @@ public class ContextTest {
                     null, MessageStatus.COMPLETE, at, null);
             Message reply = new Message("a" + i, conversationId, 0, Role.ASSISTANT, "answer number " + i, 5,
                     EngineFixture.MODEL, null, null, MessageStatus.COMPLETE, at, new Usage(10, 5));
-            store.delegate.commitTurn(new TurnRecord(conversationId, "u" + i, user, reply, new Usage(10, 5), true, at));
+            store.delegate().commitTurn(new TurnRecord(conversationId, "u" + i, user, reply, new Usage(10, 5), true, at));
         }
-        assertThat(store.delegate.messages(conversationId, dev.parley.api.PageRequest.of(1, 1)).totalElements())
+        assertThat(store.delegate().messages(conversationId, dev.parley.api.PageRequest.of(1, 1)).totalElements())
                 .isEqualTo(turns * 2L);
-        List<Message> newest = store.delegate.recentMessages(conversationId, Long.MAX_VALUE, 1);
+        List<Message> newest = store.delegate().recentMessages(conversationId, Long.MAX_VALUE, 1);
         if (turns > 0) {
             assertThat(newest.get(0).text()).isEqualTo("answer number " + (turns - 1));
         }
