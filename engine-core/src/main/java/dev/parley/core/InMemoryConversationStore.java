@@ -222,7 +222,8 @@ public final class InMemoryConversationStore implements ConversationStore {
                 throw new ConversationNotFoundException(turn.conversationId());
             }
             Claim claim = e.claims.get(turn.promptId());
-            String fingerprint = turn.fingerprint();
+            // A turn committed without a claim (no idempotency stage) has no prompt fingerprint to keep.
+            String fingerprint = null;
             if (turn.claimToken() != null) {
                 if (claim == null || claim.reply() != null || !claim.token().equals(turn.claimToken())) {
                     throw new ConversationLockedException(turn.conversationId(), "the claim of message "

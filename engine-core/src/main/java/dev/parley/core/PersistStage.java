@@ -72,7 +72,7 @@ public final class PersistStage implements PromptStage {
                 result.status(), at, result.usage());
         Message stored = services.store().commitTurn(
                 new TurnRecord(conversationId, turn.promptId(), user, reply, result.usage(), prompt.saveHistory(), at,
-                        turn.claim().orElse(null), null));
+                        turn.claim().orElse(null)));
         return result.withStored(stored.id(), stored.createdAt());
     }
 }

@@ -121,7 +121,7 @@ public abstract class ConversationStoreContract {
         Message answer = new Message("r-" + promptId, c.id(), 0, Role.ASSISTANT, reply, reply.length(), "m", "u", "s",
                 MessageStatus.COMPLETE, at, usage);
         String token = token(claim(c, promptId, at));
-        return store.commitTurn(new TurnRecord(c.id(), promptId, user, answer, usage, true, at, token, null));
+        return store.commitTurn(new TurnRecord(c.id(), promptId, user, answer, usage, true, at, token));
     }
 
     private ConversationFilter everything() {
@@ -297,7 +297,7 @@ public abstract class ConversationStoreContract {
         Message user = new Message("m1", c.id(), 0, Role.USER, "x", 1, null, null, null, MessageStatus.COMPLETE, at, null);
         Message reply = new Message("r1", c.id(), 0, Role.ASSISTANT, "y", 1, "m", null, null, MessageStatus.COMPLETE, at,
                 new Usage(1, 1));
-        Message stored = store.commitTurn(new TurnRecord(c.id(), "m1", user, reply, new Usage(1, 1), true, at, token, null));
+        Message stored = store.commitTurn(new TurnRecord(c.id(), "m1", user, reply, new Usage(1, 1), true, at, token));
 
         assertThat(claim(c, "m1")).isEqualTo(new TurnClaim.Completed(stored, "fp-m1"));
         // The committed claim's own token cannot free it any more: a late release after a commit changes nothing.
@@ -333,13 +333,11 @@ public abstract class ConversationStoreContract {
         Message user = new Message("m1", c.id(), 0, Role.USER, "x", 1, null, null, null, MessageStatus.COMPLETE, at, null);
         Message reply = new Message("r1", c.id(), 0, Role.ASSISTANT, "y", 1, "m", null, null, MessageStatus.COMPLETE, at,
                 new Usage(1, 1));
-        assertThatThrownBy(() -> store.commitTurn(new TurnRecord(c.id(), "m1", user, reply, new Usage(1, 1), true, at,
-                first, null))).isInstanceOf(dev.parley.api.ConversationLockedException.class);
+        assertThatThrownBy(() -> store.commitTurn(new TurnRecord(c.id(), "m1", user, reply, new Usage(1, 1), true, at, first))).isInstanceOf(dev.parley.api.ConversationLockedException.class);
         assertThat(store.messages(c.id(), PageRequest.first()).totalElements()).isZero();
         assertThat(store.find(c.id()).orElseThrow().tokensIn()).isZero();
 
-        Message stored = store.commitTurn(new TurnRecord(c.id(), "m1", user, reply, new Usage(1, 1), true, at,
-                second, null));
+        Message stored = store.commitTurn(new TurnRecord(c.id(), "m1", user, reply, new Usage(1, 1), true, at, second));
         assertThat(claim(c, "m1")).isEqualTo(new TurnClaim.Completed(stored, "fp-m1"));
     }
 
@@ -522,8 +520,7 @@ public abstract class ConversationStoreContract {
                 new Usage(1, 1));
         String token = token(claim(c, "m1", at));
 
-        Message committed = store.commitTurn(new TurnRecord(c.id(), "m1", user, reply, new Usage(1, 1), true, at,
-                token, null));
+        Message committed = store.commitTurn(new TurnRecord(c.id(), "m1", user, reply, new Usage(1, 1), true, at, token));
 
         assertThat(committed.createdAt()).isEqualTo(at.truncatedTo(java.time.temporal.ChronoUnit.MICROS));
         assertThat(store.messages(c.id(), PageRequest.first()).items()).last().isEqualTo(committed);
@@ -614,8 +611,7 @@ public abstract class ConversationStoreContract {
                 MessageStatus.COMPLETE, at, new Usage(5, 5));
         String token = token(claim(c, "m2", at));
 
-        assertThatThrownBy(() -> store.commitTurn(new TurnRecord(c.id(), "m2", user, reply, new Usage(5, 5), true, at,
-                token, null)))
+        assertThatThrownBy(() -> store.commitTurn(new TurnRecord(c.id(), "m2", user, reply, new Usage(5, 5), true, at, token)))
                 .isInstanceOf(ConversationLockedException.class);
 
         assertThat(store.messages(c.id(), PageRequest.first()).items()).extracting(Message::text).containsExactly("q", "a");

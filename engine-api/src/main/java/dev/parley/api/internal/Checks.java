@@ -52,21 +52,17 @@ public final class Checks {
      * id would pass a blank check.
      */
     private static void printable(String field, String value) {
-        for (int i = 0; i < value.length(); i++) {
-            char c = value.charAt(i);
-            if (Character.isISOControl(c)) {
+        for (int i = 0; i < value.length(); ) {
+            int cp = value.codePointAt(i);
+            if (Character.isISOControl(cp)) {
                 throw new InvalidRequestException(field, "must not contain control characters");
             }
-            int type = Character.getType(c);
+            int type = Character.getType(cp);
             if (type == Character.FORMAT || type == Character.LINE_SEPARATOR || type == Character.PARAGRAPH_SEPARATOR) {
                 throw new InvalidRequestException(field, "must not contain invisible format characters");
             }
+            i += Character.charCount(cp);
         }
-        // Supplementary format characters (tags U+E0001..U+E007F, U+1BCA0..U+1BCA3) come as surrogate pairs.
-        value.codePoints().filter(cp -> cp > 0xFFFF && Character.getType(cp) == Character.FORMAT).findAny()
-                .ifPresent(cp -> {
-                    throw new InvalidRequestException(field, "must not contain invisible format characters");
-                });
     }
 
     /** An identifier that may be absent (null); when present it follows {@link #id}. */

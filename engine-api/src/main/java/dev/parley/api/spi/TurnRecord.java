@@ -18,15 +18,14 @@ import java.util.Objects;
  * @param at the time of the commit
  * @param claimToken the token of the turn's claim ({@link TurnClaim.Claimed#token()}), or null when the turn
  *                   claimed nothing (a pipeline without the idempotency stage, or an id only the engine knows)
- * @param fingerprint the digest of the prompt kept with the turn's id, or null
  */
 public record TurnRecord(String conversationId, String promptId, Message prompt, Message reply, Usage usage,
-                         boolean inHistory, Instant at, String claimToken, String fingerprint) {
+                         boolean inHistory, Instant at, String claimToken) {
 
     /** A turn that made no claim. */
     public TurnRecord(String conversationId, String promptId, Message prompt, Message reply, Usage usage,
                       boolean inHistory, Instant at) {
-        this(conversationId, promptId, prompt, reply, usage, inHistory, at, null, null);
+        this(conversationId, promptId, prompt, reply, usage, inHistory, at, null);
     }
 
     public TurnRecord {

@@ -167,9 +167,7 @@ final class ConversationHandle implements Conversation {
         Turn turn = newTurn(prompt, info, run);
         String holder = StreamHolders.holder(run.promptId());
         Duration lease = engine.config().streamLease();
-        if (engine.isClosed()) {
-            throw new IllegalStateException("the engine is closed");
-        }
+        engine.checkOpen(); // again: the engine may have closed while the turn was prepared
         if (!services.store().acquireStreamLock(id, holder, services.clock().instant(), lease)) {
             throw new ConversationLockedException(id, "another stream is active");
         }

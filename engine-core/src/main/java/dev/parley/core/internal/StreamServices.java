@@ -46,7 +46,7 @@ final class StreamServices implements EngineServices {
     }
 
     @Override
-    public int contextWindow(String name, dev.parley.api.ConversationInfo conversation) {
+    public int contextWindow(String name, ConversationInfo conversation) {
         return services.contextWindow(name, conversation);
     }
 
