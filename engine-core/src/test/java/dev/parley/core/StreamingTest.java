@@ -251,10 +251,14 @@ public class StreamingTest {
         assertThatThrownBy(() -> live.stream(Prompt.text("x").build(), new Recorder()))
                 .isInstanceOf(ConversationLockedException.class);
 
-        // A lock whose holder died: taken with a lease that ran out ten seconds ago.
+        // A lock whose holder died: its short lease runs out unrenewed (in real time: a store may measure leases
+        // by the database's clock).
         Conversation c = conversation();
-        store.acquireStreamLock(c.id(), "a-dead-engine", Clock.systemUTC().instant().minusSeconds(11),
-                Duration.ofSeconds(1));
+        store.acquireStreamLock(c.id(), "a-dead-engine", Clock.systemUTC().instant(), Duration.ofMillis(200));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (store.streamLock(c.id(), Clock.systemUTC().instant()).isPresent() && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
         Recorder r = new Recorder();
         awaitDone(c.stream(Prompt.text("x").build(), r));
         assertThat(r.completions).hasSize(1);

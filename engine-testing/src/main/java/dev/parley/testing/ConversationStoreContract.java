@@ -318,18 +318,18 @@ public abstract class ConversationStoreContract {
 
     @Test
     void aClaimPastItsLeaseIsTakenOverAndTheOldTokenCanNeitherReleaseRenewNorCommit() {
+        // Leases run in real time here: a store may measure them by its own clock (the database's).
         ConversationInfo c = conversation("ws", "alice");
-        Instant t0 = tick();
-        String first = token(claim(c, "m1", t0));
-        assertThat(claim(c, "m1", t0.plus(LEASE).minusSeconds(1))).isInstanceOf(TurnClaim.InProgress.class);
+        String first = token(store.claimTurn(c.id(), "m1", "fp-m1", Instant.now(), SHORT_LEASE));
+        assertThat(claim(c, "m1", Instant.now())).isInstanceOf(TurnClaim.InProgress.class);
 
-        String second = token(claim(c, "m1", t0.plus(LEASE).plusSeconds(1)));
+        String second = token(awaitClaim(c, "m1"));
         assertThat(second).isNotEqualTo(first);
 
         store.releaseTurn(c.id(), "m1", first); // the first holder gives up late: the new claim must stay
-        assertThat(store.renewTurn(c.id(), "m1", first, t0.plus(LEASE).plusSeconds(2), LEASE)).isFalse();
-        assertThat(claim(c, "m1", t0.plus(LEASE).plusSeconds(3))).isInstanceOf(TurnClaim.InProgress.class);
-        Instant at = t0.plus(LEASE).plusSeconds(4);
+        assertThat(store.renewTurn(c.id(), "m1", first, Instant.now(), LEASE)).isFalse();
+        assertThat(claim(c, "m1", Instant.now())).isInstanceOf(TurnClaim.InProgress.class);
+        Instant at = tick();
         Message user = new Message("m1", c.id(), 0, Role.USER, "x", 1, null, null, null, MessageStatus.COMPLETE, at, null);
         Message reply = new Message("r1", c.id(), 0, Role.ASSISTANT, "y", 1, "m", null, null, MessageStatus.COMPLETE, at,
                 new Usage(1, 1));
@@ -342,14 +342,70 @@ public abstract class ConversationStoreContract {
     }
 
     @Test
-    void aRenewedClaimOutlivesItsFirstLease() {
+    void aRenewedClaimOutlivesItsFirstLease() throws InterruptedException {
         ConversationInfo c = conversation("ws", "alice");
-        Instant t0 = tick();
-        String token = token(claim(c, "m1", t0));
-        assertThat(store.renewTurn(c.id(), "m1", token, t0.plusSeconds(50), LEASE)).isTrue();
+        String token = token(store.claimTurn(c.id(), "m1", "fp-m1", Instant.now(), SHORT_LEASE));
+        assertThat(store.renewTurn(c.id(), "m1", token, Instant.now(), LEASE)).isTrue();
 
-        assertThat(claim(c, "m1", t0.plus(LEASE).plusSeconds(30))).isInstanceOf(TurnClaim.InProgress.class);
-        assertThat(claim(c, "m1", t0.plusSeconds(50).plus(LEASE).plusSeconds(1))).isInstanceOf(TurnClaim.Claimed.class);
+        Thread.sleep(SHORT_LEASE.toMillis() + 500); // the first lease is over; the renewed one runs
+        assertThat(claim(c, "m1", Instant.now())).isInstanceOf(TurnClaim.InProgress.class);
+        // Renewed again, briefly: taken over once that lease ends.
+        assertThat(store.renewTurn(c.id(), "m1", token, Instant.now(), java.time.Duration.ofMillis(200))).isTrue();
+        assertThat(awaitClaim(c, "m1")).isInstanceOf(TurnClaim.Claimed.class);
+    }
+
+    @Test
+    void leasesAreMeasuredByTheClockTheStoreDocuments() {
+        // An engine whose clock runs an hour ahead of the others' claims and locks.
+        ConversationInfo c = conversation("ws", "alice");
+        token(store.claimTurn(c.id(), "m1", "fp-m1", Instant.now(), LEASE));
+        assertThat(store.acquireStreamLock(c.id(), "first", Instant.now(), LEASE)).isTrue();
+        Instant anHourAhead = Instant.now().plus(java.time.Duration.ofHours(1));
+
+        TurnClaim claim = store.claimTurn(c.id(), "m1", "fp-m1", anHourAhead, LEASE);
+        boolean locked = store.acquireStreamLock(c.id(), "ahead", anHourAhead, LEASE);
+        if (leasesUseTheStoresOwnClock()) {
+            // The store's clock says both leases still run: the engine's own clock cannot end them.
+            assertThat(claim).isInstanceOf(TurnClaim.InProgress.class);
+            assertThat(locked).isFalse();
+            assertThat(store.streamLock(c.id(), anHourAhead)).hasValueSatisfying(l -> assertThat(l.holder()).isEqualTo("first"));
+        } else {
+            // The store measures leases by the times it is given.
+            assertThat(claim).isInstanceOf(TurnClaim.Claimed.class);
+            assertThat(locked).isTrue();
+        }
+    }
+
+    /**
+     * Whether the store measures leases by a clock of its own that every engine shares (the JDBC store: the
+     * database server's), rather than by the times it is given. False by default.
+     */
+    protected boolean leasesUseTheStoresOwnClock() {
+        return false;
+    }
+
+    /** A lease that runs out while a test waits for it: two seconds. */
+    protected static final java.time.Duration SHORT_LEASE = java.time.Duration.ofSeconds(2);
+
+    /** Claims {@code promptId} with {@link #LEASE} until granted, for up to 20 s, in real time. */
+    private TurnClaim awaitClaim(ConversationInfo c, String promptId) {
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(20);
+        while (true) {
+            TurnClaim claim = claim(c, promptId, Instant.now());
+            if (!(claim instanceof TurnClaim.InProgress) || System.nanoTime() > deadline) {
+                return claim;
+            }
+            pause();
+        }
+    }
+
+    private static void pause() {
+        try {
+            Thread.sleep(50);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted", e);
+        }
     }
 
     @Test
@@ -435,19 +491,21 @@ public abstract class ConversationStoreContract {
 
     @Test
     void anExpiredStreamLockCanBeTakenOverAndItsHolderCannotRenewIt() {
+        // Real time, as for claims.
         ConversationInfo c = conversation("ws", "alice");
-        Instant now = tick();
-        java.time.Duration lease = java.time.Duration.ofSeconds(10);
-        assertThat(store.acquireStreamLock(c.id(), "dead", now, lease)).isTrue();
-        assertThat(store.renewStreamLock(c.id(), "dead", now.plusSeconds(5), lease)).isTrue();
+        assertThat(store.acquireStreamLock(c.id(), "dead", Instant.now(), java.time.Duration.ofMillis(300))).isTrue();
+        assertThat(store.renewStreamLock(c.id(), "dead", Instant.now(), SHORT_LEASE)).isTrue();
+        assertThat(store.acquireStreamLock(c.id(), "alive", Instant.now(), LEASE)).isFalse();
 
-        // Renewed at +5 s for 10 s: held until +15 s.
-        assertThat(store.acquireStreamLock(c.id(), "alive", now.plusSeconds(14), lease)).isFalse();
-        Instant afterLease = now.plusSeconds(15);
-        assertThat(store.streamLock(c.id(), afterLease.plusSeconds(1))).isEmpty();
-        assertThat(store.acquireStreamLock(c.id(), "alive", afterLease.plusSeconds(1), lease)).isTrue();
-        assertThat(store.renewStreamLock(c.id(), "dead", afterLease.plusSeconds(2), lease)).isFalse();
-        assertThat(store.streamLock(c.id(), afterLease.plusSeconds(2)).orElseThrow().holder()).isEqualTo("alive");
+        // The renewed lease ends; the lock is then free for another holder.
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(20);
+        while (store.streamLock(c.id(), Instant.now()).isPresent() && System.nanoTime() < deadline) {
+            pause();
+        }
+        assertThat(store.streamLock(c.id(), Instant.now())).isEmpty();
+        assertThat(store.acquireStreamLock(c.id(), "alive", Instant.now(), LEASE)).isTrue();
+        assertThat(store.renewStreamLock(c.id(), "dead", Instant.now(), LEASE)).isFalse();
+        assertThat(store.streamLock(c.id(), Instant.now()).orElseThrow().holder()).isEqualTo("alive");
     }
 
     @Test

@@ -17,6 +17,12 @@ import java.util.Optional;
  *
  * <p>Deleted conversations are soft-deleted: they stay in the store but no read or list returns them, and no
  * write changes them.
+ *
+ * <p><b>Leases.</b> Message-id claims and stream locks are leases. A store shared by several engines measures
+ * them by one clock that all of them share, never by each engine's own, so that engines whose clocks disagree
+ * cannot end each other's live leases: the JDBC store uses the database server's clock, and the {@code at} and
+ * {@code now} arguments of the lease methods are then only recorded. A store private to one engine (the
+ * in-memory store) uses those arguments, the engine's clock.
  */
 public interface ConversationStore extends AutoCloseable {
 

@@ -6,42 +6,76 @@ import javax.sql.DataSource;
 import java.sql.Connection;
 import java.sql.SQLException;
 
-/** The few statements that H2 and PostgreSQL spell differently; chosen once when the store opens. */
+/**
+ * The few statements that H2 and PostgreSQL spell differently; chosen once when the store opens.
+ *
+ * <p>Leases (message-id claims and stream locks) are measured by the database server's clock, never by an
+ * engine's: every engine sharing the database then agrees on when a lease ends, however far their own clocks
+ * drift apart. A statement that sets a lease binds {@code :leaseMs} and writes {@link #leaseEnd()}; one that
+ * asks whether a lease still runs compares with {@link #NOW}.
+ */
 enum Dialect {
     /** PostgreSQL: a conflicting claim inserts nothing, without an error. */
-    POSTGRESQL("INSERT INTO parley_turn (conversation_id, prompt_id, status, claimed_at, claim_token, fingerprint, "
-            + "expires_at) SELECT " + Values.CLAIM + " WHERE NOT EXISTS (SELECT 1 FROM "
-            + "parley_message WHERE conversation_id = :c AND id = :p) ON CONFLICT DO NOTHING",
-            "INSERT INTO parley_stream_lock (conversation_id, holder, expires_at, cancel_requested) "
-                    + "VALUES (:c, :holder, :until, FALSE) ON CONFLICT DO NOTHING"),
+    POSTGRESQL("(CURRENT_TIMESTAMP + CAST(:leaseMs AS DOUBLE PRECISION) * INTERVAL '1 millisecond')") {
+        @Override
+        String claimInsert() {
+            return "INSERT INTO parley_turn (conversation_id, prompt_id, status, claimed_at, claim_token, fingerprint, "
+                    + "expires_at) SELECT " + claimValues() + " WHERE NOT EXISTS (SELECT 1 FROM "
+                    + "parley_message WHERE conversation_id = :c AND id = :p) ON CONFLICT DO NOTHING";
+        }
+
+        @Override
+        String streamLockInsert() {
+            return "INSERT INTO parley_stream_lock (conversation_id, holder, expires_at, cancel_requested) "
+                    + "VALUES (:c, :holder, " + leaseEnd() + ", FALSE) ON CONFLICT DO NOTHING";
+        }
+    },
     /**
      * H2, which has no {@code ON CONFLICT}: the insert checks for the row itself. Two claims in the same instant
      * can both pass the check; the unique key then refuses one, which the store reads as "claimed elsewhere".
      */
-    H2("INSERT INTO parley_turn (conversation_id, prompt_id, status, claimed_at, claim_token, fingerprint, "
-            + "expires_at) SELECT " + Values.CLAIM + " WHERE NOT EXISTS (SELECT 1 FROM "
-            + "parley_turn WHERE conversation_id = :c AND prompt_id = :p) AND NOT EXISTS (SELECT 1 FROM "
-            + "parley_message WHERE conversation_id = :c AND id = :p)",
-            "INSERT INTO parley_stream_lock (conversation_id, holder, expires_at, cancel_requested) SELECT "
-                    + "CAST(:c AS VARCHAR(128)), CAST(:holder AS VARCHAR(128)), CAST(:until AS TIMESTAMP WITH TIME ZONE), "
-                    + "FALSE WHERE NOT EXISTS (SELECT 1 FROM parley_stream_lock WHERE conversation_id = :c)");
+    H2("DATEADD(MILLISECOND, CAST(:leaseMs AS BIGINT), CURRENT_TIMESTAMP)") {
+        @Override
+        String claimInsert() {
+            return "INSERT INTO parley_turn (conversation_id, prompt_id, status, claimed_at, claim_token, fingerprint, "
+                    + "expires_at) SELECT " + claimValues() + " WHERE NOT EXISTS (SELECT 1 FROM "
+                    + "parley_turn WHERE conversation_id = :c AND prompt_id = :p) AND NOT EXISTS (SELECT 1 FROM "
+                    + "parley_message WHERE conversation_id = :c AND id = :p)";
+        }
 
-    private final String claimInsert;
-    private final String streamLockInsert;
+        @Override
+        String streamLockInsert() {
+            return "INSERT INTO parley_stream_lock (conversation_id, holder, expires_at, cancel_requested) SELECT "
+                    + "CAST(:c AS VARCHAR(128)), CAST(:holder AS VARCHAR(128)), " + leaseEnd() + ", "
+                    + "FALSE WHERE NOT EXISTS (SELECT 1 FROM parley_stream_lock WHERE conversation_id = :c)";
+        }
+    };
 
-    Dialect(String claimInsert, String streamLockInsert) {
-        this.claimInsert = claimInsert;
-        this.streamLockInsert = streamLockInsert;
+    /** The database's time now, in a condition on a lease: {@code expires_at < NOW} means the lease ran out. */
+    static final String NOW = "CURRENT_TIMESTAMP";
+
+    private final String leaseEnd;
+
+    Dialect(String leaseEnd) {
+        this.leaseEnd = leaseEnd;
+    }
+
+    /** The end of a lease of {@code :leaseMs} milliseconds from the database's time now. */
+    final String leaseEnd() {
+        return leaseEnd;
     }
 
     /** Inserts a stream lock unless the conversation has one (live or expired); 1 row when it did. */
-    String streamLockInsert() {
-        return streamLockInsert;
-    }
+    abstract String streamLockInsert();
 
     /** Inserts a PENDING claim unless the id is claimed, completed, or another message's id; 1 row when it did. */
-    String claimInsert() {
-        return claimInsert;
+    abstract String claimInsert();
+
+    /** The typed values of a new claim (both databases need types for parameters in a select list). */
+    final String claimValues() {
+        return "CAST(:c AS VARCHAR(128)), CAST(:p AS VARCHAR(128)), 'PENDING', "
+                + "CAST(:at AS TIMESTAMP WITH TIME ZONE), CAST(:token AS VARCHAR(64)), CAST(:fp AS VARCHAR(64)), "
+                + leaseEnd;
     }
 
     static Dialect of(DataSource dataSource) {
@@ -57,12 +91,5 @@ enum Dialect {
         } catch (SQLException e) {
             throw new StoreFailureException("could not read the database's product name", e);
         }
-    }
-
-    /** The typed values of a new claim (both databases need types for parameters in a select list). */
-    private static final class Values {
-        static final String CLAIM = "CAST(:c AS VARCHAR(128)), CAST(:p AS VARCHAR(128)), 'PENDING', "
-                + "CAST(:at AS TIMESTAMP WITH TIME ZONE), CAST(:token AS VARCHAR(64)), CAST(:fp AS VARCHAR(64)), "
-                + "CAST(:until AS TIMESTAMP WITH TIME ZONE)";
     }
 }

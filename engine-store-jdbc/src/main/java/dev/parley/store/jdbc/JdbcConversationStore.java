@@ -60,6 +60,8 @@ import java.util.Optional;
  *       id between them. A claim is fenced by a random token: only its holder renews, commits or releases it, and
  *       one left by a dead engine is taken over once its lease (which the running turn renews) has run out.
  *       Claiming runs no statement that fails, so a contended id leaves no errors in the database's log.</li>
+ *   <li>Leases (claims and stream locks) are set and judged by the database server's clock, never an engine's:
+ *       an engine whose clock runs ahead cannot take over another engine's live claim or lock.</li>
  *   <li>A page and its total are read on one snapshot, so they agree while other turns commit.</li>
  *   <li>Every query is served by an index: history tails and message pages by the (conversation, sequence)
  *       key, conversation pages by organization, workspace, owner or repository with creation time.</li>
@@ -382,7 +384,7 @@ public final class JdbcConversationStore implements ConversationStore {
                         .bind("token", token)
                         .bind("fp", fingerprint)
                         .bind("at", Rows.utc(at))
-                        .bind("until", Rows.utc(at.plus(lease)))
+                        .bind("leaseMs", lease.toMillis())
                         .execute());
             } catch (StoreFailureException e) {
                 if (isForeignKeyViolation(e)) {
@@ -409,7 +411,7 @@ public final class JdbcConversationStore implements ConversationStore {
     }
 
     /** One row of parley_turn. */
-    private record ClaimRow(String status, long replySeq, String token, String fingerprint, OffsetDateTime expiresAt) {
+    private record ClaimRow(String status, long replySeq, String token, String fingerprint, boolean expired) {
     }
 
     /**
@@ -418,13 +420,14 @@ public final class JdbcConversationStore implements ConversationStore {
      */
     private Optional<TurnClaim> existingClaim(Handle h, String conversationId, String promptId, String fingerprint,
                                               Instant now, Duration lease) {
-        Optional<ClaimRow> found = h.createQuery("SELECT status, reply_seq, claim_token, fingerprint, expires_at "
+        // Whether the lease ran out is the database's judgement, by its own clock (see Dialect).
+        Optional<ClaimRow> found = h.createQuery("SELECT status, reply_seq, claim_token, fingerprint, CASE WHEN "
+                        + "expires_at IS NULL OR expires_at < " + Dialect.NOW + " THEN TRUE ELSE FALSE END AS expired "
                         + "FROM parley_turn WHERE conversation_id = :c AND prompt_id = :p")
                 .bind("c", conversationId)
                 .bind("p", promptId)
                 .map((rs, ctx) -> new ClaimRow(rs.getString("status"), rs.getLong("reply_seq"),
-                        rs.getString("claim_token"), rs.getString("fingerprint"),
-                        rs.getObject("expires_at", OffsetDateTime.class)))
+                        rs.getString("claim_token"), rs.getString("fingerprint"), rs.getBoolean("expired")))
                 .findOne();
         if (found.isEmpty()) {
             boolean idInUse = h.createQuery("SELECT COUNT(*) FROM parley_message WHERE conversation_id = :c AND id = :p")
@@ -448,17 +451,18 @@ public final class JdbcConversationStore implements ConversationStore {
             }
             return Optional.of(new TurnClaim.Completed(reply.get(), kept));
         }
-        if (row.expiresAt() == null || row.expiresAt().toInstant().isBefore(now)) {
+        if (row.expired()) {
             // The holder neither finished nor renewed within its lease: presumed dead. Take the claim over under a
             // new token, unless another engine took it first (compare-and-set on the old token).
             String token = java.util.UUID.randomUUID().toString();
             int taken = h.createUpdate("UPDATE parley_turn SET claim_token = :token, fingerprint = :fp, "
-                            + "claimed_at = :now, expires_at = :until WHERE conversation_id = :c AND prompt_id = :p "
-                            + "AND status = 'PENDING' AND " + (row.token() == null ? "claim_token IS NULL" : "claim_token = :old"))
+                            + "claimed_at = :now, expires_at = " + dialect.leaseEnd() + " WHERE conversation_id = :c "
+                            + "AND prompt_id = :p AND status = 'PENDING' AND (expires_at IS NULL OR expires_at < "
+                            + Dialect.NOW + ") AND " + (row.token() == null ? "claim_token IS NULL" : "claim_token = :old"))
                     .bind("token", token)
                     .bind("fp", fingerprint)
                     .bind("now", Rows.utc(now))
-                    .bind("until", Rows.utc(now.plus(lease)))
+                    .bind("leaseMs", lease.toMillis())
                     .bind("c", conversationId)
                     .bind("p", promptId)
                     .bind("old", row.token())
@@ -474,9 +478,10 @@ public final class JdbcConversationStore implements ConversationStore {
 
     @Override
     public boolean renewTurn(String conversationId, String promptId, String token, Instant at, Duration lease) {
-        return call("renew a message id claim", h -> h.createUpdate("UPDATE parley_turn SET expires_at = :until "
-                        + "WHERE conversation_id = :c AND prompt_id = :p AND status = 'PENDING' AND claim_token = :token")
-                .bind("until", Rows.utc(at.plus(lease)))
+        return call("renew a message id claim", h -> h.createUpdate("UPDATE parley_turn SET expires_at = "
+                        + dialect.leaseEnd() + " WHERE conversation_id = :c AND prompt_id = :p AND status = 'PENDING' "
+                        + "AND claim_token = :token")
+                .bind("leaseMs", lease.toMillis())
                 .bind("c", conversationId)
                 .bind("p", promptId)
                 .bind("token", token)
@@ -583,7 +588,7 @@ public final class JdbcConversationStore implements ConversationStore {
             int inserted = call("take a stream lock", h -> h.createUpdate(dialect.streamLockInsert())
                     .bind("c", conversationId)
                     .bind("holder", holder)
-                    .bind("until", Rows.utc(now.plus(lease)))
+                    .bind("leaseMs", lease.toMillis())
                     .execute());
             if (inserted == 1) {
                 return true;
@@ -599,19 +604,19 @@ public final class JdbcConversationStore implements ConversationStore {
         // Someone holds it, or held it and died: take it over only when the lease has run out. The UPDATE is
         // atomic, so of several engines trying at once exactly one sees its row count be 1.
         return call("take over a stream lock", h -> h.createUpdate("UPDATE parley_stream_lock SET holder = :holder, "
-                        + "expires_at = :until, cancel_requested = FALSE WHERE conversation_id = :c AND expires_at < :now")
+                        + "expires_at = " + dialect.leaseEnd() + ", cancel_requested = FALSE WHERE conversation_id = :c "
+                        + "AND expires_at < " + Dialect.NOW)
                 .bind("holder", holder)
-                .bind("until", Rows.utc(now.plus(lease)))
+                .bind("leaseMs", lease.toMillis())
                 .bind("c", conversationId)
-                .bind("now", Rows.utc(now))
                 .execute() == 1);
     }
 
     @Override
     public boolean renewStreamLock(String conversationId, String holder, Instant now, Duration lease) {
-        return call("renew a stream lock", h -> h.createUpdate("UPDATE parley_stream_lock SET expires_at = :until "
-                        + "WHERE conversation_id = :c AND holder = :holder")
-                .bind("until", Rows.utc(now.plus(lease)))
+        return call("renew a stream lock", h -> h.createUpdate("UPDATE parley_stream_lock SET expires_at = "
+                        + dialect.leaseEnd() + " WHERE conversation_id = :c AND holder = :holder")
+                .bind("leaseMs", lease.toMillis())
                 .bind("c", conversationId)
                 .bind("holder", holder)
                 .execute() == 1);
@@ -629,9 +634,9 @@ public final class JdbcConversationStore implements ConversationStore {
     @Override
     public Optional<StreamLock> streamLock(String conversationId, Instant now) {
         return call("read a stream lock", h -> h.createQuery("SELECT conversation_id, holder, expires_at, "
-                        + "cancel_requested FROM parley_stream_lock WHERE conversation_id = :c AND expires_at >= :now")
+                        + "cancel_requested FROM parley_stream_lock WHERE conversation_id = :c AND expires_at >= "
+                        + Dialect.NOW)
                 .bind("c", conversationId)
-                .bind("now", Rows.utc(now))
                 .map((rs, ctx) -> new StreamLock(rs.getString("conversation_id"), rs.getString("holder"),
                         rs.getObject("expires_at", OffsetDateTime.class).toInstant(), rs.getBoolean("cancel_requested")))
                 .findOne());
@@ -640,9 +645,8 @@ public final class JdbcConversationStore implements ConversationStore {
     @Override
     public boolean requestStreamCancel(String conversationId, String holderPrefix, Instant now) {
         return call("cancel a stream", h -> h.createUpdate("UPDATE parley_stream_lock SET cancel_requested = TRUE "
-                        + "WHERE conversation_id = :c AND expires_at >= :now AND LEFT(holder, :n) = :prefix")
+                        + "WHERE conversation_id = :c AND expires_at >= " + Dialect.NOW + " AND LEFT(holder, :n) = :prefix")
                 .bind("c", conversationId)
-                .bind("now", Rows.utc(now))
                 .bind("n", holderPrefix.length())
                 .bind("prefix", holderPrefix)
                 .execute() == 1);

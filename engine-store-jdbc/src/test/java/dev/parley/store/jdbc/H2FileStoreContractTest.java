@@ -59,4 +59,9 @@ class H2FileStoreContractTest extends ConversationStoreContract {
         }
         return rows;
     }
+
+    @Override
+    protected boolean leasesUseTheStoresOwnClock() {
+        return true; // the database server's
+    }
 }

@@ -8,4 +8,9 @@ class H2MemoryStoreContractTest extends ConversationStoreContract {
     protected ConversationStore openStore() {
         return TestDatabases.h2();
     }
+
+    @Override
+    protected boolean leasesUseTheStoresOwnClock() {
+        return true; // the database server's
+    }
 }

@@ -8,4 +8,9 @@ class PostgresStoreContractTest extends ConversationStoreContract {
     protected ConversationStore openStore() {
         return TestDatabases.postgres();
     }
+
+    @Override
+    protected boolean leasesUseTheStoresOwnClock() {
+        return true; // the database server's
+    }
 }
