@@ -10,6 +10,7 @@ import dev.parley.api.spi.PromptStage;
 import dev.parley.api.spi.Turn;
 import dev.parley.api.spi.TurnClaim;
 import dev.parley.api.spi.TurnResult;
+import dev.parley.core.internal.YieldingStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,7 +41,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  *   <li>The runner claims the id in the store first ({@link ConversationStore#claimTurn}), so that engines
  *       sharing a store make one call between them: a stored turn is returned as a replay without a model call;
  *       a turn in progress elsewhere is waited for (with backoff, no failing statements) up to the replay wait,
- *       then refused with {@link ConversationLockedException}.</li>
+ *       then refused with {@link ConversationLockedException}. A stream that waits so gives its conversation's
+ *       stream lock up while it waits, so that other turns of the conversation go on, and takes it back before
+ *       it runs.</li>
  *   <li>A send whose id was already used with a different prompt (text, additional context or model) is refused
  *       with an {@link InvalidRequestException} naming {@code id}; the stored reply is not returned. So is an id
  *       that is already a reply's id in the conversation, before any model call.</li>
@@ -123,6 +126,9 @@ public final class IdempotencyStage implements PromptStage {
             if (!running.fingerprint().equals(fingerprint)) {
                 throw reusedId();
             }
+            if (turn.stream() instanceof YieldingStream waiting) {
+                waiting.yieldLock(); // it replays the running turn's reply and needs no lock for that
+            }
             return await(running.result(), turn).asReplayed();
         }
         try {
@@ -145,6 +151,8 @@ public final class IdempotencyStage implements PromptStage {
         String conversationId = turn.conversation().id();
         long deadline = System.nanoTime() + replayWait.toNanos();
         long pause = FIRST_POLL_MILLIS;
+        // A stream waiting for its id gives its conversation's lock up meanwhile, and takes it back to run.
+        YieldingStream yielding = turn.stream() instanceof YieldingStream y ? y : null;
         while (true) {
             TurnClaim claim = store.claimTurn(conversationId, turn.promptId(), fingerprint, LEASE_CLOCK.instant(),
                     claimLease);
@@ -158,6 +166,14 @@ public final class IdempotencyStage implements PromptStage {
                 throw new InvalidRequestException("id", "is the id of another message in this conversation");
             }
             if (claim instanceof TurnClaim.Claimed claimed) {
+                if (yielding != null) {
+                    try {
+                        yielding.reclaimLock();
+                    } catch (RuntimeException e) {
+                        store.releaseTurn(conversationId, turn.promptId(), claimed.token());
+                        throw e;
+                    }
+                }
                 return runClaimed(chain, turn, store, claimed.token());
             }
             TurnClaim.InProgress elsewhere = (TurnClaim.InProgress) claim;
@@ -167,6 +183,9 @@ public final class IdempotencyStage implements PromptStage {
             if (System.nanoTime() - deadline > 0) {
                 throw new ConversationLockedException(conversationId,
                         "message " + turn.promptId() + " is still in progress elsewhere");
+            }
+            if (yielding != null) {
+                yielding.yieldLock();
             }
             sleep(pause);
             pause = Math.min(MAX_POLL_MILLIS, pause * 2);

@@ -50,8 +50,6 @@ public final class InMemoryConversationStore implements ConversationStore {
 
     private final ConcurrentMap<String, Entry> conversations = new ConcurrentHashMap<>();
     private final ConcurrentMap<String, List<AuditEvent>> events = new ConcurrentHashMap<>();
-    /** Stream locks by conversation; replaced atomically with compute(). */
-    private final ConcurrentMap<String, StreamLock> streamLocks = new ConcurrentHashMap<>();
 
     /** One conversation's state; every field is guarded by the entry's monitor. */
     private static final class Entry {
@@ -62,6 +60,10 @@ public final class InMemoryConversationStore implements ConversationStore {
         final Map<String, Claim> claims = new HashMap<>();
         /** The ids of every stored message, prompts and replies: unique within the conversation. */
         final java.util.Set<String> messageIds = new java.util.HashSet<>();
+        /** The stream lock, live or expired, if any. */
+        StreamLock streamLock;
+        /** How many streams released the lock. */
+        long streamsEnded;
 
         Entry(ConversationInfo info) {
             this.info = info;
@@ -221,6 +223,11 @@ public final class InMemoryConversationStore implements ConversationStore {
             if (e.deleted) {
                 throw new ConversationNotFoundException(turn.conversationId());
             }
+            if (turn.streamsEnded().isPresent() && (turn.streamsEnded().getAsLong() != e.streamsEnded
+                    || live(e.streamLock, turn.at()))) {
+                throw new ConversationLockedException(turn.conversationId(),
+                        "a stream ran on the conversation while this turn did; the turn was not stored");
+            }
             Claim claim = e.claims.get(turn.promptId());
             // A turn committed without a claim (no idempotency stage) has no prompt fingerprint to keep.
             String fingerprint = null;
@@ -284,41 +291,87 @@ public final class InMemoryConversationStore implements ConversationStore {
 
     @Override
     public boolean acquireStreamLock(String conversationId, String holder, Instant now, Duration lease) {
-        entry(conversationId); // a lock on a conversation that never existed is NOT_FOUND, as on the JDBC store
-        StreamLock mine = new StreamLock(conversationId, holder, now.plus(lease), false);
-        StreamLock result = streamLocks.compute(conversationId,
-                (id, current) -> current == null || current.expiresAt().isBefore(now) ? mine : current);
-        return result == mine;
+        Entry e = entry(conversationId); // a lock on a conversation that never existed is NOT_FOUND, as on JDBC
+        synchronized (e) {
+            if (live(e.streamLock, now)) {
+                return false;
+            }
+            e.streamLock = new StreamLock(conversationId, holder, now.plus(lease), false);
+            return true;
+        }
+    }
+
+    private static boolean live(StreamLock lock, Instant now) {
+        return lock != null && !lock.expiresAt().isBefore(now);
     }
 
     @Override
     public boolean renewStreamLock(String conversationId, String holder, Instant now, Duration lease) {
-        StreamLock result = streamLocks.computeIfPresent(conversationId, (id, current) -> current.holder().equals(holder)
-                ? new StreamLock(id, holder, now.plus(lease), current.cancelRequested()) : current);
-        return result != null && result.holder().equals(holder);
+        Entry e = conversations.get(conversationId);
+        if (e == null) {
+            return false;
+        }
+        synchronized (e) {
+            StreamLock current = e.streamLock;
+            if (current == null || !current.holder().equals(holder)) {
+                return false;
+            }
+            e.streamLock = new StreamLock(conversationId, holder, now.plus(lease), current.cancelRequested());
+            return true;
+        }
     }
 
     @Override
     public void releaseStreamLock(String conversationId, String holder) {
-        streamLocks.computeIfPresent(conversationId, (id, current) -> current.holder().equals(holder) ? null : current);
+        release(conversationId, holder, true);
     }
 
     @Override
-    public Optional<StreamLock> streamLock(String conversationId, Instant now) {
-        return Optional.ofNullable(streamLocks.get(conversationId)).filter(l -> !l.expiresAt().isBefore(now));
+    public void yieldStreamLock(String conversationId, String holder) {
+        release(conversationId, holder, false);
+    }
+
+    private void release(String conversationId, String holder, boolean ended) {
+        Entry e = conversations.get(conversationId);
+        if (e == null) {
+            return;
+        }
+        synchronized (e) {
+            if (e.streamLock != null && e.streamLock.holder().equals(holder)) {
+                e.streamLock = null;
+                if (ended) {
+                    e.streamsEnded++;
+                }
+            }
+        }
+    }
+
+    @Override
+    public StreamStatus streamStatus(String conversationId, Instant now) {
+        Entry e = conversations.get(conversationId);
+        if (e == null) {
+            return new StreamStatus(0, Optional.empty());
+        }
+        synchronized (e) {
+            return new StreamStatus(e.streamsEnded,
+                    live(e.streamLock, now) ? Optional.of(e.streamLock) : Optional.empty());
+        }
     }
 
     @Override
     public boolean requestStreamCancel(String conversationId, String holderPrefix, Instant now) {
-        boolean[] marked = new boolean[1];
-        streamLocks.computeIfPresent(conversationId, (id, current) -> {
-            if (current.expiresAt().isBefore(now) || !current.holder().startsWith(holderPrefix)) {
-                return current;
+        Entry e = conversations.get(conversationId);
+        if (e == null) {
+            return false;
+        }
+        synchronized (e) {
+            StreamLock current = e.streamLock;
+            if (!live(current, now) || !current.holder().startsWith(holderPrefix)) {
+                return false;
             }
-            marked[0] = true;
-            return new StreamLock(id, current.holder(), current.expiresAt(), true);
-        });
-        return marked[0];
+            e.streamLock = new StreamLock(conversationId, current.holder(), current.expiresAt(), true);
+            return true;
+        }
     }
 
     @Override

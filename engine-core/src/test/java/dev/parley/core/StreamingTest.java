@@ -391,6 +391,100 @@ public class StreamingTest {
         assertThat(c.send(Prompt.text("x").build()).status()).isEqualTo(MessageStatus.COMPLETE);
     }
 
+    /** A stage that holds turns whose prompt is {@code text} at its place until released, telling when one arrives. */
+    private static final class TextGate implements PromptStage {
+        final String text;
+        final CountDownLatch reached = new CountDownLatch(1);
+        final CountDownLatch release = new CountDownLatch(1);
+
+        TextGate(String text) {
+            this.text = text;
+        }
+
+        @Override
+        public dev.parley.api.spi.TurnResult intercept(Chain chain) {
+            if (chain.turn().prompt().text().equals(text)) {
+                reached.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            return chain.proceed(chain.turn());
+        }
+    }
+
+    @Test
+    void aStreamThatStartsWhileASendRunsMakesTheSendStoreNothingSoTheyNeverBothStoreTurnsRunSideBySide()
+            throws Exception {
+        TextGate gate = new TextGate("a slow send");
+        engine = engine(model, PromptPipeline.defaults().insertBefore(ContextStage.class, gate));
+        Conversation c = conversation();
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        Recorder r = new Recorder();
+        try {
+            Future<Reply> send = pool.submit(() -> c.send(Prompt.text("a slow send").id("m-send").build()));
+            assertThat(gate.reached.await(30, TimeUnit.SECONDS)).isTrue();
+            // The send passed its check (no stream then) and is in its turn: a stream starts and finishes.
+            awaitDone(c.stream(Prompt.text("streamed").id("m-stream").build(), r));
+            assertThat(r.completions).hasSize(1);
+            gate.release.countDown();
+
+            assertThatThrownBy(() -> send.get(30, TimeUnit.SECONDS))
+                    .hasCauseInstanceOf(ConversationLockedException.class);
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(c.messages(PageRequest.first()).items()).extracting(Message::text).containsExactly("streamed", ANSWER);
+        assertThat(c.info().tokensIn()).isEqualTo(r.completions.get(0).usage().tokensIn());
+        // The refused send's id is free: sent again, it is stored.
+        assertThat(c.send(Prompt.text("a slow send").id("m-send").build()).replayed()).isFalse();
+        assertThat(c.messages(PageRequest.first()).totalElements()).isEqualTo(4);
+    }
+
+    @Test
+    void aReStreamWaitingForItsIdHeldElsewhereGivesTheLockUpMeanwhileAndThenReplaysThatTurnsReply() throws Exception {
+        TextGate gate = new TextGate("slow");
+        engine = engine(model, PromptPipeline.defaults().insertBefore(ContextStage.class, gate));
+        Conversation c = conversation();
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        // A second engine on the same store; closing it closes the store, so it is closed last.
+        ConversationEngine other = engine(model, PromptPipeline.defaults());
+        try {
+            // Engine one sends m-1 and is slow; the client gives up and streams m-1 again through engine two.
+            Future<Reply> send = pool.submit(() -> c.send(Prompt.text("slow").id("m-1").build()));
+            assertThat(gate.reached.await(30, TimeUnit.SECONDS)).isTrue();
+            Recorder r = new Recorder();
+            StreamHandle restream = other.as(member("alice")).get(c.id()).stream(Prompt.text("slow").id("m-1").build(), r);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (store.streamLock(c.id(), Clock.systemUTC().instant()).isPresent() && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+
+            // While the re-stream waits for m-1, the conversation is not locked: another turn goes on.
+            assertThat(store.streamLock(c.id(), Clock.systemUTC().instant())).isEmpty();
+            assertThat(c.send(Prompt.text("meanwhile").id("m-2").build()).text()).isEqualTo(ANSWER);
+            assertThat(restream.isDone()).isFalse();
+
+            gate.release.countDown();
+            Reply sent = send.get(30, TimeUnit.SECONDS);
+            awaitDone(restream);
+            assertThat(r.errors).isEmpty();
+            assertThat(r.completions).singleElement().satisfies(reply -> {
+                assertThat(reply.replayed()).isTrue();
+                assertThat(reply.messageId()).isEqualTo(sent.messageId());
+            });
+            assertThat(model.callCount()).isEqualTo(2);
+            assertThat(c.messages(PageRequest.first()).items()).extracting(Message::text)
+                    .containsExactly("meanwhile", ANSWER, "slow", ANSWER);
+            assertThat(store.streamLock(c.id(), Clock.systemUTC().instant())).isEmpty();
+        } finally {
+            pool.shutdownNow();
+            other.close();
+        }
+    }
+
     /** A stage that holds streamed turns at its place until released, telling when one arrives. */
     private static final class Gate implements PromptStage {
         final CountDownLatch reached = new CountDownLatch(1);

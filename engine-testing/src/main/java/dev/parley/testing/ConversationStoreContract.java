@@ -509,6 +509,82 @@ public abstract class ConversationStoreContract {
     }
 
     @Test
+    void theStreamCountGrowsWithEveryReleasedStreamAndNotWithAYieldedLock() {
+        ConversationInfo c = conversation("ws", "alice");
+        assertThat(store.streamStatus(c.id(), tick())).isEqualTo(new ConversationStore.StreamStatus(0, java.util.Optional.empty()));
+        assertThat(store.acquireStreamLock(c.id(), "h1", Instant.now(), LEASE)).isTrue();
+        ConversationStore.StreamStatus held = store.streamStatus(c.id(), Instant.now());
+        assertThat(held.streamsEnded()).isZero();
+        assertThat(held.lock()).hasValueSatisfying(l -> assertThat(l.holder()).isEqualTo("h1"));
+
+        store.yieldStreamLock(c.id(), "h1"); // given up for a while, before its turn ran: no stream ended
+        assertThat(store.streamStatus(c.id(), Instant.now())).isEqualTo(new ConversationStore.StreamStatus(0, java.util.Optional.empty()));
+        assertThat(store.acquireStreamLock(c.id(), "h1", Instant.now(), LEASE)).isTrue();
+        store.releaseStreamLock(c.id(), "someone-else"); // not the holder: nothing changes
+        assertThat(store.streamStatus(c.id(), Instant.now()).streamsEnded()).isZero();
+        store.releaseStreamLock(c.id(), "h1");
+        assertThat(store.streamStatus(c.id(), Instant.now())).isEqualTo(new ConversationStore.StreamStatus(1, java.util.Optional.empty()));
+        store.releaseStreamLock(c.id(), "h1"); // released already
+        assertThat(store.streamStatus(c.id(), Instant.now()).streamsEnded()).isEqualTo(1);
+        assertThat(store.streamStatus("c-never-created", Instant.now())).isEqualTo(new ConversationStore.StreamStatus(0, java.util.Optional.empty()));
+    }
+
+    @Test
+    void aSendsTurnIsNotStoredWhenAStreamHoldsTheConversationOrEndedSinceTheSendBegan() {
+        ConversationInfo c = conversation("ws", "alice");
+        long before = store.streamStatus(c.id(), Instant.now()).streamsEnded();
+        // A stream starts while the send runs...
+        assertThat(store.acquireStreamLock(c.id(), "stream", Instant.now(), LEASE)).isTrue();
+        TurnRecord whileStreaming = fencedTurn(c, "m1", before);
+        assertThatThrownBy(() -> store.commitTurn(whileStreaming)).isInstanceOf(ConversationLockedException.class);
+        // ...and ends before the send commits.
+        store.releaseStreamLock(c.id(), "stream");
+        TurnRecord afterTheStream = fencedTurn(c, "m2", before);
+        assertThatThrownBy(() -> store.commitTurn(afterTheStream)).isInstanceOf(ConversationLockedException.class);
+        assertThat(store.messages(c.id(), PageRequest.first()).totalElements()).isZero();
+        assertThat(store.find(c.id()).orElseThrow().tokensIn()).isZero();
+        // Neither claim was completed: both ids may be sent again.
+        assertThat(claim(c, "m1")).isInstanceOf(TurnClaim.InProgress.class);
+
+        // A send that began after the stream ended commits; so does one that never saw a stream.
+        long now = store.streamStatus(c.id(), Instant.now()).streamsEnded();
+        assertThat(store.commitTurn(fencedTurn(c, "m3", now)).sequence()).isEqualTo(2);
+        assertThat(store.commitTurn(fencedTurn(c, "m4", now)).sequence()).isEqualTo(4);
+        // A turn without a stream count (a stream's own) is not fenced.
+        assertThat(store.acquireStreamLock(c.id(), "stream-2", Instant.now(), LEASE)).isTrue();
+        Instant at = tick();
+        String token = token(claim(c, "m5", at));
+        store.commitTurn(new TurnRecord(c.id(), "m5", userMessage(c, "m5", at), replyMessage(c, "m5", at),
+                new Usage(1, 1), true, at, token));
+        assertThat(store.messages(c.id(), PageRequest.first()).totalElements()).isEqualTo(6);
+    }
+
+    @Test
+    void aSendOnADeletedConversationIsNotFoundEvenWhenFenced() {
+        ConversationInfo c = conversation("ws", "alice");
+        TurnRecord turn = fencedTurn(c, "m1", 0);
+        store.delete(c.id(), tick(), event(AuditEvent.Type.CONVERSATION_DELETED, c));
+        assertThatThrownBy(() -> store.commitTurn(turn)).isInstanceOf(ConversationNotFoundException.class);
+    }
+
+    /** A claimed turn of a send that saw {@code streamsEnded} ended streams when it began. */
+    private TurnRecord fencedTurn(ConversationInfo c, String promptId, long streamsEnded) {
+        Instant at = tick();
+        String token = token(claim(c, promptId, at));
+        return new TurnRecord(c.id(), promptId, userMessage(c, promptId, at), replyMessage(c, promptId, at),
+                new Usage(1, 1), true, at, token).withStreamsEnded(streamsEnded);
+    }
+
+    private static Message userMessage(ConversationInfo c, String promptId, Instant at) {
+        return new Message(promptId, c.id(), 0, Role.USER, "hello", 1, null, null, null, MessageStatus.COMPLETE, at, null);
+    }
+
+    private static Message replyMessage(ConversationInfo c, String promptId, Instant at) {
+        return new Message("r-" + promptId, c.id(), 0, Role.ASSISTANT, "hi", 1, "m", null, null, MessageStatus.COMPLETE,
+                at, new Usage(1, 1));
+    }
+
+    @Test
     void aCancelRequestIsSeenOnTheLiveLockOnly() {
         ConversationInfo c = conversation("ws", "alice");
         Instant now = tick();

@@ -85,12 +85,14 @@ public interface ConversationStore extends AutoCloseable {
      * Stores a turn in one transaction: when it goes to history, its prompt and reply messages (numbered next in
      * the conversation) and the completion of its claim; in every case the conversation's totals grow by the
      * turn's usage. A turn with a {@linkplain TurnRecord#claimToken() claim token} completes only the claim that
-     * token still holds: when the claim was taken over meanwhile nothing is stored.
+     * token still holds: when the claim was taken over meanwhile nothing is stored. A turn with
+     * {@linkplain TurnRecord#streamsEnded() a stream count} stores nothing when a stream holds the conversation's
+     * live lock, or a stream ended on it since the count was read.
      *
      * @return the stored reply, numbered
      * @throws dev.parley.api.ConversationNotFoundException when the conversation is no longer live
-     * @throws dev.parley.api.ConversationLockedException when the turn's claim is no longer its own, or its id was
-     *                                                    stored by another turn
+     * @throws dev.parley.api.ConversationLockedException when the turn's claim is no longer its own, its id was
+     *                                                    stored by another turn, or a stream ran beside it
      */
     Message commitTurn(TurnRecord turn);
 
@@ -111,11 +113,46 @@ public interface ConversationStore extends AutoCloseable {
     /** Extends the holder's lease to {@code now + lease}; false when the holder no longer has the lock. */
     boolean renewStreamLock(String conversationId, String holder, Instant now, Duration lease);
 
-    /** Gives the lock up if {@code holder} has it; otherwise does nothing. */
+    /**
+     * Gives the lock up if {@code holder} has it, and counts one more stream ended on the conversation
+     * ({@link StreamStatus#streamsEnded()}), in one atomic step; otherwise does nothing.
+     */
     void releaseStreamLock(String conversationId, String holder);
 
+    /**
+     * Gives the lock up for a while if {@code holder} has it, before its stream ran its turn (a re-stream waiting
+     * for its message id, held by a turn elsewhere, must not keep other turns out meanwhile); the holder takes it
+     * again with {@link #acquireStreamLock}. Unlike {@link #releaseStreamLock} it counts no stream as ended. The
+     * default releases it as ended, which only makes a send that ran meanwhile store nothing.
+     */
+    default void yieldStreamLock(String conversationId, String holder) {
+        releaseStreamLock(conversationId, holder);
+    }
+
     /** The conversation's stream lock while its lease runs, if any. */
-    Optional<StreamLock> streamLock(String conversationId, Instant now);
+    default Optional<StreamLock> streamLock(String conversationId, Instant now) {
+        return streamStatus(conversationId, now).lock();
+    }
+
+    /**
+     * The conversation's stream lock while its lease runs, and how many streams have ended on it, read together
+     * (one snapshot). A send reads it when it begins: it is refused while a stream holds the conversation, and
+     * commits with {@link TurnRecord#streamsEnded()} so that a stream that ran while the send did makes the send
+     * store nothing. A conversation that does not exist has none ended and no lock.
+     */
+    StreamStatus streamStatus(String conversationId, Instant now);
+
+    /**
+     * A conversation's streams, as {@link #streamStatus} reads them.
+     *
+     * @param streamsEnded how many streams released the conversation's lock so far; only ever grows
+     * @param lock the live stream lock, if any
+     */
+    record StreamStatus(long streamsEnded, Optional<StreamLock> lock) {
+        public StreamStatus {
+            java.util.Objects.requireNonNull(lock, "lock");
+        }
+    }
 
     /**
      * Marks the conversation's live stream lock as asked to cancel, when its holder starts with

@@ -18,9 +18,19 @@ import java.util.Objects;
  * @param at the time of the commit
  * @param claimToken the token of the turn's claim ({@link TurnClaim.Claimed#token()}), or null when the turn
  *                   claimed nothing (a pipeline without the idempotency stage, or an id only the engine knows)
+ * @param streamsEnded for a send: the conversation's {@link ConversationStore.StreamStatus#streamsEnded()} when the
+ *                     turn began. The store then commits only while no stream holds the conversation and none
+ *                     ended since, so that a send and a stream never both store a turn they ran side by side.
+ *                     Empty for a stream's own turn, which its lock fences.
  */
 public record TurnRecord(String conversationId, String promptId, Message prompt, Message reply, Usage usage,
-                         boolean inHistory, Instant at, String claimToken) {
+                         boolean inHistory, Instant at, String claimToken, java.util.OptionalLong streamsEnded) {
+
+    /** A turn that is not fenced against streams. */
+    public TurnRecord(String conversationId, String promptId, Message prompt, Message reply, Usage usage,
+                      boolean inHistory, Instant at, String claimToken) {
+        this(conversationId, promptId, prompt, reply, usage, inHistory, at, claimToken, java.util.OptionalLong.empty());
+    }
 
     /** A turn that made no claim. */
     public TurnRecord(String conversationId, String promptId, Message prompt, Message reply, Usage usage,
@@ -35,5 +45,12 @@ public record TurnRecord(String conversationId, String promptId, Message prompt,
         Objects.requireNonNull(reply, "reply");
         Objects.requireNonNull(usage, "usage");
         Objects.requireNonNull(at, "at");
+        Objects.requireNonNull(streamsEnded, "streamsEnded");
+    }
+
+    /** The same turn, fenced against streams by the count of streams ended on the conversation when it began. */
+    public TurnRecord withStreamsEnded(long count) {
+        return new TurnRecord(conversationId, promptId, prompt, reply, usage, inHistory, at, claimToken,
+                java.util.OptionalLong.of(count));
     }
 }

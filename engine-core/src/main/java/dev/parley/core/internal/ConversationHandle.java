@@ -74,10 +74,14 @@ final class ConversationHandle implements Conversation {
             throw new dev.parley.api.AccessDeniedException(caller.userId(), "send in conversation " + id);
         }
         Turn turn = newTurn(prompt, info, null);
-        if (services.store().streamLock(id, services.clock().instant()).isPresent()) {
+        ConversationStore.StreamStatus streams = services.store().streamStatus(id, services.clock().instant());
+        if (streams.lock().isPresent()) {
             throw new ConversationLockedException(id, "a stream is active");
         }
-        return toReply(prompt, info, run(turn, info));
+        // The check above and the commit bracket the turn: a stream that starts or runs meanwhile makes the store
+        // refuse this turn's commit, so that a send and a stream never both store turns they ran side by side.
+        return toReply(prompt, info, run(turn, info,
+                new FencedServices(services, new SendFencedStore(services.store(), streams.streamsEnded()))));
     }
 
     /** The turn for a prompt: its model (prompt, else conversation, else engine default), id, budget and time. */
@@ -113,10 +117,6 @@ final class ConversationHandle implements Conversation {
     }
 
     /** Runs the pipeline; a failure of the turn itself is recorded as an audit event and rethrown. */
-    private TurnResult run(Turn turn, ConversationInfo info) {
-        return run(turn, info, services);
-    }
-
     private TurnResult run(Turn turn, ConversationInfo info, dev.parley.api.spi.EngineServices pipelineServices) {
         TurnResult result;
         try {
@@ -171,7 +171,7 @@ final class ConversationHandle implements Conversation {
         if (!services.store().acquireStreamLock(id, holder, services.clock().instant(), lease)) {
             throw new ConversationLockedException(id, "another stream is active");
         }
-        run.holder(holder);
+        run.holdLock(holder, services.store(), services.clock(), lease);
         engine.streams().put(id, run);
         // The lease is kept from now on, also while the stream waits for a thread of the executor. The keeper runs
         // at least every CANCEL_POLL so that a cancel asked through another engine lands within it; it renews the
@@ -186,7 +186,7 @@ final class ConversationHandle implements Conversation {
             engine.streamThreads().execute(() -> runStream(turn, info, run, holder, lease, keeper));
         } catch (RejectedExecutionException e) {
             engine.streams().remove(id, run);
-            services.store().releaseStreamLock(id, holder);
+            services.store().yieldStreamLock(id, holder); // no turn ran
             throw new IllegalStateException(engine.isClosed() ? "the engine is closed"
                     : "the stream executor refused the stream", e);
         }
@@ -207,7 +207,7 @@ final class ConversationHandle implements Conversation {
         Error fatal = null;
         try {
             // The turn commits only while this stream still holds the conversation's lock.
-            StreamServices fenced = new StreamServices(services,
+            FencedServices fenced = new FencedServices(services,
                     new LeaseFencedStore(services.store(), run, holder, lease, services.clock()));
             reply = toReply(turn.prompt(), info, run(turn, info, fenced));
         } catch (RuntimeException e) {
@@ -251,6 +251,11 @@ final class ConversationHandle implements Conversation {
 
     /** Renews the stream's lease when due, and honours a cancel asked through another engine. */
     private void keepLease(StreamRun run, String holder, Duration lease, long[] renewedAt, long renewEveryMillis) {
+        // Nothing to keep while the stream has given its lock up to wait for its message id.
+        run.whileHoldingLock(() -> keepHeldLease(run, holder, lease, renewedAt, renewEveryMillis));
+    }
+
+    private void keepHeldLease(StreamRun run, String holder, Duration lease, long[] renewedAt, long renewEveryMillis) {
         try {
             java.time.Instant now = services.clock().instant();
             long nanos = System.nanoTime();

@@ -110,6 +110,16 @@ public abstract class ForwardingConversationStore implements ConversationStore {
     }
 
     @Override
+    public StreamStatus streamStatus(String conversationId, Instant now) {
+        return delegate.streamStatus(conversationId, now);
+    }
+
+    @Override
+    public void yieldStreamLock(String conversationId, String holder) {
+        delegate.yieldStreamLock(conversationId, holder);
+    }
+
+    @Override
     public boolean requestStreamCancel(String conversationId, String holderPrefix, Instant now) {
         return delegate.requestStreamCancel(conversationId, holderPrefix, now);
     }

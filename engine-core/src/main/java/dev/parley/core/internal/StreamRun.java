@@ -4,10 +4,12 @@ import dev.parley.api.ParleyException;
 import dev.parley.api.Reply;
 import dev.parley.api.StreamHandle;
 import dev.parley.api.StreamListener;
+import dev.parley.api.spi.ConversationStore;
 import dev.parley.api.spi.TurnStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -27,7 +29,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * it each delta passes the hooks, joins the text and reaches the listener, and the terminal event closes it, so
  * no delta is delivered concurrently with another or after the terminal event.
  */
-final class StreamRun implements StreamHandle, TurnStream {
+final class StreamRun implements StreamHandle, TurnStream, YieldingStream {
     private static final Logger LOG = LoggerFactory.getLogger(StreamRun.class);
 
     /** How the output ends; only ever leaves {@code OPEN}, once. */
@@ -85,9 +87,56 @@ final class StreamRun implements StreamHandle, TurnStream {
     private boolean interruptedByClose;
     /** The stream's lock holder id, once it holds the lock. */
     private volatile String holder;
+    /** Guards {@link #yielded} and every use of the lock by the lease keeper. */
+    private final Object lockState = new Object();
+    /** Whether the stream gave its lock up for a while ({@link #yieldLock}); guarded by {@link #lockState}. */
+    private boolean yielded;
+    private ConversationStore lockStore;
+    private Clock lockClock;
+    private Duration lockLease;
 
-    void holder(String lockHolder) {
-        this.holder = lockHolder;
+    /** Notes that the stream holds its conversation's lock as {@code lockHolder}, with this lease, in this store. */
+    void holdLock(String lockHolder, ConversationStore store, Clock clock, Duration lease) {
+        synchronized (lockState) {
+            this.holder = lockHolder;
+            this.lockStore = store;
+            this.lockClock = clock;
+            this.lockLease = lease;
+        }
+    }
+
+    /** Runs {@code action} (a renewal) unless the lock is given up for a while; under the lock state. */
+    void whileHoldingLock(Runnable action) {
+        synchronized (lockState) {
+            if (!yielded) {
+                action.run();
+            }
+        }
+    }
+
+    @Override
+    public void yieldLock() {
+        synchronized (lockState) {
+            if (yielded || lockStore == null) {
+                return;
+            }
+            lockStore.yieldStreamLock(conversationId, holder);
+            yielded = true;
+        }
+    }
+
+    @Override
+    public void reclaimLock() {
+        synchronized (lockState) {
+            if (!yielded) {
+                return;
+            }
+            if (!lockStore.acquireStreamLock(conversationId, holder, lockClock.instant(), lockLease)) {
+                throw new dev.parley.api.ConversationLockedException(conversationId,
+                        "another stream started while this one waited for its message id");
+            }
+            yielded = false;
+        }
     }
 
     String holder() {

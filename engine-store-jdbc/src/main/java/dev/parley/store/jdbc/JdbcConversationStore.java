@@ -492,16 +492,27 @@ public final class JdbcConversationStore implements ConversationStore {
     public Message commitTurn(TurnRecord turn) {
         return transaction("store a turn", h -> {
             int added = turn.inHistory() ? 2 : 0;
+            boolean fenced = turn.streamsEnded().isPresent();
+            // A send's turn is fenced against streams in this same statement: no live lock, none ended since.
             int live = h.createUpdate("UPDATE parley_conversation SET tokens_in = tokens_in + :in, "
                             + "tokens_out = tokens_out + :out, message_count = message_count + :added, "
-                            + "updated_at = :at WHERE id = :id AND deleted_at IS NULL")
+                            + "updated_at = :at WHERE id = :id AND deleted_at IS NULL" + (fenced ? STREAM_FENCE : ""))
                     .bind("in", turn.usage().tokensIn())
                     .bind("out", turn.usage().tokensOut())
                     .bind("added", added)
                     .bind("at", Rows.utc(turn.at()))
                     .bind("id", turn.conversationId())
+                    .bind("ended", turn.streamsEnded().orElse(0))
                     .execute();
             if (live == 0) {
+                if (fenced && h.createQuery("SELECT COUNT(*) FROM parley_conversation WHERE id = :id "
+                                + "AND deleted_at IS NULL")
+                        .bind("id", turn.conversationId())
+                        .mapTo(Long.class)
+                        .one() > 0) {
+                    throw new ConversationLockedException(turn.conversationId(),
+                            "a stream ran on the conversation while this turn did; the turn was not stored");
+                }
                 throw new ConversationNotFoundException(turn.conversationId());
             }
             if (!turn.inHistory()) {
@@ -624,22 +635,53 @@ public final class JdbcConversationStore implements ConversationStore {
 
     @Override
     public void releaseStreamLock(String conversationId, String holder) {
-        use("release a stream lock", h -> h.createUpdate(
-                        "DELETE FROM parley_stream_lock WHERE conversation_id = :c AND holder = :holder")
-                .bind("c", conversationId)
-                .bind("holder", holder)
-                .execute());
+        // The release and the count of ended streams in one transaction: a send that ran beside this stream and
+        // commits later sees the count changed.
+        transaction("release a stream lock", h -> {
+            if (deleteStreamLock(h, conversationId, holder) == 1) {
+                h.createUpdate("UPDATE parley_conversation SET streams_ended = streams_ended + 1 WHERE id = :c")
+                        .bind("c", conversationId)
+                        .execute();
+            }
+            return null;
+        });
     }
 
     @Override
-    public Optional<StreamLock> streamLock(String conversationId, Instant now) {
-        return call("read a stream lock", h -> h.createQuery("SELECT conversation_id, holder, expires_at, "
-                        + "cancel_requested FROM parley_stream_lock WHERE conversation_id = :c AND expires_at >= "
-                        + Dialect.NOW)
+    public void yieldStreamLock(String conversationId, String holder) {
+        use("yield a stream lock", h -> deleteStreamLock(h, conversationId, holder));
+    }
+
+    private static int deleteStreamLock(Handle h, String conversationId, String holder) {
+        return h.createUpdate("DELETE FROM parley_stream_lock WHERE conversation_id = :c AND holder = :holder")
                 .bind("c", conversationId)
-                .map((rs, ctx) -> new StreamLock(rs.getString("conversation_id"), rs.getString("holder"),
-                        rs.getObject("expires_at", OffsetDateTime.class).toInstant(), rs.getBoolean("cancel_requested")))
-                .findOne());
+                .bind("holder", holder)
+                .execute();
+    }
+
+    /** A conversation's count of ended streams and its live stream lock, if any (a send reads it first). */
+    static final String STREAM_STATUS = "SELECT c.streams_ended, l.holder, l.expires_at, l.cancel_requested "
+            + "FROM parley_conversation c LEFT JOIN parley_stream_lock l ON l.conversation_id = c.id "
+            + "AND l.expires_at >= " + Dialect.NOW + " WHERE c.id = :c";
+
+    /** The condition a send's commit adds: no live stream lock, and no stream ended since the send began. */
+    private static final String STREAM_FENCE = " AND streams_ended = :ended AND NOT EXISTS (SELECT 1 FROM "
+            + "parley_stream_lock WHERE conversation_id = :id AND expires_at >= " + Dialect.NOW + ")";
+
+    @Override
+    public StreamStatus streamStatus(String conversationId, Instant now) {
+        // One statement, so one snapshot: the count and the lock agree.
+        return call("read a stream lock", h -> h.createQuery(STREAM_STATUS)
+                .bind("c", conversationId)
+                .map((rs, ctx) -> {
+                    String holder = rs.getString("holder");
+                    Optional<StreamLock> lock = holder == null ? Optional.empty() : Optional.of(new StreamLock(
+                            conversationId, holder, rs.getObject("expires_at", OffsetDateTime.class).toInstant(),
+                            rs.getBoolean("cancel_requested")));
+                    return new StreamStatus(rs.getLong("streams_ended"), lock);
+                })
+                .findOne()
+                .orElseGet(() -> new StreamStatus(0, Optional.empty())));
     }
 
     @Override

@@ -47,6 +47,9 @@ class QueryPlanTest {
             assertThat(plans.get("history tail")).contains("PRIMARY_KEY", "/* index sorted */");
             assertThat(plans.get("messages page 25,000")).contains("PRIMARY_KEY", "/* index sorted */");
             assertThat(plans.get("conversation by id")).contains("PRIMARY_KEY");
+            // Both tables by their primary keys: the conversation by id, its lock by conversation id.
+            assertThat(plans.get("stream status")).containsPattern("PRIMARY_KEY_\\w+: ID = \\?1 \\*/")
+                    .containsPattern("PRIMARY_KEY_\\w+: CONVERSATION_ID = C.ID \\*/");
             assertThat(plans.get("workspace page")).contains("IX_PARLEY_CONVERSATION_WORKSPACE", "/* index sorted */");
             assertThat(plans.get("workspace count")).contains("IX_PARLEY_CONVERSATION_WORKSPACE");
             assertThat(plans.get("owner page")).contains("IX_PARLEY_CONVERSATION_OWNER", "/* index sorted */");
@@ -84,6 +87,7 @@ class QueryPlanTest {
                 assertThat(plans.get("messages page 25,000")).contains("Index Scan using pk_parley_message")
                         .doesNotContain("Sort");
                 assertThat(plans.get("conversation by id")).contains("pk_parley_conversation");
+                assertThat(plans.get("stream status")).contains("pk_parley_conversation", "pk_parley_stream_lock");
                 assertThat(plans.get("workspace page")).contains("ix_parley_conversation_workspace").doesNotContain("Sort");
                 assertThat(plans.get("workspace count")).contains("Index Only Scan using ix_parley_conversation_workspace");
                 assertThat(plans.get("owner page")).contains("ix_parley_conversation_owner").doesNotContain("Sort");
@@ -126,6 +130,8 @@ class QueryPlanTest {
         Map<String, String> plans = new LinkedHashMap<>();
         plans.put("conversation by id", plan(h.createQuery(explain + JdbcConversationStore.FIND_CONVERSATION)
                 .bind("id", "big")));
+        plans.put("stream status", plan(h.createQuery(explain + JdbcConversationStore.STREAM_STATUS)
+                .bind("c", "big")));
         plans.put("history tail", plan(h.createQuery(explain + JdbcConversationStore.RECENT_MESSAGES)
                 .bind("c", "big").bind("before", Long.MAX_VALUE).bind("limit", 32)));
         PageRequest deep = PageRequest.of(25_000, 20);

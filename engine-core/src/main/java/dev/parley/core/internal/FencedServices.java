@@ -10,12 +10,15 @@ import dev.parley.api.spi.TokenCounter;
 
 import java.time.Clock;
 
-/** The engine's services as the pipeline of one stream sees them: its store is {@link LeaseFencedStore}. Thread safe. */
-final class StreamServices implements EngineServices {
+/**
+ * The engine's services as the pipeline of one turn sees them: its store is fenced, for a stream by its lock
+ * ({@link LeaseFencedStore}), for a send against streams ({@link SendFencedStore}). Thread safe.
+ */
+final class FencedServices implements EngineServices {
     private final CoreServices services;
     private final ConversationStore store;
 
-    StreamServices(CoreServices services, ConversationStore fencedStore) {
+    FencedServices(CoreServices services, ConversationStore fencedStore) {
         this.services = services;
         this.store = fencedStore;
     }
