@@ -10,18 +10,45 @@ import dev.parley.testing.ScriptedModel;
 import java.nio.file.Path;
 
 /**
- * The program {@link H2DurabilityTest} kills: it opens an engine on the H2 file named by its first argument,
- * creates a conversation, prints {@code conversation <id>}, then sends turns for ever and prints
- * {@code ack <message id>} each time {@code send} has returned.
+ * The program {@link KillTest} kills. Its arguments: the store ({@code h2:<file>} or {@code postgresql:<jdbc url>}),
+ * a prefix for message ids, and what to do:
+ * <ul>
+ *   <li>{@code acks}: create a conversation, print {@code conversation <id>}, then send turns for ever and print
+ *       {@code ack <message id>} each time {@code send} has returned;</li>
+ *   <li>{@code hang}: create a conversation, print {@code conversation <id>}, send one turn with the id
+ *       {@code <prefix>-1} to a model that prints {@code calling} and then never answers.</li>
+ * </ul>
  */
 public final class TurnsUntilKilled {
     private TurnsUntilKilled() {
     }
 
+    /** The store an argument names: {@code h2:<file>} or {@code postgresql:<jdbc url>}. */
+    static JdbcConversationStore store(String spec) {
+        if (spec.startsWith("h2:")) {
+            return JdbcConversationStore.h2File(Path.of(spec.substring("h2:".length())));
+        }
+        if (spec.startsWith("postgresql:")) {
+            return JdbcConversationStore.of(spec.substring("postgresql:".length()), null, null);
+        }
+        throw new IllegalArgumentException("unknown store " + spec);
+    }
+
     public static void main(String[] args) {
+        boolean hang = args[2].equals("hang");
+        ScriptedModel model = hang ? ScriptedModel.builder().replyWith(request -> {
+            System.out.println("calling");
+            System.out.flush();
+            try {
+                Thread.sleep(Long.MAX_VALUE);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return "never";
+        }).build() : ScriptedModel.echo();
         ConversationEngine engine = ConversationEngine.builder()
-                .store(JdbcConversationStore.h2File(Path.of(args[0])))
-                .model("scripted", ScriptedModel.echo())
+                .store(store(args[0]))
+                .model("scripted", model)
                 .defaultModel("scripted")
                 .build();
         Conversation c = engine.as(Caller.user("alice", "org").member("ws").build())
