@@ -53,7 +53,20 @@ public class ConversationBehaviourTest {
             return Optional.ofNullable(Map.of("ta-1", "children").get(id));
         }
     };
-    private ConversationEngine engine = EngineFixture.builder(model, store).steeringResolver(steering).build();
+    private ConversationEngine engine = configure(EngineFixture.builder(model, store)).steeringResolver(steering).build();
+
+    /**
+     * The engine configuration these tests run under; a subclass changes it (the steering cache off, say) to run
+     * every test again under another. The default leaves the builder as it is.
+     */
+    protected ConversationEngine.Builder configure(ConversationEngine.Builder builder) {
+        return builder;
+    }
+
+    /** Whether {@link #configure} keeps the engine's steering cache on; a subclass that turns it off says so. */
+    protected boolean steeringIsCached() {
+        return true;
+    }
 
     @AfterEach
     void close() {
@@ -67,7 +80,7 @@ public class ConversationBehaviourTest {
     private ConversationEngine.Builder freshEngine(ScriptedModel m) {
         engine.close();
         store = newStore();
-        return EngineFixture.builder(m, store);
+        return configure(EngineFixture.builder(m, store));
     }
 
     private Conversation create(NewConversation.Builder b) {
@@ -119,7 +132,8 @@ public class ConversationBehaviourTest {
 
         assertThat(systemMessageOf(c)).isEqualTo("Speak like a pirate.");
         assertThat(systemMessageOf(c)).isEqualTo("Speak like a pirate.");
-        assertThat(counting.asked.get()).isEqualTo(afterCreate);
+        // Cached: not asked again. With the cache off (TTL 0): asked for the brand voice on each turn.
+        assertThat(counting.asked.get()).isEqualTo(steeringIsCached() ? afterCreate : afterCreate + 2);
 
         c.update(ConversationPatch.builder().brandVoiceId("bv-2").build());
         assertThat(systemMessageOf(c)).isEqualTo("Speak formally.");
@@ -128,7 +142,9 @@ public class ConversationBehaviourTest {
     @Test
     void aZeroSteeringCacheTtlAsksTheResolverOnEveryTurn() {
         CountingResolver counting = new CountingResolver();
-        engine = freshEngine(model).steeringResolver(counting)
+        engine.close();
+        store = newStore();
+        engine = EngineFixture.builder(model, store).steeringResolver(counting)
                 .steeringCacheTtl(java.time.Duration.ZERO).build();
         Conversation c = create(NewConversation.inWorkspace(WS).brandVoiceId("bv-1"));
         int afterCreate = counting.asked.get();

@@ -40,6 +40,24 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 public class StreamingTest {
+    /**
+     * Whether the engine's scripted models stream word by word (true) or only chat, so that a stream gets the
+     * whole answer as one delta; a subclass runs these tests with models that only chat. Tests about deltas one
+     * by one use a streaming model in both.
+     */
+    protected boolean modelStreams() {
+        return true;
+    }
+
+    /** A model that streams {@link #ANSWER} word by word in every configuration, for tests about single deltas. */
+    private static ScriptedModel wordByWord() {
+        return ScriptedModel.builder().replyWith(r -> ANSWER).chunkDelay(Duration.ofMillis(2)).build();
+    }
+
+    private ScriptedModel.Builder scripted() {
+        return modelStreams() ? ScriptedModel.builder() : ScriptedModel.builder().chatOnly();
+    }
+
     /** The store the engine under test uses; subclasses run these tests on other stores. */
     protected ConversationStore newStore() {
         return new InMemoryConversationStore();
@@ -47,7 +65,7 @@ public class StreamingTest {
 
     private static final String ANSWER = "The quick brown fox jumps over the lazy dog";
     private final ConversationStore store = newStore();
-    private ScriptedModel model = ScriptedModel.builder().replyWith(r -> ANSWER).chunkDelay(Duration.ofMillis(2)).build();
+    private ScriptedModel model = scripted().replyWith(r -> ANSWER).chunkDelay(Duration.ofMillis(2)).build();
     /** The engine under test; a test that needs another model or pipeline sets it before its first use. */
     private ConversationEngine engine;
 
@@ -113,7 +131,7 @@ public class StreamingTest {
         StreamHandle h = c.stream(Prompt.text("Tell me").id("m-1").build(), r);
         awaitDone(h);
 
-        assertThat(r.deltas).containsExactlyElementsOf(ScriptedModel.chunksOf(ANSWER));
+        assertThat(r.deltas).containsExactlyElementsOf(modelStreams() ? ScriptedModel.chunksOf(ANSWER) : List.of(ANSWER));
         assertThat(r.errors).isEmpty();
         assertThat(r.completions).hasSize(1);
         Reply reply = r.completions.get(0);
@@ -127,6 +145,7 @@ public class StreamingTest {
 
     @Test
     void cancellingAfterThreeDeltasStoresExactlyThoseDeltasAsCancelled() throws Exception {
+        engine = engine(wordByWord(), PromptPipeline.defaults());
         Conversation c = conversation();
         List<String> seen = new CopyOnWriteArrayList<>();
         Recorder r = new Recorder() {
@@ -156,7 +175,7 @@ public class StreamingTest {
 
     @Test
     void exactlyOneTerminalEventEvenWhenEightThreadsCancelAtRandomMoments() throws Exception {
-        model = ScriptedModel.builder().replyWith(r -> ANSWER).chunkDelay(Duration.ofNanos(200_000)).build();
+        model = scripted().replyWith(r -> ANSWER).chunkDelay(Duration.ofNanos(200_000)).build();
         engine = engine(model, PromptPipeline.defaults());
         Conversation c = conversation();
         ExecutorService cancellers = Executors.newFixedThreadPool(8);
@@ -320,7 +339,7 @@ public class StreamingTest {
 
     @Test
     void aChunkHookSeesTextSplitAcrossDeltasAndCanStopTheStream() throws Exception {
-        engine = engine(model, PromptPipeline.defaults().insertBefore(ContextStage.class, watching("brown fox", false)));
+        engine = engine(wordByWord(), PromptPipeline.defaults().insertBefore(ContextStage.class, watching("brown fox", false)));
         Conversation c = conversation();
         Recorder r = new Recorder();
 
@@ -538,7 +557,7 @@ public class StreamingTest {
 
     @Test
     void anErrorThrownByTheModelEndsTheStreamWithOneErrorEventAndReleasesTheLock() throws Exception {
-        ScriptedModel broken = ScriptedModel.builder().replyWith(r -> {
+        ScriptedModel broken = scripted().replyWith(r -> {
             throw new AssertionError("model bug");
         }).build();
         engine = engine(broken, PromptPipeline.defaults());
@@ -593,7 +612,7 @@ public class StreamingTest {
 
     @Test
     void aChunkHookThatThrowsAnUnexpectedExceptionFailsTheStreamNamingTheHooksStage() throws Exception {
-        engine = engine(model, PromptPipeline.defaults().insertBefore(ContextStage.class, new BuggyWatcherStage()));
+        engine = engine(wordByWord(), PromptPipeline.defaults().insertBefore(ContextStage.class, new BuggyWatcherStage()));
         Conversation c = conversation();
         Recorder r = new Recorder();
 

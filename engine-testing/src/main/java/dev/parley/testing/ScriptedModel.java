@@ -36,6 +36,8 @@ public final class ScriptedModel implements ModelProvider {
     private final Function<ModelRequest, Usage> usage;
     private final Duration latency;
     private final Duration chunkDelay;
+    /** False for a model that only chats: its streams are the whole answer as one delta. */
+    private final boolean streams;
     private final int failAfterChunks;
     private final RuntimeException streamFailure;
     private final Deque<Object> script = new ArrayDeque<>();
@@ -46,6 +48,7 @@ public final class ScriptedModel implements ModelProvider {
         this.usage = b.usage;
         this.latency = b.latency;
         this.chunkDelay = b.chunkDelay;
+        this.streams = b.streams;
         this.failAfterChunks = b.failAfterChunks;
         this.streamFailure = b.streamFailure;
         script.addAll(b.replies);
@@ -72,6 +75,10 @@ public final class ScriptedModel implements ModelProvider {
      */
     @Override
     public void stream(ModelRequest request, StreamingHandler handler) {
+        if (!streams) {
+            ModelProvider.super.stream(request, handler);
+            return;
+        }
         String text;
         try {
             text = answer(request);
@@ -191,10 +198,21 @@ public final class ScriptedModel implements ModelProvider {
         private Function<ModelRequest, Usage> usage;
         private Duration latency = Duration.ZERO;
         private Duration chunkDelay = Duration.ZERO;
+        private boolean streams = true;
         private int failAfterChunks;
         private RuntimeException streamFailure;
 
         private Builder() {
+        }
+
+        /**
+         * Makes a model that only chats, as many providers' adapters do: a stream gets the whole answer as one
+         * delta, from {@link ModelProvider}'s default {@code stream}. Chunk delays and stream failures then do not
+         * apply.
+         */
+        public Builder chatOnly() {
+            this.streams = false;
+            return this;
         }
 
         /** Waits this long before each streamed chunk. */
