@@ -31,13 +31,17 @@ import java.util.List;
  * A prompt whose text, additional context and steering alone exceed the model's context window
  * ({@link dev.parley.api.spi.EngineServices#contextWindow}) is refused with an {@link InvalidRequestException}
  * naming {@code text} (or {@code additionalContext} when it has snippets) before history is read or the model
- * called. History is read from the store newest first, a page at a time, with the token counts stored on each message,
- * and reading stops when the budget is full: the cost of a turn does not grow with the length of the
- * conversation. Stateless and thread safe.
+ * called. History is read from the store newest first with the token counts stored on each message, in one read
+ * sized from the budget: as many messages as the budget holds if they are about the size of this turn's prompt, a
+ * quarter more and one more turn. Only when the history's messages are much smaller than that is a further read
+ * made, sized from the budget left and the messages read so far; reading stops when the budget is full, so the
+ * cost of a turn does not grow with the length of the conversation. Stateless and thread safe.
  */
 public final class ContextStage implements PromptStage {
-    /** Messages read from the store per page of history. */
-    public static final int HISTORY_PAGE = 32;
+    /** The fewest tokens a history message is assumed to hold when the first read is sized. */
+    static final int MIN_MESSAGE_ESTIMATE = 8;
+    /** The most messages one history read asks for. */
+    static final int MAX_READ = 4096;
 
     @Override
     public TurnResult intercept(Chain chain) {
@@ -60,7 +64,8 @@ public final class ContextStage implements PromptStage {
                             + "steering and additional context; model " + turn.model() + " takes at most " + window);
         }
         long budget = turn.contextSize() - promptTokens - contextTokens;
-        List<Message> history = newestHistory(chain.services().store(), turn.conversation().id(), budget);
+        List<Message> history = newestHistory(chain.services().store(), turn.conversation().id(), budget,
+                readSize(budget, Math.max(MIN_MESSAGE_ESTIMATE, promptTokens)));
 
         List<ModelMessage> request = new ArrayList<>(history.size() + turn.prompt().additionalContext().size() + 2);
         long requestTokens = promptTokens + contextTokens;
@@ -100,8 +105,20 @@ public final class ContextStage implements PromptStage {
         return parts.isEmpty() ? null : String.join("\n\n", parts);
     }
 
+    /**
+     * How many messages to read for {@code budget} tokens of history when a message holds about
+     * {@code perMessage}: those, a quarter more, and one more turn, within 4 and {@link #MAX_READ} (the first read
+     * at most 512).
+     */
+    static int readSize(long budget, long perMessage) {
+        long n = budget / Math.max(1, perMessage);
+        n += n / 4 + 2;
+        return (int) Math.max(4, Math.min(n, MAX_READ));
+    }
+
     /** The newest whole turns whose stored token counts fit {@code budget}, oldest first. */
-    private static List<Message> newestHistory(ConversationStore store, String conversationId, long budget) {
+    private static List<Message> newestHistory(ConversationStore store, String conversationId, long budget,
+                                               int firstRead) {
         List<Message> kept = new ArrayList<>();
         if (budget <= 0) {
             return kept;
@@ -110,9 +127,14 @@ public final class ContextStage implements PromptStage {
         long groupTokens = 0;
         long used = 0;
         long before = Long.MAX_VALUE;
+        long readTokens = 0;
+        long readMessages = 0;
+        int limit = Math.min(firstRead, 512);
         while (true) {
-            List<Message> page = store.recentMessages(conversationId, before, HISTORY_PAGE);
+            List<Message> page = store.recentMessages(conversationId, before, limit);
             for (Message m : page) {
+                readTokens += m.tokens();
+                readMessages++;
                 before = m.sequence();
                 group.add(m);
                 groupTokens += m.tokens();
@@ -127,9 +149,11 @@ public final class ContextStage implements PromptStage {
                     groupTokens = 0;
                 }
             }
-            if (page.size() < HISTORY_PAGE) {
-                return reversed(kept);
+            if (page.size() < limit || used + groupTokens >= budget) {
+                return reversed(kept); // the history or the budget ran out
             }
+            // The messages were smaller than the estimate: read on, sized from what is left and what was read.
+            limit = readSize(budget - used - groupTokens, Math.max(1, readTokens / readMessages));
         }
     }
 

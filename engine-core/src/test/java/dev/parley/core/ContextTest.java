@@ -116,7 +116,7 @@ public class ContextTest {
 
     @ParameterizedTest(name = "history of {0} messages")
     @ValueSource(ints = {10, 10_000})
-    void historyReadFromTheStoreIsBoundedByWhatFitsPlusOnePage(int historyMessages) {
+    void historyIsReadInOneQuerySizedFromTheBudget(int historyMessages) {
         Conversation c = newConversation();
         fillHistory(c.id(), historyMessages / 2);
         store.resetCounts();
@@ -125,8 +125,47 @@ public class ContextTest {
 
         long sent = model.lastRequest().messages().size() - 1;
         assertThat(sent).isEqualTo(Math.min(8, historyMessages));
-        assertThat(store.historyMessagesRead.get()).isLessThanOrEqualTo(sent + ContextStage.HISTORY_PAGE);
-        assertThat(store.historyReads.get()).isLessThanOrEqualTo(2);
+        assertThat(store.historyReads.get()).isEqualTo(1);
+        assertThat(store.historyMessagesRead.get()).isLessThanOrEqualTo(sent + 2);
+    }
+
+    @ParameterizedTest(name = "history of {0} turns")
+    @ValueSource(ints = {5, 1_000})
+    void realisticMessagesWithABudgetOfAboutTwentyAreReadInOneQueryOfAboutThatMany(int turns) {
+        // Forty-word messages (forty tokens each with this test's counter), and a budget for twenty of them.
+        Conversation c = newConversation();
+        String forty = String.join(" ", java.util.Collections.nCopies(40, "word"));
+        Instant at = Instant.parse("2025-01-01T00:00:00Z");
+        for (int i = 0; i < turns; i++) {
+            Message user = new Message("u" + i, c.id(), 0, Role.USER, forty, 40, null, null, null,
+                    MessageStatus.COMPLETE, at, null);
+            Message reply = new Message("a" + i, c.id(), 0, Role.ASSISTANT, forty, 40, EngineFixture.MODEL, null, null,
+                    MessageStatus.COMPLETE, at, new Usage(40, 40));
+            store.delegate().commitTurn(new TurnRecord(c.id(), "u" + i, user, reply, new Usage(40, 40), true, at));
+        }
+        store.resetCounts();
+
+        c.send(Prompt.text(forty).contextSize(40 + 20 * 40).build());
+
+        long sent = model.lastRequest().messages().size() - 1;
+        assertThat(sent).isEqualTo(Math.min(20, 2L * turns));
+        assertThat(store.historyReads.get()).isEqualTo(1);
+        assertThat(store.historyMessagesRead.get()).isLessThanOrEqualTo(Math.min(2L * turns, 20 + 20 / 4 + 2));
+    }
+
+    @Test
+    void historyMuchSmallerThanThePromptTakesAFewReadsNotOnePerPage() {
+        // 10,000 messages of 5 tokens, a prompt of 40 and a budget of 20,000: the first read, sized for
+        // 40-token messages, is short; the next is sized from what is left and what was read.
+        Conversation c = newConversation();
+        fillHistory(c.id(), 5_000);
+        store.resetCounts();
+
+        c.send(Prompt.text(String.join(" ", java.util.Collections.nCopies(40, "word"))).contextSize(20_040).build());
+
+        assertThat(model.lastRequest().messages().size() - 1).isEqualTo(4_000);
+        assertThat(store.historyReads.get()).isLessThanOrEqualTo(3);
+        assertThat(store.historyMessagesRead.get()).isLessThanOrEqualTo(4_000 + 4_000 / 4 + 2);
     }
 
     @Test
