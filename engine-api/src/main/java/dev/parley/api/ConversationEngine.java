@@ -57,8 +57,9 @@ public interface ConversationEngine extends AutoCloseable {
     void close();
 
     /**
-     * Configures and builds a {@link ConversationEngine}. Each option is checked the moment it is set. Not
-     * thread safe.
+     * Configures and builds a {@link ConversationEngine}. Each option is checked the moment it is set, and may be
+     * set once: a second set throws {@link IllegalStateException} naming the option (models are registered once
+     * per name and scope). Not thread safe.
      */
     final class Builder {
         /** History token budget used when a prompt gives none. */
@@ -67,33 +68,41 @@ public interface ConversationEngine extends AutoCloseable {
         public static final int DEFAULT_CONTEXT_WINDOW = 128_000;
         /** How many threads the engine's own stream pool has at most. */
         public static final int DEFAULT_STREAM_THREADS = 64;
+        /** How long resolved steering texts are reused by default. */
+        public static final Duration DEFAULT_STEERING_CACHE_TTL = Duration.ofSeconds(60);
 
         private ConversationStore store;
         private final List<EngineConfig.ModelRegistration> models = new ArrayList<>();
         private final Set<String> registrationKeys = new HashSet<>();
         private String defaultModel;
         private PromptPipeline pipeline;
-        private Clock clock = Clock.systemUTC();
+        private Clock clock;
         private Supplier<String> ids;
         private TokenCounter tokenCounter;
-        private SteeringResolver steeringResolver = SteeringResolver.none();
-        private ScopeDirectory scopeDirectory = ScopeDirectory.none();
-        private EventSink eventSink = EventSink.NONE;
-        private int defaultContextSize = DEFAULT_CONTEXT_SIZE;
-        private Duration steeringCacheTtl = Duration.ofSeconds(60);
-        private Duration streamLease = Duration.ofSeconds(30);
-        private int defaultContextWindow = DEFAULT_CONTEXT_WINDOW;
+        private SteeringResolver steeringResolver;
+        private ScopeDirectory scopeDirectory;
+        private EventSink eventSink;
+        private Integer defaultContextSize;
+        private Duration steeringCacheTtl;
+        private Timeouts timeouts;
+        private Integer defaultContextWindow;
         private Executor streamExecutor;
+
+        /** The value of an option set for the first time; refuses a second set, naming the option. */
+        private static <T> T once(String option, T current, T value) {
+            Objects.requireNonNull(value, option);
+            if (current != null) {
+                throw new IllegalStateException(option + " was already set to " + current);
+            }
+            return value;
+        }
 
         Builder() {
         }
 
         /** The store; without one the engine keeps conversations in memory. The engine closes it on close. */
         public Builder store(ConversationStore store) {
-            if (this.store != null) {
-                throw new IllegalStateException("store was already set to " + this.store);
-            }
-            this.store = Objects.requireNonNull(store, "store");
+            this.store = once("store", this.store, store);
             return this;
         }
 
@@ -122,43 +131,41 @@ public interface ConversationEngine extends AutoCloseable {
 
         /** The model of turns that name none; defaults to the first globally registered model. */
         public Builder defaultModel(String name) {
-            if (this.defaultModel != null) {
-                throw new IllegalStateException("default model was already set to " + this.defaultModel);
-            }
-            this.defaultModel = Objects.requireNonNull(name, "name");
+            this.defaultModel = once("defaultModel", this.defaultModel, name);
             return this;
         }
 
         /** The pipeline every turn runs through; defaults to {@link PromptPipeline#defaults()}. */
         public Builder pipeline(PromptPipeline pipeline) {
-            this.pipeline = Objects.requireNonNull(pipeline, "pipeline");
+            this.pipeline = once("pipeline", this.pipeline, pipeline);
             return this;
         }
 
         /**
-         * The clock for every timestamp, and for stream leases (so a clock that does not follow real time makes
-         * leases expire early or late); defaults to the UTC system clock.
+         * The clock for every timestamp, and for leases on a store that measures them by the times it is given
+         * (the in-memory store; the JDBC store uses the database's clock), where a clock that does not follow real
+         * time makes leases end early or late; defaults to the UTC system clock.
          */
         public Builder clock(Clock clock) {
-            this.clock = Objects.requireNonNull(clock, "clock");
+            this.clock = once("clock", this.clock, clock);
             return this;
         }
 
         /** The source of conversation and message ids; defaults to random UUIDs. Must be thread safe. */
         public Builder ids(Supplier<String> ids) {
-            this.ids = Objects.requireNonNull(ids, "ids");
+            this.ids = once("ids", this.ids, ids);
             return this;
         }
 
         /** Counts tokens of every model that brings no counter of its own; defaults to LangChain4j's estimator. */
         public Builder tokenCounter(TokenCounter tokenCounter) {
-            this.tokenCounter = Objects.requireNonNull(tokenCounter, "tokenCounter");
+            this.tokenCounter = once("tokenCounter", this.tokenCounter, tokenCounter);
             return this;
         }
 
         /** Resolves brand voice and target audience ids to text. */
         public Builder steeringResolver(SteeringResolver resolver) {
-            this.steeringResolver = Objects.requireNonNull(resolver, "resolver");
+            this.steeringResolver = once("steeringResolver", this.steeringResolver, resolver);
             return this;
         }
 
@@ -169,26 +176,20 @@ public interface ConversationEngine extends AutoCloseable {
          * id, which the host makes in its own data, waits up to this long.
          */
         public Builder steeringCacheTtl(Duration ttl) {
-            Objects.requireNonNull(ttl, "ttl");
+            Objects.requireNonNull(ttl, "steeringCacheTtl");
             if (ttl.isNegative()) {
-                throw new IllegalArgumentException("steering cache TTL must not be negative, was " + ttl);
+                throw new IllegalArgumentException("steeringCacheTtl must not be negative, was " + ttl);
             }
-            this.steeringCacheTtl = ttl;
+            this.steeringCacheTtl = once("steeringCacheTtl", this.steeringCacheTtl, ttl);
             return this;
         }
 
         /**
-         * How long a stream's lock on its conversation lasts unless renewed; 30 seconds by default. A running
-         * stream renews it every third of the lease, so only a lock whose engine died waits out the lease before
-         * the conversation can stream again. A cancel asked through another engine takes effect within a third
-         * of the lease.
+         * The engine's leases and waits (stream lease, claim lease, replay wait, stream idle timeout), checked
+         * together; {@link Timeouts#defaults()} by default. The default pipeline's stages read them from here.
          */
-        public Builder streamLease(Duration lease) {
-            Objects.requireNonNull(lease, "lease");
-            if (lease.compareTo(Duration.ofMillis(30)) < 0) {
-                throw new IllegalArgumentException("stream lease must be at least 30 ms, was " + lease);
-            }
-            this.streamLease = lease;
+        public Builder timeouts(Timeouts timeouts) {
+            this.timeouts = once("timeouts", this.timeouts, timeouts);
             return this;
         }
 
@@ -199,32 +200,29 @@ public interface ConversationEngine extends AutoCloseable {
          * {@code parley-stream-N}; streams beyond that wait, their locks kept, for a free thread.
          */
         public Builder streamExecutor(Executor executor) {
-            if (this.streamExecutor != null) {
-                throw new IllegalStateException("stream executor was already set to " + this.streamExecutor);
-            }
-            this.streamExecutor = Objects.requireNonNull(executor, "executor");
+            this.streamExecutor = once("streamExecutor", this.streamExecutor, executor);
             return this;
         }
 
         /** Knows repositories and their workspace and organization. */
         public Builder scopeDirectory(ScopeDirectory directory) {
-            this.scopeDirectory = Objects.requireNonNull(directory, "directory");
+            this.scopeDirectory = once("scopeDirectory", this.scopeDirectory, directory);
             return this;
         }
 
         /** Receives audit events as they are stored. */
         public Builder eventSink(EventSink sink) {
-            this.eventSink = Objects.requireNonNull(sink, "sink");
+            this.eventSink = once("eventSink", this.eventSink, sink);
             return this;
         }
 
         /** The history token budget of prompts that give none; defaults to {@value #DEFAULT_CONTEXT_SIZE}. */
         public Builder defaultContextSize(int tokens) {
             if (tokens < 1 || tokens > Limits.MAX_CONTEXT_SIZE) {
-                throw new IllegalArgumentException("default context size must be between 1 and "
+                throw new IllegalArgumentException("defaultContextSize must be between 1 and "
                         + Limits.MAX_CONTEXT_SIZE + ", was " + tokens);
             }
-            this.defaultContextSize = tokens;
+            this.defaultContextSize = once("defaultContextSize", this.defaultContextSize, tokens);
             return this;
         }
 
@@ -237,10 +235,10 @@ public interface ConversationEngine extends AutoCloseable {
          */
         public Builder defaultContextWindow(int tokens) {
             if (tokens < 1 || tokens > Limits.MAX_CONTEXT_SIZE) {
-                throw new IllegalArgumentException("default context window must be between 1 and "
+                throw new IllegalArgumentException("defaultContextWindow must be between 1 and "
                         + Limits.MAX_CONTEXT_SIZE + ", was " + tokens);
             }
-            this.defaultContextWindow = tokens;
+            this.defaultContextWindow = once("defaultContextWindow", this.defaultContextWindow, tokens);
             return this;
         }
 
@@ -285,8 +283,14 @@ public interface ConversationEngine extends AutoCloseable {
             EngineProvider provider = EngineProviders.find();
             EngineConfig config = new EngineConfig(store, models, defaultName,
                     pipeline == null ? PromptPipeline.of(provider.defaultStages()) : pipeline,
-                    clock, ids, tokenCounter, steeringResolver, steeringCacheTtl, scopeDirectory, eventSink, defaultContextSize, streamLease,
-                    defaultContextWindow, streamExecutor);
+                    clock == null ? Clock.systemUTC() : clock, ids, tokenCounter,
+                    steeringResolver == null ? SteeringResolver.none() : steeringResolver,
+                    steeringCacheTtl == null ? DEFAULT_STEERING_CACHE_TTL : steeringCacheTtl,
+                    scopeDirectory == null ? ScopeDirectory.none() : scopeDirectory,
+                    eventSink == null ? EventSink.NONE : eventSink,
+                    defaultContextSize == null ? DEFAULT_CONTEXT_SIZE : defaultContextSize,
+                    timeouts == null ? Timeouts.defaults() : timeouts,
+                    defaultContextWindow == null ? DEFAULT_CONTEXT_WINDOW : defaultContextWindow, streamExecutor);
             return provider.create(config);
         }
     }

@@ -31,7 +31,7 @@ import java.util.function.Supplier;
  * @param scopeDirectory knows repositories
  * @param eventSink receives audit events
  * @param defaultContextSize history token budget when a prompt gives none
- * @param streamLease how long a stream's conversation lock lasts unless renewed
+ * @param timeouts the engine's leases and waits
  * @param defaultContextWindow the context window, in tokens, of models that declare none
  * @param streamExecutor runs streams, or null for the engine's own bounded pool
  */
@@ -48,7 +48,7 @@ public record EngineConfig(
         ScopeDirectory scopeDirectory,
         EventSink eventSink,
         int defaultContextSize,
-        Duration streamLease,
+        Timeouts timeouts,
         int defaultContextWindow,
         Executor streamExecutor) {
 
@@ -61,7 +61,7 @@ public record EngineConfig(
         Objects.requireNonNull(steeringCacheTtl, "steeringCacheTtl");
         Objects.requireNonNull(scopeDirectory, "scopeDirectory");
         Objects.requireNonNull(eventSink, "eventSink");
-        Objects.requireNonNull(streamLease, "streamLease");
+        Objects.requireNonNull(timeouts, "timeouts");
         if (defaultContextWindow < 1) {
             throw new IllegalArgumentException("default context window must be positive, was " + defaultContextWindow);
         }

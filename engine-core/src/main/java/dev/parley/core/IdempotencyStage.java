@@ -47,7 +47,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  *   <li>A send whose id was already used with a different prompt (text, additional context or model) is refused
  *       with an {@link InvalidRequestException} naming {@code id}; the stored reply is not returned. So is an id
  *       that is already a reply's id in the conversation, before any model call.</li>
- *   <li>The claim is fenced by a token and held for a short lease ({@link #DEFAULT_CLAIM_LEASE}) that the running
+ *   <li>The claim is fenced by a token and held for a short lease ({@link dev.parley.api.Timeouts#claimLease()}, 10 s by default) that the running
  *       turn renews every third of the lease: a turn however slow keeps its claim, and the claim of an engine
  *       that died frees its id within one lease. A turn whose claim was taken over cannot commit.</li>
  *   <li>A failed turn releases its claim: nothing is stored and the id may be sent again.</li>
@@ -60,16 +60,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class IdempotencyStage implements PromptStage {
     private static final Logger LOG = LoggerFactory.getLogger(IdempotencyStage.class);
-    /** How long a replay waits for the same id in progress by default. */
-    public static final Duration DEFAULT_REPLAY_WAIT = Duration.ofSeconds(60);
-    /** How long a claim lasts unless its turn renews it, by default; a crashed engine's id is free after it. */
-    public static final Duration DEFAULT_CLAIM_LEASE = Duration.ofSeconds(10);
     private static final long FIRST_POLL_MILLIS = 10;
     private static final long MAX_POLL_MILLIS = 250;
     private static final Clock LEASE_CLOCK = Clock.systemUTC();
 
-    private final Duration replayWait;
-    private final Duration claimLease;
     private final ConcurrentMap<String, InFlight> inFlight = new ConcurrentHashMap<>();
     private final ScheduledThreadPoolExecutor renewals;
 
@@ -77,40 +71,19 @@ public final class IdempotencyStage implements PromptStage {
     private record InFlight(String fingerprint, CompletableFuture<TurnResult> result) {
     }
 
-    /** A stage with {@link #DEFAULT_REPLAY_WAIT} and {@link #DEFAULT_CLAIM_LEASE}. */
-    public IdempotencyStage() {
-        this(DEFAULT_REPLAY_WAIT, DEFAULT_CLAIM_LEASE);
-    }
-
-    /** A stage that waits up to {@code replayWait} for the same message id in progress. */
-    public IdempotencyStage(Duration replayWait) {
-        this(replayWait, DEFAULT_CLAIM_LEASE);
-    }
-
     /**
-     * A stage that waits up to {@code replayWait} for the same message id in progress, and holds claims for
-     * {@code claimLease} between renewals.
-     *
-     * @throws IllegalArgumentException when the replay wait is negative or the lease is under 300 ms
+     * A stage that waits for the same message id in progress up to the engine's
+     * {@linkplain dev.parley.api.Timeouts#replayWait() replay wait}, and holds claims for its
+     * {@linkplain dev.parley.api.Timeouts#claimLease() claim lease} between renewals.
      */
-    public IdempotencyStage(Duration replayWait, Duration claimLease) {
-        Objects.requireNonNull(replayWait, "replayWait");
-        Objects.requireNonNull(claimLease, "claimLease");
-        if (replayWait.isNegative()) {
-            throw new IllegalArgumentException("replay wait must not be negative: " + replayWait);
-        }
-        if (claimLease.compareTo(Duration.ofMillis(300)) < 0) {
-            throw new IllegalArgumentException("claim lease must be at least 300 ms, was " + claimLease);
-        }
-        this.replayWait = replayWait;
-        this.claimLease = claimLease;
+    public IdempotencyStage() {
         AtomicInteger n = new AtomicInteger();
         this.renewals = new ScheduledThreadPoolExecutor(1, r -> {
             Thread t = new Thread(r, "parley-claim-renewal-" + n.incrementAndGet());
             t.setDaemon(true);
             return t;
         });
-        renewals.setKeepAliveTime(claimLease.toMillis() * 2, TimeUnit.MILLISECONDS);
+        renewals.setKeepAliveTime(30, TimeUnit.SECONDS);
         renewals.allowCoreThreadTimeOut(true);
         renewals.setRemoveOnCancelPolicy(true);
     }
@@ -129,7 +102,7 @@ public final class IdempotencyStage implements PromptStage {
             if (turn.stream() instanceof YieldingStream waiting) {
                 waiting.yieldLock(); // it replays the running turn's reply and needs no lock for that
             }
-            return await(running.result(), turn).asReplayed();
+            return await(running.result(), turn, chain.services().timeouts().replayWait()).asReplayed();
         }
         try {
             TurnResult result = run(chain, turn, fingerprint);
@@ -149,7 +122,8 @@ public final class IdempotencyStage implements PromptStage {
         }
         ConversationStore store = chain.services().store();
         String conversationId = turn.conversation().id();
-        long deadline = System.nanoTime() + replayWait.toNanos();
+        Duration claimLease = chain.services().timeouts().claimLease();
+        long deadline = System.nanoTime() + chain.services().timeouts().replayWait().toNanos();
         long pause = FIRST_POLL_MILLIS;
         // A stream waiting for its id gives its conversation's lock up meanwhile, and takes it back to run.
         YieldingStream yielding = turn.stream() instanceof YieldingStream y ? y : null;
@@ -174,7 +148,7 @@ public final class IdempotencyStage implements PromptStage {
                         throw e;
                     }
                 }
-                return runClaimed(chain, turn, store, claimed.token());
+                return runClaimed(chain, turn, store, claimed.token(), claimLease);
             }
             TurnClaim.InProgress elsewhere = (TurnClaim.InProgress) claim;
             if (!elsewhere.fingerprint().isEmpty() && !elsewhere.fingerprint().equals(fingerprint)) {
@@ -193,10 +167,10 @@ public final class IdempotencyStage implements PromptStage {
     }
 
     /** Runs the rest of the pipeline under the claim, renewing it until the turn ends; releases it on failure. */
-    private TurnResult runClaimed(Chain chain, Turn turn, ConversationStore store, String token) {
+    private TurnResult runClaimed(Chain chain, Turn turn, ConversationStore store, String token, Duration claimLease) {
         String conversationId = turn.conversation().id();
         long every = Math.max(50, claimLease.toMillis() / 3);
-        ScheduledFuture<?> renewal = renewals.scheduleWithFixedDelay(() -> renew(store, turn, token), every, every,
+        ScheduledFuture<?> renewal = renewals.scheduleWithFixedDelay(() -> renew(store, turn, token, claimLease), every, every,
                 TimeUnit.MILLISECONDS);
         try {
             return chain.proceed(turn.withClaimToken(token));
@@ -214,7 +188,7 @@ public final class IdempotencyStage implements PromptStage {
         }
     }
 
-    private void renew(ConversationStore store, Turn turn, String token) {
+    private void renew(ConversationStore store, Turn turn, String token, Duration claimLease) {
         try {
             if (!store.renewTurn(turn.conversation().id(), turn.promptId(), token, LEASE_CLOCK.instant(), claimLease)) {
                 LOG.warn("The claim of a message in conversation {} is no longer this turn's; it will not be stored",
@@ -228,7 +202,7 @@ public final class IdempotencyStage implements PromptStage {
         }
     }
 
-    private TurnResult await(CompletableFuture<TurnResult> running, Turn turn) {
+    private TurnResult await(CompletableFuture<TurnResult> running, Turn turn, Duration replayWait) {
         try {
             return running.get(replayWait.toNanos(), TimeUnit.NANOSECONDS);
         } catch (ExecutionException e) {

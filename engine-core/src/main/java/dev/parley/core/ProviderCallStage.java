@@ -24,27 +24,13 @@ import dev.parley.api.spi.TurnStream;
  */
 public final class ProviderCallStage implements PromptStage {
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ProviderCallStage.class);
-    /** How long a stream may go without output before it fails, by default. */
-    public static final java.time.Duration DEFAULT_STREAM_IDLE_TIMEOUT = java.time.Duration.ofMinutes(2);
-
-    private final java.time.Duration streamIdleTimeout;
-
-    /** A stage whose streams fail after {@link #DEFAULT_STREAM_IDLE_TIMEOUT} without output. */
-    public ProviderCallStage() {
-        this(DEFAULT_STREAM_IDLE_TIMEOUT);
-    }
-
     /**
      * A stage whose streams fail with {@link ModelUnavailableException} once the provider has delivered nothing
-     * for {@code streamIdleTimeout}, so that a stalled provider cannot hold a conversation's stream lock for
-     * ever. Applies to providers that deliver on their own threads (LangChain4j's streaming models).
+     * for the engine's {@linkplain dev.parley.api.Timeouts#streamIdle() stream idle timeout}, so that a stalled
+     * provider cannot hold a conversation's stream lock for ever. Applies to providers that deliver on their own
+     * threads (LangChain4j's streaming models).
      */
-    public ProviderCallStage(java.time.Duration streamIdleTimeout) {
-        java.util.Objects.requireNonNull(streamIdleTimeout, "streamIdleTimeout");
-        if (streamIdleTimeout.isNegative() || streamIdleTimeout.isZero()) {
-            throw new IllegalArgumentException("stream idle timeout must be positive, was " + streamIdleTimeout);
-        }
-        this.streamIdleTimeout = streamIdleTimeout;
+    public ProviderCallStage() {
     }
 
     @Override
@@ -56,7 +42,7 @@ public final class ProviderCallStage implements PromptStage {
         }
         ModelProvider model = chain.services().model(turn.model(), turn.conversation(), "model");
         if (turn.stream() != null) {
-            return stream(turn, model);
+            return stream(turn, model, chain.services().timeouts().streamIdle());
         }
         ModelResponse response;
         try {
@@ -82,7 +68,7 @@ public final class ProviderCallStage implements PromptStage {
      * is COMPLETE or CANCELLED is decided once, when the provider reports completion ({@link TurnStream#complete()}):
      * a cancel after that is a no-op, and the reply keeps its reported usage.
      */
-    private TurnResult stream(Turn turn, ModelProvider model) {
+    private TurnResult stream(Turn turn, ModelProvider model, java.time.Duration streamIdleTimeout) {
         TurnStream out = turn.stream();
         if (out.cancelled()) {
             // Nothing was sent to the provider, so nothing is counted: the model read and wrote no token.

@@ -30,12 +30,17 @@ public final class EngineFixture {
 
     /** An engine builder with the fixture's model, clock and ids; the test adds what it needs. */
     public static ConversationEngine.Builder builder(ScriptedModel model, ConversationStore store) {
+        return builder(model, store, new TickingClock(Instant.parse("2026-01-01T00:00:00Z")));
+    }
+
+    /** An engine builder with the fixture's model and ids, and this clock. */
+    public static ConversationEngine.Builder builder(ScriptedModel model, ConversationStore store, Clock clock) {
         AtomicLong ids = new AtomicLong();
         String prefix = java.util.UUID.randomUUID().toString().substring(0, 8) + "-";
         return ConversationEngine.builder()
                 .store(store)
                 .model(MODEL, model)
-                .clock(new TickingClock(Instant.parse("2026-01-01T00:00:00Z")))
+                .clock(clock)
                 .ids(() -> prefix + ids.incrementAndGet());
     }
 

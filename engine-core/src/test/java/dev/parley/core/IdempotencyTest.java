@@ -167,8 +167,7 @@ public class IdempotencyTest {
     void theClaimOfAnEngineThatDiedFreesItsIdWithinTheLeaseAndTheResendGetsAFreshAnswer() {
         Duration lease = Duration.ofSeconds(1);
         try (ConversationEngine shortLeases = EngineFixture.builder(model, store)
-                .pipeline(PromptPipeline.defaults().replace(IdempotencyStage.class,
-                        new IdempotencyStage(Duration.ofSeconds(30), lease)))
+                .timeouts(dev.parley.api.Timeouts.builder().replayWait(Duration.ofSeconds(30)).claimLease(lease).build())
                 .build()) {
             Conversation c = shortLeases.as(member("alice")).create(NewConversation.inWorkspace(WS).build());
             Prompt prompt = Prompt.text("hello").id("m-1").build();
@@ -189,8 +188,7 @@ public class IdempotencyTest {
         ScriptedModel slow = ScriptedModel.builder().replyWith(r -> "slow reply #" + calls.incrementAndGet())
                 .latency(Duration.ofMillis(2_000)).build();
         java.util.function.Supplier<ConversationEngine> engineWithShortLeases = () -> EngineFixture.builder(slow, store)
-                .pipeline(PromptPipeline.defaults().replace(IdempotencyStage.class,
-                        new IdempotencyStage(Duration.ofSeconds(30), lease)))
+                .timeouts(dev.parley.api.Timeouts.builder().replayWait(Duration.ofSeconds(30)).claimLease(lease).build())
                 .build();
         ConversationEngine a = engineWithShortLeases.get();
         ConversationEngine b = engineWithShortLeases.get();

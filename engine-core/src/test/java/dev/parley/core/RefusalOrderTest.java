@@ -33,8 +33,8 @@ class RefusalOrderTest {
     }
 
     private Conversation conversationWith(PromptPipeline pipeline, ScriptedModel model) {
-        engine = EngineFixture.builder(model, new InMemoryConversationStore()).clock(Clock.systemUTC())
-                .pipeline(pipeline).streamLease(Duration.ofSeconds(3)).build();
+        engine = EngineFixture.builder(model, new InMemoryConversationStore(), Clock.systemUTC())
+                .pipeline(pipeline).timeouts(dev.parley.api.Timeouts.builder().streamLease(Duration.ofSeconds(3)).build()).build();
         return engine.as(member("alice")).create(NewConversation.inWorkspace(WS).build());
     }
 

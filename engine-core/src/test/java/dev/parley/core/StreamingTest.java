@@ -71,8 +71,8 @@ public class StreamingTest {
 
     private ConversationEngine engine(ScriptedModel m, PromptPipeline pipeline) {
         // The system clock: stream leases are measured in real time.
-        return EngineFixture.builder(m, store).clock(Clock.systemUTC()).pipeline(pipeline)
-                .streamLease(Duration.ofSeconds(3)).build();
+        return EngineFixture.builder(m, store, Clock.systemUTC()).pipeline(pipeline)
+                .timeouts(dev.parley.api.Timeouts.builder().streamLease(Duration.ofSeconds(3)).build()).build();
     }
 
     @AfterEach
@@ -739,8 +739,8 @@ public class StreamingTest {
                 target.get().cancelStream();
             }
         };
-        engine = EngineFixture.builder(model, store).clock(Clock.systemUTC()).model("late", lateCancel)
-                .streamLease(Duration.ofSeconds(3)).build();
+        engine = EngineFixture.builder(model, store, Clock.systemUTC()).model("late", lateCancel)
+                .timeouts(dev.parley.api.Timeouts.builder().streamLease(Duration.ofSeconds(3)).build()).build();
         Conversation c = conversation();
         target.set(c);
         Recorder r = new Recorder();
@@ -818,8 +818,8 @@ public class StreamingTest {
                         throw e.getCause();
                     }
                 });
-        engine = EngineFixture.builder(model, watched).clock(Clock.systemUTC()).model("stuck", stuck)
-                .streamLease(Duration.ofSeconds(3)).build();
+        engine = EngineFixture.builder(model, watched, Clock.systemUTC()).model("stuck", stuck)
+                .timeouts(dev.parley.api.Timeouts.builder().streamLease(Duration.ofSeconds(3)).build()).build();
         Conversation c = conversation();
         conversationId.set(c.id());
         Recorder r = new Recorder();
@@ -842,8 +842,8 @@ public class StreamingTest {
     void streamsRunOnTheExecutorTheHostGaveWhichTheEngineLeavesRunning() throws Exception {
         ExecutorService hostPool = Executors.newFixedThreadPool(2, task -> new Thread(task, "host-stream"));
         try {
-            engine = EngineFixture.builder(model, store).clock(Clock.systemUTC()).streamExecutor(hostPool)
-                    .streamLease(Duration.ofSeconds(3)).build();
+            engine = EngineFixture.builder(model, store, Clock.systemUTC()).streamExecutor(hostPool)
+                    .timeouts(dev.parley.api.Timeouts.builder().streamLease(Duration.ofSeconds(3)).build()).build();
             List<String> threads = new CopyOnWriteArrayList<>();
             List<StreamHandle> handles = new ArrayList<>();
             List<Recorder> recorders = new ArrayList<>();

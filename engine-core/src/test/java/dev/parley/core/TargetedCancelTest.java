@@ -36,8 +36,8 @@ public class TargetedCancelTest {
     private final ScriptedModel slow = ScriptedModel.builder().replyWith(r -> LONG_ANSWER)
             .chunkDelay(Duration.ofMillis(150)).build();
     /** Default stream lease (30 s): a cancel through the other engine must not wait for a renewal. */
-    private final ConversationEngine a = EngineFixture.builder(slow, store).clock(Clock.systemUTC()).build();
-    private final ConversationEngine b = EngineFixture.builder(slow, store).clock(Clock.systemUTC()).build();
+    private final ConversationEngine a = EngineFixture.builder(slow, store, Clock.systemUTC()).build();
+    private final ConversationEngine b = EngineFixture.builder(slow, store, Clock.systemUTC()).build();
 
     @AfterEach
     void close() {

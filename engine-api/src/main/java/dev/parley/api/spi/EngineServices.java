@@ -40,4 +40,7 @@ public interface EngineServices {
 
     /** Stores the event and hands it to the host's sink; a failing sink is logged, never thrown. */
     void publish(AuditEvent event);
+
+    /** The engine's leases and waits ({@link dev.parley.api.ConversationEngine.Builder#timeouts}). */
+    dev.parley.api.Timeouts timeouts();
 }

@@ -166,7 +166,7 @@ final class ConversationHandle implements Conversation {
         StreamRun run = new StreamRun(id, prompt.id().orElseGet(services::newId), listener);
         Turn turn = newTurn(prompt, info, run);
         String holder = StreamHolders.holder(run.promptId());
-        Duration lease = engine.config().streamLease();
+        Duration lease = engine.config().timeouts().streamLease();
         engine.checkOpen(); // again: the engine may have closed while the turn was prepared
         if (!services.store().acquireStreamLock(id, holder, services.clock().instant(), lease)) {
             throw new ConversationLockedException(id, "another stream is active");

@@ -46,6 +46,14 @@ final class CoreServices implements EngineServices {
                 config.steeringCacheTtl());
         this.sink = config.eventSink();
         this.defaultContextWindow = config.defaultContextWindow();
+        this.timeouts = config.timeouts();
+    }
+
+    private final dev.parley.api.Timeouts timeouts;
+
+    @Override
+    public dev.parley.api.Timeouts timeouts() {
+        return timeouts;
     }
 
     @Override

@@ -62,4 +62,9 @@ final class FencedServices implements EngineServices {
     public void publish(AuditEvent event) {
         services.publish(event);
     }
+
+    @Override
+    public dev.parley.api.Timeouts timeouts() {
+        return services.timeouts();
+    }
 }

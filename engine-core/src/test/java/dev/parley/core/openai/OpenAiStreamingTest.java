@@ -91,8 +91,7 @@ class OpenAiStreamingTest {
     void aStreamThatStallsFailsAfterTheIdleTimeoutStoresNothingAndUnlocks() throws Exception {
         engine.close();
         engine = ConversationEngine.builder().model("gpt-4o-mini", model())
-                .pipeline(dev.parley.api.PromptPipeline.defaults().replace(dev.parley.core.ProviderCallStage.class,
-                        new dev.parley.core.ProviderCallStage(Duration.ofMillis(300))))
+                .timeouts(dev.parley.api.Timeouts.builder().streamIdle(Duration.ofMillis(300)).build())
                 .build();
         server.reply("one two three").chunkDelay(Duration.ofSeconds(3));
         Conversation c = engine.as(alice).create(NewConversation.inWorkspace("ws").build());

@@ -96,7 +96,7 @@ abstract class KillTest {
             assertThat(model.callCount()).isEqualTo(1);
             // Within the lease (10 s), not the replay wait (60 s) that ends in CONVERSATION_LOCKED: the claim was
             // free once its lease ran out unrenewed. The margin covers a slow machine.
-            assertThat(waited).isLessThan(IdempotencyStage.DEFAULT_CLAIM_LEASE.plusSeconds(10));
+            assertThat(waited).isLessThan(dev.parley.api.Timeouts.DEFAULT_CLAIM_LEASE.plusSeconds(10));
             assertThat(storedTurns(engine, conversation)).containsExactly(Map.entry("crash-1", "turn crash-1 -> echo: turn crash-1"));
         }
     }

@@ -142,9 +142,9 @@ class TwoEnginesOnPostgresTest {
         a.close();
         b.close();
         a = ConversationEngine.builder().store(TestDatabases.postgres()).model("m", slow)
-                .streamLease(Duration.ofMillis(900)).build();
+                .timeouts(dev.parley.api.Timeouts.builder().streamLease(Duration.ofMillis(900)).build()).build();
         b = ConversationEngine.builder().store(TestDatabases.postgres()).model("m", slow)
-                .streamLease(Duration.ofMillis(900)).build();
+                .timeouts(dev.parley.api.Timeouts.builder().streamLease(Duration.ofMillis(900)).build()).build();
         String id = a.as(caller).create(NewConversation.inWorkspace("ws").build()).id();
 
         int threads = 16;
