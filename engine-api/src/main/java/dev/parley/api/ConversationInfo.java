@@ -18,6 +18,7 @@ import java.util.Objects;
  * @param tokensOut output tokens of all its turns
  * @param createdAt when it was created
  * @param updatedAt when it last changed (settings or a turn)
+ * @param modelParameters how its turns ask the model to answer, unless a prompt overrides them
  */
 public record ConversationInfo(
         String id,
@@ -30,7 +31,16 @@ public record ConversationInfo(
         long tokensIn,
         long tokensOut,
         Instant createdAt,
-        Instant updatedAt) {
+        Instant updatedAt,
+        ModelParameters modelParameters) {
+
+    /** A conversation without model parameters of its own. */
+    public ConversationInfo(String id, String organizationId, String workspaceId, String repositoryId, String ownerId,
+                            Steering steering, String modelName, long tokensIn, long tokensOut, Instant createdAt,
+                            Instant updatedAt) {
+        this(id, organizationId, workspaceId, repositoryId, ownerId, steering, modelName, tokensIn, tokensOut,
+                createdAt, updatedAt, ModelParameters.NONE);
+    }
 
     public ConversationInfo {
         Objects.requireNonNull(id, "id");
@@ -40,6 +50,7 @@ public record ConversationInfo(
         Objects.requireNonNull(steering, "steering");
         Objects.requireNonNull(createdAt, "createdAt");
         Objects.requireNonNull(updatedAt, "updatedAt");
+        Objects.requireNonNull(modelParameters, "modelParameters");
         if (tokensIn < 0 || tokensOut < 0) {
             throw new IllegalArgumentException("token totals must not be negative");
         }
@@ -49,18 +60,26 @@ public record ConversationInfo(
     public String toString() {
         return "ConversationInfo{id=" + id + ", organizationId=" + organizationId + ", workspaceId=" + workspaceId
                 + ", repositoryId=" + repositoryId + ", ownerId=" + ownerId + ", steering=" + steering
-                + ", modelName=" + modelName + ", tokensIn=" + tokensIn + ", tokensOut=" + tokensOut + "}";
+                + ", modelName=" + modelName + ", tokensIn=" + tokensIn + ", tokensOut=" + tokensOut
+                + ", modelParameters=" + modelParameters + "}";
     }
 
     /** This snapshot with other steering, model and update time; totals unchanged. */
     public ConversationInfo withSettings(Steering newSteering, String newModelName, Instant at) {
+        return withSettings(newSteering, newModelName, modelParameters, at);
+    }
+
+    /** This snapshot with other steering, model, model parameters and update time; totals unchanged. */
+    public ConversationInfo withSettings(Steering newSteering, String newModelName, ModelParameters newParameters,
+                                         Instant at) {
         return new ConversationInfo(id, organizationId, workspaceId, repositoryId, ownerId, newSteering, newModelName,
-                tokensIn, tokensOut, createdAt, at);
+                tokensIn, tokensOut, createdAt, at, newParameters);
     }
 
     /** This snapshot with the usage of one more turn added to the totals. */
     public ConversationInfo plus(Usage usage, Instant at) {
         return new ConversationInfo(id, organizationId, workspaceId, repositoryId, ownerId, steering, modelName,
-                Math.addExact(tokensIn, usage.tokensIn()), Math.addExact(tokensOut, usage.tokensOut()), createdAt, at);
+                Math.addExact(tokensIn, usage.tokensIn()), Math.addExact(tokensOut, usage.tokensOut()), createdAt, at,
+                modelParameters);
     }
 }

@@ -16,7 +16,15 @@ public record ConversationPatch(
         PatchValue<String> personalityId,
         PatchValue<String> brandVoiceId,
         PatchValue<String> targetAudienceId,
-        PatchValue<String> modelName) {
+        PatchValue<String> modelName,
+        PatchValue<ModelParameters> modelParameters) {
+
+    /** A patch that keeps the model parameters. */
+    public ConversationPatch(PatchValue<String> personality, PatchValue<String> personalityId,
+                             PatchValue<String> brandVoiceId, PatchValue<String> targetAudienceId,
+                             PatchValue<String> modelName) {
+        this(personality, personalityId, brandVoiceId, targetAudienceId, modelName, PatchValue.keep());
+    }
 
     public ConversationPatch {
         java.util.Objects.requireNonNull(personality, "personality");
@@ -24,6 +32,7 @@ public record ConversationPatch(
         java.util.Objects.requireNonNull(brandVoiceId, "brandVoiceId");
         java.util.Objects.requireNonNull(targetAudienceId, "targetAudienceId");
         java.util.Objects.requireNonNull(modelName, "modelName");
+        java.util.Objects.requireNonNull(modelParameters, "modelParameters");
         if (personality.applyTo(null) != null) {
             Checks.text("personality", personality.applyTo(null), Limits.MAX_STEERING_LENGTH);
         }
@@ -43,7 +52,7 @@ public record ConversationPatch(
     /** Whether the patch changes no field at all. */
     public boolean isEmpty() {
         return personality.isKeep() && personalityId.isKeep() && brandVoiceId.isKeep()
-                && targetAudienceId.isKeep() && modelName.isKeep();
+                && targetAudienceId.isKeep() && modelName.isKeep() && modelParameters.isKeep();
     }
 
     /** The steering after this patch. */
@@ -62,6 +71,7 @@ public record ConversationPatch(
         private PatchValue<String> brandVoiceId = PatchValue.keep();
         private PatchValue<String> targetAudienceId = PatchValue.keep();
         private PatchValue<String> modelName = PatchValue.keep();
+        private PatchValue<ModelParameters> modelParameters = PatchValue.keep();
 
         private Builder() {
         }
@@ -93,9 +103,19 @@ public record ConversationPatch(
             return this;
         }
 
+        /**
+         * Replaces the conversation's model parameters as a whole; null (or {@link ModelParameters#NONE}) clears
+         * them, so the model's own configuration applies.
+         */
+        public Builder modelParameters(ModelParameters value) {
+            this.modelParameters = value == null || value.isEmpty() ? PatchValue.clear() : PatchValue.set(value);
+            return this;
+        }
+
         /** @throws InvalidRequestException naming the first bad field */
         public ConversationPatch build() {
-            return new ConversationPatch(personality, personalityId, brandVoiceId, targetAudienceId, modelName);
+            return new ConversationPatch(personality, personalityId, brandVoiceId, targetAudienceId, modelName,
+                    modelParameters);
         }
     }
 }

@@ -30,6 +30,14 @@ public final class Limits {
      * between the client and the engine.
      */
     public static final java.time.Duration MAX_CLIENT_TIME_AHEAD = java.time.Duration.ofMinutes(5);
+    /** Largest {@code maxOutputTokens} a turn may ask of a model. */
+    public static final int MAX_OUTPUT_TOKENS = 1_000_000;
+    /** Highest sampling temperature (the range providers accept is 0 to 2). */
+    public static final double MAX_TEMPERATURE = 2.0;
+    /** Most stop sequences on one turn (OpenAI's limit). */
+    public static final int MAX_STOP_SEQUENCES = 4;
+    /** Longest stop sequence, in UTF-16 chars. */
+    public static final int MAX_STOP_SEQUENCE_LENGTH = 64;
 
     private Limits() {
     }

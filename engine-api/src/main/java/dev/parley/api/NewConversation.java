@@ -17,6 +17,7 @@ public final class NewConversation {
     private final Steering steering;
     private final String modelName;
     private final Instant createdAt;
+    private final ModelParameters modelParameters;
 
     private NewConversation(Builder b) {
         this.workspaceId = b.workspaceId;
@@ -24,6 +25,7 @@ public final class NewConversation {
         this.steering = new Steering(b.personality, b.personalityId, b.brandVoiceId, b.targetAudienceId);
         this.modelName = Checks.optionalLabel("modelName", b.modelName, Limits.MAX_TAG_LENGTH);
         this.createdAt = b.createdAt == null ? null : Checks.time("createdAt", b.createdAt);
+        this.modelParameters = b.modelParameters;
         if (workspaceId != null) {
             Checks.id("workspaceId", workspaceId);
         } else {
@@ -69,6 +71,11 @@ public final class NewConversation {
         return Optional.ofNullable(createdAt);
     }
 
+    /** How the conversation's turns ask the model to answer; {@link ModelParameters#NONE} by default. */
+    public ModelParameters modelParameters() {
+        return modelParameters;
+    }
+
     /** Builds a {@link NewConversation}; fields are checked by {@link #build()}. Not thread safe. */
     public static final class Builder {
         private String workspaceId;
@@ -79,6 +86,7 @@ public final class NewConversation {
         private String targetAudienceId;
         private String modelName;
         private Instant createdAt;
+        private ModelParameters modelParameters = ModelParameters.NONE;
 
         private Builder() {
         }
@@ -115,6 +123,12 @@ public final class NewConversation {
         }
 
         /** @throws InvalidRequestException naming the first bad field */
+        /** How the conversation's turns ask the model to answer; a prompt may override each parameter. */
+        public Builder modelParameters(ModelParameters parameters) {
+            this.modelParameters = java.util.Objects.requireNonNull(parameters, "parameters");
+            return this;
+        }
+
         public NewConversation build() {
             return new NewConversation(this);
         }

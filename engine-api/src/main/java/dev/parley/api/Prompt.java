@@ -39,6 +39,7 @@ public final class Prompt {
     private final String user;
     private final String source;
     private final Instant createdAt;
+    private final ModelParameters modelParameters;
 
     private Prompt(Builder b) {
         this.text = Checks.text("text", b.text, Limits.MAX_TEXT_LENGTH);
@@ -62,6 +63,7 @@ public final class Prompt {
         this.user = Checks.optionalLabel("user", b.user, Limits.MAX_TAG_LENGTH);
         this.source = Checks.optionalLabel("source", b.source, Limits.MAX_TAG_LENGTH);
         this.createdAt = b.createdAt == null ? null : Checks.time("createdAt", b.createdAt);
+        this.modelParameters = b.modelParameters;
     }
 
     /**
@@ -118,6 +120,14 @@ public final class Prompt {
         return Optional.ofNullable(createdAt);
     }
 
+    /**
+     * The model parameters of this turn ({@link ModelParameters#NONE} when it sets none); each one set overrides
+     * the conversation's.
+     */
+    public ModelParameters modelParameters() {
+        return modelParameters;
+    }
+
     /** A builder holding this prompt's values, to derive another. */
     public Builder toBuilder() {
         Builder b = new Builder();
@@ -131,6 +141,7 @@ public final class Prompt {
         b.user = user;
         b.source = source;
         b.createdAt = createdAt;
+        b.modelParameters = modelParameters;
         return b;
     }
 
@@ -153,6 +164,7 @@ public final class Prompt {
         private String user;
         private String source;
         private Instant createdAt;
+        private ModelParameters modelParameters = ModelParameters.NONE;
 
         private Builder() {
         }
@@ -209,6 +221,12 @@ public final class Prompt {
 
         public Builder createdAt(Instant createdAt) {
             this.createdAt = Objects.requireNonNull(createdAt, "createdAt");
+            return this;
+        }
+
+        /** The model parameters of this turn; each one set overrides the conversation's. */
+        public Builder modelParameters(ModelParameters parameters) {
+            this.modelParameters = Objects.requireNonNull(parameters, "parameters");
             return this;
         }
 

@@ -228,8 +228,8 @@ public final class IdempotencyStage implements PromptStage {
     }
 
     /**
-     * A digest of what makes two sends of an id the same request: the text, the additional context and the model
-     * asked for. Options that change only how the reply is returned (plaintext) or tagged do not count.
+     * A digest of what makes two sends of an id the same request: the text, the additional context, the model
+     * asked for and the turn's model parameters. Options that change only how the reply is returned (plaintext) or tagged do not count.
      */
     static String fingerprint(Prompt prompt) {
         MessageDigest sha;
@@ -244,6 +244,10 @@ public final class IdempotencyStage implements PromptStage {
             update(sha, snippet);
         }
         update(sha, prompt.model().orElse(""));
+        if (!prompt.modelParameters().isEmpty()) {
+            // Only when set, so that a prompt without parameters keeps the fingerprint earlier versions stored.
+            update(sha, prompt.modelParameters().toString());
+        }
         return HexFormat.of().formatHex(sha.digest());
     }
 

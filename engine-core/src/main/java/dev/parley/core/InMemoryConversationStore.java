@@ -112,8 +112,10 @@ public final class InMemoryConversationStore implements ConversationStore {
             if (e.deleted) {
                 return Optional.empty();
             }
+            dev.parley.api.ModelParameters parameters = patch.modelParameters().applyTo(e.info.modelParameters());
             ConversationInfo patched = e.info.withSettings(patch.applyTo(e.info.steering()),
-                    patch.modelName().applyTo(e.info.modelName()), at);
+                    patch.modelName().applyTo(e.info.modelName()),
+                    parameters == null ? dev.parley.api.ModelParameters.NONE : parameters, at);
             checkFits(patched);
             checkFits(updated);
             e.info = patched;

@@ -8,11 +8,13 @@ import dev.langchain4j.model.TokenCountEstimator;
 import dev.langchain4j.model.chat.ChatModel;
 import dev.langchain4j.model.chat.StreamingChatModel;
 import dev.langchain4j.model.chat.request.ChatRequest;
+import dev.langchain4j.model.chat.request.ResponseFormat;
 import dev.langchain4j.model.chat.response.ChatResponse;
 import dev.langchain4j.model.chat.response.PartialResponse;
 import dev.langchain4j.model.chat.response.PartialResponseContext;
 import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
 import dev.langchain4j.model.output.TokenUsage;
+import dev.parley.api.ModelParameters;
 import dev.parley.api.Usage;
 import dev.parley.api.spi.ModelMessage;
 import dev.parley.api.spi.ModelProvider;
@@ -88,7 +90,7 @@ public final class LangChain4jModel implements ModelProvider {
 
     @Override
     public ModelResponse chat(ModelRequest request) {
-        ChatResponse response = chatModel.chat(ChatRequest.builder().messages(toLangChain4j(request.messages())).build());
+        ChatResponse response = chatModel.chat(chatRequest(request));
         AiMessage ai = response.aiMessage();
         String text = ai == null || ai.text() == null ? "" : ai.text();
         return new ModelResponse(text, usage(response.tokenUsage()));
@@ -105,7 +107,7 @@ public final class LangChain4jModel implements ModelProvider {
             ModelProvider.super.stream(request, handler);
             return;
         }
-        ChatRequest chatRequest = ChatRequest.builder().messages(toLangChain4j(request.messages())).build();
+        ChatRequest chatRequest = chatRequest(request);
         streamingModel.chat(chatRequest, new StreamingChatResponseHandler() {
             private final StringBuilder received = new StringBuilder();
             private boolean stopped;
@@ -173,6 +175,27 @@ public final class LangChain4jModel implements ModelProvider {
     @Override
     public java.util.OptionalInt contextWindow() {
         return contextWindow == 0 ? java.util.OptionalInt.empty() : java.util.OptionalInt.of(contextWindow);
+    }
+
+    /**
+     * LangChain4j's request: the messages, and each model parameter the turn sets as LangChain4j's request
+     * parameter of the same meaning (the model's own configuration supplies the rest).
+     */
+    static ChatRequest chatRequest(ModelRequest request) {
+        ChatRequest.Builder b = ChatRequest.builder().messages(toLangChain4j(request.messages()));
+        ModelParameters p = request.parameters();
+        if (p.maxOutputTokens().isPresent()) {
+            b.maxOutputTokens(p.maxOutputTokens().getAsInt());
+        }
+        if (p.temperature().isPresent()) {
+            b.temperature(p.temperature().getAsDouble());
+        }
+        if (!p.stopSequences().isEmpty()) {
+            b.stopSequences(p.stopSequences());
+        }
+        p.responseFormat().ifPresent(format -> b.responseFormat(format == ModelParameters.ResponseFormat.JSON
+                ? ResponseFormat.JSON : ResponseFormat.TEXT));
+        return b.build();
     }
 
     static List<ChatMessage> toLangChain4j(List<ModelMessage> messages) {

@@ -46,7 +46,7 @@ public final class ProviderCallStage implements PromptStage {
         }
         ModelResponse response;
         try {
-            response = model.chat(new ModelRequest(turn.model(), turn.request()));
+            response = model.chat(new ModelRequest(turn.model(), turn.request(), turn.modelParameters()));
         } catch (ParleyException e) {
             throw e;
         } catch (RuntimeException e) {
@@ -77,7 +77,7 @@ public final class ProviderCallStage implements PromptStage {
         }
         StreamCollector collector = new StreamCollector(out);
         try {
-            model.stream(new ModelRequest(turn.model(), turn.request()), collector);
+            model.stream(new ModelRequest(turn.model(), turn.request(), turn.modelParameters()), collector);
         } catch (RuntimeException e) {
             collector.onError(e);
         }

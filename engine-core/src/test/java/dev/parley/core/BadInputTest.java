@@ -16,6 +16,7 @@ import dev.parley.api.Conversations;
 import dev.parley.api.ErrorCode;
 import dev.parley.api.InvalidRequestException;
 import dev.parley.api.Limits;
+import dev.parley.api.ModelParameters;
 import dev.parley.api.Message;
 import dev.parley.api.NewConversation;
 import dev.parley.api.Page;
@@ -242,6 +243,31 @@ public class BadInputTest {
                         (as, c) -> c.update(ConversationPatch.builder().personality(" ").build())),
                 bad("an update that also names an unknown model", "modelName",
                         (as, c) -> c.update(ConversationPatch.builder().personality("Curt").modelName(UNKNOWN_MODEL).build())),
+                // Model parameters, on a prompt and on a conversation
+                bad("maxOutputTokens of 0", "maxOutputTokens",
+                        (as, c) -> c.send(Prompt.text("hi").modelParameters(ModelParameters.builder().maxOutputTokens(0).build()).build())),
+                bad("maxOutputTokens over Limits.MAX_OUTPUT_TOKENS", "maxOutputTokens",
+                        (as, c) -> c.send(Prompt.text("hi").modelParameters(ModelParameters.builder()
+                                .maxOutputTokens(Limits.MAX_OUTPUT_TOKENS + 1).build()).build())),
+                bad("a negative temperature", "temperature",
+                        (as, c) -> c.send(Prompt.text("hi").modelParameters(ModelParameters.builder().temperature(-0.1).build()).build())),
+                bad("a temperature over Limits.MAX_TEMPERATURE", "temperature",
+                        (as, c) -> c.update(ConversationPatch.builder().modelParameters(ModelParameters.builder()
+                                .temperature(2.01).build()).build())),
+                bad("a temperature that is not a number", "temperature",
+                        (as, c) -> c.send(Prompt.text("hi").modelParameters(ModelParameters.builder().temperature(Double.NaN).build()).build())),
+                bad("five stop sequences", "stopSequences",
+                        (as, c) -> c.send(Prompt.text("hi").modelParameters(ModelParameters.builder()
+                                .stopSequences(List.of("a", "b", "c", "d", "e")).build()).build())),
+                bad("an empty stop sequence", "stopSequences",
+                        (as, c) -> as.create(NewConversation.inWorkspace(WS).modelParameters(ModelParameters.builder()
+                                .stopSequences(List.of("")).build()).build())),
+                bad("a stop sequence over Limits.MAX_STOP_SEQUENCE_LENGTH", "stopSequences",
+                        (as, c) -> c.send(Prompt.text("hi").modelParameters(ModelParameters.builder()
+                                .stopSequences(List.of("x".repeat(Limits.MAX_STOP_SEQUENCE_LENGTH + 1))).build()).build())),
+                bad("a stop sequence containing NUL", "stopSequences",
+                        (as, c) -> c.send(Prompt.text("hi").modelParameters(ModelParameters.builder()
+                                .stopSequences(List.of("a\0b")).build()).build())),
                 // Queries
                 bad("a query of a blank workspace id", "workspaceId",
                         (as, c) -> as.list(ConversationQuery.inWorkspace("  ", PageRequest.first()))),

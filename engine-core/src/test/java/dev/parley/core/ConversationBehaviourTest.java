@@ -413,4 +413,56 @@ public class ConversationBehaviourTest {
         assertThat(messages.totalPages()).isEqualTo(2);
         assertThat(c.messages(PageRequest.of(3, 4)).items()).isEmpty();
     }
+
+    @Test
+    void theConversationsModelParametersReachTheModelAndAPromptOverridesEachOneItSets() {
+        dev.parley.api.ModelParameters ofConversation = dev.parley.api.ModelParameters.builder().maxOutputTokens(300)
+                .temperature(0.2).stopSequences(java.util.List.of("\n\n", "END:", "12:x"))
+                .responseFormat(dev.parley.api.ModelParameters.ResponseFormat.JSON).build();
+        Conversation c = create(NewConversation.inWorkspace(WS).modelParameters(ofConversation));
+        assertThat(c.info().modelParameters()).isEqualTo(ofConversation);
+
+        c.send(Prompt.text("one").build());
+        assertThat(model.lastRequest().parameters()).isEqualTo(ofConversation);
+
+        c.send(Prompt.text("two").modelParameters(dev.parley.api.ModelParameters.builder().maxOutputTokens(50).build()).build());
+        assertThat(model.lastRequest().parameters()).isEqualTo(dev.parley.api.ModelParameters.builder().maxOutputTokens(50)
+                .temperature(0.2).stopSequences(java.util.List.of("\n\n", "END:", "12:x"))
+                .responseFormat(dev.parley.api.ModelParameters.ResponseFormat.JSON).build());
+        // A conversation without parameters leaves the model's own configuration alone.
+        Conversation plain = create(NewConversation.inWorkspace(WS));
+        plain.send(Prompt.text("three").build());
+        assertThat(model.lastRequest().parameters()).isEqualTo(dev.parley.api.ModelParameters.NONE);
+    }
+
+    @Test
+    void aPatchReplacesOrClearsTheModelParametersAsAWholeAndKeepsEverythingElse() {
+        Conversation c = create(NewConversation.inWorkspace(WS).personality("Be brief.")
+                .modelParameters(dev.parley.api.ModelParameters.builder().maxOutputTokens(300).temperature(0.5).build()));
+        dev.parley.api.ModelParameters replacement = dev.parley.api.ModelParameters.builder()
+                .stopSequences(java.util.List.of("STOP")).build();
+
+        ConversationInfo replaced = c.update(ConversationPatch.builder().modelParameters(replacement).build());
+        assertThat(replaced.modelParameters()).isEqualTo(replacement);
+        assertThat(c.info().modelParameters()).isEqualTo(replacement);
+        assertThat(c.info().steering().personality()).isEqualTo("Be brief.");
+
+        // A patch of other fields keeps them; a cleared set leaves none.
+        c.update(ConversationPatch.builder().personality("Be kind.").build());
+        assertThat(c.info().modelParameters()).isEqualTo(replacement);
+        c.update(ConversationPatch.builder().modelParameters(null).build());
+        assertThat(c.info().modelParameters()).isEqualTo(dev.parley.api.ModelParameters.NONE);
+        c.send(Prompt.text("x").build());
+        assertThat(model.lastRequest().parameters()).isEqualTo(dev.parley.api.ModelParameters.NONE);
+    }
+
+    @Test
+    void aReusedIdWithOtherModelParametersIsADifferentRequestAndIsRefused() {
+        Conversation c = create(NewConversation.inWorkspace(WS));
+        c.send(Prompt.text("hello").id("m-1").build());
+        assertThatThrownBy(() -> c.send(Prompt.text("hello").id("m-1")
+                .modelParameters(dev.parley.api.ModelParameters.builder().temperature(1.5).build()).build()))
+                .isInstanceOfSatisfying(InvalidRequestException.class, e -> assertThat(e.field()).isEqualTo("id"));
+        assertThat(c.send(Prompt.text("hello").id("m-1").build()).replayed()).isTrue();
+    }
 }

@@ -885,11 +885,4 @@ public class StreamingTest {
         awaitDone(c.stream(Prompt.text("x").build(), r));
         assertThat(threads).isNotEmpty().allSatisfy(name -> assertThat(name).startsWith("parley-stream-"));
     }
-
-    @Test
-    void aSecondStreamExecutorIsRefused() {
-        ConversationEngine.Builder b = ConversationEngine.builder().streamExecutor(Runnable::run);
-        assertThatThrownBy(() -> b.streamExecutor(Runnable::run)).isInstanceOf(IllegalStateException.class)
-                .hasMessageContaining("stream executor was already set");
-    }
 }

@@ -159,6 +159,37 @@ public abstract class ConversationStoreContract {
     }
 
     @Test
+    void modelParametersAreKeptExactlyAndAPatchReplacesOrClearsThemAsAWhole() {
+        // Stop sequences with the characters a store might use to join them, and a newline.
+        dev.parley.api.ModelParameters all = dev.parley.api.ModelParameters.builder().maxOutputTokens(1_000_000)
+                .temperature(0.7).stopSequences(List.of("\n", "3:abc", ":", "\u00e9\uD83D\uDE80,;|"))
+                .responseFormat(dev.parley.api.ModelParameters.ResponseFormat.JSON).build();
+        Instant at = tick();
+        ConversationInfo c = new ConversationInfo("c-" + UUID.randomUUID(), org, "ws", null, "alice", Steering.NONE,
+                null, 0, 0, at, at, all);
+        store.insert(c, event(AuditEvent.Type.CONVERSATION_CREATED, c));
+        assertThat(store.find(c.id()).orElseThrow().modelParameters()).isEqualTo(all);
+
+        // Other fields patched: the parameters stay.
+        store.updateSettings(c.id(), dev.parley.api.ConversationPatch.builder().modelName("m").build(), tick(),
+                event(AuditEvent.Type.CONVERSATION_UPDATED, c));
+        assertThat(store.find(c.id()).orElseThrow().modelParameters()).isEqualTo(all);
+
+        // Replaced as a whole: what the new set leaves unset is unset.
+        dev.parley.api.ModelParameters some = dev.parley.api.ModelParameters.builder().temperature(0.0).build();
+        ConversationInfo replaced = store.updateSettings(c.id(), dev.parley.api.ConversationPatch.builder()
+                .modelParameters(some).build(), tick(), event(AuditEvent.Type.CONVERSATION_UPDATED, c)).orElseThrow();
+        assertThat(replaced.modelParameters()).isEqualTo(some);
+        assertThat(replaced.modelName()).isEqualTo("m");
+        assertThat(store.find(c.id()).orElseThrow().modelParameters()).isEqualTo(some);
+
+        store.updateSettings(c.id(), dev.parley.api.ConversationPatch.builder().modelParameters(null).build(), tick(),
+                event(AuditEvent.Type.CONVERSATION_UPDATED, c));
+        assertThat(store.find(c.id()).orElseThrow().modelParameters()).isEqualTo(dev.parley.api.ModelParameters.NONE);
+        assertThat(conversation("ws", "alice").modelParameters()).isEqualTo(dev.parley.api.ModelParameters.NONE);
+    }
+
+    @Test
     void concurrentPatchesOfDifferentFieldsAllTakeEffect() throws Exception {
         ConversationInfo c = conversation("ws", "alice");
         atOnce(8, i -> switch (i % 4) {

@@ -66,6 +66,14 @@ public record Turn(
                 + (stream != null) + "}";
     }
 
+    /**
+     * How the model is asked to answer this turn: the conversation's parameters with the prompt's own over them.
+     * A budget reserves against its {@link dev.parley.api.ModelParameters#maxOutputTokens()}.
+     */
+    public dev.parley.api.ModelParameters modelParameters() {
+        return conversation.modelParameters().overriddenBy(prompt.modelParameters());
+    }
+
     /** The output path of a streamed turn. */
     public java.util.Optional<TurnStream> streaming() {
         return java.util.Optional.ofNullable(stream);

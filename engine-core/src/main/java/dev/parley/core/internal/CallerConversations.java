@@ -68,7 +68,7 @@ final class CallerConversations implements Conversations {
         Instant now = services.clock().instant();
         Instant createdAt = request.createdAt().map(t -> Checks.clientTime("createdAt", t, now)).orElse(now);
         ConversationInfo info = new ConversationInfo(services.newId(), organizationId, workspaceId, repositoryId,
-                caller.userId(), request.steering(), modelName, 0, 0, createdAt, createdAt);
+                caller.userId(), request.steering(), modelName, 0, 0, createdAt, createdAt, request.modelParameters());
         AuditEvent created = event(AuditEvent.Type.CONVERSATION_CREATED, info, "");
         services.store().insert(info, created);
         services.notifySink(created);

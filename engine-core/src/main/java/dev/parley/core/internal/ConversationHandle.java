@@ -333,7 +333,7 @@ final class ConversationHandle implements Conversation {
     }
 
     private static List<String> changedFields(ConversationPatch p) {
-        List<String> fields = new ArrayList<>(5);
+        List<String> fields = new ArrayList<>(6);
         if (!p.personality().isKeep()) {
             fields.add("personality");
         }
@@ -348,6 +348,9 @@ final class ConversationHandle implements Conversation {
         }
         if (!p.modelName().isKeep()) {
             fields.add("modelName");
+        }
+        if (!p.modelParameters().isKeep()) {
+            fields.add("modelParameters");
         }
         return fields;
     }

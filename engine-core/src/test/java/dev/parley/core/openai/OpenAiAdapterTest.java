@@ -65,6 +65,35 @@ class OpenAiAdapterTest {
     }
 
     @Test
+    void modelParametersOfTheConversationAndTheTurnReachTheOpenAiRequestOverTheWire() {
+        Conversation c = engine.as(alice).create(NewConversation.inWorkspace("ws")
+                .modelParameters(dev.parley.api.ModelParameters.builder().maxOutputTokens(256).temperature(0.3)
+                        .stopSequences(java.util.List.of("\n\nUser:")).build()).build());
+        server.reply("{\"ok\": true}");
+
+        c.send(Prompt.text("Answer in JSON").modelParameters(dev.parley.api.ModelParameters.builder().temperature(0.0)
+                .responseFormat(dev.parley.api.ModelParameters.ResponseFormat.JSON).build()).build());
+
+        com.fasterxml.jackson.databind.JsonNode body = server.lastRequest().body();
+        // LangChain4j sends the output limit as max_tokens or, for newer models, max_completion_tokens.
+        int max = body.has("max_completion_tokens") ? body.path("max_completion_tokens").asInt() : body.path("max_tokens").asInt();
+        assertThat(max).isEqualTo(256);
+        assertThat(body.path("temperature").asDouble(-1)).isEqualTo(0.0);
+        assertThat(body.path("stop").isArray()).isTrue();
+        assertThat(body.path("stop").get(0).asText()).isEqualTo("\n\nUser:");
+        assertThat(body.path("response_format").path("type").asText()).isEqualTo("json_object");
+
+        // Without parameters nothing of them is sent: the model's own configuration applies.
+        Conversation plain = engine.as(alice).create(NewConversation.inWorkspace("ws").build());
+        plain.send(Prompt.text("Hi").build());
+        com.fasterxml.jackson.databind.JsonNode bare = server.lastRequest().body();
+        assertThat(bare.has("temperature")).isFalse();
+        assertThat(bare.has("stop")).isFalse();
+        assertThat(bare.has("response_format")).isFalse();
+        assertThat(bare.has("max_tokens") || bare.has("max_completion_tokens")).isFalse();
+    }
+
+    @Test
     void theReplyAndTheReportedUsageAreReturnedStoredAndAddedToTheTotals() {
         Conversation c = engine.as(alice).create(NewConversation.inWorkspace("ws").build());
         server.reply("Hello, Alice.").usage(42, 4);

@@ -8,6 +8,7 @@ import dev.parley.api.ConversationInfo;
 import dev.parley.api.ConversationLockedException;
 import dev.parley.api.ConversationNotFoundException;
 import dev.parley.api.Message;
+import dev.parley.api.ModelParameters;
 import dev.parley.api.Page;
 import dev.parley.api.PageRequest;
 import dev.parley.api.ParleyException;
@@ -191,11 +192,13 @@ public final class JdbcConversationStore implements ConversationStore {
         Objects.requireNonNull(created, "created");
         transaction("store a conversation", h -> {
             insertEvent(h, created);
-            return h.createUpdate("INSERT INTO parley_conversation (id, organization_id, "
+            return bindParameters(h.createUpdate("INSERT INTO parley_conversation (id, organization_id, "
                         + "workspace_id, repository_id, owner_id, personality, personality_id, brand_voice_id, "
                         + "target_audience_id, model_name, settings_version, tokens_in, tokens_out, message_count, created_at, "
-                        + "updated_at) VALUES (:id, :org, :ws, :repo, :owner, :personality, :personalityId, :brandVoiceId, "
-                        + ":targetAudienceId, :model, 0, :in, :out, 0, :createdAt, :updatedAt)")
+                        + "updated_at, max_output_tokens, temperature, stop_sequences, response_format) VALUES (:id, :org, "
+                        + ":ws, :repo, :owner, :personality, :personalityId, :brandVoiceId, :targetAudienceId, :model, 0, "
+                        + ":in, :out, 0, :createdAt, :updatedAt, :max_output_tokens, :temperature, :stop_sequences, "
+                        + ":response_format)"), c.modelParameters())
                 .bind("id", c.id())
                 .bind("org", c.organizationId())
                 .bind("ws", c.workspaceId())
@@ -212,6 +215,18 @@ public final class JdbcConversationStore implements ConversationStore {
                 .bind("updatedAt", Rows.utc(c.updatedAt()))
                 .execute();
         });
+    }
+
+    /** The columns of a conversation's model parameters, each bound with its type (null when not set). */
+    private static final String PARAMETER_COLUMNS_SET = "max_output_tokens = :max_output_tokens, "
+            + "temperature = :temperature, stop_sequences = :stop_sequences, response_format = :response_format, ";
+
+    private static <S extends org.jdbi.v3.core.statement.SqlStatement<S>> S bindParameters(S statement, ModelParameters p) {
+        return statement
+                .bind("max_output_tokens", p.maxOutputTokens().isPresent() ? Integer.valueOf(p.maxOutputTokens().getAsInt()) : null)
+                .bind("temperature", p.temperature().isPresent() ? Double.valueOf(p.temperature().getAsDouble()) : null)
+                .bind("stop_sequences", Rows.stopSequences(p.stopSequences()))
+                .bind("response_format", p.responseFormat().map(Enum::name).orElse(null));
     }
 
     /**
@@ -248,7 +263,7 @@ public final class JdbcConversationStore implements ConversationStore {
                 ConversationInfo c = cached.info();
                 return Optional.of(new ConversationInfo(c.id(), c.organizationId(), c.workspaceId(), c.repositoryId(),
                         c.ownerId(), c.steering(), c.modelName(), row.tokensIn(), row.tokensOut(), c.createdAt(),
-                        row.updatedAt()));
+                        row.updatedAt(), c.modelParameters()));
             }
             Optional<CachedSettings> fresh = h.createQuery(FIND_CONVERSATION_VERSIONED).bind("id", conversationId)
                     .map((rs, ctx) -> new CachedSettings(rs.getLong("settings_version"), Rows.CONVERSATION.map(rs, ctx)))
@@ -290,6 +305,9 @@ public final class JdbcConversationStore implements ConversationStore {
                 set.append(column).append(" = :").append(column).append(", ");
             }
         });
+        if (!patch.modelParameters().isKeep()) {
+            set.append(PARAMETER_COLUMNS_SET); // replaced as a whole: every one of its columns is set
+        }
         set.append("updated_at = :at, settings_version = settings_version + 1 WHERE id = :id AND deleted_at IS NULL");
         return transaction("update a conversation", h -> {
             Update update = h.createUpdate(set.toString()).bind("at", Rows.utc(at)).bind("id", conversationId);
@@ -298,6 +316,10 @@ public final class JdbcConversationStore implements ConversationStore {
                     update.bind(column, value.applyTo(null));
                 }
             });
+            if (!patch.modelParameters().isKeep()) {
+                // A cleared set (null) sets every column to null, as NONE does.
+                bindParameters(update, Objects.requireNonNullElse(patch.modelParameters().applyTo(null), ModelParameters.NONE));
+            }
             if (update.execute() == 0) {
                 return Optional.empty();
             }

@@ -2,6 +2,7 @@ package dev.parley.store.jdbc.internal;
 
 import dev.parley.api.ConversationInfo;
 import dev.parley.api.Message;
+import dev.parley.api.ModelParameters;
 import dev.parley.api.MessageStatus;
 import dev.parley.api.Role;
 import dev.parley.api.Steering;
@@ -10,6 +11,11 @@ import dev.parley.api.spi.AuditEvent;
 import org.jdbi.v3.core.mapper.RowMapper;
 
 import java.sql.ResultSet;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalDouble;
+import java.util.OptionalInt;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -23,7 +29,7 @@ public final class Rows {
 
     public static final String CONVERSATION_COLUMNS = "id, organization_id, workspace_id, repository_id, owner_id, "
             + "personality, personality_id, brand_voice_id, target_audience_id, model_name, tokens_in, tokens_out, "
-            + "created_at, updated_at";
+            + "created_at, updated_at, max_output_tokens, temperature, stop_sequences, response_format";
 
     public static final String MESSAGE_COLUMNS = "conversation_id, seq, id, role, body, tokens, model, user_tag, "
             + "source_tag, status, created_at, usage_in, usage_out";
@@ -43,7 +49,53 @@ public final class Rows {
             rs.getLong("tokens_in"),
             rs.getLong("tokens_out"),
             instant(rs, "created_at"),
-            instant(rs, "updated_at"));
+            instant(rs, "updated_at"),
+            modelParameters(rs));
+
+    private static ModelParameters modelParameters(ResultSet rs) throws SQLException {
+        int max = rs.getInt("max_output_tokens");
+        OptionalInt maxOutputTokens = rs.wasNull() ? OptionalInt.empty() : OptionalInt.of(max);
+        double t = rs.getDouble("temperature");
+        OptionalDouble temperature = rs.wasNull() ? OptionalDouble.empty() : OptionalDouble.of(t);
+        String stops = rs.getString("stop_sequences");
+        String format = rs.getString("response_format");
+        if (maxOutputTokens.isEmpty() && temperature.isEmpty() && stops == null && format == null) {
+            return ModelParameters.NONE;
+        }
+        return new ModelParameters(maxOutputTokens, temperature, stopSequences(stops),
+                format == null ? Optional.empty() : Optional.of(value(ModelParameters.ResponseFormat.class, rs,
+                        "response_format")));
+    }
+
+    /** Stop sequences as one column: {@code <length>:<text>} pairs, so that any character may be in one; null for none. */
+    public static String stopSequences(List<String> stops) {
+        if (stops.isEmpty()) {
+            return null;
+        }
+        StringBuilder out = new StringBuilder();
+        for (String stop : stops) {
+            out.append(stop.length()).append(':').append(stop);
+        }
+        return out.toString();
+    }
+
+    private static List<String> stopSequences(String column) {
+        if (column == null) {
+            return List.of();
+        }
+        List<String> out = new ArrayList<>();
+        int i = 0;
+        while (i < column.length()) {
+            int colon = column.indexOf(':', i);
+            if (colon < 0) {
+                throw new IllegalStateException("column stop_sequences is not a list of stop sequences");
+            }
+            int length = Integer.parseInt(column, i, colon, 10);
+            out.add(column.substring(colon + 1, colon + 1 + length));
+            i = colon + 1 + length;
+        }
+        return out;
+    }
 
     public static final RowMapper<Message> MESSAGE = (rs, ctx) -> {
         long in = rs.getLong("usage_in");
