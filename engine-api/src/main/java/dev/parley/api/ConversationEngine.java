@@ -2,6 +2,7 @@ package dev.parley.api;
 
 import dev.parley.api.spi.ConversationStore;
 import dev.parley.api.spi.EngineProvider;
+import dev.parley.api.spi.EngineListener;
 import dev.parley.api.spi.EventSink;
 import dev.parley.api.spi.ModelProvider;
 import dev.parley.api.spi.ScopeDirectory;
@@ -87,6 +88,7 @@ public interface ConversationEngine extends AutoCloseable {
         private Timeouts timeouts;
         private Integer defaultContextWindow;
         private Executor streamExecutor;
+        private EngineListener.Factory listenerFactory;
 
         /** The value of an option set for the first time; refuses a second set, naming the option. */
         private static <T> T once(String option, T current, T value) {
@@ -204,6 +206,20 @@ public interface ConversationEngine extends AutoCloseable {
             return this;
         }
 
+        /**
+         * Tells {@code listener} of every turn's work (see {@link EngineListener} for the events and their order);
+         * it is shared by all turns, so it must be thread safe. Set this or {@link #eventListenerFactory}, once.
+         */
+        public Builder eventListener(EngineListener listener) {
+            return eventListenerFactory(EngineListener.factory(listener));
+        }
+
+        /** Gives each turn a listener of its own from {@code factory}; set this or {@link #eventListener}, once. */
+        public Builder eventListenerFactory(EngineListener.Factory factory) {
+            this.listenerFactory = once("eventListener", this.listenerFactory, factory);
+            return this;
+        }
+
         /** Knows repositories and their workspace and organization. */
         public Builder scopeDirectory(ScopeDirectory directory) {
             this.scopeDirectory = once("scopeDirectory", this.scopeDirectory, directory);
@@ -290,7 +306,8 @@ public interface ConversationEngine extends AutoCloseable {
                     eventSink == null ? EventSink.NONE : eventSink,
                     defaultContextSize == null ? DEFAULT_CONTEXT_SIZE : defaultContextSize,
                     timeouts == null ? Timeouts.defaults() : timeouts,
-                    defaultContextWindow == null ? DEFAULT_CONTEXT_WINDOW : defaultContextWindow, streamExecutor);
+                    defaultContextWindow == null ? DEFAULT_CONTEXT_WINDOW : defaultContextWindow, streamExecutor,
+                    listenerFactory == null ? EngineListener.factory(EngineListener.NONE) : listenerFactory);
             return provider.create(config);
         }
     }

@@ -34,6 +34,7 @@ import java.util.function.Supplier;
  * @param timeouts the engine's leases and waits
  * @param defaultContextWindow the context window, in tokens, of models that declare none
  * @param streamExecutor runs streams, or null for the engine's own bounded pool
+ * @param listenerFactory gives each turn its engine listener
  */
 public record EngineConfig(
         ConversationStore store,
@@ -50,9 +51,11 @@ public record EngineConfig(
         int defaultContextSize,
         Timeouts timeouts,
         int defaultContextWindow,
-        Executor streamExecutor) {
+        Executor streamExecutor,
+        dev.parley.api.spi.EngineListener.Factory listenerFactory) {
 
     public EngineConfig {
+        Objects.requireNonNull(listenerFactory, "listenerFactory");
         models = List.copyOf(models);
         Objects.requireNonNull(defaultModel, "defaultModel");
         Objects.requireNonNull(pipeline, "pipeline");

@@ -41,9 +41,27 @@ public final class ProviderCallStage implements PromptStage {
                     + "the pipeline needs a ContextStage (or a stage that builds the request) before it");
         }
         ModelProvider model = chain.services().model(turn.model(), turn.conversation(), "model");
-        if (turn.stream() != null) {
-            return stream(turn, model, chain.services().timeouts().streamIdle());
+        if (turn.stream() != null && turn.stream().cancelled()) {
+            // Nothing was sent to the provider, so nothing is counted: the model read and wrote no token.
+            return new TurnResult(turn, "", turn.model(), Usage.ZERO, null, -1, MessageStatus.CANCELLED, false,
+                    null, null);
         }
+        dev.parley.api.spi.EngineListener listener = chain.services().listener();
+        dev.parley.api.spi.EngineListener.TurnContext context = turn.context();
+        listener.modelCallStart(context, turn.model());
+        TurnResult result;
+        try {
+            result = turn.stream() != null ? stream(turn, model, chain.services().timeouts().streamIdle())
+                    : chat(turn, model);
+        } catch (RuntimeException e) {
+            listener.modelCallFailed(context, e);
+            throw e;
+        }
+        listener.modelCallEnd(context, result.reportedUsage() == null ? Usage.ZERO : result.reportedUsage());
+        return result;
+    }
+
+    private static TurnResult chat(Turn turn, ModelProvider model) {
         ModelResponse response;
         try {
             response = model.chat(new ModelRequest(turn.model(), turn.request(), turn.modelParameters()));
@@ -70,11 +88,6 @@ public final class ProviderCallStage implements PromptStage {
      */
     private TurnResult stream(Turn turn, ModelProvider model, java.time.Duration streamIdleTimeout) {
         TurnStream out = turn.stream();
-        if (out.cancelled()) {
-            // Nothing was sent to the provider, so nothing is counted: the model read and wrote no token.
-            return new TurnResult(turn, "", turn.model(), Usage.ZERO, null, -1, MessageStatus.CANCELLED, false,
-                    null, null);
-        }
         StreamCollector collector = new StreamCollector(out);
         try {
             model.stream(new ModelRequest(turn.model(), turn.request(), turn.modelParameters()), collector);

@@ -41,6 +41,14 @@ public interface EngineServices {
     /** Stores the event and hands it to the host's sink; a failing sink is logged, never thrown. */
     void publish(AuditEvent event);
 
+    /**
+     * The listener of the turn these services serve ({@link EngineListener#NONE} outside a turn); a stage may
+     * tell it of work it does. A listener's failure never reaches the stage.
+     */
+    default EngineListener listener() {
+        return EngineListener.NONE;
+    }
+
     /** The engine's leases and waits ({@link dev.parley.api.ConversationEngine.Builder#timeouts}). */
     dev.parley.api.Timeouts timeouts();
 }

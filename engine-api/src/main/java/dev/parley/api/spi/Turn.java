@@ -74,6 +74,11 @@ public record Turn(
         return conversation.modelParameters().overriddenBy(prompt.modelParameters());
     }
 
+    /** What the engine's listener is told of this turn: ids, model, whether it streams; no user text. */
+    public EngineListener.TurnContext context() {
+        return new EngineListener.TurnContext(conversation.id(), promptId, model, stream != null);
+    }
+
     /** The output path of a streamed turn. */
     public java.util.Optional<TurnStream> streaming() {
         return java.util.Optional.ofNullable(stream);

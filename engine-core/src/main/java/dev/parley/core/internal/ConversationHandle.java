@@ -20,6 +20,7 @@ import dev.parley.api.StreamHandle;
 import dev.parley.api.StreamListener;
 import dev.parley.api.spi.AuditEvent;
 import dev.parley.api.spi.ConversationStore;
+import dev.parley.api.spi.EngineListener;
 import dev.parley.api.spi.Turn;
 import dev.parley.api.spi.TurnResult;
 import dev.parley.api.spi.TurnStream;
@@ -78,10 +79,21 @@ final class ConversationHandle implements Conversation {
         if (streams.lock().isPresent()) {
             throw new ConversationLockedException(id, "a stream is active");
         }
-        // The check above and the commit bracket the turn: a stream that starts or runs meanwhile makes the store
-        // refuse this turn's commit, so that a send and a stream never both store turns they ran side by side.
-        return toReply(prompt, info, run(turn, info,
-                new FencedServices(services, new SendFencedStore(services.store(), streams.streamsEnded()))));
+        EngineListener.TurnContext context = turn.context();
+        EngineListener listener = SafeListener.forTurn(engine.config().listenerFactory(), context);
+        listener.turnStart(context);
+        TurnResult result;
+        try {
+            // The check above and the commit bracket the turn: a stream that starts or runs meanwhile makes the
+            // store refuse this turn's commit, so that a send and a stream never both store turns run side by side.
+            result = run(turn, info, new FencedServices(services,
+                    new SendFencedStore(services.store(), streams.streamsEnded()), listener, context));
+        } catch (RuntimeException e) {
+            listener.turnFailed(context, e);
+            throw e;
+        }
+        listener.turnEnd(context, result.status(), result.replayed());
+        return toReply(prompt, info, result);
     }
 
     /** The turn for a prompt: its model (prompt, else conversation, else engine default), id, budget and time. */
@@ -168,9 +180,23 @@ final class ConversationHandle implements Conversation {
         String holder = StreamHolders.holder(run.promptId());
         Duration lease = engine.config().timeouts().streamLease();
         engine.checkOpen(); // again: the engine may have closed while the turn was prepared
-        if (!services.store().acquireStreamLock(id, holder, services.clock().instant(), lease)) {
-            throw new ConversationLockedException(id, "another stream is active");
+        EngineListener.TurnContext context = turn.context();
+        EngineListener engineListener = SafeListener.forTurn(engine.config().listenerFactory(), context);
+        engineListener.turnStart(context);
+        boolean locked;
+        try {
+            locked = services.store().acquireStreamLock(id, holder, services.clock().instant(), lease);
+        } catch (RuntimeException e) {
+            engineListener.turnFailed(context, e);
+            throw e;
         }
+        if (!locked) {
+            ConversationLockedException refused = new ConversationLockedException(id, "another stream is active");
+            engineListener.turnFailed(context, refused);
+            throw refused;
+        }
+        engineListener.streamLockAcquired(context);
+        run.observe(engineListener, context);
         run.holdLock(holder, services.store(), services.clock(), lease);
         engine.streams().put(id, run);
         // The lease is kept from now on, also while the stream waits for a thread of the executor. The keeper runs
@@ -183,12 +209,15 @@ final class ConversationHandle implements Conversation {
             long[] renewedAt = {System.nanoTime()};
             keeper = engine.leases().scheduleWithFixedDelay(() -> keepLease(run, holder, lease, renewedAt, renewEvery),
                     every, every, TimeUnit.MILLISECONDS);
-            engine.streamThreads().execute(() -> runStream(turn, info, run, holder, lease, keeper));
+            engine.streamThreads().execute(() -> runStream(turn, info, run, holder, lease, keeper, engineListener, context));
         } catch (RejectedExecutionException e) {
             engine.streams().remove(id, run);
             services.store().yieldStreamLock(id, holder); // no turn ran
-            throw new IllegalStateException(engine.isClosed() ? "the engine is closed"
+            engineListener.streamLockReleased(context);
+            IllegalStateException refused = new IllegalStateException(engine.isClosed() ? "the engine is closed"
                     : "the stream executor refused the stream", e);
+            engineListener.turnFailed(context, refused);
+            throw refused;
         }
         return run;
     }
@@ -200,7 +229,7 @@ final class ConversationHandle implements Conversation {
      * so that the thread's uncaught-exception handling sees it.
      */
     private void runStream(Turn turn, ConversationInfo info, StreamRun run, String holder, Duration lease,
-                           ScheduledFuture<?> keeper) {
+                           ScheduledFuture<?> keeper, EngineListener listener, EngineListener.TurnContext context) {
         run.bind(Thread.currentThread());
         Reply reply = null;
         RuntimeException failure = null;
@@ -208,7 +237,7 @@ final class ConversationHandle implements Conversation {
         try {
             // The turn commits only while this stream still holds the conversation's lock.
             FencedServices fenced = new FencedServices(services,
-                    new LeaseFencedStore(services.store(), run, holder, lease, services.clock()));
+                    new LeaseFencedStore(services.store(), run, holder, lease, services.clock()), listener, context);
             reply = toReply(turn.prompt(), info, run(turn, info, fenced));
         } catch (RuntimeException e) {
             failure = e;
@@ -223,7 +252,9 @@ final class ConversationHandle implements Conversation {
             // An interrupt from the engine's close has done its job; the lock is released on a quiet thread.
             boolean interrupted = run.clearCloseInterrupt();
             try {
-                services.store().releaseStreamLock(id, holder);
+                if (run.releaseLock()) {
+                    listener.streamLockReleased(context);
+                }
             } catch (RuntimeException e) {
                 LOG.warn("Could not release the stream lock of conversation {}; it expires after {}", id, lease, e);
             } finally {
@@ -235,10 +266,13 @@ final class ConversationHandle implements Conversation {
             }
         }
         if (failure != null) {
+            listener.turnFailed(context, failure);
             run.fail(failure);
         } else if (reply.replayed()) {
+            listener.turnEnd(context, reply.status(), true);
             run.replay(reply);
         } else {
+            listener.turnEnd(context, reply.status(), false);
             run.complete(reply);
         }
         if (fatal != null) {

@@ -17,10 +17,19 @@ import java.time.Clock;
 final class FencedServices implements EngineServices {
     private final CoreServices services;
     private final ConversationStore store;
+    private final dev.parley.api.spi.EngineListener listener;
 
-    FencedServices(CoreServices services, ConversationStore fencedStore) {
+    FencedServices(CoreServices services, ConversationStore fencedStore, dev.parley.api.spi.EngineListener listener,
+                   dev.parley.api.spi.EngineListener.TurnContext context) {
         this.services = services;
-        this.store = fencedStore;
+        this.listener = listener;
+        this.store = listener == dev.parley.api.spi.EngineListener.NONE ? fencedStore
+                : new ObservedStore(fencedStore, listener, context);
+    }
+
+    @Override
+    public dev.parley.api.spi.EngineListener listener() {
+        return listener;
     }
 
     @Override

@@ -1,6 +1,7 @@
 package dev.parley.core.internal;
 
 import dev.parley.api.ParleyException;
+import dev.parley.api.spi.EngineListener;
 import dev.parley.api.spi.EngineServices;
 import dev.parley.api.spi.PromptStage;
 import dev.parley.api.spi.Turn;
@@ -18,13 +19,19 @@ public final class StageChain implements PromptStage.Chain {
     private final int index;
     private final Turn turn;
     private final EngineServices services;
+    private final EngineListener listener;
+    /** The turn as the listener knows it; null when there is no listener. */
+    private final EngineListener.TurnContext context;
     private int calls;
 
-    private StageChain(List<PromptStage> stages, int index, Turn turn, EngineServices services) {
+    private StageChain(List<PromptStage> stages, int index, Turn turn, EngineServices services,
+                       EngineListener listener, EngineListener.TurnContext context) {
         this.stages = stages;
         this.index = index;
         this.turn = turn;
         this.services = services;
+        this.listener = listener;
+        this.context = context;
     }
 
     /** Runs the whole pipeline on a turn. */
@@ -32,7 +39,8 @@ public final class StageChain implements PromptStage.Chain {
         if (stages.isEmpty()) {
             throw new IllegalStateException("the pipeline has no stages");
         }
-        return invoke(stages, 0, turn, services);
+        EngineListener listener = services.listener();
+        return invoke(stages, 0, turn, services, listener, listener == EngineListener.NONE ? null : turn.context());
     }
 
     @Override
@@ -58,28 +66,52 @@ public final class StageChain implements PromptStage.Chain {
             throw new ContractViolation("stage " + caller.name()
                     + " called proceed() but is the last stage: the last stage must answer the turn");
         }
-        return invoke(stages, index + 1, next, services);
+        // Like OkHttp's "must retain the same host and port": a stage may rewrite the turn, not retarget it.
+        if (!next.conversation().id().equals(turn.conversation().id())) {
+            throw new ContractViolation("stage " + caller.name() + " changed the turn's conversation on proceed()");
+        }
+        if (!next.caller().equals(turn.caller())) {
+            throw new ContractViolation("stage " + caller.name() + " changed the turn's caller on proceed()");
+        }
+        if (!next.promptId().equals(turn.promptId())) {
+            throw new ContractViolation("stage " + caller.name() + " changed the turn's message id on proceed()");
+        }
+        return invoke(stages, index + 1, next, services, listener, context);
     }
 
-    private static TurnResult invoke(List<PromptStage> stages, int i, Turn turn, EngineServices services) {
+    private static TurnResult invoke(List<PromptStage> stages, int i, Turn turn, EngineServices services,
+                                     EngineListener listener, EngineListener.TurnContext context) {
         PromptStage stage = stages.get(i);
         // A streamed turn's hooks are added by the stage running at the time; their failures name it.
         StreamRun run = turn.stream() instanceof StreamRun r ? r : null;
         String outer = run == null ? null : run.enterStage(stage.name());
+        if (context != null) {
+            listener.stageStart(context, stage.name());
+        }
         TurnResult result;
         try {
-            result = stage.intercept(new StageChain(stages, i, turn, services));
+            result = stage.intercept(new StageChain(stages, i, turn, services, listener, context));
+            if (result == null) {
+                throw new ContractViolation("stage " + stage.name() + " returned null");
+            }
         } catch (ParleyException | ContractViolation e) {
+            if (context != null) {
+                listener.stageFailed(context, stage.name(), e);
+            }
             throw e;
         } catch (RuntimeException e) {
-            throw new ContractViolation("stage " + stage.name() + " failed: " + e, e);
+            ContractViolation violation = new ContractViolation("stage " + stage.name() + " failed: " + e, e);
+            if (context != null) {
+                listener.stageFailed(context, stage.name(), violation);
+            }
+            throw violation;
         } finally {
             if (run != null) {
                 run.leaveStage(outer);
             }
         }
-        if (result == null) {
-            throw new ContractViolation("stage " + stage.name() + " returned null");
+        if (context != null) {
+            listener.stageEnd(context, stage.name());
         }
         return Objects.requireNonNull(result);
     }

@@ -123,6 +123,36 @@ final class StreamRun implements StreamHandle, TurnStream, YieldingStream {
             lockStore.yieldStreamLock(conversationId, holder);
             yielded = true;
         }
+        listener().streamLockReleased(context);
+    }
+
+    /**
+     * Releases the lock as the stream ends (counting the stream as ended); true when it was held, false when the
+     * stream had given it up for a wait and not taken it back.
+     */
+    boolean releaseLock() {
+        synchronized (lockState) {
+            if (yielded) {
+                return false;
+            }
+            lockStore.releaseStreamLock(conversationId, holder);
+            return true;
+        }
+    }
+
+    /** The engine's listener of this stream's turn, and the turn as it knows it. */
+    private volatile dev.parley.api.spi.EngineListener engineListener = dev.parley.api.spi.EngineListener.NONE;
+    private volatile dev.parley.api.spi.EngineListener.TurnContext context;
+    /** Whether a delta has been handed on; guarded by {@link #output}. */
+    private boolean delivered;
+
+    void observe(dev.parley.api.spi.EngineListener listener, dev.parley.api.spi.EngineListener.TurnContext turn) {
+        this.context = turn;
+        this.engineListener = listener;
+    }
+
+    private dev.parley.api.spi.EngineListener listener() {
+        return context == null ? dev.parley.api.spi.EngineListener.NONE : engineListener;
     }
 
     @Override
@@ -137,6 +167,7 @@ final class StreamRun implements StreamHandle, TurnStream, YieldingStream {
             }
             yielded = false;
         }
+        listener().streamLockAcquired(context);
     }
 
     String holder() {
@@ -214,6 +245,10 @@ final class StreamRun implements StreamHandle, TurnStream, YieldingStream {
             }
             // Every delta handed on reaches the listener and the stored reply alike: what the caller saw is kept.
             text.append(delta);
+            if (!delivered) {
+                delivered = true;
+                listener().firstDelta(context);
+            }
             try {
                 listener.onDelta(delta);
             } catch (RuntimeException e) {

@@ -1,0 +1,12 @@
+package dev.parley.store.jdbc;
+
+import dev.parley.api.spi.ConversationStore;
+import dev.parley.core.EngineListenerTest;
+
+/** engine-core's {@link EngineListenerTest} on H2. */
+class H2EngineListenerTest extends EngineListenerTest {
+    @Override
+    protected ConversationStore newStore() {
+        return TestDatabases.h2();
+    }
+}
