@@ -76,10 +76,6 @@ public class TurnBenchmark {
     private Path dir;
     private ConversationEngine engine;
     private Conversation conversation;
-    /** The same engine set-up with a listener that records every event (a counter per event kind). */
-    private ConversationEngine observedEngine;
-    private Conversation observed;
-    private final java.util.concurrent.atomic.LongAdder[] eventCounts = new java.util.concurrent.atomic.LongAdder[16];
     private Connection raw;
     private String rawConversation;
     private long rawSeq;
@@ -97,19 +93,6 @@ public class TurnBenchmark {
         conversation = engine.as(caller).create(NewConversation.inWorkspace("ws").build());
         fill(store, conversation.id(), history);
 
-        // The same, with a listener that records every event, on a conversation of its own in the same file.
-        for (int i = 0; i < eventCounts.length; i++) {
-            eventCounts[i] = new java.util.concurrent.atomic.LongAdder();
-        }
-        JdbcConversationStore observedStore = JdbcConversationStore.h2File(dir.resolve("parley"));
-        observedEngine = ConversationEngine.builder()
-                .store(observedStore)
-                .model("instant", request -> new ModelResponse("All right.", new Usage(200, 3)))
-                .eventListener(new CountingListener(eventCounts))
-                .build();
-        observed = observedEngine.as(caller).create(NewConversation.inWorkspace("ws").build());
-        fill(observedStore, observed.id(), history);
-
         // The baseline works on its own conversation of the same length, in the same database file.
         rawConversation = engine.as(caller).create(NewConversation.inWorkspace("ws").build()).id();
         fill(store, rawConversation, history);
@@ -122,7 +105,7 @@ public class TurnBenchmark {
         raw.setAutoCommit(false);
     }
 
-    private static void fill(JdbcConversationStore store, String conversationId, int messages) {
+    static void fill(JdbcConversationStore store, String conversationId, int messages) {
         Instant at = Instant.parse("2026-01-01T00:00:00Z");
         for (int i = 0; i < messages / 2; i++) {
             Message user = new Message("u" + i, conversationId, 0, Role.USER, "Question number " + i + " about the plan",
@@ -136,7 +119,6 @@ public class TurnBenchmark {
     @TearDown(Level.Trial)
     public void tearDown() throws Exception {
         raw.close();
-        observedEngine.close();
         engine.close();
         try (Stream<Path> files = Files.walk(dir)) {
             files.sorted(Comparator.reverseOrder()).forEach(p -> {
@@ -152,61 +134,6 @@ public class TurnBenchmark {
     @Benchmark
     public Reply parleySend() {
         return conversation.send(Prompt.text("What about the plan?").contextSize(CONTEXT_SIZE).build());
-    }
-
-    /** {@link #parleySend} with an engine listener that counts every event it is told of. */
-    @Benchmark
-    public Reply parleySendObserved() {
-        return observed.send(Prompt.text("What about the plan?").contextSize(CONTEXT_SIZE).build());
-    }
-
-    /** Counts each kind of event; what a metrics listener does at the least. */
-    private static final class CountingListener implements dev.parley.api.spi.EngineListener {
-        private final java.util.concurrent.atomic.LongAdder[] counts;
-
-        CountingListener(java.util.concurrent.atomic.LongAdder[] counts) {
-            this.counts = counts;
-        }
-
-        @Override
-        public void turnStart(TurnContext turn) {
-            counts[0].increment();
-        }
-
-        @Override
-        public void turnEnd(TurnContext turn, MessageStatus status, boolean replayed) {
-            counts[1].increment();
-        }
-
-        @Override
-        public void stageStart(TurnContext turn, String stage) {
-            counts[2].increment();
-        }
-
-        @Override
-        public void stageEnd(TurnContext turn, String stage) {
-            counts[3].increment();
-        }
-
-        @Override
-        public void modelCallStart(TurnContext turn, String model) {
-            counts[4].increment();
-        }
-
-        @Override
-        public void modelCallEnd(TurnContext turn, Usage usage) {
-            counts[5].increment();
-        }
-
-        @Override
-        public void commitStart(TurnContext turn) {
-            counts[6].increment();
-        }
-
-        @Override
-        public void commitEnd(TurnContext turn) {
-            counts[7].increment();
-        }
     }
 
     @Benchmark

@@ -410,34 +410,10 @@ public class StreamingTest {
         assertThat(c.send(Prompt.text("x").build()).status()).isEqualTo(MessageStatus.COMPLETE);
     }
 
-    /** A stage that holds turns whose prompt is {@code text} at its place until released, telling when one arrives. */
-    private static final class TextGate implements PromptStage {
-        final String text;
-        final CountDownLatch reached = new CountDownLatch(1);
-        final CountDownLatch release = new CountDownLatch(1);
-
-        TextGate(String text) {
-            this.text = text;
-        }
-
-        @Override
-        public dev.parley.api.spi.TurnResult intercept(Chain chain) {
-            if (chain.turn().prompt().text().equals(text)) {
-                reached.countDown();
-                try {
-                    release.await();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }
-            return chain.proceed(chain.turn());
-        }
-    }
-
     @Test
     void aStreamThatStartsWhileASendRunsMakesTheSendStoreNothingSoTheyNeverBothStoreTurnsRunSideBySide()
             throws Exception {
-        TextGate gate = new TextGate("a slow send");
+        Gate gate = new Gate("a slow send");
         engine = engine(model, PromptPipeline.defaults().insertBefore(ContextStage.class, gate));
         Conversation c = conversation();
         ExecutorService pool = Executors.newSingleThreadExecutor();
@@ -464,7 +440,7 @@ public class StreamingTest {
 
     @Test
     void aReStreamWaitingForItsIdHeldElsewhereGivesTheLockUpMeanwhileAndThenReplaysThatTurnsReply() throws Exception {
-        TextGate gate = new TextGate("slow");
+        Gate gate = new Gate("slow");
         engine = engine(model, PromptPipeline.defaults().insertBefore(ContextStage.class, gate));
         Conversation c = conversation();
         ExecutorService pool = Executors.newSingleThreadExecutor();
@@ -504,14 +480,30 @@ public class StreamingTest {
         }
     }
 
-    /** A stage that holds streamed turns at its place until released, telling when one arrives. */
+    /**
+     * A stage that holds the turns it is told to at its place until released, telling when one arrives: streamed
+     * turns ({@code new Gate()}), or those whose prompt is a text.
+     */
     private static final class Gate implements PromptStage {
         final CountDownLatch reached = new CountDownLatch(1);
         final CountDownLatch release = new CountDownLatch(1);
+        private final java.util.function.Predicate<dev.parley.api.spi.Turn> holds;
+
+        Gate() {
+            this(turn -> turn.streaming().isPresent());
+        }
+
+        Gate(String text) {
+            this(turn -> turn.prompt().text().equals(text));
+        }
+
+        private Gate(java.util.function.Predicate<dev.parley.api.spi.Turn> holds) {
+            this.holds = holds;
+        }
 
         @Override
         public dev.parley.api.spi.TurnResult intercept(Chain chain) {
-            if (chain.turn().streaming().isPresent()) {
+            if (holds.test(chain.turn())) {
                 reached.countDown();
                 try {
                     release.await();
