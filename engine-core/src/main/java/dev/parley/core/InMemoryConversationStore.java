@@ -243,6 +243,7 @@ public final class InMemoryConversationStore implements ConversationStore {
                 throw new ConversationLockedException(turn.conversationId(), "message " + turn.promptId()
                         + " was stored by another turn");
             }
+            turn.events().forEach(InMemoryConversationStore::checkFits);
             Message reply = atStoredPrecision(turn.reply());
             if (turn.inHistory()) {
                 checkFits(turn.prompt());
@@ -263,6 +264,8 @@ public final class InMemoryConversationStore implements ConversationStore {
                 e.claims.remove(turn.promptId());
             }
             e.info = e.info.plus(turn.usage(), turn.at());
+            // The turn's own events, only now that nothing can refuse it any more: with the turn, or not at all.
+            turn.events().forEach(this::append);
             return reply;
         }
     }

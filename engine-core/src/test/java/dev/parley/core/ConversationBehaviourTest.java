@@ -465,4 +465,47 @@ public class ConversationBehaviourTest {
                 .isInstanceOfSatisfying(InvalidRequestException.class, e -> assertThat(e.field()).isEqualTo("id"));
         assertThat(c.send(Prompt.text("hello").id("m-1").build()).replayed()).isTrue();
     }
+
+    @Test
+    void anEventAStageRecordsWithTheTurnIsStoredAndPublishedOnlyWhenTheTurnIs() {
+        java.util.List<AuditEvent> published = new java.util.concurrent.CopyOnWriteArrayList<>();
+        dev.parley.api.spi.PromptStage recording = chain -> {
+            var t = chain.turn();
+            chain.services().recordWithTurn(new AuditEvent("e-" + java.util.UUID.randomUUID(),
+                    AuditEvent.Type.POLICY_VIOLATION, t.conversation().id(), t.conversation().organizationId(),
+                    t.conversation().workspaceId(), t.caller().userId(), chain.services().clock().instant(),
+                    "policy=demo"));
+            return chain.proceed(t);
+        };
+        ScriptedModel failOnRequest = ScriptedModel.builder().replyWith(r -> {
+            if (r.messages().get(r.messages().size() - 1).text().equals("fail")) {
+                throw new IllegalStateException("upstream down");
+            }
+            return "ok";
+        }).build();
+        engine = freshEngine(failOnRequest).steeringResolver(steering).eventSink(published::add)
+                .pipeline(dev.parley.api.PromptPipeline.defaults().insertBefore(ContextStage.class, recording)).build();
+        Conversation c = create(NewConversation.inWorkspace(WS));
+
+        c.send(Prompt.text("hello").build());
+        assertThatThrownBy(() -> c.send(Prompt.text("fail").build())).isInstanceOf(ModelUnavailableException.class);
+
+        // One violation: the stored turn's. The failed turn's was dropped with it; its failure is recorded apart.
+        assertThat(store.events(c.id())).extracting(AuditEvent::type).containsExactly(
+                AuditEvent.Type.CONVERSATION_CREATED, AuditEvent.Type.POLICY_VIOLATION, AuditEvent.Type.TURN_FAILED);
+        assertThat(published).extracting(AuditEvent::type).containsExactly(
+                AuditEvent.Type.CONVERSATION_CREATED, AuditEvent.Type.POLICY_VIOLATION, AuditEvent.Type.TURN_FAILED);
+        // Outside a turn there is no commit to join.
+        assertThatThrownBy(() -> new dev.parley.api.spi.EngineServices() {
+            public dev.parley.api.spi.ConversationStore store() { return null; }
+            public java.time.Clock clock() { return null; }
+            public String newId() { return null; }
+            public dev.parley.api.spi.ModelProvider model(String n, ConversationInfo i, String f) { return null; }
+            public dev.parley.api.spi.TokenCounter tokenCounter(String n) { return null; }
+            public int contextWindow(String n, ConversationInfo i) { return 0; }
+            public SteeringResolver steeringResolver() { return null; }
+            public void publish(AuditEvent e) { }
+            public dev.parley.api.Timeouts timeouts() { return null; }
+        }.recordWithTurn(store.events(c.id()).get(0))).isInstanceOf(IllegalStateException.class);
+    }
 }

@@ -598,6 +598,38 @@ public abstract class ConversationStoreContract {
         assertThatThrownBy(() -> store.commitTurn(turn)).isInstanceOf(ConversationNotFoundException.class);
     }
 
+    @Test
+    void aTurnsEventsAreStoredWithItOrNotAtAll() {
+        ConversationInfo c = conversation("ws", "alice");
+        AuditEvent kept = event(AuditEvent.Type.POLICY_VIOLATION, c);
+        Instant at = tick();
+        String token = token(claim(c, "m1", at));
+        store.commitTurn(new TurnRecord(c.id(), "m1", userMessage(c, "m1", at), replyMessage(c, "m1", at),
+                new Usage(1, 1), true, at, token).withEvents(List.of(kept)));
+        assertThat(store.events(c.id())).contains(kept);
+
+        // Refused by its claim (taken over), by the stream fence, and as a deleted conversation's: no event stays.
+        AuditEvent lost = event(AuditEvent.Type.POLICY_VIOLATION, c);
+        Instant later = tick();
+        claim(c, "m2", later);
+        assertThatThrownBy(() -> store.commitTurn(new TurnRecord(c.id(), "m2", userMessage(c, "m2", later),
+                replyMessage(c, "m2", later), new Usage(1, 1), true, later, "not-the-token").withEvents(List.of(lost))))
+                .isInstanceOf(ConversationLockedException.class);
+        assertThat(store.acquireStreamLock(c.id(), "stream", Instant.now(), LEASE)).isTrue();
+        TurnRecord fenced = fencedTurn(c, "m3", store.streamStatus(c.id(), Instant.now()).streamsEnded())
+                .withEvents(List.of(lost));
+        assertThatThrownBy(() -> store.commitTurn(fenced)).isInstanceOf(ConversationLockedException.class);
+        store.releaseStreamLock(c.id(), "stream");
+        TurnRecord afterDelete = fencedTurn(c, "m4", store.streamStatus(c.id(), Instant.now()).streamsEnded())
+                .withEvents(List.of(lost));
+        assertThat(store.delete(c.id(), tick(), event(AuditEvent.Type.CONVERSATION_DELETED, c))).isTrue();
+        assertThatThrownBy(() -> store.commitTurn(afterDelete)).isInstanceOf(ConversationNotFoundException.class);
+
+        assertThat(store.events(c.id())).extracting(AuditEvent::id).doesNotContain(lost.id());
+        assertThat(store.events(c.id())).extracting(AuditEvent::type).containsExactly(AuditEvent.Type.CONVERSATION_CREATED,
+                AuditEvent.Type.POLICY_VIOLATION, AuditEvent.Type.CONVERSATION_DELETED);
+    }
+
     /** A claimed turn of a send that saw {@code streamsEnded} ended streams when it began. */
     private TurnRecord fencedTurn(ConversationInfo c, String promptId, long streamsEnded) {
         Instant at = tick();

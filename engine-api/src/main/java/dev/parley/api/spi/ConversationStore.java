@@ -87,7 +87,8 @@ public interface ConversationStore extends AutoCloseable {
      * turn's usage. A turn with a {@linkplain TurnRecord#claimToken() claim token} completes only the claim that
      * token still holds: when the claim was taken over meanwhile nothing is stored. A turn with
      * {@linkplain TurnRecord#streamsEnded() a stream count} stores nothing when a stream holds the conversation's
-     * live lock, or a stream ended on it since the count was read.
+     * live lock, or a stream ended on it since the count was read. The turn's {@linkplain TurnRecord#events()
+     * events} are stored in the same transaction: with the turn, or not at all.
      *
      * @return the stored reply, numbered
      * @throws dev.parley.api.ConversationNotFoundException when the conversation is no longer live

@@ -38,8 +38,21 @@ public interface EngineServices {
     /** Resolves brand voice and target audience ids to text. */
     SteeringResolver steeringResolver();
 
-    /** Stores the event and hands it to the host's sink; a failing sink is logged, never thrown. */
+    /**
+     * Stores the event now, in a transaction of its own, and hands it to the host's sink; a failing sink is
+     * logged, never thrown. For an event that must exist only if the turn is stored, use {@link #recordWithTurn}.
+     */
     void publish(AuditEvent event);
+
+    /**
+     * Keeps the event for the turn's commit: it is stored in the turn's own transaction and handed to the host's
+     * sink after the commit, or dropped when the turn is not stored (it failed, was refused, or is a replay).
+     *
+     * @throws IllegalStateException outside a turn (the engine's own services), where there is no commit to join
+     */
+    default void recordWithTurn(AuditEvent event) {
+        throw new IllegalStateException("there is no turn to record the event with: use publish");
+    }
 
     /**
      * The listener of the turn these services serve ({@link EngineListener#NONE} outside a turn); a stage may

@@ -22,9 +22,18 @@ import java.util.Objects;
  *                     turn began. The store then commits only while no stream holds the conversation and none
  *                     ended since, so that a send and a stream never both store a turn they ran side by side.
  *                     Empty for a stream's own turn, which its lock fences.
+ * @param events audit events to store in the turn's own transaction (a policy violation, say): stored with the
+ *               turn, or not at all when the turn is not stored
  */
 public record TurnRecord(String conversationId, String promptId, Message prompt, Message reply, Usage usage,
-                         boolean inHistory, Instant at, String claimToken, java.util.OptionalLong streamsEnded) {
+                         boolean inHistory, Instant at, String claimToken, java.util.OptionalLong streamsEnded,
+                         java.util.List<AuditEvent> events) {
+
+    /** A turn with no events of its own. */
+    public TurnRecord(String conversationId, String promptId, Message prompt, Message reply, Usage usage,
+                      boolean inHistory, Instant at, String claimToken, java.util.OptionalLong streamsEnded) {
+        this(conversationId, promptId, prompt, reply, usage, inHistory, at, claimToken, streamsEnded, java.util.List.of());
+    }
 
     /** A turn that is not fenced against streams. */
     public TurnRecord(String conversationId, String promptId, Message prompt, Message reply, Usage usage,
@@ -46,11 +55,24 @@ public record TurnRecord(String conversationId, String promptId, Message prompt,
         Objects.requireNonNull(usage, "usage");
         Objects.requireNonNull(at, "at");
         Objects.requireNonNull(streamsEnded, "streamsEnded");
+        events = java.util.List.copyOf(events);
+        for (AuditEvent e : events) {
+            if (!e.conversationId().equals(conversationId)) {
+                throw new IllegalArgumentException("event " + e.id() + " is of conversation " + e.conversationId()
+                        + ", not of the turn's " + conversationId);
+            }
+        }
+    }
+
+    /** The same turn with these events stored in its transaction. */
+    public TurnRecord withEvents(java.util.List<AuditEvent> turnEvents) {
+        return new TurnRecord(conversationId, promptId, prompt, reply, usage, inHistory, at, claimToken, streamsEnded,
+                turnEvents);
     }
 
     /** The same turn, fenced against streams by the count of streams ended on the conversation when it began. */
     public TurnRecord withStreamsEnded(long count) {
         return new TurnRecord(conversationId, promptId, prompt, reply, usage, inHistory, at, claimToken,
-                java.util.OptionalLong.of(count));
+                java.util.OptionalLong.of(count), events);
     }
 }

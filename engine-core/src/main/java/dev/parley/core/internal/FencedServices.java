@@ -23,8 +23,30 @@ final class FencedServices implements EngineServices {
                    dev.parley.api.spi.EngineListener.TurnContext context) {
         this.services = services;
         this.listener = listener;
-        this.store = listener == dev.parley.api.spi.EngineListener.NONE ? fencedStore
-                : new ObservedStore(fencedStore, listener, context);
+        this.store = new ObservedStore(fencedStore, listener, context, this);
+    }
+
+    /** Events a stage keeps for the turn's commit; guarded by itself. */
+    private final java.util.List<AuditEvent> turnEvents = new java.util.ArrayList<>(0);
+
+    @Override
+    public void recordWithTurn(AuditEvent event) {
+        java.util.Objects.requireNonNull(event, "event");
+        synchronized (turnEvents) {
+            turnEvents.add(event);
+        }
+    }
+
+    /** The events kept for the turn's commit so far. */
+    java.util.List<AuditEvent> turnEvents() {
+        synchronized (turnEvents) {
+            return java.util.List.copyOf(turnEvents);
+        }
+    }
+
+    /** Hands the events stored with the turn to the host's sink. */
+    void stored(java.util.List<AuditEvent> events) {
+        events.forEach(services::notifySink);
     }
 
     @Override

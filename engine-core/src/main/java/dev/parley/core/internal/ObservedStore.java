@@ -6,30 +6,42 @@ import dev.parley.api.spi.EngineListener;
 import dev.parley.api.spi.TurnRecord;
 
 /**
- * The store as one turn with a listener sees it: its commit is reported to the listener, start and end (or
- * failure). Every other call goes to the store as is. Thread safe as the store is.
+ * The store as one turn sees it: its commit carries the events the turn's stages recorded with it
+ * ({@link dev.parley.api.spi.EngineServices#recordWithTurn}), which reach the host's sink once stored, and is
+ * reported to the turn's listener, start and end (or failure). Every other call goes to the store as is. Thread
+ * safe as the store is.
  */
 final class ObservedStore extends ForwardingConversationStore {
     private final EngineListener listener;
     private final EngineListener.TurnContext context;
+    private final FencedServices turn;
 
-    ObservedStore(ConversationStore store, EngineListener listener, EngineListener.TurnContext context) {
+    ObservedStore(ConversationStore store, EngineListener listener, EngineListener.TurnContext context,
+                  FencedServices turn) {
         super(store);
         this.listener = listener;
         this.context = context;
+        this.turn = turn;
     }
 
     @Override
-    public Message commitTurn(TurnRecord turn) {
+    public Message commitTurn(TurnRecord record) {
+        java.util.List<dev.parley.api.spi.AuditEvent> events = turn.turnEvents();
+        if (!events.isEmpty()) {
+            java.util.List<dev.parley.api.spi.AuditEvent> all = new java.util.ArrayList<>(record.events());
+            all.addAll(events);
+            record = record.withEvents(all);
+        }
         listener.commitStart(context);
         Message stored;
         try {
-            stored = delegate.commitTurn(turn);
+            stored = delegate.commitTurn(record);
         } catch (RuntimeException e) {
             listener.commitFailed(context, e);
             throw e;
         }
         listener.commitEnd(context);
+        turn.stored(record.events());
         return stored;
     }
 

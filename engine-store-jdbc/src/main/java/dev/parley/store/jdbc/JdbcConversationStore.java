@@ -537,6 +537,10 @@ public final class JdbcConversationStore implements ConversationStore {
                 }
                 throw new ConversationNotFoundException(turn.conversationId());
             }
+            // The turn's own events, in its transaction: rolled back with it when anything below refuses it.
+            for (AuditEvent e : turn.events()) {
+                insertEvent(h, e);
+            }
             if (!turn.inHistory()) {
                 return Rows.stored(turn.reply());
             }
