@@ -54,8 +54,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  *   <li>A turn with {@code saveHistory(false)} stores no reply, so only its concurrent sends are shared.</li>
  * </ul>
  *
- * Claim leases run on the system clock, not the engine's {@link Clock}: they guard real model calls in real
- * time. Thread safe; holds the in-flight turns of the engines that use it, and renews claims on one daemon
+ * Claim leases run in real time, not on the engine's {@link Clock}: the stage gives the store the system clock's
+ * time, and a store shared by engines measures them by its own (the JDBC store by the database's), so that they
+ * guard real model calls. Thread safe; holds the in-flight turns of the engines that use it, and renews claims on one daemon
  * thread that exists only while claims are held.
  */
 public final class IdempotencyStage implements PromptStage {
