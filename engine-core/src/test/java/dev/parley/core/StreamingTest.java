@@ -222,6 +222,9 @@ public class StreamingTest {
 
     @Test
     void sixteenThreadsStartingStreamsAtOnceLetOneRunAndLockTheOthersOut() throws Exception {
+        // The stream that wins is held until every thread has tried, however fast the model answers.
+        Gate gate = new Gate();
+        engine = engine(model, PromptPipeline.defaults().insertBefore(ContextStage.class, gate));
         Conversation c = conversation();
         int threads = 16;
         ExecutorService pool = Executors.newFixedThreadPool(threads);
@@ -246,6 +249,7 @@ public class StreamingTest {
             }
         }
         pool.shutdown();
+        gate.release.countDown();
         assertThat(running).hasSize(1);
         assertThat(locked).isEqualTo(15);
         awaitDone(running.get(0));
@@ -254,11 +258,14 @@ public class StreamingTest {
 
     @Test
     void sendIsLockedOutWhileAStreamRunsAndWorksAfterIt() throws Exception {
+        Gate gate = new Gate(); // the stream runs until the send has been refused, however fast the model is
+        engine = engine(model, PromptPipeline.defaults().insertBefore(ContextStage.class, gate));
         Conversation c = conversation();
         StreamHandle h = c.stream(Prompt.text("long").build(), new Recorder());
 
         assertThatThrownBy(() -> c.send(Prompt.text("meanwhile").build()))
                 .isInstanceOf(ConversationLockedException.class);
+        gate.release.countDown();
         awaitDone(h);
         assertThat(c.send(Prompt.text("now").build()).text()).isEqualTo(ANSWER);
     }
