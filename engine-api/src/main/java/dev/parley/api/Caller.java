@@ -23,10 +23,19 @@ import java.util.Optional;
  * @param organizationId the organization the caller acts in
  * @param organizationAdmin whether the caller administers the whole organization
  * @param workspaces the caller's role in each workspace of the organization they belong to
+ * @param attributes values the host gives every turn of this caller (a plan, an account id); a prompt's own
+ *                   attributes override them
  */
-public record Caller(String userId, String organizationId, boolean organizationAdmin, Map<String, WorkspaceRole> workspaces) {
+public record Caller(String userId, String organizationId, boolean organizationAdmin, Map<String, WorkspaceRole> workspaces,
+                     TurnAttributes attributes) {
+
+    /** A caller without attributes. */
+    public Caller(String userId, String organizationId, boolean organizationAdmin, Map<String, WorkspaceRole> workspaces) {
+        this(userId, organizationId, organizationAdmin, workspaces, TurnAttributes.EMPTY);
+    }
 
     public Caller {
+        Objects.requireNonNull(attributes, "attributes");
         Checks.id("userId", userId);
         Checks.id("organizationId", organizationId);
         Objects.requireNonNull(workspaces, "workspaces");
@@ -63,6 +72,7 @@ public record Caller(String userId, String organizationId, boolean organizationA
         private final String organizationId;
         private boolean organizationAdmin;
         private final Map<String, WorkspaceRole> workspaces = new LinkedHashMap<>();
+        private TurnAttributes attributes = TurnAttributes.EMPTY;
 
         private Builder(String userId, String organizationId) {
             this.userId = userId;
@@ -87,8 +97,18 @@ public record Caller(String userId, String organizationId, boolean organizationA
             return this;
         }
 
+        /**
+         * Gives every turn of this caller an attribute.
+         *
+         * @throws IllegalArgumentException when the value is not of the key's type
+         */
+        public <T> Builder attribute(TurnAttribute<T> key, T value) {
+            this.attributes = attributes.with(key, value);
+            return this;
+        }
+
         public Caller build() {
-            return new Caller(userId, organizationId, organizationAdmin, workspaces);
+            return new Caller(userId, organizationId, organizationAdmin, workspaces, attributes);
         }
     }
 }

@@ -40,6 +40,7 @@ public final class Prompt {
     private final String source;
     private final Instant createdAt;
     private final ModelParameters modelParameters;
+    private final TurnAttributes attributes;
 
     private Prompt(Builder b) {
         this.text = Checks.text("text", b.text, Limits.MAX_TEXT_LENGTH);
@@ -64,6 +65,7 @@ public final class Prompt {
         this.source = Checks.optionalLabel("source", b.source, Limits.MAX_TAG_LENGTH);
         this.createdAt = b.createdAt == null ? null : Checks.time("createdAt", b.createdAt);
         this.modelParameters = b.modelParameters;
+        this.attributes = b.attributes;
     }
 
     /**
@@ -128,6 +130,11 @@ public final class Prompt {
         return modelParameters;
     }
 
+    /** The attributes the host gave this turn; they override the caller's. Not stored, not sent to the model. */
+    public TurnAttributes attributes() {
+        return attributes;
+    }
+
     /** A builder holding this prompt's values, to derive another. */
     public Builder toBuilder() {
         Builder b = new Builder();
@@ -142,6 +149,7 @@ public final class Prompt {
         b.source = source;
         b.createdAt = createdAt;
         b.modelParameters = modelParameters;
+        b.attributes = attributes;
         return b;
     }
 
@@ -165,6 +173,7 @@ public final class Prompt {
         private String source;
         private Instant createdAt;
         private ModelParameters modelParameters = ModelParameters.NONE;
+        private TurnAttributes attributes = TurnAttributes.EMPTY;
 
         private Builder() {
         }
@@ -227,6 +236,16 @@ public final class Prompt {
         /** The model parameters of this turn; each one set overrides the conversation's. */
         public Builder modelParameters(ModelParameters parameters) {
             this.modelParameters = Objects.requireNonNull(parameters, "parameters");
+            return this;
+        }
+
+        /**
+         * Gives this turn an attribute, for the stages to read; it overrides the caller's of the same key.
+         *
+         * @throws IllegalArgumentException when the value is not of the key's type
+         */
+        public <T> Builder attribute(TurnAttribute<T> key, T value) {
+            this.attributes = attributes.with(key, value);
             return this;
         }
 

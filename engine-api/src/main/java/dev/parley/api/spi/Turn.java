@@ -26,6 +26,8 @@ import java.util.Objects;
  * @param stream the output path when the turn streams, or null for {@code send}
  * @param claimToken the token of the claim the idempotency stage holds on the turn's message id, or null when no
  *                   claim was made; the persist stage commits under it
+ * @param attributes typed values for the stages: the caller's, the prompt's over them, and what earlier stages
+ *                   added ({@link #withAttribute})
  */
 public record Turn(
         ConversationInfo conversation,
@@ -39,14 +41,23 @@ public record Turn(
         int promptTokens,
         long requestTokens,
         TurnStream stream,
-        String claimToken) {
+        String claimToken,
+        dev.parley.api.TurnAttributes attributes) {
 
-    /** A turn that holds no claim on its message id. */
+    /** A turn that holds no claim on its message id, with the caller's and the prompt's attributes. */
     public Turn(ConversationInfo conversation, Caller caller, Prompt prompt, String promptId, String model,
                 int contextSize, Instant createdAt, List<ModelMessage> request, int promptTokens, long requestTokens,
                 TurnStream stream) {
         this(conversation, caller, prompt, promptId, model, contextSize, createdAt, request, promptTokens,
                 requestTokens, stream, null);
+    }
+
+    /** A turn with the caller's and the prompt's attributes. */
+    public Turn(ConversationInfo conversation, Caller caller, Prompt prompt, String promptId, String model,
+                int contextSize, Instant createdAt, List<ModelMessage> request, int promptTokens, long requestTokens,
+                TurnStream stream, String claimToken) {
+        this(conversation, caller, prompt, promptId, model, contextSize, createdAt, request, promptTokens,
+                requestTokens, stream, claimToken, caller.attributes().overriddenBy(prompt.attributes()));
     }
 
     public Turn {
@@ -56,6 +67,7 @@ public record Turn(
         Objects.requireNonNull(promptId, "promptId");
         Objects.requireNonNull(model, "model");
         Objects.requireNonNull(createdAt, "createdAt");
+        Objects.requireNonNull(attributes, "attributes");
         request = List.copyOf(request);
     }
 
@@ -63,7 +75,7 @@ public record Turn(
     public String toString() {
         return "Turn{conversation=" + conversation.id() + ", promptId=" + promptId + ", model=" + model
                 + ", contextSize=" + contextSize + ", requestMessages=" + request.size() + ", streaming="
-                + (stream != null) + "}";
+                + (stream != null) + ", attributes=" + attributes + "}";
     }
 
     /**
@@ -72,6 +84,21 @@ public record Turn(
      */
     public dev.parley.api.ModelParameters modelParameters() {
         return conversation.modelParameters().overriddenBy(prompt.modelParameters());
+    }
+
+    /** The value of an attribute of this turn, if set: by a stage before, the prompt, or the caller. */
+    public <T> java.util.Optional<T> attribute(dev.parley.api.TurnAttribute<T> key) {
+        return attributes.get(key);
+    }
+
+    /**
+     * The same turn with an attribute set, for the stages after this one.
+     *
+     * @throws IllegalArgumentException when the value is not of the key's type
+     */
+    public <T> Turn withAttribute(dev.parley.api.TurnAttribute<T> key, T value) {
+        return new Turn(conversation, caller, prompt, promptId, model, contextSize, createdAt, request, promptTokens,
+                requestTokens, stream, claimToken, attributes.with(key, value));
     }
 
     /** What the engine's listener is told of this turn: ids, model, whether it streams; no user text. */
@@ -87,13 +114,13 @@ public record Turn(
     /** The same turn with the model request and its token counts set. */
     public Turn withRequest(List<ModelMessage> newRequest, int newPromptTokens, long newRequestTokens) {
         return new Turn(conversation, caller, prompt, promptId, model, contextSize, createdAt, newRequest,
-                newPromptTokens, newRequestTokens, stream, claimToken);
+                newPromptTokens, newRequestTokens, stream, claimToken, attributes);
     }
 
     /** The same turn holding the claim with this token on its message id. */
     public Turn withClaimToken(String token) {
         return new Turn(conversation, caller, prompt, promptId, model, contextSize, createdAt, request,
-                promptTokens, requestTokens, stream, java.util.Objects.requireNonNull(token, "token"));
+                promptTokens, requestTokens, stream, java.util.Objects.requireNonNull(token, "token"), attributes);
     }
 
     /** The token of the claim held on the turn's message id, when one was made. */
@@ -108,6 +135,6 @@ public record Turn(
      */
     public Turn withPrompt(Prompt newPrompt) {
         return new Turn(conversation, caller, newPrompt, promptId, model, contextSize, createdAt, List.of(),
-                -1, -1, stream, claimToken);
+                -1, -1, stream, claimToken, attributes.overriddenBy(newPrompt.attributes()));
     }
 }
