@@ -158,6 +158,7 @@ public record ModelParameters(OptionalInt maxOutputTokens, OptionalDouble temper
             return this;
         }
 
+        /** The parameters set so far (each was checked when set). */
         public ModelParameters build() {
             return new ModelParameters(maxOutputTokens, temperature, stopSequences, responseFormat);
         }

@@ -38,10 +38,12 @@ public final class TurnAttribute<T> {
         return new TurnAttribute<>(name, Objects.requireNonNull(type, "type"));
     }
 
+    /** What the key is called in {@code toString} and errors. */
     public String name() {
         return name;
     }
 
+    /** The class its values are checked against. */
     public Class<T> type() {
         return type;
     }

@@ -54,10 +54,12 @@ public final class TurnAttributes {
         return new TurnAttributes(Collections.unmodifiableMap(copy));
     }
 
+    /** Whether no attribute is set. */
     public boolean isEmpty() {
         return values.isEmpty();
     }
 
+    /** How many attributes are set. */
     public int size() {
         return values.size();
     }
