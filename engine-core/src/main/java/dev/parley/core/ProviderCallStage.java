@@ -121,6 +121,8 @@ public final class ProviderCallStage implements PromptStage {
     private static final class StreamCollector implements StreamingHandler {
         private final TurnStream out;
         private final java.util.concurrent.CountDownLatch ended = new java.util.concurrent.CountDownLatch(1);
+        /** Released whenever the provider delivers or ends, so that the turn's thread passes the text on at once. */
+        private final java.util.concurrent.Semaphore wake = new java.util.concurrent.Semaphore(0);
         private final java.util.concurrent.atomic.AtomicBoolean finished = new java.util.concurrent.atomic.AtomicBoolean();
         final java.util.concurrent.atomic.AtomicReference<RuntimeException> hookFailure =
                 new java.util.concurrent.atomic.AtomicReference<>();
@@ -144,10 +146,15 @@ public final class ProviderCallStage implements PromptStage {
             try {
                 out.emit(delta);
             } catch (RuntimeException e) {
-                // Only a hook throws from emit (the listener's exceptions are logged there): it fails the turn.
-                hookFailure.compareAndSet(null, e);
-                out.cancel();
+                fail(e);
             }
+            wake.release();
+        }
+
+        /** Only a filter or hook throws from the output path (the listener's are logged there): it fails the turn. */
+        private void fail(RuntimeException e) {
+            hookFailure.compareAndSet(null, e);
+            out.cancel();
         }
 
         @Override
@@ -156,6 +163,7 @@ public final class ProviderCallStage implements PromptStage {
                 response = r;
                 completed = hookFailure.get() == null && out.complete();
                 ended.countDown();
+                wake.release();
             }
         }
 
@@ -164,6 +172,7 @@ public final class ProviderCallStage implements PromptStage {
             if (finished.compareAndSet(false, true)) {
                 error = e;
                 ended.countDown();
+                wake.release();
             }
         }
 
@@ -172,10 +181,20 @@ public final class ProviderCallStage implements PromptStage {
             return out.cancelled();
         }
 
+        /**
+         * Waits on the turn's thread for the provider to end, passing on what it delivers from its own threads
+         * meanwhile (through the stream's filters and hooks, here rather than on the provider's thread).
+         */
         void awaitEnd(TurnStream stream, long idleNanos) {
             long cancelSeenAt = 0;
             try {
-                while (!ended.await(20, java.util.concurrent.TimeUnit.MILLISECONDS)) {
+                while (true) {
+                    wake.tryAcquire(20, java.util.concurrent.TimeUnit.MILLISECONDS);
+                    wake.drainPermits();
+                    deliver(stream);
+                    if (ended.getCount() == 0) {
+                        return;
+                    }
                     if (!stream.cancelled() && System.nanoTime() - lastActivity > idleNanos) {
                         idle = true;
                         stream.cancel();
@@ -193,6 +212,14 @@ public final class ProviderCallStage implements PromptStage {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 stream.cancel();
+            }
+        }
+
+        private void deliver(TurnStream stream) {
+            try {
+                stream.deliverPending();
+            } catch (RuntimeException e) {
+                fail(e);
             }
         }
     }

@@ -2,31 +2,63 @@ package dev.parley.api.spi;
 
 /**
  * The output path of a streamed turn, as the stages see it ({@link Turn#stream()}). A stage that wants to watch
- * the reply while it streams registers a {@link ChunkHook} before it proceeds; the provider call stage emits
- * each delta through here, and the engine hands it on to the caller's listener.
+ * the reply while it streams registers a {@link ChunkHook} before it proceeds, and one that must hold back or
+ * rewrite text registers a {@link StreamFilter}; the provider call stage emits each delta through here, and the
+ * engine passes it through the filters and hooks to the caller's listener.
+ *
+ * <p><b>Threads.</b> With no filter and no hook, a delta goes to the listener on the thread that emits it. With
+ * any, a delta emitted on another thread than the one running the turn (a provider's callback thread) is queued,
+ * and {@link #deliverPending()} or {@link #text()}, called by the thread running the turn, passes it on: so a
+ * slow filter or hook never holds up the provider. Filters and hooks are added before the stage proceeds; adding
+ * one after the first delta was emitted is refused.
  *
  * <p>The output ends in exactly one way: the stream is {@linkplain #cancel() cancelled} (the reply is what was
  * emitted until then, CANCELLED), or the answer is {@linkplain #complete() completed} (COMPLETE), or the turn
  * fails. Cancel and complete are one atomic decision: whichever comes first wins, and the other is a no-op.
  *
  * <p>Thread safe: {@link #emit} may be called from several threads at once (a provider stage may deliver from
- * its own threads); each delta is handed on whole, one at a time, so hooks and the listener never see two
- * deltas at once, and {@link #text()} holds every delta handed on exactly once, in the order they were handed
- * on. Once the output has ended, further deltas are ignored: none reaches a hook or the listener after the
- * stream was cancelled, completed, or delivered its terminal event.
+ * its own threads); each delta is handed on whole, one at a time, so filters, hooks and the listener never see
+ * two deltas at once, and {@link #text()} holds every piece handed to the listener exactly once, in order. Once
+ * the output has ended, further deltas are ignored: none reaches a hook or the listener after the stream was
+ * cancelled or delivered its terminal event, and text still queued or held back when the stream is cancelled is
+ * dropped (nobody saw it, so it is not part of the reply).
  */
 public interface TurnStream {
 
-    /** Registers a hook that sees every later delta, in order, before the caller's listener does. */
+    /**
+     * Registers a hook that sees every later piece of text, in order, before the caller's listener does (after
+     * the filters of stages nearer the model, see {@link StreamFilter}).
+     *
+     * @throws IllegalStateException when text was already emitted
+     */
     void addChunkHook(ChunkHook hook);
 
     /**
-     * Hands one delta on: to every hook, then to the caller's listener, and adds it to {@link #text()}. Called
-     * by the provider call stage, from any thread. A hook's {@link dev.parley.api.ParleyException} propagates
-     * from here; any other exception of a hook propagates as an {@link IllegalStateException} that names the
-     * stage which added the hook. Either way the delta reaches neither the listener nor the text.
+     * Registers a filter that may hold back, release and replace the text before hooks of outer stages and the
+     * caller's listener see it; see {@link StreamFilter} for the order and the threads it runs on.
      *
-     * @return true when the delta was handed on; false when it was ignored because the output has ended
+     * @throws IllegalStateException when text was already emitted
+     */
+    void addFilter(StreamFilter filter);
+
+    /**
+     * Passes text that other threads emitted and that is still queued through the filters and hooks, on the
+     * calling thread, and hands what they release to the listener. A provider stage whose model delivers on its
+     * own threads calls it from the thread running the turn while it waits for the model, so that the text
+     * streams as it arrives. A filter's or hook's exception propagates from here as it does from {@link #emit}.
+     * A no-op when nothing is queued.
+     */
+    void deliverPending();
+
+    /**
+     * Hands one delta on: through the filters and hooks, then what they release to the caller's listener and to
+     * {@link #text()}. Called by the provider call stage, from any thread; on another thread than the one
+     * running the turn, and with a filter or hook registered, the delta is only queued (see
+     * {@link #deliverPending()}). A filter's or hook's {@link dev.parley.api.ParleyException} propagates from
+     * where the delta is passed on; any other exception of one propagates as an {@link IllegalStateException}
+     * that names the stage which added it. Either way the delta reaches neither the listener nor the text.
+     *
+     * @return true when the delta was taken; false when it was ignored because the output has ended
      *         (cancelled, completed, or the stream delivered its terminal event)
      */
     boolean emit(String delta);
@@ -50,8 +82,10 @@ public interface TurnStream {
     boolean complete();
 
     /**
-     * Every delta handed on so far, concatenated in the order the hooks and the listener received them: the
-     * reply text a provider stage returns, so that what the caller saw is what is stored.
+     * Every piece handed to the listener so far, concatenated in order: the reply text a provider stage returns,
+     * so that what the caller saw is what is stored. It first {@linkplain #deliverPending() passes on} what is
+     * queued; once the answer is {@linkplain #complete() complete}, it also ends the filters, which release what
+     * they held back. Call it from the thread running the turn.
      */
     String text();
 

@@ -5,6 +5,7 @@ import dev.parley.api.Reply;
 import dev.parley.api.StreamHandle;
 import dev.parley.api.StreamListener;
 import dev.parley.api.spi.ConversationStore;
+import dev.parley.api.spi.StreamFilter;
 import dev.parley.api.spi.TurnStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -25,9 +26,11 @@ import java.util.concurrent.atomic.AtomicReference;
  * terminal event is delivered.
  *
  * <p>Thread safe. The output's fate is one atomic state ({@link Output}): cancel and complete race by
- * compare-and-set, so exactly one of them wins. Emits, from any thread, are serialized by {@link #output}: under
- * it each delta passes the hooks, joins the text and reaches the listener, and the terminal event closes it, so
- * no delta is delivered concurrently with another or after the terminal event.
+ * compare-and-set, so exactly one of them wins. The output path is serialized by {@link #output}: under it each
+ * delta passes the filters and hooks, what they release joins the text and reaches the listener, and the terminal
+ * event closes it, so no delta is delivered concurrently with another or after the terminal event. With filters or
+ * hooks, a delta emitted on another thread than the turn's is only queued ({@link #inbox}), and the turn's thread
+ * passes it on: the provider's thread never waits for a check.
  */
 final class StreamRun implements StreamHandle, TurnStream, YieldingStream {
     private static final Logger LOG = LoggerFactory.getLogger(StreamRun.class);
@@ -38,18 +41,23 @@ final class StreamRun implements StreamHandle, TurnStream, YieldingStream {
     private final String conversationId;
     private final String promptId;
     private final StreamListener listener;
-    private final List<NamedHook> hooks = new CopyOnWriteArrayList<>();
+    /** The filters and hooks, in the order they were added; fixed once the stream began. */
+    private final List<Element> elements = new CopyOnWriteArrayList<>();
+    /** Deltas other threads emitted, waiting for the turn's thread; guarded by itself. */
+    private final java.util.ArrayDeque<String> inbox = new java.util.ArrayDeque<>();
+    /** Whether text was emitted: no filter or hook may be added then. Written under {@link #output}. */
+    private volatile boolean started;
+    /** Whether the filters were ended, releasing what they held; guarded by {@link #output}. */
+    private boolean filtersEnded;
     private final AtomicReference<Output> state = new AtomicReference<>(Output.OPEN);
     private final AtomicBoolean terminated = new AtomicBoolean();
     private final CountDownLatch done = new CountDownLatch(1);
-    /** Serializes the output path: guards {@link #window}, {@link #text} and {@link #closed}. */
+    /** Serializes the output path: guards the filters and hooks, {@link #text} and the writes of {@link #closed}. */
     private final Object output = new Object();
-    /** The end of the reply so far. */
-    private final StringBuilder window = new StringBuilder();
-    /** Every delta handed on. */
+    /** Every piece handed to the listener. */
     private final StringBuilder text = new StringBuilder();
     /** Set just before the terminal event: no delta is handed on after it. */
-    private boolean closed;
+    private volatile boolean closed;
     /** Set once the stream's conversation lock was found taken by another holder: the turn must not commit. */
     private volatile boolean leaseLost;
     /** The stage the pipeline is in on its way down, named in the errors of the hooks it adds. */
@@ -81,8 +89,8 @@ final class StreamRun implements StreamHandle, TurnStream, YieldingStream {
         currentStage = outer;
     }
 
-    /** The thread running the stream's turn while it runs; guarded by {@code this}. */
-    private Thread runner;
+    /** The thread running the stream's turn while it runs; written under {@code this}. */
+    private volatile Thread runner;
     /** Whether the engine's close interrupted the runner; guarded by {@code this}. */
     private boolean interruptedByClose;
     /** The stream's lock holder id, once it holds the lock. */
@@ -215,46 +223,108 @@ final class StreamRun implements StreamHandle, TurnStream, YieldingStream {
 
     @Override
     public void addChunkHook(ChunkHook hook) {
-        hooks.add(new NamedHook(currentStage, Objects.requireNonNull(hook, "hook")));
+        register(new Element(currentStage, null, Objects.requireNonNull(hook, "hook")));
+    }
+
+    @Override
+    public void addFilter(StreamFilter filter) {
+        register(new Element(currentStage, Objects.requireNonNull(filter, "filter"), null));
+    }
+
+    private void register(Element element) {
+        synchronized (output) {
+            if (started) {
+                throw new IllegalStateException("stage " + element.stage
+                        + " added a stream filter or hook after the stream began; add it before proceeding");
+            }
+            elements.add(element);
+        }
     }
 
     @Override
     public boolean emit(String delta) {
         Objects.requireNonNull(delta, "delta");
+        if (!open()) {
+            return false;
+        }
+        if (!started) {
+            synchronized (output) {
+                started = true;
+            }
+        }
+        if (delta.isEmpty()) {
+            return true;
+        }
+        if (!elements.isEmpty() && Thread.currentThread() != runner) {
+            // Another thread (a provider's): queue it for the turn's thread, so that no check holds the provider up.
+            synchronized (inbox) {
+                inbox.add(delta);
+            }
+            return true;
+        }
         synchronized (output) {
+            drainInbox();
             if (closed || state.get() != Output.OPEN) {
                 return false;
             }
-            if (delta.isEmpty()) {
-                return true;
-            }
-            window.append(delta);
-            int excess = window.length() - (ChunkHook.WINDOW + delta.length());
-            if (excess > 0) {
-                window.delete(0, excess);
-            }
-            String seen = window.toString();
-            for (NamedHook hook : hooks) {
-                try {
-                    hook.hook.onChunk(delta, seen);
-                } catch (ParleyException e) {
-                    throw e;
-                } catch (RuntimeException e) {
-                    throw new StageChain.ContractViolation("a chunk hook of stage " + hook.stage + " failed: " + e, e);
-                }
-            }
-            // Every delta handed on reaches the listener and the stored reply alike: what the caller saw is kept.
-            text.append(delta);
-            if (!delivered) {
-                delivered = true;
-                listener().firstDelta(context);
-            }
-            try {
-                listener.onDelta(delta);
-            } catch (RuntimeException e) {
-                LOG.warn("Stream listener failed on a delta of conversation {}; the stream goes on", conversationId, e);
-            }
+            pass(delta, false);
             return true;
+        }
+    }
+
+    private boolean open() {
+        return !closed && state.get() == Output.OPEN;
+    }
+
+    @Override
+    public void deliverPending() {
+        synchronized (output) {
+            drainInbox();
+        }
+    }
+
+    /** Passes the queued deltas on, in order; drops them once the stream was cancelled or closed. Under {@link #output}. */
+    private void drainInbox() {
+        while (true) {
+            String delta;
+            synchronized (inbox) {
+                if (closed || state.get() == Output.CANCELLED) {
+                    inbox.clear();
+                }
+                delta = inbox.poll();
+            }
+            if (delta == null) {
+                return;
+            }
+            pass(delta, false);
+        }
+    }
+
+    /**
+     * Passes a piece through the filters and hooks, innermost first, and hands what comes out to the listener;
+     * at the end, every filter releases what it held. Under {@link #output}.
+     */
+    private void pass(String delta, boolean end) {
+        String piece = delta;
+        for (int i = elements.size() - 1; i >= 0; i--) {
+            if (piece.isEmpty() && !end) {
+                return;
+            }
+            piece = elements.get(i).apply(piece, end);
+        }
+        if (piece.isEmpty()) {
+            return;
+        }
+        // Every piece handed on reaches the listener and the stored reply alike: what the caller saw is kept.
+        text.append(piece);
+        if (!delivered) {
+            delivered = true;
+            listener().firstDelta(context);
+        }
+        try {
+            listener.onDelta(piece);
+        } catch (RuntimeException e) {
+            LOG.warn("Stream listener failed on a delta of conversation {}; the stream goes on", conversationId, e);
         }
     }
 
@@ -276,6 +346,11 @@ final class StreamRun implements StreamHandle, TurnStream, YieldingStream {
     @Override
     public String text() {
         synchronized (output) {
+            drainInbox();
+            if (state.get() == Output.COMPLETED && !closed && !filtersEnded && !elements.isEmpty()) {
+                filtersEnded = true;
+                pass("", true);
+            }
             return text.toString();
         }
     }
@@ -329,6 +404,74 @@ final class StreamRun implements StreamHandle, TurnStream, YieldingStream {
         return done.await(timeout.toNanos(), TimeUnit.NANOSECONDS);
     }
 
-    private record NamedHook(String stage, ChunkHook hook) {
+    /**
+     * A filter or a hook at its place in the output path, with the text it holds back (a filter) or the window of
+     * text it has seen (a hook). Used under {@link #output} only.
+     */
+    private static final class Element {
+        final String stage;
+        final StreamFilter filter;
+        final ChunkHook hook;
+        private final StringBuilder buffer = new StringBuilder();
+
+        Element(String stage, StreamFilter filter, ChunkHook hook) {
+            this.stage = stage;
+            this.filter = filter;
+            this.hook = hook;
+        }
+
+        /** What goes on of {@code piece}. */
+        String apply(String piece, boolean end) {
+            return filter != null ? filter(piece, end) : watch(piece);
+        }
+
+        private String filter(String piece, boolean end) {
+            buffer.append(piece);
+            String pending = buffer.toString();
+            StreamFilter.Release release;
+            try {
+                release = filter.filter(pending, end);
+            } catch (ParleyException e) {
+                throw e;
+            } catch (RuntimeException e) {
+                throw new StageChain.ContractViolation("a stream filter of stage " + stage + " failed: " + e, e);
+            }
+            if (release == null) {
+                throw new StageChain.ContractViolation("a stream filter of stage " + stage + " returned null");
+            }
+            if (release.consumed() > pending.length()) {
+                throw new StageChain.ContractViolation("a stream filter of stage " + stage + " released "
+                        + release.consumed() + " characters of the " + pending.length() + " it was given");
+            }
+            if (end && release.consumed() != pending.length()) {
+                throw new StageChain.ContractViolation("a stream filter of stage " + stage + " still held "
+                        + (pending.length() - release.consumed()) + " characters when the reply ended");
+            }
+            buffer.delete(0, release.consumed());
+            if (buffer.length() > StreamFilter.MAX_HELD) {
+                throw new StageChain.ContractViolation("a stream filter of stage " + stage + " held back "
+                        + buffer.length() + " characters, more than " + StreamFilter.MAX_HELD);
+            }
+            return release.text();
+        }
+
+        private String watch(String piece) {
+            if (piece.isEmpty()) {
+                return piece;
+            }
+            buffer.append(piece);
+            int excess = buffer.length() - (ChunkHook.WINDOW + piece.length());
+            if (excess > 0) {
+                buffer.delete(0, excess);
+            }
+            try {
+                hook.onChunk(piece, buffer.toString());
+            } catch (ParleyException e) {
+                throw e;
+            } catch (RuntimeException e) {
+                throw new StageChain.ContractViolation("a chunk hook of stage " + stage + " failed: " + e, e);
+            }
+            return piece;
+        }
     }
 }
