@@ -298,7 +298,7 @@ public interface ConversationEngine extends AutoCloseable {
             }
             EngineProvider provider = EngineProviders.find();
             EngineConfig config = new EngineConfig(store, models, defaultName,
-                    pipeline == null ? PromptPipeline.of(provider.defaultStages()) : pipeline,
+                    pipeline == null ? provider.defaultPipeline() : pipeline,
                     clock == null ? Clock.systemUTC() : clock, ids, tokenCounter,
                     steeringResolver == null ? SteeringResolver.none() : steeringResolver,
                     steeringCacheTtl == null ? DEFAULT_STEERING_CACHE_TTL : steeringCacheTtl,

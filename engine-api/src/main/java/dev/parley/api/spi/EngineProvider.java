@@ -3,7 +3,6 @@ package dev.parley.api.spi;
 import dev.parley.api.ConversationEngine;
 import dev.parley.api.EngineConfig;
 
-import java.util.List;
 
 /**
  * The engine implementation, found with {@link java.util.ServiceLoader} when the first engine or default
@@ -14,6 +13,6 @@ public interface EngineProvider {
     /** A new engine for the settings. */
     ConversationEngine create(EngineConfig config);
 
-    /** New instances of the default stages, outermost first. */
-    List<PromptStage> defaultStages();
+    /** New instances of the default stages, outermost first, with the named positions between them. */
+    dev.parley.api.PromptPipeline defaultPipeline();
 }

@@ -117,6 +117,17 @@ public record Turn(
                 newPromptTokens, newRequestTokens, stream, claimToken, attributes);
     }
 
+    /**
+     * The same turn answered by another registered model, for example by a fallback stage at
+     * {@link dev.parley.api.PromptPipeline.Position#BEFORE_MODEL_CALL}. The request and its estimate stay as the
+     * context stage built them.
+     */
+    public Turn withModel(String newModel) {
+        dev.parley.api.internal.Checks.label("model", newModel, dev.parley.api.Limits.MAX_TAG_LENGTH);
+        return new Turn(conversation, caller, prompt, promptId, newModel, contextSize, createdAt, request,
+                promptTokens, requestTokens, stream, claimToken, attributes);
+    }
+
     /** The same turn holding the claim with this token on its message id. */
     public Turn withClaimToken(String token) {
         return new Turn(conversation, caller, prompt, promptId, model, contextSize, createdAt, request,

@@ -132,7 +132,7 @@ final class ConversationHandle implements Conversation {
     private TurnResult run(Turn turn, ConversationInfo info, dev.parley.api.spi.EngineServices pipelineServices) {
         TurnResult result;
         try {
-            result = StageChain.run(engine.stages(), turn, pipelineServices);
+            result = StageChain.run(engine.stages(), engine.modelBoundary(), turn, pipelineServices);
         } catch (ParleyException e) {
             if (!REFUSALS.contains(e.code()) && engine.firstReportOf(e)) {
                 recordFailure(info, turn.promptId(), e.code().name());

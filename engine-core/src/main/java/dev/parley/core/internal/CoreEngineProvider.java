@@ -2,8 +2,9 @@ package dev.parley.core.internal;
 
 import dev.parley.api.ConversationEngine;
 import dev.parley.api.EngineConfig;
+import dev.parley.api.PromptPipeline;
+import dev.parley.api.PromptPipeline.Position;
 import dev.parley.api.spi.EngineProvider;
-import dev.parley.api.spi.PromptStage;
 import dev.parley.core.AccessStage;
 import dev.parley.core.AccountingStage;
 import dev.parley.core.ContextStage;
@@ -11,7 +12,6 @@ import dev.parley.core.IdempotencyStage;
 import dev.parley.core.PersistStage;
 import dev.parley.core.ProviderCallStage;
 
-import java.util.List;
 
 /** engine-core's {@link EngineProvider}, registered for {@link java.util.ServiceLoader}. */
 public final class CoreEngineProvider implements EngineProvider {
@@ -22,8 +22,19 @@ public final class CoreEngineProvider implements EngineProvider {
     }
 
     @Override
-    public List<PromptStage> defaultStages() {
-        return List.of(new AccessStage(), new IdempotencyStage(), new PersistStage(), new AccountingStage(),
-                new ContextStage(), new ProviderCallStage());
+    public PromptPipeline defaultPipeline() {
+        return PromptPipeline.builder()
+                .position(Position.FIRST)
+                .stage(new AccessStage())
+                .stage(new IdempotencyStage())
+                .position(Position.ACCEPTED)
+                .stage(new PersistStage())
+                .position(Position.BEFORE_COMMIT)
+                .stage(new AccountingStage())
+                .position(Position.BEFORE_CONTEXT)
+                .stage(new ContextStage())
+                .position(Position.BEFORE_MODEL_CALL)
+                .stage(new ProviderCallStage())
+                .build();
     }
 }

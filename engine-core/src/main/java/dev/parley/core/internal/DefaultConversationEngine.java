@@ -34,6 +34,8 @@ final class DefaultConversationEngine implements ConversationEngine {
     private final EngineConfig config;
     private final CoreServices services;
     private final List<PromptStage> stages;
+    /** The index of the first stage inside the provider boundary: stages from there on may proceed repeatedly. */
+    private final int modelBoundary;
     private final AtomicBoolean closed = new AtomicBoolean();
     /** Waits, after cancel, before interrupting streams at close; and again, after interrupting them. */
     private static final long CLOSE_WAIT_NANOS = TimeUnit.SECONDS.toNanos(5);
@@ -60,6 +62,8 @@ final class DefaultConversationEngine implements ConversationEngine {
         });
         this.services = new CoreServices(config, store);
         this.stages = config.pipeline().stages();
+        this.modelBoundary = config.pipeline().indexOf(dev.parley.api.PromptPipeline.Position.BEFORE_MODEL_CALL)
+                .orElse(stages.size());
         if (config.configuredStreamExecutor().isPresent()) {
             this.ownStreamThreads = null;
             this.streamThreads = config.configuredStreamExecutor().get();
@@ -114,6 +118,10 @@ final class DefaultConversationEngine implements ConversationEngine {
 
     CoreServices services() {
         return services;
+    }
+
+    int modelBoundary() {
+        return modelBoundary;
     }
 
     List<PromptStage> stages() {

@@ -16,6 +16,8 @@ import java.util.Objects;
  */
 public final class StageChain implements PromptStage.Chain {
     private final List<PromptStage> stages;
+    /** Stages at or after this index are inside the provider boundary and may proceed more than once. */
+    private final int boundary;
     private final int index;
     private final Turn turn;
     private final EngineServices services;
@@ -23,10 +25,13 @@ public final class StageChain implements PromptStage.Chain {
     /** The turn as the listener knows it; null when there is no listener. */
     private final EngineListener.TurnContext context;
     private int calls;
+    /** Whether a proceed of this chain is running: a stage may proceed again, not twice at once. */
+    private boolean proceeding;
 
-    private StageChain(List<PromptStage> stages, int index, Turn turn, EngineServices services,
+    private StageChain(List<PromptStage> stages, int boundary, int index, Turn turn, EngineServices services,
                        EngineListener listener, EngineListener.TurnContext context) {
         this.stages = stages;
+        this.boundary = boundary;
         this.index = index;
         this.turn = turn;
         this.services = services;
@@ -34,13 +39,22 @@ public final class StageChain implements PromptStage.Chain {
         this.context = context;
     }
 
-    /** Runs the whole pipeline on a turn. */
+    /** Runs the whole pipeline on a turn, with no stage inside a provider boundary. */
     public static TurnResult run(List<PromptStage> stages, Turn turn, EngineServices services) {
+        return run(stages, stages.size(), turn, services);
+    }
+
+    /**
+     * Runs the whole pipeline on a turn; the stages from {@code boundary} on are inside the provider boundary and
+     * may proceed more than once.
+     */
+    public static TurnResult run(List<PromptStage> stages, int boundary, Turn turn, EngineServices services) {
         if (stages.isEmpty()) {
             throw new IllegalStateException("the pipeline has no stages");
         }
         EngineListener listener = services.listener();
-        return invoke(stages, 0, turn, services, listener, listener == EngineListener.NONE ? null : turn.context());
+        return invoke(stages, boundary, 0, turn, services, listener,
+                listener == EngineListener.NONE ? null : turn.context());
     }
 
     @Override
@@ -59,8 +73,21 @@ public final class StageChain implements PromptStage.Chain {
         if (next == null) {
             throw new ContractViolation("stage " + caller.name() + " called proceed(null)");
         }
+        if (proceeding) {
+            throw new ContractViolation("stage " + caller.name() + " called proceed() while its last proceed() ran");
+        }
         if (++calls > 1) {
-            throw new ContractViolation("stage " + caller.name() + " called proceed() more than once");
+            if (index < boundary) {
+                throw new ContractViolation("stage " + caller.name() + " called proceed() more than once; only a stage "
+                        + "inside the provider boundary (Position.BEFORE_MODEL_CALL) may");
+            }
+            if (turn.stream() instanceof StreamRun run && run.deliveredAny()) {
+                throw new ContractViolation("stage " + caller.name() + " called proceed() again after the stream "
+                        + "delivered text to the caller");
+            }
+            if (turn.stream() instanceof StreamRun run) {
+                run.restart();
+            }
         }
         if (index + 1 >= stages.size()) {
             throw new ContractViolation("stage " + caller.name()
@@ -76,11 +103,17 @@ public final class StageChain implements PromptStage.Chain {
         if (!next.promptId().equals(turn.promptId())) {
             throw new ContractViolation("stage " + caller.name() + " changed the turn's message id on proceed()");
         }
-        return invoke(stages, index + 1, next, services, listener, context);
+        proceeding = true;
+        try {
+            return invoke(stages, boundary, index + 1, next, services, listener, context);
+        } finally {
+            proceeding = false;
+        }
     }
 
-    private static TurnResult invoke(List<PromptStage> stages, int i, Turn turn, EngineServices services,
-                                     EngineListener listener, EngineListener.TurnContext context) {
+    private static TurnResult invoke(List<PromptStage> stages, int boundary, int i, Turn turn,
+                                     EngineServices services, EngineListener listener,
+                                     EngineListener.TurnContext context) {
         PromptStage stage = stages.get(i);
         // A streamed turn's hooks are added by the stage running at the time; their failures name it.
         StreamRun run = turn.stream() instanceof StreamRun r ? r : null;
@@ -90,7 +123,7 @@ public final class StageChain implements PromptStage.Chain {
         }
         TurnResult result;
         try {
-            result = stage.intercept(new StageChain(stages, i, turn, services, listener, context));
+            result = stage.intercept(new StageChain(stages, boundary, i, turn, services, listener, context));
             if (result == null) {
                 throw new ContractViolation("stage " + stage.name() + " returned null");
             }

@@ -178,6 +178,28 @@ final class StreamRun implements StreamHandle, TurnStream, YieldingStream {
         listener().streamLockAcquired(context);
     }
 
+    /**
+     * Starts the output path afresh for another attempt of the model call: text queued or held back by filters
+     * from the earlier attempt is dropped, and hooks' windows are cleared. Only before any text was delivered.
+     */
+    void restart() {
+        synchronized (output) {
+            synchronized (inbox) {
+                inbox.clear();
+            }
+            for (Element element : elements) {
+                element.buffer.setLength(0);
+            }
+        }
+    }
+
+    /** Whether any text reached the caller's listener. */
+    boolean deliveredAny() {
+        synchronized (output) {
+            return delivered;
+        }
+    }
+
     String holder() {
         return holder;
     }
