@@ -52,6 +52,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  *       that died frees its id within one lease. A turn whose claim was taken over cannot commit.</li>
  *   <li>A failed turn releases its claim: nothing is stored and the id may be sent again.</li>
  *   <li>A turn with {@code saveHistory(false)} stores no reply, so only its concurrent sends are shared.</li>
+ *   <li>A send without an id gets one from the engine, which no client knows before the reply: it makes no
+ *       claim (one transaction less per turn; a stream claims, since its handle tells the id at once), and its commit keeps the prompt's fingerprint with the id, so
+ *       that the reply's {@code promptId} sent again is replayed, or refused with another prompt, like any.</li>
  * </ul>
  *
  * Claim leases run in real time, not on the engine's {@link Clock}: the stage gives the store the system clock's
@@ -89,10 +92,24 @@ public final class IdempotencyStage implements PromptStage {
         renewals.setRemoveOnCancelPolicy(true);
     }
 
+    /**
+     * The prompt fingerprint of a turn that made no claim (its id was the engine's own), for the persist stage to
+     * keep with the id.
+     */
+    static final dev.parley.api.TurnAttribute<String> UNCLAIMED_FINGERPRINT =
+            dev.parley.api.TurnAttribute.of("parley.unclaimedFingerprint", String.class);
+
     @Override
     public TurnResult intercept(Chain chain) {
         Turn turn = chain.turn();
         String fingerprint = fingerprint(turn.prompt());
+        if (turn.prompt().id().isEmpty() && turn.stream() == null) {
+            // A send whose id the engine made up: no client knows it before the reply, so nothing can send it twice
+            // while the turn runs, and there is nothing to claim. (A stream's handle tells its id at once: it claims.) The commit keeps the fingerprint with the id, so that a
+            // later resend of it with another prompt is still refused.
+            return chain.proceed(turn.prompt().saveHistory() ? turn.withAttribute(UNCLAIMED_FINGERPRINT, fingerprint)
+                    : turn);
+        }
         String key = turn.conversation().id() + '\u0000' + turn.promptId();
         InFlight mine = new InFlight(fingerprint, new CompletableFuture<>());
         InFlight running = inFlight.putIfAbsent(key, mine);

@@ -231,8 +231,8 @@ public final class InMemoryConversationStore implements ConversationStore {
                         "a stream ran on the conversation while this turn did; the turn was not stored");
             }
             Claim claim = e.claims.get(turn.promptId());
-            // A turn committed without a claim (no idempotency stage) has no prompt fingerprint to keep.
-            String fingerprint = null;
+            // A turn committed without a claim keeps the fingerprint it brings, if any.
+            String fingerprint = turn.fingerprint().isEmpty() ? null : turn.fingerprint();
             if (turn.claimToken() != null) {
                 if (claim == null || claim.reply() != null || !claim.token().equals(turn.claimToken())) {
                     throw new ConversationLockedException(turn.conversationId(), "the claim of message "

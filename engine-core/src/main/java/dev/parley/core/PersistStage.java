@@ -70,9 +70,10 @@ public final class PersistStage implements PromptStage {
         Message reply = new Message(services.newId(), conversationId, 0, Role.ASSISTANT, storable(result.text()),
                 result.replyTokens(), result.model(), prompt.user().orElse(null), prompt.source().orElse(null),
                 result.status(), at, result.usage());
-        Message stored = services.store().commitTurn(
-                new TurnRecord(conversationId, turn.promptId(), user, reply, result.usage(), prompt.saveHistory(), at,
-                        turn.claim().orElse(null)));
+        TurnRecord record = new TurnRecord(conversationId, turn.promptId(), user, reply, result.usage(),
+                prompt.saveHistory(), at, turn.claim().orElse(null));
+        String fingerprint = turn.attribute(IdempotencyStage.UNCLAIMED_FINGERPRINT).orElse(null);
+        Message stored = services.store().commitTurn(fingerprint == null ? record : record.withFingerprint(fingerprint));
         return result.withStored(stored.id(), stored.createdAt());
     }
 }

@@ -132,6 +132,36 @@ public class IdempotencyTest {
     }
 
     @Test
+    void aSendWithoutAnIdClaimsNothingYetItsGeneratedIdReplaysAndIsRefusedWithAnotherPrompt() {
+        AtomicInteger claims = new AtomicInteger();
+        ConversationStore counting = new dev.parley.core.internal.ForwardingConversationStore(newStore()) {
+            @Override
+            public dev.parley.api.spi.TurnClaim claimTurn(String conversationId, String promptId, String fingerprint,
+                                                           java.time.Instant at, Duration lease) {
+                claims.incrementAndGet();
+                return super.claimTurn(conversationId, promptId, fingerprint, at, lease);
+            }
+        };
+        try (ConversationEngine e = EngineFixture.builder(model, counting).build()) {
+            Conversation c = e.as(member("alice")).create(NewConversation.inWorkspace(WS).build());
+
+            Reply first = c.send(Prompt.text("Transfer 10 EUR to Bob").build());
+            assertThat(claims).as("claims made by a send without an id").hasValue(0);
+
+            // The id the reply names works like a client's own from then on.
+            Reply again = c.send(Prompt.text("Transfer 10 EUR to Bob").id(first.promptId()).build());
+            assertThat(again.replayed()).isTrue();
+            assertThat(again.text()).isEqualTo(first.text());
+            org.assertj.core.api.Assertions.assertThatThrownBy(() ->
+                            c.send(Prompt.text("Transfer 9000 EUR to Mallory").id(first.promptId()).build()))
+                    .isInstanceOfSatisfying(dev.parley.api.InvalidRequestException.class,
+                            ex -> assertThat(ex.field()).isEqualTo("id"));
+            assertThat(model.callCount()).isEqualTo(1);
+            assertThat(c.messages(PageRequest.first()).totalElements()).isEqualTo(2);
+        }
+    }
+
+    @Test
     void aReusedIdWithADifferentPromptIsRefusedNamingIdAndTheStoredReplyIsNotReturned() {
         Conversation c = engine.as(member("alice")).create(NewConversation.inWorkspace(WS).build());
         c.send(Prompt.text("Transfer 10 EUR to Bob").id("m-1").build());

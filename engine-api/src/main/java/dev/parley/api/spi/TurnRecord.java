@@ -24,10 +24,20 @@ import java.util.Objects;
  *                     Empty for a stream's own turn, which its lock fences.
  * @param events audit events to store in the turn's own transaction (a policy violation, say): stored with the
  *               turn, or not at all when the turn is not stored
+ * @param fingerprint for a turn that claimed nothing, the prompt's idempotency fingerprint to keep with its id, so
+ *                    that a later resend of that id with another prompt is still refused; empty when there is none.
+ *                    A claimed turn keeps the fingerprint of its claim.
  */
 public record TurnRecord(String conversationId, String promptId, Message prompt, Message reply, Usage usage,
                          boolean inHistory, Instant at, String claimToken, java.util.OptionalLong streamsEnded,
-                         java.util.List<AuditEvent> events) {
+                         java.util.List<AuditEvent> events, String fingerprint) {
+
+    /** A turn with no fingerprint of its own to keep. */
+    public TurnRecord(String conversationId, String promptId, Message prompt, Message reply, Usage usage,
+                      boolean inHistory, Instant at, String claimToken, java.util.OptionalLong streamsEnded,
+                      java.util.List<AuditEvent> events) {
+        this(conversationId, promptId, prompt, reply, usage, inHistory, at, claimToken, streamsEnded, events, "");
+    }
 
     /** A turn with no events of its own. */
     public TurnRecord(String conversationId, String promptId, Message prompt, Message reply, Usage usage,
@@ -56,6 +66,7 @@ public record TurnRecord(String conversationId, String promptId, Message prompt,
         Objects.requireNonNull(at, "at");
         Objects.requireNonNull(streamsEnded, "streamsEnded");
         events = java.util.List.copyOf(events);
+        Objects.requireNonNull(fingerprint, "fingerprint");
         for (AuditEvent e : events) {
             if (!e.conversationId().equals(conversationId)) {
                 throw new IllegalArgumentException("event " + e.id() + " is of conversation " + e.conversationId()
@@ -67,12 +78,18 @@ public record TurnRecord(String conversationId, String promptId, Message prompt,
     /** The same turn with these events stored in its transaction. */
     public TurnRecord withEvents(java.util.List<AuditEvent> turnEvents) {
         return new TurnRecord(conversationId, promptId, prompt, reply, usage, inHistory, at, claimToken, streamsEnded,
-                turnEvents);
+                turnEvents, fingerprint);
+    }
+
+    /** The same unclaimed turn keeping this prompt fingerprint with its id. */
+    public TurnRecord withFingerprint(String promptFingerprint) {
+        return new TurnRecord(conversationId, promptId, prompt, reply, usage, inHistory, at, claimToken, streamsEnded,
+                events, promptFingerprint);
     }
 
     /** The same turn, fenced against streams by the count of streams ended on the conversation when it began. */
     public TurnRecord withStreamsEnded(long count) {
         return new TurnRecord(conversationId, promptId, prompt, reply, usage, inHistory, at, claimToken,
-                java.util.OptionalLong.of(count), events);
+                java.util.OptionalLong.of(count), events, fingerprint);
     }
 }

@@ -573,12 +573,13 @@ public final class JdbcConversationStore implements ConversationStore {
                 // No claim was made (a pipeline without the idempotency stage): record the id as complete now.
                 // If another turn claimed or completed this id meanwhile, the unique key refuses it and nothing
                 // is stored.
-                h.createUpdate("INSERT INTO parley_turn (conversation_id, prompt_id, status, reply_seq, claimed_at) "
-                                + "VALUES (:c, :p, 'COMPLETE', :seq, :at)")
+                h.createUpdate("INSERT INTO parley_turn (conversation_id, prompt_id, status, reply_seq, claimed_at, "
+                                + "fingerprint) VALUES (:c, :p, 'COMPLETE', :seq, :at, :fp)")
                         .bind("c", turn.conversationId())
                         .bind("p", turn.promptId())
                         .bind("seq", reply.sequence())
                         .bind("at", Rows.utc(turn.at()))
+                        .bind("fp", turn.fingerprint().isEmpty() ? null : turn.fingerprint())
                         .execute();
             }
             return reply;
