@@ -20,15 +20,15 @@ public final class AccountingStage implements PromptStage {
         if (result.replayed()) {
             return result;
         }
-        Usage reported = result.reportedUsage();
-        if (reported != null) {
-            return result.withUsage(reported, (int) Math.min(Integer.MAX_VALUE, reported.tokensOut()));
+        java.util.Optional<Usage> reported = result.reportedUsage();
+        if (reported.isPresent()) {
+            return result.withUsage(reported.get(), (int) Math.min(Integer.MAX_VALUE, reported.get().tokensOut()));
         }
         TokenCounter counter = chain.services().tokenCounter(result.model());
         int replyTokens = counter.count(result.text());
         Turn answered = result.turn();
-        long requestTokens = answered.requestTokens() >= 0
-                ? answered.requestTokens() : counter.count(answered.prompt().text());
+        long requestTokens = answered.requestTokens().isPresent()
+                ? answered.requestTokens().getAsLong() : counter.count(answered.prompt().text());
         return result.withUsage(new Usage(requestTokens, replyTokens), replyTokens);
     }
 }

@@ -277,8 +277,9 @@ public final class IdempotencyStage implements PromptStage {
     }
 
     private static TurnResult replay(Turn turn, Message reply) {
-        return new TurnResult(turn, reply.text(), reply.model() == null ? "" : reply.model(), null, reply.usage(),
-                reply.tokens(), reply.status(), true, reply.id(), reply.createdAt());
+        return TurnResult.replayed(turn, reply.text(), reply.model() == null ? "" : reply.model(),
+                reply.usage() == null ? dev.parley.api.Usage.ZERO : reply.usage(), reply.tokens(), reply.status(),
+                reply.id(), reply.createdAt());
     }
 
     private static void sleep(long millis) {

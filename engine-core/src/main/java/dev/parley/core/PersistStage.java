@@ -52,7 +52,7 @@ public final class PersistStage implements PromptStage {
         if (result.replayed()) {
             return result;
         }
-        if (result.usage() == null) {
+        if (result.usage().isEmpty()) {
             throw new IllegalStateException("the turn reached " + name() + " without settled usage: "
                     + "the pipeline needs an AccountingStage after it");
         }
@@ -62,15 +62,15 @@ public final class PersistStage implements PromptStage {
         Instant at = services.clock().instant();
         Prompt prompt = turn.prompt();
         String conversationId = turn.conversation().id();
-        int promptTokens = turn.promptTokens() >= 0
-                ? turn.promptTokens() : services.tokenCounter(turn.model()).count(prompt.text());
+        int promptTokens = turn.promptTokens().isPresent()
+                ? turn.promptTokens().getAsInt() : services.tokenCounter(turn.model()).count(prompt.text());
         Message user = new Message(turn.promptId(), conversationId, 0, Role.USER, prompt.text(), promptTokens,
                 null, prompt.user().orElse(null), prompt.source().orElse(null), MessageStatus.COMPLETE,
                 turn.createdAt(), null);
         Message reply = new Message(services.newId(), conversationId, 0, Role.ASSISTANT, storable(result.text()),
-                result.replyTokens(), result.model(), prompt.user().orElse(null), prompt.source().orElse(null),
-                result.status(), at, result.usage());
-        TurnRecord record = new TurnRecord(conversationId, turn.promptId(), user, reply, result.usage(),
+                result.replyTokens().orElseThrow(), result.model(), prompt.user().orElse(null),
+                prompt.source().orElse(null), result.status(), at, result.usage().get());
+        TurnRecord record = new TurnRecord(conversationId, turn.promptId(), user, reply, result.usage().get(),
                 prompt.saveHistory(), at, turn.claim().orElse(null));
         String fingerprint = turn.attribute(IdempotencyStage.UNCLAIMED_FINGERPRINT).orElse(null);
         Message stored = services.store().commitTurn(fingerprint == null ? record : record.withFingerprint(fingerprint));

@@ -43,8 +43,7 @@ public final class ProviderCallStage implements PromptStage {
         ModelProvider model = chain.services().model(turn.model(), turn.conversation(), "model");
         if (turn.stream() != null && turn.stream().cancelled()) {
             // Nothing was sent to the provider, so nothing is counted: the model read and wrote no token.
-            return new TurnResult(turn, "", turn.model(), Usage.ZERO, null, -1, MessageStatus.CANCELLED, false,
-                    null, null);
+            return TurnResult.cancelledBeforeCall(turn);
         }
         dev.parley.api.spi.EngineListener listener = chain.services().listener();
         dev.parley.api.spi.EngineListener.TurnContext context = turn.context();
@@ -57,7 +56,7 @@ public final class ProviderCallStage implements PromptStage {
             listener.modelCallFailed(context, e);
             throw e;
         }
-        listener.modelCallEnd(context, result.reportedUsage() == null ? Usage.ZERO : result.reportedUsage());
+        listener.modelCallEnd(context, result.reportedUsage().orElse(Usage.ZERO));
         return result;
     }
 
@@ -73,7 +72,7 @@ public final class ProviderCallStage implements PromptStage {
         if (response == null) {
             throw new ModelUnavailableException(turn.model(), "the model returned no response", null);
         }
-        return TurnResult.fromModel(turn, response.text(), response.usage());
+        return TurnResult.fromModel(turn, response.text(), java.util.Optional.ofNullable(response.usage()));
     }
 
     /** How long a cancelled stream waits for the provider to acknowledge before the turn ends without it. */
@@ -101,7 +100,8 @@ public final class ProviderCallStage implements PromptStage {
         }
         if (collector.completed) {
             ModelResponse response = collector.response;
-            return TurnResult.fromModel(turn, out.text(), response == null ? null : response.usage());
+            return TurnResult.fromModel(turn, out.text(),
+                    java.util.Optional.ofNullable(response).map(ModelResponse::usage));
         }
         if (collector.idle) {
             throw new ModelUnavailableException(turn.model(),

@@ -304,7 +304,7 @@ public class EngineListenerTest {
                 var t = chain.turn();
                 return chain.proceed(new dev.parley.api.spi.Turn(t.conversation(), t.caller(), t.prompt(),
                         "another-id", t.model(), t.contextSize(), t.createdAt(), t.request(), t.promptTokens(),
-                        t.requestTokens(), t.stream(), t.claimToken()));
+                        t.requestTokens(), t.stream(), t.claimToken(), t.attributes()));
             }
 
             @Override

@@ -168,7 +168,7 @@ class PipelineContractTest {
     void aStageThatShortCircuitsAnswersWithoutAModelCall() {
         Conversation c = conversationWith(PromptPipeline.defaults()
                 .replace(ProviderCallStage.class, named("Canned", chain ->
-                        TurnResult.fromModel(chain.turn(), "canned", null))));
+                        TurnResult.fromModel(chain.turn(), "canned", java.util.Optional.empty()))));
         assertThat(c.send(Prompt.text("hi").build()).text()).isEqualTo("canned");
         assertThat(model.callCount()).isZero();
     }

@@ -59,7 +59,7 @@ class StagePositionsTest {
             var turn = chain.turn();
             notes.add(name + " down request=" + turn.request().size());
             TurnResult result = chain.proceed(turn);
-            notes.add(name + " up usage=" + (result.usage() != null) + " stored=" + (result.messageId() != null));
+            notes.add(name + " up usage=" + result.usage().isPresent() + " stored=" + result.messageId().isPresent());
             return result;
         });
     }
@@ -151,10 +151,10 @@ class StagePositionsTest {
         long allowance = 60;
         PromptStage reserve = named("Reserve", chain -> {
             var turn = chain.turn();
-            estimates.add(turn.requestTokens());
+            estimates.add(turn.requestTokens().orElseThrow());
             int maxOut = turn.modelParameters().maxOutputTokens().orElse(0);
             maxOutputs.add(maxOut);
-            if (turn.requestTokens() + maxOut > allowance) {
+            if (turn.requestTokens().orElseThrow() + maxOut > allowance) {
                 throw new BudgetExceededException("acct-1", "the turn may need more than the allowance");
             }
             return chain.proceed(turn);
@@ -173,6 +173,29 @@ class StagePositionsTest {
         assertThat(estimates.get(1)).isGreaterThan(estimates.get(0));
         assertThat(maxOutputs).containsExactly(0, 100);
         assertThat(c.messages(PageRequest.first()).totalElements()).isEqualTo(2);
+    }
+
+    @Test
+    void aStageBeforeTheCommitSeesTheSettledUsageAndWhatItChargesReachesTheCallersReply() {
+        java.util.concurrent.atomic.AtomicLong balance = new java.util.concurrent.atomic.AtomicLong(1_000);
+        PromptStage charge = named("Charge", chain -> {
+            TurnResult result = chain.proceed(chain.turn());
+            long used = result.usage().orElseThrow().tokensIn() + result.usage().orElseThrow().tokensOut();
+            return result.withCredits(new dev.parley.api.Credits(true, used, balance.addAndGet(-used)));
+        });
+        Conversation c = conversation(PromptPipeline.defaults().insert(Position.BEFORE_COMMIT, charge),
+                ScriptedModel.builder().replyWith(r -> "a reply of some words").build());
+
+        Reply reply = c.send(Prompt.text("hello").build());
+
+        assertThat(reply.credits().metered()).isTrue();
+        assertThat(reply.credits().used()).isEqualTo(reply.usage().tokensIn() + reply.usage().tokensOut()).isPositive();
+        assertThat(reply.credits().remaining()).isEqualTo(1_000 - reply.credits().used());
+        // Without a credits stage a reply is unmetered.
+        engine.close();
+        Reply plain = conversation(PromptPipeline.defaults(), ScriptedModel.builder().replyWith(r -> "x").build())
+                .send(Prompt.text("hello").build());
+        assertThat(plain.credits()).isEqualTo(dev.parley.api.Credits.unmetered());
     }
 
     /** A model that fails its first {@code failures} calls with an HTTP-like error, then answers. */

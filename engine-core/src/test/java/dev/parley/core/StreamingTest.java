@@ -699,7 +699,7 @@ public class StreamingTest {
                 Thread.currentThread().interrupt();
             }
             assertThat(out.complete()).isTrue();
-            return dev.parley.api.spi.TurnResult.fromModel(chain.turn(), out.text(), null);
+            return dev.parley.api.spi.TurnResult.fromModel(chain.turn(), out.text(), java.util.Optional.empty());
         };
         engine = engine(model, PromptPipeline.defaults().replace(ProviderCallStage.class, concurrentProvider));
         Conversation c = conversation();

@@ -21,8 +21,8 @@ import java.util.Objects;
  * @param contextSize the history token budget of the turn
  * @param createdAt the time of the user message
  * @param request the model request built by the context stage; empty before it
- * @param promptTokens the prompt's own token count; -1 before the context stage counts it
- * @param requestTokens the estimated tokens of the whole request; -1 before the context stage counts them
+ * @param promptTokens the prompt's own token count; empty before the context stage counts it
+ * @param requestTokens the estimated tokens of the whole request; empty before the context stage counts them
  * @param stream the output path when the turn streams, or null for {@code send}
  * @param claimToken the token of the claim the idempotency stage holds on the turn's message id, or null when no
  *                   claim was made; the persist stage commits under it
@@ -38,26 +38,21 @@ public record Turn(
         int contextSize,
         Instant createdAt,
         List<ModelMessage> request,
-        int promptTokens,
-        long requestTokens,
+        java.util.OptionalInt promptTokens,
+        java.util.OptionalLong requestTokens,
         TurnStream stream,
         String claimToken,
         dev.parley.api.TurnAttributes attributes) {
 
-    /** A turn that holds no claim on its message id, with the caller's and the prompt's attributes. */
+    /**
+     * A turn as it begins: no request built yet, no claim, and the caller's attributes with the prompt's over
+     * them.
+     */
     public Turn(ConversationInfo conversation, Caller caller, Prompt prompt, String promptId, String model,
-                int contextSize, Instant createdAt, List<ModelMessage> request, int promptTokens, long requestTokens,
-                TurnStream stream) {
-        this(conversation, caller, prompt, promptId, model, contextSize, createdAt, request, promptTokens,
-                requestTokens, stream, null);
-    }
-
-    /** A turn with the caller's and the prompt's attributes. */
-    public Turn(ConversationInfo conversation, Caller caller, Prompt prompt, String promptId, String model,
-                int contextSize, Instant createdAt, List<ModelMessage> request, int promptTokens, long requestTokens,
-                TurnStream stream, String claimToken) {
-        this(conversation, caller, prompt, promptId, model, contextSize, createdAt, request, promptTokens,
-                requestTokens, stream, claimToken, caller.attributes().overriddenBy(prompt.attributes()));
+                int contextSize, Instant createdAt, TurnStream stream) {
+        this(conversation, caller, prompt, promptId, model, contextSize, createdAt, List.of(),
+                java.util.OptionalInt.empty(), java.util.OptionalLong.empty(), stream, null,
+                caller.attributes().overriddenBy(prompt.attributes()));
     }
 
     public Turn {
@@ -68,6 +63,8 @@ public record Turn(
         Objects.requireNonNull(model, "model");
         Objects.requireNonNull(createdAt, "createdAt");
         Objects.requireNonNull(attributes, "attributes");
+        Objects.requireNonNull(promptTokens, "promptTokens");
+        Objects.requireNonNull(requestTokens, "requestTokens");
         request = List.copyOf(request);
     }
 
@@ -113,8 +110,13 @@ public record Turn(
 
     /** The same turn with the model request and its token counts set. */
     public Turn withRequest(List<ModelMessage> newRequest, int newPromptTokens, long newRequestTokens) {
+        if (newPromptTokens < 0 || newRequestTokens < 0) {
+            throw new IllegalArgumentException("token counts must not be negative: " + newPromptTokens + ", "
+                    + newRequestTokens);
+        }
         return new Turn(conversation, caller, prompt, promptId, model, contextSize, createdAt, newRequest,
-                newPromptTokens, newRequestTokens, stream, claimToken, attributes);
+                java.util.OptionalInt.of(newPromptTokens), java.util.OptionalLong.of(newRequestTokens), stream,
+                claimToken, attributes);
     }
 
     /**
@@ -146,6 +148,6 @@ public record Turn(
      */
     public Turn withPrompt(Prompt newPrompt) {
         return new Turn(conversation, caller, newPrompt, promptId, model, contextSize, createdAt, List.of(),
-                -1, -1, stream, claimToken, attributes.overriddenBy(newPrompt.attributes()));
+                java.util.OptionalInt.empty(), java.util.OptionalLong.empty(), stream, claimToken, attributes.overriddenBy(newPrompt.attributes()));
     }
 }

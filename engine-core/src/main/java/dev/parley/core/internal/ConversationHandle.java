@@ -6,7 +6,6 @@ import dev.parley.api.ConversationInfo;
 import dev.parley.api.ConversationNotFoundException;
 import dev.parley.api.ConversationLockedException;
 import dev.parley.api.ConversationPatch;
-import dev.parley.api.Credits;
 import dev.parley.api.ErrorCode;
 import dev.parley.api.InvalidRequestException;
 import dev.parley.api.Message;
@@ -125,7 +124,7 @@ final class ConversationHandle implements Conversation {
         java.time.Instant createdAt = prompt.createdAt()
                 .map(t -> dev.parley.api.internal.Checks.clientTime("createdAt", t, now)).orElse(now);
         String promptId = stream instanceof StreamRun run ? run.promptId() : prompt.id().orElseGet(services::newId);
-        return new Turn(info, caller, prompt, promptId, model, contextSize, createdAt, List.of(), -1, -1, stream);
+        return new Turn(info, caller, prompt, promptId, model, contextSize, createdAt, stream);
     }
 
     /** Runs the pipeline; a failure of the turn itself is recorded as an audit event and rethrown. */
@@ -144,7 +143,7 @@ final class ConversationHandle implements Conversation {
             }
             throw e;
         }
-        if (result.messageId() == null || result.usage() == null || result.createdAt() == null) {
+        if (result.messageId().isEmpty() || result.usage().isEmpty() || result.createdAt().isEmpty()) {
             throw new IllegalStateException("the pipeline answered without storing the turn: "
                     + "it needs a PersistStage and an AccountingStage, as in PromptPipeline.defaults()");
         }
@@ -153,8 +152,9 @@ final class ConversationHandle implements Conversation {
 
     private static Reply toReply(Prompt prompt, ConversationInfo info, TurnResult result) {
         String text = prompt.plaintext() ? Plaintext.of(result.text()) : result.text();
-        return new Reply(info.id(), result.turn().promptId(), result.messageId(), text, result.model(), result.usage(),
-                Credits.unmetered(), result.status(), result.replayed(), result.createdAt());
+        return new Reply(info.id(), result.turn().promptId(), result.messageId().orElseThrow(), text, result.model(),
+                result.usage().orElseThrow(), result.credits(), result.status(), result.replayed(),
+                result.createdAt().orElseThrow());
     }
 
     private void recordFailure(ConversationInfo info, String promptId, String code) {
