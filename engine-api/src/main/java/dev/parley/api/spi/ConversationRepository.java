@@ -1,0 +1,53 @@
+package dev.parley.api.spi;
+
+import dev.parley.api.ConversationInfo;
+import dev.parley.api.ConversationPatch;
+import dev.parley.api.Message;
+import dev.parley.api.Page;
+import dev.parley.api.PageRequest;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The conversations and their messages, as a {@link ConversationStore} keeps them: one of the focused parts a
+ * store is made of. Every method is atomic and thread safe; failures are
+ * {@link dev.parley.api.StoreFailureException}s. Deleted conversations are soft-deleted: no read or list returns
+ * them, and no write changes them.
+ */
+public interface ConversationRepository {
+
+    /** Stores a new conversation and its creation event, in one transaction. */
+    void insert(ConversationInfo conversation, AuditEvent created);
+
+    /** The live conversation with that id. */
+    Optional<ConversationInfo> find(String conversationId);
+
+    /**
+     * Applies a patch to a live conversation in one atomic step: only the fields the patch sets or clears change,
+     * so concurrent patches of different fields, from any engine, all take effect. Totals are untouched. Empty
+     * when not live. The event is stored in the same transaction, only when the patch was applied.
+     */
+    Optional<ConversationInfo> updateSettings(String conversationId, ConversationPatch patch, Instant at,
+                                              AuditEvent updated);
+
+    /**
+     * Soft-deletes a live conversation and stores the event in the same transaction; false (and no event) when
+     * it is not live.
+     */
+    boolean delete(String conversationId, Instant at, AuditEvent deleted);
+
+    /** The live conversations the filter lets through, newest first (creation time, then id, descending). */
+    Page<ConversationInfo> list(ConversationFilter filter, PageRequest page);
+
+    /**
+     * Up to {@code limit} messages of the conversation with a sequence below {@code beforeSequence}, newest
+     * first. This is how context is built without loading the whole history, so it must cost the same however
+     * long the conversation is.
+     */
+    List<Message> recentMessages(String conversationId, long beforeSequence, int limit);
+
+    /** One page of the conversation's messages, oldest first. */
+    Page<Message> messages(String conversationId, PageRequest page);
+}
