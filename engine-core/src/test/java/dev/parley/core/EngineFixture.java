@@ -44,6 +44,21 @@ public final class EngineFixture {
                 .ids(() -> prefix + ids.incrementAndGet());
     }
 
+    /** {@code stage} under another name, as the engine's contract errors and listener events name it. */
+    public static dev.parley.api.spi.PromptStage named(String name, dev.parley.api.spi.PromptStage stage) {
+        return new dev.parley.api.spi.PromptStage() {
+            @Override
+            public dev.parley.api.spi.TurnResult intercept(Chain chain) {
+                return stage.intercept(chain);
+            }
+
+            @Override
+            public String name() {
+                return name;
+            }
+        };
+    }
+
     /** A clock that moves one second forward at each reading. Thread safe. */
     public static final class TickingClock extends Clock {
         private final AtomicLong seconds;

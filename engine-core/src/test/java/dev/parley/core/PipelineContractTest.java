@@ -57,20 +57,6 @@ class PipelineContractTest {
         };
     }
 
-    private static PromptStage named(String name, PromptStage body) {
-        return new PromptStage() {
-            @Override
-            public TurnResult intercept(Chain chain) {
-                return body.intercept(chain);
-            }
-
-            @Override
-            public String name() {
-                return name;
-            }
-        };
-    }
-
     @Test
     void defaultPipelineRunsStagesInTheDocumentedOrder() {
         assertThat(PromptPipeline.defaults().stages()).extracting(PromptStage::name).containsExactly(
@@ -82,7 +68,7 @@ class PipelineContractTest {
         PromptPipeline p = PromptPipeline.defaults()
                 .insertBefore(ContextStage.class, tracing("before-context"))
                 .insertAfter(AccessStage.class, tracing("after-access"))
-                .replace(AccountingStage.class, named("accounting-replacement", chain -> {
+                .replace(AccountingStage.class, EngineFixture.named("accounting-replacement", chain -> {
                     trace.add("replacement>");
                     return new AccountingStage().intercept(chain);
                 }));
@@ -110,7 +96,7 @@ class PipelineContractTest {
     @Test
     void aStageThatReturnsNullFailsTheTurnNamingTheStage() {
         Conversation c = conversationWith(PromptPipeline.defaults()
-                .insertBefore(ContextStage.class, named("NullStage", chain -> null)));
+                .insertBefore(ContextStage.class, EngineFixture.named("NullStage", chain -> null)));
         assertThatThrownBy(() -> c.send(Prompt.text("hi").build()))
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("NullStage returned null");
@@ -120,7 +106,7 @@ class PipelineContractTest {
     @Test
     void aStageThatProceedsTwiceFailsTheTurnNamingTheStage() {
         Conversation c = conversationWith(PromptPipeline.defaults()
-                .insertBefore(ContextStage.class, named("Twice", chain -> {
+                .insertBefore(ContextStage.class, EngineFixture.named("Twice", chain -> {
                     chain.proceed(chain.turn());
                     return chain.proceed(chain.turn());
                 })));
@@ -134,7 +120,7 @@ class PipelineContractTest {
     void aStageThatThrowsFailsTheTurnNamingTheStageAndKeepingTheCause() {
         RuntimeException boom = new IllegalArgumentException("boom");
         Conversation c = conversationWith(PromptPipeline.defaults()
-                .insertBefore(ContextStage.class, named("Exploding", chain -> {
+                .insertBefore(ContextStage.class, EngineFixture.named("Exploding", chain -> {
                     throw boom;
                 })));
         assertThatThrownBy(() -> c.send(Prompt.text("hi").id("m-1").build()))
@@ -158,7 +144,7 @@ class PipelineContractTest {
     @Test
     void theLastStageMayNotProceed() {
         Conversation c = conversationWith(PromptPipeline.defaults()
-                .replace(ProviderCallStage.class, named("Proceeding", chain -> chain.proceed(chain.turn()))));
+                .replace(ProviderCallStage.class, EngineFixture.named("Proceeding", chain -> chain.proceed(chain.turn()))));
         assertThatThrownBy(() -> c.send(Prompt.text("hi").build()))
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("Proceeding called proceed() but is the last stage");
@@ -167,7 +153,7 @@ class PipelineContractTest {
     @Test
     void aStageThatShortCircuitsAnswersWithoutAModelCall() {
         Conversation c = conversationWith(PromptPipeline.defaults()
-                .replace(ProviderCallStage.class, named("Canned", chain ->
+                .replace(ProviderCallStage.class, EngineFixture.named("Canned", chain ->
                         TurnResult.fromModel(chain.turn(), "canned", java.util.Optional.empty()))));
         assertThat(c.send(Prompt.text("hi").build()).text()).isEqualTo("canned");
         assertThat(model.callCount()).isZero();

@@ -55,27 +55,13 @@ class StagePositionsTest {
 
     /** A stage named {@code name} that notes what it sees on the way down and up. */
     private static PromptStage noting(String name, List<String> notes) {
-        return named(name, chain -> {
+        return EngineFixture.named(name, chain -> {
             var turn = chain.turn();
             notes.add(name + " down request=" + turn.request().size());
             TurnResult result = chain.proceed(turn);
             notes.add(name + " up usage=" + result.usage().isPresent() + " stored=" + result.messageId().isPresent());
             return result;
         });
-    }
-
-    private static PromptStage named(String name, PromptStage stage) {
-        return new PromptStage() {
-            @Override
-            public TurnResult intercept(Chain chain) {
-                return stage.intercept(chain);
-            }
-
-            @Override
-            public String name() {
-                return name;
-            }
-        };
     }
 
     @Test
@@ -111,7 +97,7 @@ class StagePositionsTest {
     @Test
     void stagesAtOnePositionRunInTheOrderTheyWereInsertedAndStayThereWhenADefaultStageIsReplacedOrRemoved() {
         List<String> notes = new CopyOnWriteArrayList<>();
-        PromptStage wrappedContext = named("WrappedContext", new ContextStage());
+        PromptStage wrappedContext = EngineFixture.named("WrappedContext", new ContextStage());
         PromptPipeline pipeline = PromptPipeline.defaults()
                 .insert(Position.BEFORE_MODEL_CALL, noting("a", notes))
                 .replace(ContextStage.class, wrappedContext)
@@ -149,7 +135,7 @@ class StagePositionsTest {
         List<Long> estimates = new CopyOnWriteArrayList<>();
         List<Integer> maxOutputs = new CopyOnWriteArrayList<>();
         long allowance = 60;
-        PromptStage reserve = named("Reserve", chain -> {
+        PromptStage reserve = EngineFixture.named("Reserve", chain -> {
             var turn = chain.turn();
             estimates.add(turn.requestTokens().orElseThrow());
             int maxOut = turn.modelParameters().maxOutputTokens().orElse(0);
@@ -178,7 +164,7 @@ class StagePositionsTest {
     @Test
     void aStageBeforeTheCommitSeesTheSettledUsageAndWhatItChargesReachesTheCallersReply() {
         java.util.concurrent.atomic.AtomicLong balance = new java.util.concurrent.atomic.AtomicLong(1_000);
-        PromptStage charge = named("Charge", chain -> {
+        PromptStage charge = EngineFixture.named("Charge", chain -> {
             TurnResult result = chain.proceed(chain.turn());
             long used = result.usage().orElseThrow().tokensIn() + result.usage().orElseThrow().tokensOut();
             return result.withCredits(new dev.parley.api.Credits(true, used, balance.addAndGet(-used)));
@@ -229,7 +215,7 @@ class StagePositionsTest {
 
     /** Proceeds up to {@code attempts} times while the model is unavailable; then gives up with the last failure. */
     private static PromptStage retry(int attempts, Function<Integer, String> modelForAttempt) {
-        return named("Retry", chain -> {
+        return EngineFixture.named("Retry", chain -> {
             ModelUnavailableException last = null;
             for (int i = 0; i < attempts; i++) {
                 try {
@@ -295,7 +281,7 @@ class StagePositionsTest {
 
     @Test
     void aStageOutsideTheProviderBoundaryThatProceedsTwiceIsAContractViolationNamingIt() {
-        PromptStage twice = named("Twice", chain -> {
+        PromptStage twice = EngineFixture.named("Twice", chain -> {
             try {
                 chain.proceed(chain.turn());
             } catch (RuntimeException ignored) {
@@ -324,7 +310,7 @@ class StagePositionsTest {
         engine.close();
 
         // After: a stage that proceeds again once text has streamed is refused, naming it.
-        PromptStage again = named("Again", chain -> {
+        PromptStage again = EngineFixture.named("Again", chain -> {
             chain.proceed(chain.turn());
             return chain.proceed(chain.turn());
         });
@@ -341,7 +327,7 @@ class StagePositionsTest {
     @Test
     void aStageInsideTheBoundaryStillMayNotRetargetTheTurnOnProceed() {
         List<String> seen = new ArrayList<>();
-        PromptStage retarget = named("Retarget", chain -> {
+        PromptStage retarget = EngineFixture.named("Retarget", chain -> {
             seen.add(chain.turn().promptId());
             return chain.proceed(new dev.parley.api.spi.Turn(chain.turn().conversation(), chain.turn().caller(),
                     chain.turn().prompt(), "another-id", chain.turn().model(), chain.turn().contextSize(),

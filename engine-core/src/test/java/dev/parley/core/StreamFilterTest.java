@@ -220,7 +220,7 @@ class StreamFilterTest {
     @Test
     void aFilterHoldingMoreThanTheLimitFailsTheTurnNamingItsStage() throws Exception {
         Deltas model = new Deltas();
-        Conversation c = conversation(model, named("Hoarder", filtering(() -> (pending, end) -> end
+        Conversation c = conversation(model, EngineFixture.named("Hoarder", filtering(() -> (pending, end) -> end
                 ? Release.all(pending) : Release.hold())));
         model.next(List.of("a".repeat(StreamFilter.MAX_HELD), "b"));
         StreamingTest.Recorder r = new StreamingTest.Recorder();
@@ -258,7 +258,7 @@ class StreamFilterTest {
     @Test
     void aFilterAddedAfterTheStreamBeganIsRefusedNamingTheStage() throws Exception {
         Deltas model = new Deltas();
-        Conversation c = conversation(model, named("Latecomer", chain -> {
+        Conversation c = conversation(model, EngineFixture.named("Latecomer", chain -> {
             chain.turn().streaming().ifPresent(s -> s.addChunkHook((delta, window) ->
                     s.addFilter((pending, end) -> Release.all(pending))));
             return chain.proceed(chain.turn());
@@ -275,7 +275,7 @@ class StreamFilterTest {
 
     private void assertFailsNamingTheStage(StreamFilter filter, String what) throws Exception {
         Deltas model = new Deltas();
-        Conversation c = conversation(model, named("Faulty", filtering(() -> filter)));
+        Conversation c = conversation(model, EngineFixture.named("Faulty", filtering(() -> filter)));
         model.next(List.of("some ", "reply"));
         StreamingTest.Recorder r = new StreamingTest.Recorder();
 
@@ -285,20 +285,6 @@ class StreamFilterTest {
                 .isInstanceOf(IllegalStateException.class).hasMessageContaining("Faulty").hasMessageContaining(what);
         assertThat(r.completions).isEmpty();
         assertThat(c.messages(PageRequest.first()).totalElements()).isZero();
-    }
-
-    private static PromptStage named(String name, PromptStage stage) {
-        return new PromptStage() {
-            @Override
-            public dev.parley.api.spi.TurnResult intercept(Chain chain) {
-                return stage.intercept(chain);
-            }
-
-            @Override
-            public String name() {
-                return name;
-            }
-        };
     }
 
     /**

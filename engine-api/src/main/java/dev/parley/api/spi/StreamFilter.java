@@ -92,7 +92,7 @@ public interface StreamFilter {
             return new Release(consumed, replacement);
         }
 
-        /** Text and length only, never the text itself: it may be what a policy redacts. */
+        /** Counts only, never the text itself: it may be what a policy redacts. */
         @Override
         public String toString() {
             return "Release[consumed=" + consumed + ", length=" + text.length() + "]";
