@@ -1,7 +1,7 @@
 package dev.parley.api;
 
+import dev.parley.api.internal.EngineProvider;
 import dev.parley.api.spi.ConversationStore;
-import dev.parley.api.spi.EngineProvider;
 import dev.parley.api.spi.EngineListener;
 import dev.parley.api.spi.EventSink;
 import dev.parley.api.spi.ModelProvider;

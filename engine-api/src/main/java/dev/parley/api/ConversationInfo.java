@@ -3,6 +3,8 @@ package dev.parley.api;
 import java.time.Instant;
 import java.util.Objects;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * A snapshot of a conversation's data. Immutable and thread safe. A deleted conversation is never returned, so
  * there is no deleted flag here.
@@ -24,10 +26,10 @@ public record ConversationInfo(
         String id,
         String organizationId,
         String workspaceId,
-        String repositoryId,
+        @Nullable String repositoryId,
         String ownerId,
         Steering steering,
-        String modelName,
+        @Nullable String modelName,
         long tokensIn,
         long tokensOut,
         Instant createdAt,
@@ -35,8 +37,8 @@ public record ConversationInfo(
         ModelParameters modelParameters) {
 
     /** A conversation without model parameters of its own. */
-    public ConversationInfo(String id, String organizationId, String workspaceId, String repositoryId, String ownerId,
-                            Steering steering, String modelName, long tokensIn, long tokensOut, Instant createdAt,
+    public ConversationInfo(String id, String organizationId, String workspaceId, @Nullable String repositoryId, String ownerId,
+                            Steering steering, @Nullable String modelName, long tokensIn, long tokensOut, Instant createdAt,
                             Instant updatedAt) {
         this(id, organizationId, workspaceId, repositoryId, ownerId, steering, modelName, tokensIn, tokensOut,
                 createdAt, updatedAt, ModelParameters.NONE);

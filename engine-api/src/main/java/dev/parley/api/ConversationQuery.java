@@ -2,6 +2,8 @@ package dev.parley.api;
 
 import dev.parley.api.internal.Checks;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * Which conversations to list: all the caller may see, optionally narrowed to one workspace or repository,
  * newest first. Immutable and thread safe.
@@ -10,7 +12,7 @@ import dev.parley.api.internal.Checks;
  * @param repositoryId only this repository, or null
  * @param page which page
  */
-public record ConversationQuery(String workspaceId, String repositoryId, PageRequest page) {
+public record ConversationQuery(@Nullable String workspaceId, @Nullable String repositoryId, PageRequest page) {
 
     public ConversationQuery {
         Checks.optionalId("workspaceId", workspaceId);

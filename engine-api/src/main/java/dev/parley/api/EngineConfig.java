@@ -15,6 +15,8 @@ import java.util.Optional;
 import java.util.concurrent.Executor;
 import java.util.function.Supplier;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * A read-only view of the settings an engine was built with; {@link ConversationEngine.Builder} hands a copy to
  * the engine it builds. Immutable and thread safe.
@@ -37,13 +39,13 @@ import java.util.function.Supplier;
  * @param listenerFactory gives each turn its engine listener
  */
 public record EngineConfig(
-        ConversationStore store,
+        @Nullable ConversationStore store,
         List<ModelRegistration> models,
         String defaultModel,
         PromptPipeline pipeline,
         Clock clock,
-        Supplier<String> ids,
-        TokenCounter tokenCounter,
+        @Nullable Supplier<String> ids,
+        @Nullable TokenCounter tokenCounter,
         SteeringResolver steeringResolver,
         Duration steeringCacheTtl,
         ScopeDirectory scopeDirectory,
@@ -51,7 +53,7 @@ public record EngineConfig(
         int defaultContextSize,
         Timeouts timeouts,
         int defaultContextWindow,
-        Executor streamExecutor,
+        @Nullable Executor streamExecutor,
         dev.parley.api.spi.EngineListener.Factory listenerFactory) {
 
     public EngineConfig {

@@ -1,6 +1,6 @@
 package dev.parley.api;
 
-import dev.parley.api.spi.EngineProvider;
+import dev.parley.api.internal.EngineProvider;
 
 import java.util.Iterator;
 import java.util.ServiceLoader;

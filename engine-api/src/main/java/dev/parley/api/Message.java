@@ -3,6 +3,8 @@ package dev.parley.api;
 import java.time.Instant;
 import java.util.Objects;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * A stored message of a conversation. Immutable and thread safe.
  *
@@ -26,12 +28,12 @@ public record Message(
         Role role,
         String text,
         int tokens,
-        String model,
-        String user,
-        String source,
+        @Nullable String model,
+        @Nullable String user,
+        @Nullable String source,
         MessageStatus status,
         Instant createdAt,
-        Usage usage) {
+        @Nullable Usage usage) {
 
     public Message {
         Objects.requireNonNull(id, "id");

@@ -2,6 +2,8 @@ package dev.parley.api;
 
 import java.util.Objects;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * The model could not answer: a timeout, a refusal or an error of the provider. The message names the model and
  * the kind of failure (for example "timed out", "authentication refused (HTTP 401)", "connection refused",
@@ -18,7 +20,7 @@ public class ModelUnavailableException extends ParleyException {
      * @param reason what went wrong, in the engine's words (never text the provider sent)
      * @param cause  the provider's exception, or null
      */
-    public ModelUnavailableException(String model, String reason, Throwable cause) {
+    public ModelUnavailableException(String model, String reason, @Nullable Throwable cause) {
         super(ErrorCode.MODEL_UNAVAILABLE,
                 "model " + Objects.requireNonNull(model, "model") + " unavailable: " + reason, cause);
         this.model = model;

@@ -5,6 +5,8 @@ import java.time.Instant;
 import java.util.Objects;
 import java.util.Optional;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * What to create: a conversation in a workspace, or tied to a repository (whose workspace and organization it
  * inherits through the engine's {@link dev.parley.api.spi.ScopeDirectory}), with optional steering, model and
@@ -12,10 +14,10 @@ import java.util.Optional;
  * {@link #inRepository}.
  */
 public final class NewConversation {
-    private final String workspaceId;
-    private final String repositoryId;
+    private final @Nullable String workspaceId;
+    private final @Nullable String repositoryId;
     private final Steering steering;
-    private final String modelName;
+    private final @Nullable String modelName;
     private final Instant createdAt;
     private final ModelParameters modelParameters;
 
@@ -78,41 +80,41 @@ public final class NewConversation {
 
     /** Builds a {@link NewConversation}; fields are checked by {@link #build()}. Not thread safe. */
     public static final class Builder {
-        private String workspaceId;
-        private String repositoryId;
-        private String personality;
-        private String personalityId;
-        private String brandVoiceId;
-        private String targetAudienceId;
-        private String modelName;
+        private @Nullable String workspaceId;
+        private @Nullable String repositoryId;
+        private @Nullable String personality;
+        private @Nullable String personalityId;
+        private @Nullable String brandVoiceId;
+        private @Nullable String targetAudienceId;
+        private @Nullable String modelName;
         private Instant createdAt;
         private ModelParameters modelParameters = ModelParameters.NONE;
 
         private Builder() {
         }
 
-        public Builder personality(String personality) {
+        public Builder personality(@Nullable String personality) {
             this.personality = personality;
             return this;
         }
 
-        public Builder personalityId(String personalityId) {
+        public Builder personalityId(@Nullable String personalityId) {
             this.personalityId = personalityId;
             return this;
         }
 
-        public Builder brandVoiceId(String brandVoiceId) {
+        public Builder brandVoiceId(@Nullable String brandVoiceId) {
             this.brandVoiceId = brandVoiceId;
             return this;
         }
 
-        public Builder targetAudienceId(String targetAudienceId) {
+        public Builder targetAudienceId(@Nullable String targetAudienceId) {
             this.targetAudienceId = targetAudienceId;
             return this;
         }
 
         /** The model name; null means the engine default. */
-        public Builder modelName(String modelName) {
+        public Builder modelName(@Nullable String modelName) {
             this.modelName = modelName;
             return this;
         }

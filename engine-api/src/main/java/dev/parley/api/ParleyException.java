@@ -2,6 +2,8 @@ package dev.parley.api;
 
 import java.util.Objects;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * The root of every error Parley reports about a request. Unchecked; each subclass names what happened and
  * carries a stable {@link #code()}.
@@ -19,7 +21,7 @@ public abstract class ParleyException extends RuntimeException {
         this(code, message, null);
     }
 
-    protected ParleyException(ErrorCode code, String message, Throwable cause) {
+    protected ParleyException(ErrorCode code, String message, @Nullable Throwable cause) {
         super(message, cause);
         this.code = Objects.requireNonNull(code, "code");
     }

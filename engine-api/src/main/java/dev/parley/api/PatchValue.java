@@ -2,6 +2,8 @@ package dev.parley.api;
 
 import java.util.Objects;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * One field of a patch: keep the current value, clear it, or set a new one. Immutable and thread safe.
  *
@@ -15,9 +17,9 @@ public final class PatchValue<T> {
     public enum Kind { KEEP, CLEAR, SET }
 
     private final Kind kind;
-    private final T value;
+    private final @Nullable T value;
 
-    private PatchValue(Kind kind, T value) {
+    private PatchValue(Kind kind, @Nullable T value) {
         this.kind = kind;
         this.value = value;
     }
@@ -37,7 +39,7 @@ public final class PatchValue<T> {
     }
 
     /** {@link #set} for a non-null value, {@link #clear} for null: how a JSON field that is present maps. */
-    public static <T> PatchValue<T> of(T valueOrNull) {
+    public static <T> PatchValue<T> of(@Nullable T valueOrNull) {
         return valueOrNull == null ? clear() : set(valueOrNull);
     }
 
@@ -50,7 +52,7 @@ public final class PatchValue<T> {
     }
 
     /** The field's value after the patch, given its current value (which may be null). */
-    public T applyTo(T current) {
+    public @Nullable T applyTo(@Nullable T current) {
         return switch (kind) {
             case KEEP -> current;
             case CLEAR -> null;

@@ -60,7 +60,7 @@ public final class PromptPipeline {
         /**
          * Inside the turn's commit: on the way out, the settled result (usage and reply tokens counted) before it
          * is stored. What a stage here records with the turn
-         * ({@link dev.parley.api.spi.EngineServices#recordWithTurn}) is stored in the turn's transaction.
+         * ({@link dev.parley.api.values.EngineServices#recordWithTurn}) is stored in the turn's transaction.
          */
         BEFORE_COMMIT,
         /**

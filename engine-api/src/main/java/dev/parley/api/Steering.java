@@ -2,6 +2,8 @@ package dev.parley.api;
 
 import dev.parley.api.internal.Checks;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * How a conversation's model is steered. Every field may be absent (null).
  * <p>The system message of each turn is built from it: the {@code personality} text if present, otherwise the
@@ -14,7 +16,7 @@ import dev.parley.api.internal.Checks;
  * @param brandVoiceId a brand voice, resolved to text by the engine's {@link dev.parley.api.spi.SteeringResolver}
  * @param targetAudienceId a target audience, resolved to text likewise
  */
-public record Steering(String personality, String personalityId, String brandVoiceId, String targetAudienceId) {
+public record Steering(@Nullable String personality, @Nullable String personalityId, @Nullable String brandVoiceId, @Nullable String targetAudienceId) {
 
     /** No steering at all. */
     public static final Steering NONE = new Steering(null, null, null, null);

@@ -5,7 +5,7 @@ import java.util.Objects;
 /**
  * The key of a typed value that travels with a turn: set by the host on a {@link Caller} or a {@link Prompt}
  * (an account id, a plan), or by a stage for the stages after it (a trace id), and read by stages with
- * {@link dev.parley.api.spi.Turn#attribute}. Keys are compared by identity, so each is a constant of the code
+ * {@link dev.parley.api.values.Turn#attribute}. Keys are compared by identity, so each is a constant of the code
  * that owns it. Attributes are not stored, not sent to the model and not part of a message id's fingerprint.
  * Immutable and thread safe.
  *

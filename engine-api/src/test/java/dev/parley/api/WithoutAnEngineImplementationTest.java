@@ -1,7 +1,7 @@
 package dev.parley.api;
 
 import dev.parley.api.spi.ConversationStore;
-import dev.parley.api.spi.ModelResponse;
+import dev.parley.api.values.ModelResponse;
 import org.junit.jupiter.api.Test;
 
 import java.lang.reflect.Proxy;

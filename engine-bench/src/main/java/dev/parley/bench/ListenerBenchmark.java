@@ -9,7 +9,7 @@ import dev.parley.api.Prompt;
 import dev.parley.api.Reply;
 import dev.parley.api.Usage;
 import dev.parley.api.spi.EngineListener;
-import dev.parley.api.spi.ModelResponse;
+import dev.parley.api.values.ModelResponse;
 import dev.parley.store.jdbc.JdbcConversationStore;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;

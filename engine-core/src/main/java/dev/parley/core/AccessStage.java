@@ -2,8 +2,8 @@ package dev.parley.core;
 
 import dev.parley.api.AccessDeniedException;
 import dev.parley.api.spi.PromptStage;
-import dev.parley.api.spi.Turn;
-import dev.parley.api.spi.TurnResult;
+import dev.parley.api.values.Turn;
+import dev.parley.api.values.TurnResult;
 import dev.parley.core.internal.AccessRules;
 
 /**

@@ -3,8 +3,8 @@ package dev.parley.core;
 import dev.parley.api.Usage;
 import dev.parley.api.spi.PromptStage;
 import dev.parley.api.spi.TokenCounter;
-import dev.parley.api.spi.Turn;
-import dev.parley.api.spi.TurnResult;
+import dev.parley.api.values.Turn;
+import dev.parley.api.values.TurnResult;
 
 /**
  * Settles a turn's tokens on the way out. The provider's reported usage wins when present; otherwise input is

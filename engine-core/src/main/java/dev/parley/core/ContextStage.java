@@ -6,12 +6,12 @@ import dev.parley.api.Message;
 import dev.parley.api.Role;
 import dev.parley.api.Steering;
 import dev.parley.api.spi.ConversationStore;
-import dev.parley.api.spi.ModelMessage;
 import dev.parley.api.spi.PromptStage;
 import dev.parley.api.spi.SteeringResolver;
 import dev.parley.api.spi.TokenCounter;
-import dev.parley.api.spi.Turn;
-import dev.parley.api.spi.TurnResult;
+import dev.parley.api.values.ModelMessage;
+import dev.parley.api.values.Turn;
+import dev.parley.api.values.TurnResult;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -29,7 +29,7 @@ import java.util.List;
  *   <li>the prompt.</li>
  * </ol>
  * A prompt whose text, additional context and steering alone exceed the model's context window
- * ({@link dev.parley.api.spi.EngineServices#contextWindow}) is refused with an {@link InvalidRequestException}
+ * ({@link dev.parley.api.values.EngineServices#contextWindow}) is refused with an {@link InvalidRequestException}
  * naming {@code text} (or {@code additionalContext} when it has snippets) before history is read or the model
  * called. History is read from the store newest first with the token counts stored on each message, in one read
  * sized from the budget: as many messages as the budget holds if they are about the size of this turn's prompt, a

@@ -16,12 +16,12 @@ import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
 import dev.langchain4j.model.output.TokenUsage;
 import dev.parley.api.ModelParameters;
 import dev.parley.api.Usage;
-import dev.parley.api.spi.ModelMessage;
 import dev.parley.api.spi.ModelProvider;
-import dev.parley.api.spi.ModelRequest;
-import dev.parley.api.spi.ModelResponse;
-import dev.parley.api.spi.StreamingHandler;
 import dev.parley.api.spi.TokenCounter;
+import dev.parley.api.values.ModelMessage;
+import dev.parley.api.values.ModelRequest;
+import dev.parley.api.values.ModelResponse;
+import dev.parley.api.values.StreamingHandler;
 
 import java.util.ArrayList;
 import java.util.List;

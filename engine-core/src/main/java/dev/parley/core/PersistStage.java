@@ -4,11 +4,11 @@ import dev.parley.api.Message;
 import dev.parley.api.MessageStatus;
 import dev.parley.api.Prompt;
 import dev.parley.api.Role;
-import dev.parley.api.spi.EngineServices;
 import dev.parley.api.spi.PromptStage;
-import dev.parley.api.spi.Turn;
-import dev.parley.api.spi.TurnRecord;
-import dev.parley.api.spi.TurnResult;
+import dev.parley.api.values.EngineServices;
+import dev.parley.api.values.Turn;
+import dev.parley.api.values.TurnRecord;
+import dev.parley.api.values.TurnResult;
 
 import java.time.Instant;
 

@@ -5,13 +5,13 @@ import dev.parley.api.ModelUnavailableException;
 import dev.parley.api.ParleyException;
 import dev.parley.api.Usage;
 import dev.parley.api.spi.ModelProvider;
-import dev.parley.api.spi.ModelRequest;
-import dev.parley.api.spi.ModelResponse;
 import dev.parley.api.spi.PromptStage;
-import dev.parley.api.spi.StreamingHandler;
-import dev.parley.api.spi.Turn;
-import dev.parley.api.spi.TurnResult;
-import dev.parley.api.spi.TurnStream;
+import dev.parley.api.values.ModelRequest;
+import dev.parley.api.values.ModelResponse;
+import dev.parley.api.values.StreamingHandler;
+import dev.parley.api.values.Turn;
+import dev.parley.api.values.TurnResult;
+import dev.parley.api.values.TurnStream;
 
 /**
  * Calls the turn's model with the request the context stage built; always the last stage. A streamed turn is

@@ -16,11 +16,11 @@ import dev.parley.api.Reply;
 import dev.parley.api.Role;
 import dev.parley.api.Steering;
 import dev.parley.api.Usage;
-import dev.parley.api.spi.AuditEvent;
-import dev.parley.api.spi.ModelMessage;
+import dev.parley.api.spi.ConversationStore;
 import dev.parley.api.spi.ScopeDirectory;
 import dev.parley.api.spi.SteeringResolver;
-import dev.parley.api.spi.ConversationStore;
+import dev.parley.api.values.AuditEvent;
+import dev.parley.api.values.ModelMessage;
 import dev.parley.testing.ScriptedModel;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -496,7 +496,7 @@ public class ConversationBehaviourTest {
         assertThat(published).extracting(AuditEvent::type).containsExactly(
                 AuditEvent.Type.CONVERSATION_CREATED, AuditEvent.Type.POLICY_VIOLATION, AuditEvent.Type.TURN_FAILED);
         // Outside a turn there is no commit to join.
-        assertThatThrownBy(() -> new dev.parley.api.spi.EngineServices() {
+        assertThatThrownBy(() -> new dev.parley.api.values.EngineServices() {
             public dev.parley.api.spi.ConversationStore store() { return null; }
             public java.time.Clock clock() { return null; }
             public String newId() { return null; }

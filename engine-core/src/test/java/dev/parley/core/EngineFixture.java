@@ -48,7 +48,7 @@ public final class EngineFixture {
     public static dev.parley.api.spi.PromptStage named(String name, dev.parley.api.spi.PromptStage stage) {
         return new dev.parley.api.spi.PromptStage() {
             @Override
-            public dev.parley.api.spi.TurnResult intercept(Chain chain) {
+            public dev.parley.api.values.TurnResult intercept(Chain chain) {
                 return stage.intercept(chain);
             }
 

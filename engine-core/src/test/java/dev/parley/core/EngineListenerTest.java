@@ -13,7 +13,7 @@ import dev.parley.api.Usage;
 import dev.parley.api.spi.ConversationStore;
 import dev.parley.api.spi.EngineListener;
 import dev.parley.api.spi.PromptStage;
-import dev.parley.api.spi.TurnResult;
+import dev.parley.api.values.TurnResult;
 import dev.parley.testing.ScriptedModel;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -302,7 +302,7 @@ public class EngineListenerTest {
             @Override
             public TurnResult intercept(Chain chain) {
                 var t = chain.turn();
-                return chain.proceed(new dev.parley.api.spi.Turn(t.conversation(), t.caller(), t.prompt(),
+                return chain.proceed(new dev.parley.api.values.Turn(t.conversation(), t.caller(), t.prompt(),
                         "another-id", t.model(), t.contextSize(), t.createdAt(), t.request(), t.promptTokens(),
                         t.requestTokens(), t.stream(), t.claimToken(), t.attributes()));
             }

@@ -136,7 +136,7 @@ public class IdempotencyTest {
         AtomicInteger claims = new AtomicInteger();
         ConversationStore counting = new dev.parley.core.internal.ForwardingConversationStore(newStore()) {
             @Override
-            public dev.parley.api.spi.TurnClaim claimTurn(String conversationId, String promptId, String fingerprint,
+            public dev.parley.api.values.TurnClaim claimTurn(String conversationId, String promptId, String fingerprint,
                                                            java.time.Instant at, Duration lease) {
                 claims.incrementAndGet();
                 return super.claimTurn(conversationId, promptId, fingerprint, at, lease);

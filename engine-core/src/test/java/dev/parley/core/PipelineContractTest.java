@@ -8,7 +8,7 @@ import dev.parley.api.PolicyBlockedException;
 import dev.parley.api.Prompt;
 import dev.parley.api.PromptPipeline;
 import dev.parley.api.spi.PromptStage;
-import dev.parley.api.spi.TurnResult;
+import dev.parley.api.values.TurnResult;
 import dev.parley.testing.ScriptedModel;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;

@@ -8,16 +8,16 @@ import dev.parley.api.ModelUnavailableException;
 import dev.parley.api.NewConversation;
 import dev.parley.api.PageRequest;
 import dev.parley.api.Prompt;
-import dev.parley.api.PromptPipeline;
 import dev.parley.api.PromptPipeline.Position;
+import dev.parley.api.PromptPipeline;
 import dev.parley.api.Reply;
 import dev.parley.api.spi.EngineListener;
 import dev.parley.api.spi.ModelProvider;
-import dev.parley.api.spi.ModelRequest;
-import dev.parley.api.spi.ModelResponse;
 import dev.parley.api.spi.PromptStage;
-import dev.parley.api.spi.StreamingHandler;
-import dev.parley.api.spi.TurnResult;
+import dev.parley.api.values.ModelRequest;
+import dev.parley.api.values.ModelResponse;
+import dev.parley.api.values.StreamingHandler;
+import dev.parley.api.values.TurnResult;
 import dev.parley.testing.ScriptedModel;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -329,7 +329,7 @@ class StagePositionsTest {
         List<String> seen = new ArrayList<>();
         PromptStage retarget = EngineFixture.named("Retarget", chain -> {
             seen.add(chain.turn().promptId());
-            return chain.proceed(new dev.parley.api.spi.Turn(chain.turn().conversation(), chain.turn().caller(),
+            return chain.proceed(new dev.parley.api.values.Turn(chain.turn().conversation(), chain.turn().caller(),
                     chain.turn().prompt(), "another-id", chain.turn().model(), chain.turn().contextSize(),
                     chain.turn().createdAt(), chain.turn().request(), chain.turn().promptTokens(),
                     chain.turn().requestTokens(), chain.turn().stream(), chain.turn().claimToken(),

@@ -14,10 +14,10 @@ import dev.parley.api.PromptPipeline;
 import dev.parley.api.Reply;
 import dev.parley.api.StreamHandle;
 import dev.parley.api.StreamListener;
-import dev.parley.api.spi.AuditEvent;
 import dev.parley.api.spi.ConversationStore;
 import dev.parley.api.spi.PromptStage;
-import dev.parley.api.spi.TurnStream;
+import dev.parley.api.values.AuditEvent;
+import dev.parley.api.values.TurnStream;
 import dev.parley.testing.ScriptedModel;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -494,7 +494,7 @@ public class StreamingTest {
     private static final class Gate implements PromptStage {
         final CountDownLatch reached = new CountDownLatch(1);
         final CountDownLatch release = new CountDownLatch(1);
-        private final java.util.function.Predicate<dev.parley.api.spi.Turn> holds;
+        private final java.util.function.Predicate<dev.parley.api.values.Turn> holds;
 
         Gate() {
             this(turn -> turn.streaming().isPresent());
@@ -504,12 +504,12 @@ public class StreamingTest {
             this(turn -> turn.prompt().text().equals(text));
         }
 
-        private Gate(java.util.function.Predicate<dev.parley.api.spi.Turn> holds) {
+        private Gate(java.util.function.Predicate<dev.parley.api.values.Turn> holds) {
             this.holds = holds;
         }
 
         @Override
-        public dev.parley.api.spi.TurnResult intercept(Chain chain) {
+        public dev.parley.api.values.TurnResult intercept(Chain chain) {
             if (holds.test(chain.turn())) {
                 reached.countDown();
                 try {
@@ -550,8 +550,8 @@ public class StreamingTest {
         c.send(Prompt.text("second").build());
 
         assertThat(model.lastRequest().messages())
-                .noneMatch(m -> m.role() == dev.parley.api.spi.ModelMessage.Role.ASSISTANT && m.text().isEmpty())
-                .extracting(dev.parley.api.spi.ModelMessage::text).containsExactly("first", "second");
+                .noneMatch(m -> m.role() == dev.parley.api.values.ModelMessage.Role.ASSISTANT && m.text().isEmpty())
+                .extracting(dev.parley.api.values.ModelMessage::text).containsExactly("first", "second");
     }
 
     @Test
@@ -599,7 +599,7 @@ public class StreamingTest {
     /** A stage whose chunk hook has a bug: it throws an exception that is no ParleyException. */
     private static final class BuggyWatcherStage implements PromptStage {
         @Override
-        public dev.parley.api.spi.TurnResult intercept(Chain chain) {
+        public dev.parley.api.values.TurnResult intercept(Chain chain) {
             chain.turn().streaming().ifPresent(stream -> stream.addChunkHook((delta, window) -> {
                 if (window.contains("fox")) {
                     throw new IllegalArgumentException("hook bug");
@@ -699,7 +699,7 @@ public class StreamingTest {
                 Thread.currentThread().interrupt();
             }
             assertThat(out.complete()).isTrue();
-            return dev.parley.api.spi.TurnResult.fromModel(chain.turn(), out.text(), java.util.Optional.empty());
+            return dev.parley.api.values.TurnResult.fromModel(chain.turn(), out.text(), java.util.Optional.empty());
         };
         engine = engine(model, PromptPipeline.defaults().replace(ProviderCallStage.class, concurrentProvider));
         Conversation c = conversation();
@@ -725,12 +725,12 @@ public class StreamingTest {
         java.util.concurrent.atomic.AtomicReference<Conversation> target = new java.util.concurrent.atomic.AtomicReference<>();
         dev.parley.api.spi.ModelProvider lateCancel = new dev.parley.api.spi.ModelProvider() {
             @Override
-            public dev.parley.api.spi.ModelResponse chat(dev.parley.api.spi.ModelRequest request) {
-                return new dev.parley.api.spi.ModelResponse("all done", new dev.parley.api.Usage(7, 2));
+            public dev.parley.api.values.ModelResponse chat(dev.parley.api.values.ModelRequest request) {
+                return new dev.parley.api.values.ModelResponse("all done", new dev.parley.api.Usage(7, 2));
             }
 
             @Override
-            public void stream(dev.parley.api.spi.ModelRequest request, dev.parley.api.spi.StreamingHandler handler) {
+            public void stream(dev.parley.api.values.ModelRequest request, dev.parley.api.values.StreamingHandler handler) {
                 handler.onDelta("all ");
                 handler.onDelta("done");
                 handler.onComplete(chat(request));
@@ -784,12 +784,12 @@ public class StreamingTest {
         CountDownLatch sent = new CountDownLatch(1);
         dev.parley.api.spi.ModelProvider stuck = new dev.parley.api.spi.ModelProvider() {
             @Override
-            public dev.parley.api.spi.ModelResponse chat(dev.parley.api.spi.ModelRequest request) {
+            public dev.parley.api.values.ModelResponse chat(dev.parley.api.values.ModelRequest request) {
                 throw new UnsupportedOperationException();
             }
 
             @Override
-            public void stream(dev.parley.api.spi.ModelRequest request, dev.parley.api.spi.StreamingHandler handler) {
+            public void stream(dev.parley.api.values.ModelRequest request, dev.parley.api.values.StreamingHandler handler) {
                 handler.onDelta("partial ");
                 handler.onDelta("answer");
                 sent.countDown();

@@ -9,7 +9,7 @@ import dev.parley.api.PromptPipeline;
 import dev.parley.api.TurnAttribute;
 import dev.parley.api.TurnAttributes;
 import dev.parley.api.spi.PromptStage;
-import dev.parley.api.spi.TurnResult;
+import dev.parley.api.values.TurnResult;
 import dev.parley.testing.ScriptedModel;
 import org.junit.jupiter.api.Test;
 

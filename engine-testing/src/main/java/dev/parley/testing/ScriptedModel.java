@@ -1,11 +1,11 @@
 package dev.parley.testing;
 
 import dev.parley.api.Usage;
-import dev.parley.api.spi.ModelMessage;
 import dev.parley.api.spi.ModelProvider;
-import dev.parley.api.spi.ModelRequest;
-import dev.parley.api.spi.ModelResponse;
-import dev.parley.api.spi.StreamingHandler;
+import dev.parley.api.values.ModelMessage;
+import dev.parley.api.values.ModelRequest;
+import dev.parley.api.values.ModelResponse;
+import dev.parley.api.values.StreamingHandler;
 
 import java.time.Duration;
 import java.util.ArrayDeque;

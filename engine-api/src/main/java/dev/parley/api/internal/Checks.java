@@ -5,6 +5,8 @@ import dev.parley.api.Limits;
 
 import java.util.List;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * Field checks shared by the value types and the engine; each failure is an {@link InvalidRequestException}
  * naming the field. Not API: may change in any release.
@@ -41,7 +43,7 @@ public final class Checks {
     }
 
     /** A label that may be absent (null); when present it follows {@link #label}. */
-    public static String optionalLabel(String field, String value, int max) {
+    public static @Nullable String optionalLabel(String field, @Nullable String value, int max) {
         return value == null ? null : label(field, value, max);
     }
 
@@ -66,7 +68,7 @@ public final class Checks {
     }
 
     /** An identifier that may be absent (null); when present it follows {@link #id}. */
-    public static String optionalId(String field, String value) {
+    public static @Nullable String optionalId(String field, @Nullable String value) {
         return value == null ? null : id(field, value);
     }
 
@@ -82,7 +84,7 @@ public final class Checks {
     }
 
     /** Text that may be absent (null); when present at most {@code max} chars, no NUL, well-formed UTF-16. */
-    public static String optionalText(String field, String value, int max) {
+    public static @Nullable String optionalText(String field, @Nullable String value, int max) {
         if (value == null) {
             return null;
         }

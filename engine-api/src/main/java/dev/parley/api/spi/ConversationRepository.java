@@ -5,6 +5,8 @@ import dev.parley.api.ConversationPatch;
 import dev.parley.api.Message;
 import dev.parley.api.Page;
 import dev.parley.api.PageRequest;
+import dev.parley.api.values.AuditEvent;
+import dev.parley.api.values.ConversationFilter;
 
 import java.time.Instant;
 import java.util.List;

@@ -1,5 +1,9 @@
 package dev.parley.api.spi;
 
+import dev.parley.api.values.ModelRequest;
+import dev.parley.api.values.ModelResponse;
+import dev.parley.api.values.StreamingHandler;
+
 import java.util.Optional;
 
 /**

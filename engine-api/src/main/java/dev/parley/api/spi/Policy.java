@@ -1,5 +1,7 @@
 package dev.parley.api.spi;
 
+import dev.parley.api.values.Turn;
+
 import java.util.Objects;
 
 /**

@@ -1,5 +1,9 @@
 package dev.parley.api.spi;
 
+import dev.parley.api.values.EngineServices;
+import dev.parley.api.values.Turn;
+import dev.parley.api.values.TurnResult;
+
 /**
  * One stage of the {@link dev.parley.api.PromptPipeline}. A stage reads {@link Chain#turn()}, may rewrite it,
  * and either answers itself or calls {@link Chain#proceed} and returns (possibly changed) what the rest of the

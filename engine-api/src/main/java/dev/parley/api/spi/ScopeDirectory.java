@@ -4,6 +4,8 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * Knows the host's repositories: which workspace and organization each belongs to. Repository-scoped
  * conversations inherit both from here. Must be thread safe.
@@ -32,7 +34,7 @@ public interface ScopeDirectory {
      * @param organizationId its organization
      * @param workspaceId its workspace, or null for an orphan repository (conversations on it are refused)
      */
-    record RepositoryScope(String repositoryId, String organizationId, String workspaceId) {
+    record RepositoryScope(String repositoryId, String organizationId, @Nullable String workspaceId) {
         public RepositoryScope {
             Objects.requireNonNull(repositoryId, "repositoryId");
             Objects.requireNonNull(organizationId, "organizationId");

@@ -1,5 +1,7 @@
 package dev.parley.api.spi;
 
+import dev.parley.api.values.TurnStream;
+
 import java.util.Objects;
 
 /**

@@ -1,5 +1,7 @@
 package dev.parley.api.spi;
 
+import dev.parley.api.values.TurnRecord;
+
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;

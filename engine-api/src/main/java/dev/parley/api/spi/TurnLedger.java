@@ -1,6 +1,8 @@
 package dev.parley.api.spi;
 
 import dev.parley.api.Message;
+import dev.parley.api.values.TurnClaim;
+import dev.parley.api.values.TurnRecord;
 
 import java.time.Duration;
 import java.time.Instant;

@@ -14,9 +14,9 @@ import dev.parley.api.RepositoryNotFoundException;
 import dev.parley.api.Steering;
 import dev.parley.api.WorkspaceRole;
 import dev.parley.api.internal.Checks;
-import dev.parley.api.spi.AuditEvent;
-import dev.parley.api.spi.ConversationFilter;
 import dev.parley.api.spi.ScopeDirectory.RepositoryScope;
+import dev.parley.api.values.AuditEvent;
+import dev.parley.api.values.ConversationFilter;
 
 import java.time.Instant;
 import java.util.Map;

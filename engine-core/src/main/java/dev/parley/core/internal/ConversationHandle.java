@@ -3,8 +3,8 @@ package dev.parley.core.internal;
 import dev.parley.api.Caller;
 import dev.parley.api.Conversation;
 import dev.parley.api.ConversationInfo;
-import dev.parley.api.ConversationNotFoundException;
 import dev.parley.api.ConversationLockedException;
+import dev.parley.api.ConversationNotFoundException;
 import dev.parley.api.ConversationPatch;
 import dev.parley.api.ErrorCode;
 import dev.parley.api.InvalidRequestException;
@@ -17,12 +17,12 @@ import dev.parley.api.Reply;
 import dev.parley.api.Steering;
 import dev.parley.api.StreamHandle;
 import dev.parley.api.StreamListener;
-import dev.parley.api.spi.AuditEvent;
 import dev.parley.api.spi.ConversationStore;
 import dev.parley.api.spi.EngineListener;
-import dev.parley.api.spi.Turn;
-import dev.parley.api.spi.TurnResult;
-import dev.parley.api.spi.TurnStream;
+import dev.parley.api.values.AuditEvent;
+import dev.parley.api.values.Turn;
+import dev.parley.api.values.TurnResult;
+import dev.parley.api.values.TurnStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -128,7 +128,7 @@ final class ConversationHandle implements Conversation {
     }
 
     /** Runs the pipeline; a failure of the turn itself is recorded as an audit event and rethrown. */
-    private TurnResult run(Turn turn, ConversationInfo info, dev.parley.api.spi.EngineServices pipelineServices) {
+    private TurnResult run(Turn turn, ConversationInfo info, dev.parley.api.values.EngineServices pipelineServices) {
         TurnResult result;
         try {
             result = StageChain.run(engine.stages(), engine.modelBoundary(), turn, pipelineServices);

@@ -2,9 +2,9 @@ package dev.parley.core.internal;
 
 import dev.parley.api.ConversationEngine;
 import dev.parley.api.EngineConfig;
-import dev.parley.api.PromptPipeline;
 import dev.parley.api.PromptPipeline.Position;
-import dev.parley.api.spi.EngineProvider;
+import dev.parley.api.PromptPipeline;
+import dev.parley.api.internal.EngineProvider;
 import dev.parley.core.AccessStage;
 import dev.parley.core.AccountingStage;
 import dev.parley.core.ContextStage;

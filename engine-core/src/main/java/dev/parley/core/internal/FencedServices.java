@@ -1,12 +1,12 @@
 package dev.parley.core.internal;
 
 import dev.parley.api.ConversationInfo;
-import dev.parley.api.spi.AuditEvent;
 import dev.parley.api.spi.ConversationStore;
-import dev.parley.api.spi.EngineServices;
 import dev.parley.api.spi.ModelProvider;
 import dev.parley.api.spi.SteeringResolver;
 import dev.parley.api.spi.TokenCounter;
+import dev.parley.api.values.AuditEvent;
+import dev.parley.api.values.EngineServices;
 
 import java.time.Clock;
 

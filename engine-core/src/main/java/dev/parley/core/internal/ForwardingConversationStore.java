@@ -5,11 +5,11 @@ import dev.parley.api.ConversationPatch;
 import dev.parley.api.Message;
 import dev.parley.api.Page;
 import dev.parley.api.PageRequest;
-import dev.parley.api.spi.AuditEvent;
-import dev.parley.api.spi.ConversationFilter;
 import dev.parley.api.spi.ConversationStore;
-import dev.parley.api.spi.TurnClaim;
-import dev.parley.api.spi.TurnRecord;
+import dev.parley.api.values.AuditEvent;
+import dev.parley.api.values.ConversationFilter;
+import dev.parley.api.values.TurnClaim;
+import dev.parley.api.values.TurnRecord;
 
 import java.time.Duration;
 import java.time.Instant;

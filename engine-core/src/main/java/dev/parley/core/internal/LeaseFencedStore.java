@@ -3,7 +3,7 @@ package dev.parley.core.internal;
 import dev.parley.api.ConversationLockedException;
 import dev.parley.api.Message;
 import dev.parley.api.spi.ConversationStore;
-import dev.parley.api.spi.TurnRecord;
+import dev.parley.api.values.TurnRecord;
 
 import java.time.Clock;
 import java.time.Duration;

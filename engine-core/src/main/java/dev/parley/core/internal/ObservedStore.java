@@ -3,11 +3,11 @@ package dev.parley.core.internal;
 import dev.parley.api.Message;
 import dev.parley.api.spi.ConversationStore;
 import dev.parley.api.spi.EngineListener;
-import dev.parley.api.spi.TurnRecord;
+import dev.parley.api.values.TurnRecord;
 
 /**
  * The store as one turn sees it: its commit carries the events the turn's stages recorded with it
- * ({@link dev.parley.api.spi.EngineServices#recordWithTurn}), which reach the host's sink once stored, and is
+ * ({@link dev.parley.api.values.EngineServices#recordWithTurn}), which reach the host's sink once stored, and is
  * reported to the turn's listener, start and end (or failure). Every other call goes to the store as is. Thread
  * safe as the store is.
  */
@@ -26,9 +26,9 @@ final class ObservedStore extends ForwardingConversationStore {
 
     @Override
     public Message commitTurn(TurnRecord record) {
-        java.util.List<dev.parley.api.spi.AuditEvent> events = turn.turnEvents();
+        java.util.List<dev.parley.api.values.AuditEvent> events = turn.turnEvents();
         if (!events.isEmpty()) {
-            java.util.List<dev.parley.api.spi.AuditEvent> all = new java.util.ArrayList<>(record.events());
+            java.util.List<dev.parley.api.values.AuditEvent> all = new java.util.ArrayList<>(record.events());
             all.addAll(events);
             record = record.withEvents(all);
         }

@@ -2,7 +2,7 @@ package dev.parley.core.internal;
 
 import dev.parley.api.Message;
 import dev.parley.api.spi.ConversationStore;
-import dev.parley.api.spi.TurnRecord;
+import dev.parley.api.values.TurnRecord;
 
 /**
  * The store as the pipeline of one send sees it: the turn commits with the count of streams ended on the

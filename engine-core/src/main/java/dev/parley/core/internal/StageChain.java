@@ -2,10 +2,10 @@ package dev.parley.core.internal;
 
 import dev.parley.api.ParleyException;
 import dev.parley.api.spi.EngineListener;
-import dev.parley.api.spi.EngineServices;
 import dev.parley.api.spi.PromptStage;
-import dev.parley.api.spi.Turn;
-import dev.parley.api.spi.TurnResult;
+import dev.parley.api.values.EngineServices;
+import dev.parley.api.values.Turn;
+import dev.parley.api.values.TurnResult;
 
 import java.util.List;
 import java.util.Objects;

@@ -6,7 +6,7 @@ import dev.parley.api.StreamHandle;
 import dev.parley.api.StreamListener;
 import dev.parley.api.spi.ConversationStore;
 import dev.parley.api.spi.StreamFilter;
-import dev.parley.api.spi.TurnStream;
+import dev.parley.api.values.TurnStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -1,6 +1,6 @@
 package dev.parley.store.jdbc;
 
-import dev.parley.api.spi.ConversationFilter;
+import dev.parley.api.values.ConversationFilter;
 import dev.parley.store.jdbc.internal.Rows;
 import org.jdbi.v3.core.statement.Query;
 

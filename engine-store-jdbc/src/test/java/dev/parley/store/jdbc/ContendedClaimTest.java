@@ -4,8 +4,8 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.parley.api.ConversationInfo;
 import dev.parley.api.Steering;
-import dev.parley.api.spi.AuditEvent;
-import dev.parley.api.spi.TurnClaim;
+import dev.parley.api.values.AuditEvent;
+import dev.parley.api.values.TurnClaim;
 import org.junit.jupiter.api.Test;
 
 import javax.sql.DataSource;

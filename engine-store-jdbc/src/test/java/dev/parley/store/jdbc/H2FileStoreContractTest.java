@@ -5,7 +5,7 @@ import dev.parley.api.Message;
 import dev.parley.api.PageRequest;
 import dev.parley.api.Usage;
 import dev.parley.api.spi.ConversationStore;
-import dev.parley.api.spi.TurnClaim;
+import dev.parley.api.values.TurnClaim;
 import dev.parley.testing.ConversationStoreContract;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

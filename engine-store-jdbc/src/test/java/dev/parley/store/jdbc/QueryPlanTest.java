@@ -1,7 +1,7 @@
 package dev.parley.store.jdbc;
 
 import dev.parley.api.PageRequest;
-import dev.parley.api.spi.ConversationFilter;
+import dev.parley.api.values.ConversationFilter;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 import org.jdbi.v3.core.statement.Query;

@@ -20,9 +20,9 @@ class StoreFailureTest {
                 0, 0, at, at);
     }
 
-    private static dev.parley.api.spi.AuditEvent created(String id) {
-        return new dev.parley.api.spi.AuditEvent("e-" + java.util.UUID.randomUUID(),
-                dev.parley.api.spi.AuditEvent.Type.CONVERSATION_CREATED, id, "org", "ws", "alice",
+    private static dev.parley.api.values.AuditEvent created(String id) {
+        return new dev.parley.api.values.AuditEvent("e-" + java.util.UUID.randomUUID(),
+                dev.parley.api.values.AuditEvent.Type.CONVERSATION_CREATED, id, "org", "ws", "alice",
                 Instant.parse("2026-01-01T00:00:00Z"), "");
     }
 

@@ -13,7 +13,7 @@ import dev.parley.api.Prompt;
 import dev.parley.api.Reply;
 import dev.parley.api.Role;
 import dev.parley.api.Usage;
-import dev.parley.api.spi.ModelMessage;
+import dev.parley.api.values.ModelMessage;
 import dev.parley.testing.ScriptedModel;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;

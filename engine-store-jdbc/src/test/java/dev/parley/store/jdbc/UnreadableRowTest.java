@@ -8,9 +8,9 @@ import dev.parley.api.Role;
 import dev.parley.api.Steering;
 import dev.parley.api.StoreFailureException;
 import dev.parley.api.Usage;
-import dev.parley.api.spi.AuditEvent;
-import dev.parley.api.spi.TurnClaim;
-import dev.parley.api.spi.TurnRecord;
+import dev.parley.api.values.AuditEvent;
+import dev.parley.api.values.TurnClaim;
+import dev.parley.api.values.TurnRecord;
 import org.junit.jupiter.api.Test;
 
 import java.sql.Connection;

@@ -2,12 +2,12 @@ package dev.parley.store.jdbc.internal;
 
 import dev.parley.api.ConversationInfo;
 import dev.parley.api.Message;
-import dev.parley.api.ModelParameters;
 import dev.parley.api.MessageStatus;
+import dev.parley.api.ModelParameters;
 import dev.parley.api.Role;
 import dev.parley.api.Steering;
 import dev.parley.api.Usage;
-import dev.parley.api.spi.AuditEvent;
+import dev.parley.api.values.AuditEvent;
 import org.jdbi.v3.core.mapper.RowMapper;
 
 import java.sql.ResultSet;

@@ -1,4 +1,4 @@
-package dev.parley.api.spi;
+package dev.parley.api.internal;
 
 import dev.parley.api.ConversationEngine;
 import dev.parley.api.EngineConfig;

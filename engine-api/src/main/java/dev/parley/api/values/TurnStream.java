@@ -1,4 +1,6 @@
-package dev.parley.api.spi;
+package dev.parley.api.values;
+
+import dev.parley.api.spi.StreamFilter;
 
 /**
  * The output path of a streamed turn, as the stages see it ({@link Turn#stream()}). A stage that wants to watch

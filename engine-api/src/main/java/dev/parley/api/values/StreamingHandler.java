@@ -1,4 +1,4 @@
-package dev.parley.api.spi;
+package dev.parley.api.values;
 
 /**
  * Receives a model's streamed answer: {@link #onDelta} for each piece in order, then exactly one of

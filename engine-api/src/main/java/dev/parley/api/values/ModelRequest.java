@@ -1,4 +1,4 @@
-package dev.parley.api.spi;
+package dev.parley.api.values;
 
 import dev.parley.api.ModelParameters;
 

@@ -1,12 +1,15 @@
-package dev.parley.api.spi;
+package dev.parley.api.values;
 
 import dev.parley.api.Caller;
 import dev.parley.api.ConversationInfo;
 import dev.parley.api.Prompt;
+import dev.parley.api.spi.EngineListener;
 
 import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
+
+import org.jspecify.annotations.Nullable;
 
 /**
  * One turn as it travels down the pipeline: who sends what to which conversation, and what the stages have
@@ -40,8 +43,8 @@ public record Turn(
         List<ModelMessage> request,
         java.util.OptionalInt promptTokens,
         java.util.OptionalLong requestTokens,
-        TurnStream stream,
-        String claimToken,
+        @Nullable TurnStream stream,
+        @Nullable String claimToken,
         dev.parley.api.TurnAttributes attributes) {
 
     /**
@@ -49,7 +52,7 @@ public record Turn(
      * them.
      */
     public Turn(ConversationInfo conversation, Caller caller, Prompt prompt, String promptId, String model,
-                int contextSize, Instant createdAt, TurnStream stream) {
+                int contextSize, Instant createdAt, @Nullable TurnStream stream) {
         this(conversation, caller, prompt, promptId, model, contextSize, createdAt, List.of(),
                 java.util.OptionalInt.empty(), java.util.OptionalLong.empty(), stream, null,
                 caller.attributes().overriddenBy(prompt.attributes()));

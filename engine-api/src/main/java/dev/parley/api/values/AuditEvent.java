@@ -1,4 +1,4 @@
-package dev.parley.api.spi;
+package dev.parley.api.values;
 
 import java.time.Instant;
 import java.util.Objects;

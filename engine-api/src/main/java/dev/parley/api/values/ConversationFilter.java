@@ -1,7 +1,9 @@
-package dev.parley.api.spi;
+package dev.parley.api.values;
 
 import java.util.Objects;
 import java.util.Set;
+
+import org.jspecify.annotations.Nullable;
 
 /**
  * Which conversations a list may return: those of one organization that the caller may see
@@ -20,8 +22,8 @@ public record ConversationFilter(
         boolean wholeOrganization,
         Set<String> adminWorkspaces,
         String ownerId,
-        String workspaceId,
-        String repositoryId) {
+        @Nullable String workspaceId,
+        @Nullable String repositoryId) {
 
     public ConversationFilter {
         Objects.requireNonNull(organizationId, "organizationId");

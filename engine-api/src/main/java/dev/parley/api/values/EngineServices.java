@@ -1,7 +1,12 @@
-package dev.parley.api.spi;
+package dev.parley.api.values;
 
 import dev.parley.api.ConversationInfo;
 import dev.parley.api.InvalidRequestException;
+import dev.parley.api.spi.ConversationStore;
+import dev.parley.api.spi.EngineListener;
+import dev.parley.api.spi.ModelProvider;
+import dev.parley.api.spi.SteeringResolver;
+import dev.parley.api.spi.TokenCounter;
 
 import java.time.Clock;
 

@@ -1,6 +1,7 @@
-package dev.parley.api.spi;
+package dev.parley.api.values;
 
 import dev.parley.api.Message;
+import dev.parley.api.spi.ConversationStore;
 
 import java.util.Objects;
 

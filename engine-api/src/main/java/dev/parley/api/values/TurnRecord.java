@@ -1,10 +1,13 @@
-package dev.parley.api.spi;
+package dev.parley.api.values;
 
 import dev.parley.api.Message;
 import dev.parley.api.Usage;
+import dev.parley.api.spi.ConversationStore;
 
 import java.time.Instant;
 import java.util.Objects;
+
+import org.jspecify.annotations.Nullable;
 
 /**
  * A finished turn for {@link ConversationStore#commitTurn}. Immutable and thread safe.
@@ -29,25 +32,25 @@ import java.util.Objects;
  *                    A claimed turn keeps the fingerprint of its claim.
  */
 public record TurnRecord(String conversationId, String promptId, Message prompt, Message reply, Usage usage,
-                         boolean inHistory, Instant at, String claimToken, java.util.OptionalLong streamsEnded,
+                         boolean inHistory, Instant at, @Nullable String claimToken, java.util.OptionalLong streamsEnded,
                          java.util.List<AuditEvent> events, String fingerprint) {
 
     /** A turn with no fingerprint of its own to keep. */
     public TurnRecord(String conversationId, String promptId, Message prompt, Message reply, Usage usage,
-                      boolean inHistory, Instant at, String claimToken, java.util.OptionalLong streamsEnded,
+                      boolean inHistory, Instant at, @Nullable String claimToken, java.util.OptionalLong streamsEnded,
                       java.util.List<AuditEvent> events) {
         this(conversationId, promptId, prompt, reply, usage, inHistory, at, claimToken, streamsEnded, events, "");
     }
 
     /** A turn with no events of its own. */
     public TurnRecord(String conversationId, String promptId, Message prompt, Message reply, Usage usage,
-                      boolean inHistory, Instant at, String claimToken, java.util.OptionalLong streamsEnded) {
+                      boolean inHistory, Instant at, @Nullable String claimToken, java.util.OptionalLong streamsEnded) {
         this(conversationId, promptId, prompt, reply, usage, inHistory, at, claimToken, streamsEnded, java.util.List.of());
     }
 
     /** A turn that is not fenced against streams. */
     public TurnRecord(String conversationId, String promptId, Message prompt, Message reply, Usage usage,
-                      boolean inHistory, Instant at, String claimToken) {
+                      boolean inHistory, Instant at, @Nullable String claimToken) {
         this(conversationId, promptId, prompt, reply, usage, inHistory, at, claimToken, java.util.OptionalLong.empty());
     }
 

@@ -1,8 +1,10 @@
-package dev.parley.api.spi;
+package dev.parley.api.values;
 
 import dev.parley.api.Usage;
 
 import java.util.Objects;
+
+import org.jspecify.annotations.Nullable;
 
 /**
  * A model's answer. Immutable and thread safe.
@@ -10,7 +12,7 @@ import java.util.Objects;
  * @param text the reply text
  * @param usage the usage the provider reported, or null when it reported none
  */
-public record ModelResponse(String text, Usage usage) {
+public record ModelResponse(String text, @Nullable Usage usage) {
     public ModelResponse {
         Objects.requireNonNull(text, "text");
     }

@@ -1,0 +1,11 @@
+/**
+ * Sample programs: the quickstart on the embedded defaults.
+ *
+ * <p>Audience: people reading how to use Parley; not a library.
+ *
+ * <p>Everything in this package is non-null unless annotated {@link org.jspecify.annotations.Nullable}.
+ */
+@NullMarked
+package dev.parley.samples;
+
+import org.jspecify.annotations.NullMarked;
