@@ -561,6 +561,28 @@ public abstract class ConversationStoreContract {
     }
 
     @Test
+    void aConversationReadWithItsStreamsAgreesWithReadingEachAlone() {
+        ConversationInfo c = conversation("ws", "alice");
+        turn(c, "m1", "hello", "hi", new Usage(7, 2));
+        ConversationStore.ConversationState idle = store.findWithStreams(c.id(), Instant.now()).orElseThrow();
+        assertThat(idle.conversation()).isEqualTo(store.find(c.id()).orElseThrow());
+        assertThat(idle.conversation().tokensIn()).isEqualTo(7);
+        assertThat(idle.streams()).isEqualTo(new ConversationStore.StreamStatus(0, java.util.Optional.empty()));
+
+        assertThat(store.acquireStreamLock(c.id(), "h1", Instant.now(), LEASE)).isTrue();
+        ConversationStore.ConversationState held = store.findWithStreams(c.id(), Instant.now()).orElseThrow();
+        assertThat(held.streams()).isEqualTo(store.streamStatus(c.id(), Instant.now()));
+        assertThat(held.streams().lock()).hasValueSatisfying(l -> assertThat(l.holder()).isEqualTo("h1"));
+        store.releaseStreamLock(c.id(), "h1");
+        assertThat(store.findWithStreams(c.id(), Instant.now()).orElseThrow().streams())
+                .isEqualTo(new ConversationStore.StreamStatus(1, java.util.Optional.empty()));
+
+        assertThat(store.findWithStreams("c-never-created", Instant.now())).isEmpty();
+        assertThat(store.delete(c.id(), tick(), event(AuditEvent.Type.CONVERSATION_DELETED, c))).isTrue();
+        assertThat(store.findWithStreams(c.id(), Instant.now())).isEmpty();
+    }
+
+    @Test
     void aSendsTurnIsNotStoredWhenAStreamHoldsTheConversationOrEndedSinceTheSendBegan() {
         ConversationInfo c = conversation("ws", "alice");
         long before = store.streamStatus(c.id(), Instant.now()).streamsEnded();

@@ -1,5 +1,11 @@
 package dev.parley.api.spi;
 
+import dev.parley.api.ConversationInfo;
+
+import java.time.Instant;
+import java.util.Objects;
+import java.util.Optional;
+
 /**
  * Where conversations, messages, turn claims, stream locks and audit events live: the union of the focused
  * interfaces {@link ConversationRepository}, {@link TurnLedger}, {@link StreamLocks} and {@link AuditLog}, so
@@ -18,6 +24,30 @@ package dev.parley.api.spi;
  * in-memory store) uses those arguments, the engine's clock.
  */
 public interface ConversationStore extends ConversationRepository, TurnLedger, StreamLocks, AuditLog, AutoCloseable {
+
+    /**
+     * The live conversation and its {@link #streamStatus stream status}, as a send reads them when it begins;
+     * empty when the conversation does not exist or is deleted. The status may be read before the conversation
+     * but not after it (a send fenced by an older count only stores nothing more often). The default calls
+     * {@link #find} and then {@link #streamStatus}; a store may read both in one statement.
+     */
+    default Optional<ConversationState> findWithStreams(String conversationId, Instant now) {
+        StreamStatus streams = streamStatus(conversationId, now);
+        return find(conversationId).map(info -> new ConversationState(info, streams));
+    }
+
+    /**
+     * A conversation and its streams, read together by {@link #findWithStreams}.
+     *
+     * @param conversation the live conversation
+     * @param streams its stream lock and the number of streams ended on it
+     */
+    record ConversationState(ConversationInfo conversation, StreamStatus streams) {
+        public ConversationState {
+            Objects.requireNonNull(conversation, "conversation");
+            Objects.requireNonNull(streams, "streams");
+        }
+    }
 
     /** Releases the store's resources. The default does nothing. */
     @Override

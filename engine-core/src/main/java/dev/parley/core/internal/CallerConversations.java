@@ -14,6 +14,7 @@ import dev.parley.api.RepositoryNotFoundException;
 import dev.parley.api.Steering;
 import dev.parley.api.WorkspaceRole;
 import dev.parley.api.internal.Checks;
+import dev.parley.api.spi.ConversationStore;
 import dev.parley.api.spi.ScopeDirectory.RepositoryScope;
 import dev.parley.api.values.AuditEvent;
 import dev.parley.api.values.ConversationFilter;
@@ -21,6 +22,7 @@ import dev.parley.api.values.ConversationFilter;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
 
@@ -114,7 +116,21 @@ final class CallerConversations implements Conversations {
     /** The live conversation, if the caller may see it. */
     static ConversationInfo loadVisible(CoreServices services, Caller caller, String conversationId) {
         Checks.id("conversationId", conversationId);
-        ConversationInfo info = services.store().find(conversationId)
+        return visible(caller, conversationId, services.store().find(conversationId));
+    }
+
+    /** The live conversation with its stream status, read together, if the caller may see it. */
+    static ConversationStore.ConversationState loadVisibleWithStreams(CoreServices services, Caller caller,
+                                                                      String conversationId) {
+        Checks.id("conversationId", conversationId);
+        Optional<ConversationStore.ConversationState> state =
+                services.store().findWithStreams(conversationId, services.clock().instant());
+        visible(caller, conversationId, state.map(ConversationStore.ConversationState::conversation));
+        return state.orElseThrow();
+    }
+
+    private static ConversationInfo visible(Caller caller, String conversationId, Optional<ConversationInfo> found) {
+        ConversationInfo info = found
                 .filter(c -> c.organizationId().equals(caller.organizationId()))
                 .orElseThrow(() -> new ConversationNotFoundException(conversationId));
         if (!AccessRules.canSee(caller, info)) {

@@ -68,13 +68,16 @@ final class ConversationHandle implements Conversation {
     @Override
     public Reply send(Prompt prompt) {
         Objects.requireNonNull(prompt, "prompt");
-        ConversationInfo info = load();
-        // The same order of refusals as stream(): access, then the request's fields, then the stream lock.
+        engine.checkOpen();
+        // One read for the conversation and its stream lock; refused in the same order as stream(): access,
+        // then the request's fields, then the stream lock.
+        ConversationStore.ConversationState state = CallerConversations.loadVisibleWithStreams(services, caller, id);
+        ConversationInfo info = state.conversation();
         if (!AccessRules.canSend(caller, info)) {
             throw new dev.parley.api.AccessDeniedException(caller.userId(), "send in conversation " + id);
         }
         Turn turn = newTurn(prompt, info, null);
-        ConversationStore.StreamStatus streams = services.store().streamStatus(id, services.clock().instant());
+        ConversationStore.StreamStatus streams = state.streams();
         if (streams.lock().isPresent()) {
             throw new ConversationLockedException(id, "a stream is active");
         }

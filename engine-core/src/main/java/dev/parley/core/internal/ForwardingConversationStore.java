@@ -115,6 +115,11 @@ public abstract class ForwardingConversationStore implements ConversationStore {
     }
 
     @Override
+    public Optional<ConversationState> findWithStreams(String conversationId, Instant now) {
+        return delegate.findWithStreams(conversationId, now);
+    }
+
+    @Override
     public void yieldStreamLock(String conversationId, String holder) {
         delegate.yieldStreamLock(conversationId, holder);
     }
