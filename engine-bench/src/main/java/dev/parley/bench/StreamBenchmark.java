@@ -58,13 +58,21 @@ public class StreamBenchmark {
     @Param({"memory", "h2file"})
     public String store;
 
-    private static final String[] DELTAS = {"Sure", ", here", " is the", " plan", "."};
+    /** A reply of about 40 words in deltas of a few tokens, as a model streams them. */
+    private static final String[] DELTAS = ("Sure| here is| the plan| for next| week:| we review| the open| tickets on| Monday,| "
+            + "ship the| release on| Wednesday| after the| last checks,| and send| the customer| report with| the numbers| on "
+            + "Friday| morning.| Tell me| if you| want the| dates moved| or another| step added.").split("\\|");
+    /** A prompt of about 40 words, and a history budget of about 20 such messages. */
+    private static final String PROMPT = "Can you put together the plan for next week? We need the open tickets "
+            + "reviewed, the release shipped after the last checks, and the customer report sent with this "
+            + "month's numbers. Keep it short and tell me which day each step happens.";
+    private static final int CONTEXT_SIZE = 20 * 55;
 
     /** Streams {@link #DELTAS} on the calling thread, as fast as it can. */
     static final class InstantStreamingModel implements ModelProvider {
         @Override
         public ModelResponse chat(ModelRequest request) {
-            return new ModelResponse(String.join("", DELTAS), new Usage(40, DELTAS.length));
+            return new ModelResponse(String.join("", DELTAS), new Usage(CONTEXT_SIZE, 55));
         }
 
         @Override
@@ -142,7 +150,7 @@ public class StreamBenchmark {
     @Benchmark
     public Object parleyFirstDelta() throws InterruptedException {
         CountDownLatch first = new CountDownLatch(1);
-        running = conversation.stream(Prompt.text("What is the plan?").build(), new StreamListener() {
+        running = conversation.stream(Prompt.text(PROMPT).contextSize(CONTEXT_SIZE).build(), new StreamListener() {
             @Override
             public void onDelta(String delta) {
                 first.countDown();
