@@ -2,13 +2,13 @@ package dev.parley.core;
 
 import dev.parley.api.ConversationInfo;
 import dev.parley.api.InvalidRequestException;
-import dev.parley.api.Message;
 import dev.parley.api.Role;
 import dev.parley.api.Steering;
 import dev.parley.api.spi.ConversationStore;
 import dev.parley.api.spi.PromptStage;
 import dev.parley.api.spi.SteeringResolver;
 import dev.parley.api.spi.TokenCounter;
+import dev.parley.api.values.HistoryMessage;
 import dev.parley.api.values.ModelMessage;
 import dev.parley.api.values.Turn;
 import dev.parley.api.values.TurnResult;
@@ -64,7 +64,7 @@ public final class ContextStage implements PromptStage {
                             + "steering and additional context; model " + turn.model() + " takes at most " + window);
         }
         long budget = turn.contextSize() - promptTokens - contextTokens;
-        List<Message> history = newestHistory(chain.services().store(), turn.conversation().id(), budget,
+        List<HistoryMessage> history = newestHistory(chain.services().store(), turn.conversation().id(), budget,
                 readSize(budget, Math.max(MIN_MESSAGE_ESTIMATE, promptTokens)));
 
         List<ModelMessage> request = new ArrayList<>(history.size() + turn.prompt().additionalContext().size() + 2);
@@ -73,7 +73,7 @@ public final class ContextStage implements PromptStage {
             request.add(ModelMessage.system(system));
             requestTokens += systemTokens;
         }
-        for (Message m : history) {
+        for (HistoryMessage m : history) {
             if (m.role() == Role.ASSISTANT && m.text().isEmpty()) {
                 // A stream cancelled before its first delta: an empty assistant message, which some providers
                 // refuse. Its prompt stays; the nothing it answered is left out.
@@ -117,13 +117,13 @@ public final class ContextStage implements PromptStage {
     }
 
     /** The newest whole turns whose stored token counts fit {@code budget}, oldest first. */
-    private static List<Message> newestHistory(ConversationStore store, String conversationId, long budget,
-                                               int firstRead) {
-        List<Message> kept = new ArrayList<>();
+    private static List<HistoryMessage> newestHistory(ConversationStore store, String conversationId, long budget,
+                                                      int firstRead) {
+        List<HistoryMessage> kept = new ArrayList<>();
         if (budget <= 0) {
             return kept;
         }
-        List<Message> group = new ArrayList<>(2);
+        List<HistoryMessage> group = new ArrayList<>(2);
         long groupTokens = 0;
         long used = 0;
         long before = Long.MAX_VALUE;
@@ -131,8 +131,8 @@ public final class ContextStage implements PromptStage {
         long readMessages = 0;
         int limit = Math.min(firstRead, 512);
         while (true) {
-            List<Message> page = store.recentMessages(conversationId, before, limit);
-            for (Message m : page) {
+            List<HistoryMessage> page = store.recentHistory(conversationId, before, limit);
+            for (HistoryMessage m : page) {
                 readTokens += m.tokens();
                 readMessages++;
                 before = m.sequence();
@@ -157,8 +157,8 @@ public final class ContextStage implements PromptStage {
         }
     }
 
-    private static List<Message> reversed(List<Message> newestFirst) {
-        List<Message> out = new ArrayList<>(newestFirst.size());
+    private static List<HistoryMessage> reversed(List<HistoryMessage> newestFirst) {
+        List<HistoryMessage> out = new ArrayList<>(newestFirst.size());
         for (int i = newestFirst.size() - 1; i >= 0; i--) {
             out.add(newestFirst.get(i));
         }

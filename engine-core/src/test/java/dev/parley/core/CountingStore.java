@@ -1,7 +1,7 @@
 package dev.parley.core;
 
-import dev.parley.api.Message;
 import dev.parley.api.spi.ConversationStore;
+import dev.parley.api.values.HistoryMessage;
 import dev.parley.core.internal.ForwardingConversationStore;
 
 import java.util.List;
@@ -17,8 +17,8 @@ final class CountingStore extends ForwardingConversationStore {
     }
 
     @Override
-    public List<Message> recentMessages(String conversationId, long beforeSequence, int limit) {
-        List<Message> page = delegate.recentMessages(conversationId, beforeSequence, limit);
+    public List<HistoryMessage> recentHistory(String conversationId, long beforeSequence, int limit) {
+        List<HistoryMessage> page = delegate.recentHistory(conversationId, beforeSequence, limit);
         historyReads.incrementAndGet();
         historyMessagesRead.addAndGet(page.size());
         return page;

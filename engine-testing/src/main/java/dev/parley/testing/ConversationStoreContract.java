@@ -273,6 +273,25 @@ public abstract class ConversationStoreContract {
     }
 
     @Test
+    void recentHistoryIsRecentMessagesReducedToWhatContextNeeds() {
+        ConversationInfo c = conversation("ws", "alice");
+        for (int i = 1; i <= 5; i++) {
+            turn(c, "m" + i, "question " + i, "the answer " + i, new Usage(1, 1));
+        }
+        for (long before : new long[] {Long.MAX_VALUE, 11, 7, 2, 1}) {
+            for (int limit : new int[] {1, 3, 10}) {
+                assertThat(store.recentHistory(c.id(), before, limit))
+                        .as("before %d, limit %d", before, limit)
+                        .containsExactlyElementsOf(store.recentMessages(c.id(), before, limit).stream()
+                                .map(dev.parley.api.values.HistoryMessage::of).toList());
+            }
+        }
+        assertThat(store.recentHistory(c.id(), Long.MAX_VALUE, 2)).extracting(dev.parley.api.values.HistoryMessage::text)
+                .containsExactly("the answer 5", "question 5");
+        assertThat(store.recentHistory("c-never-created", Long.MAX_VALUE, 10)).isEmpty();
+    }
+
+    @Test
     void messagePagesComeOldestFirstWithTheEnvelope() {
         ConversationInfo c = conversation("ws", "alice");
         for (int i = 1; i <= 5; i++) {

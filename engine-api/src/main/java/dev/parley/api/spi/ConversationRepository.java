@@ -7,6 +7,7 @@ import dev.parley.api.Page;
 import dev.parley.api.PageRequest;
 import dev.parley.api.values.AuditEvent;
 import dev.parley.api.values.ConversationFilter;
+import dev.parley.api.values.HistoryMessage;
 
 import java.time.Instant;
 import java.util.List;
@@ -49,6 +50,20 @@ public interface ConversationRepository {
      * long the conversation is.
      */
     List<Message> recentMessages(String conversationId, long beforeSequence, int limit);
+
+    /**
+     * What {@link #recentMessages} returns, reduced to what a turn's context needs (sequence, role, text, tokens):
+     * the engine builds context with this. The default maps {@link #recentMessages}; a store may read only those
+     * columns. The same cost rule applies.
+     */
+    default List<HistoryMessage> recentHistory(String conversationId, long beforeSequence, int limit) {
+        List<Message> messages = recentMessages(conversationId, beforeSequence, limit);
+        List<HistoryMessage> history = new java.util.ArrayList<>(messages.size());
+        for (Message m : messages) {
+            history.add(HistoryMessage.of(m));
+        }
+        return history;
+    }
 
     /** One page of the conversation's messages, oldest first. */
     Page<Message> messages(String conversationId, PageRequest page);

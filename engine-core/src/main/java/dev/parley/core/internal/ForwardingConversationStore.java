@@ -8,6 +8,7 @@ import dev.parley.api.PageRequest;
 import dev.parley.api.spi.ConversationStore;
 import dev.parley.api.values.AuditEvent;
 import dev.parley.api.values.ConversationFilter;
+import dev.parley.api.values.HistoryMessage;
 import dev.parley.api.values.TurnClaim;
 import dev.parley.api.values.TurnRecord;
 
@@ -67,6 +68,11 @@ public abstract class ForwardingConversationStore implements ConversationStore {
     @Override
     public List<Message> recentMessages(String conversationId, long beforeSequence, int limit) {
         return delegate.recentMessages(conversationId, beforeSequence, limit);
+    }
+
+    @Override
+    public List<HistoryMessage> recentHistory(String conversationId, long beforeSequence, int limit) {
+        return delegate.recentHistory(conversationId, beforeSequence, limit);
     }
 
     @Override
