@@ -2,6 +2,10 @@ package dev.parley.store.jdbc;
 
 import dev.parley.api.PageRequest;
 import dev.parley.api.values.ConversationFilter;
+import dev.parley.store.jdbc.internal.ConversationDao;
+import dev.parley.store.jdbc.internal.ConversationQuerySql;
+import dev.parley.store.jdbc.internal.MessageDao;
+import dev.parley.store.jdbc.internal.StreamLockDao;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 import org.jdbi.v3.core.statement.Query;
@@ -128,16 +132,16 @@ class QueryPlanTest {
     /** The plan of each hot query, with the values a busy engine would bind. */
     private static Map<String, String> explainAll(Handle h, String explain) {
         Map<String, String> plans = new LinkedHashMap<>();
-        plans.put("conversation by id", plan(h.createQuery(explain + JdbcConversationStore.FIND_CONVERSATION)
+        plans.put("conversation by id", plan(h.createQuery(explain + ConversationDao.FIND_CONVERSATION)
                 .bind("id", "big")));
-        plans.put("stream status", plan(h.createQuery(explain + JdbcConversationStore.STREAM_STATUS)
+        plans.put("stream status", plan(h.createQuery(explain + StreamLockDao.STREAM_STATUS)
                 .bind("c", "big")));
-        plans.put("history tail", plan(h.createQuery(explain + JdbcConversationStore.RECENT_MESSAGES)
+        plans.put("history tail", plan(h.createQuery(explain + MessageDao.RECENT_MESSAGES)
                 .bind("c", "big").bind("before", Long.MAX_VALUE).bind("limit", 32)));
         PageRequest deep = PageRequest.of(25_000, 20);
-        plans.put("messages page 25,000", plan(h.createQuery(explain + JdbcConversationStore.MESSAGES_PAGE)
+        plans.put("messages page 25,000", plan(h.createQuery(explain + MessageDao.MESSAGES_PAGE)
                 .bind("c", "big").bind("from", deep.offset()).bind("to", deep.offset() + deep.size())));
-        plans.put("message count", plan(h.createQuery(explain + JdbcConversationStore.MESSAGE_COUNT).bind("c", "big")));
+        plans.put("message count", plan(h.createQuery(explain + MessageDao.MESSAGE_COUNT).bind("c", "big")));
         Map<String, ConversationFilter> filters = new LinkedHashMap<>();
         filters.put("workspace", new ConversationFilter("org-1", false, Set.of("ws-big"), "admin", "ws-big", null));
         filters.put("owner", new ConversationFilter("org-1", false, Set.of(), "user-7", null, null));

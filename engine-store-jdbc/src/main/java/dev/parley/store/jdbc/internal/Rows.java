@@ -9,6 +9,7 @@ import dev.parley.api.Steering;
 import dev.parley.api.Usage;
 import dev.parley.api.values.AuditEvent;
 import org.jdbi.v3.core.mapper.RowMapper;
+import org.jspecify.annotations.Nullable;
 
 import java.sql.ResultSet;
 import java.util.ArrayList;
@@ -22,7 +23,7 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 
-/** Row mappers and value conversions of the JDBC store. Stateless. */
+/** Row mappers and value conversions of the JDBC store; not API. Stateless. */
 public final class Rows {
     private Rows() {
     }
@@ -68,7 +69,7 @@ public final class Rows {
     }
 
     /** Stop sequences as one column: {@code <length>:<text>} pairs, so that any character may be in one; null for none. */
-    public static String stopSequences(List<String> stops) {
+    public static @Nullable String stopSequences(List<String> stops) {
         if (stops.isEmpty()) {
             return null;
         }
@@ -79,7 +80,7 @@ public final class Rows {
         return out.toString();
     }
 
-    private static List<String> stopSequences(String column) {
+    private static List<String> stopSequences(@Nullable String column) {
         if (column == null) {
             return List.of();
         }
@@ -152,7 +153,7 @@ public final class Rows {
                 + ", which is not a " + type.getSimpleName());
     }
 
-    private static Instant instant(ResultSet rs, String column) throws SQLException {
+    private static @Nullable Instant instant(ResultSet rs, String column) throws SQLException {
         OffsetDateTime t = rs.getObject(column, OffsetDateTime.class);
         return t == null ? null : t.toInstant();
     }

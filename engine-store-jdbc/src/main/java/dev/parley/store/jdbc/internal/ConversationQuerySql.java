@@ -1,7 +1,6 @@
-package dev.parley.store.jdbc;
+package dev.parley.store.jdbc.internal;
 
 import dev.parley.api.values.ConversationFilter;
-import dev.parley.store.jdbc.internal.Rows;
 import org.jdbi.v3.core.statement.Query;
 
 import java.util.ArrayList;
@@ -9,10 +8,11 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * The SQL of a conversation list, shaped so that one index serves it: a whole organization by the organization
- * index, an administered workspace by the workspace index, a plain member's own conversations by the owner
- * index, a repository by the repository index. Only the mixed case (some administered workspaces plus own
- * conversations elsewhere) needs an OR of two index ranges and a sort.
+ * The SQL of a conversation list, shaped so that one index serves it. Not API.
+ *
+ * <p>A whole organization is read by the organization index, an administered workspace by the workspace index,
+ * a plain member's own conversations by the owner index, a repository by the repository index. Only the mixed
+ * case (some administered workspaces plus own conversations elsewhere) needs an OR of two index ranges and a sort.
  *
  * <p>ORDER BY repeats the index's equality columns before the page order: H2 walks an index in order only when
  * the ORDER BY names its leading columns too.
@@ -22,10 +22,11 @@ import java.util.Set;
  * @param filter the filter's values, to bind
  * @param adminWorkspaces the administered workspaces of the mixed case, to bind as a list
  */
-record ConversationQuerySql(String where, String orderBy, ConversationFilter filter, List<String> adminWorkspaces) {
+public record ConversationQuerySql(String where, String orderBy, ConversationFilter filter, List<String> adminWorkspaces) {
     private static final String NEWEST_FIRST = "created_at DESC, id DESC";
 
-    static ConversationQuerySql of(ConversationFilter f) {
+    /** The SQL of the conversations {@code f} lets through. */
+    public static ConversationQuerySql of(ConversationFilter f) {
         List<String> conditions = new ArrayList<>();
         conditions.add("organization_id = :org");
         conditions.add("deleted_at IS NULL");
@@ -60,17 +61,18 @@ record ConversationQuerySql(String where, String orderBy, ConversationFilter fil
     }
 
     /** Counts the conversations the filter lets through. */
-    String count() {
+    public String count() {
         return "SELECT COUNT(*) FROM parley_conversation WHERE " + where;
     }
 
     /** One page of them, newest first; binds :limit and :offset besides the filter. */
-    String page() {
+    public String page() {
         return "SELECT " + Rows.CONVERSATION_COLUMNS + " FROM parley_conversation WHERE " + where
                 + " ORDER BY " + orderBy + " LIMIT :limit OFFSET :offset";
     }
 
-    Query bind(Query q) {
+    /** Binds the filter's values that {@link #count()} and {@link #page()} name. */
+    public Query bind(Query q) {
         q.bind("org", filter.organizationId());
         if (filter.workspaceId() != null) {
             q.bind("ws", filter.workspaceId());

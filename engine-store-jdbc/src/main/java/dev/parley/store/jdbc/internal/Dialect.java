@@ -1,4 +1,4 @@
-package dev.parley.store.jdbc;
+package dev.parley.store.jdbc.internal;
 
 import dev.parley.api.StoreFailureException;
 
@@ -7,14 +7,14 @@ import java.sql.Connection;
 import java.sql.SQLException;
 
 /**
- * The few statements that H2 and PostgreSQL spell differently; chosen once when the store opens.
+ * The few statements that H2 and PostgreSQL spell differently; chosen once when the store opens. Not API.
  *
  * <p>Leases (message-id claims and stream locks) are measured by the database server's clock, never by an
  * engine's: every engine sharing the database then agrees on when a lease ends, however far their own clocks
  * drift apart. A statement that sets a lease binds {@code :leaseMs} and writes {@link #leaseEnd()}; one that
  * asks whether a lease still runs compares with {@link #NOW}.
  */
-enum Dialect {
+public enum Dialect {
     /** PostgreSQL: a conflicting claim inserts nothing, without an error. */
     POSTGRESQL("(CURRENT_TIMESTAMP + CAST(:leaseMs AS DOUBLE PRECISION) * INTERVAL '1 millisecond')") {
         @Override
@@ -78,7 +78,12 @@ enum Dialect {
                 + leaseEnd;
     }
 
-    static Dialect of(DataSource dataSource) {
+    /**
+     * The dialect of the database behind {@code dataSource}.
+     *
+     * @throws StoreFailureException when the database is neither H2 nor PostgreSQL, or cannot be asked
+     */
+    public static Dialect of(DataSource dataSource) {
         try (Connection c = dataSource.getConnection()) {
             String product = c.getMetaData().getDatabaseProductName();
             if (product.toLowerCase(java.util.Locale.ROOT).contains("postgres")) {

@@ -1,0 +1,195 @@
+package dev.parley.store.jdbc.internal;
+
+import dev.parley.api.ConversationInfo;
+import dev.parley.api.ConversationPatch;
+import dev.parley.api.ModelParameters;
+import dev.parley.api.Page;
+import dev.parley.api.PageRequest;
+import dev.parley.api.PatchValue;
+import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.statement.SqlStatement;
+import org.jdbi.v3.core.statement.Update;
+
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * The statements on conversation rows: insert, reads, settings patches, deletion and pages. Not API. Stateless.
+ *
+ * <p>Every method runs on the caller's {@link Handle}, in whatever transaction the caller opened.
+ */
+public final class ConversationDao {
+    /** A new conversation, with no messages and settings version 0. */
+    static final String INSERT = "INSERT INTO parley_conversation (id, organization_id, "
+            + "workspace_id, repository_id, owner_id, personality, personality_id, brand_voice_id, "
+            + "target_audience_id, model_name, settings_version, tokens_in, tokens_out, message_count, created_at, "
+            + "updated_at, max_output_tokens, temperature, stop_sequences, response_format) VALUES (:id, :org, "
+            + ":ws, :repo, :owner, :personality, :personalityId, :brandVoiceId, :targetAudienceId, :model, 0, "
+            + ":in, :out, 0, :createdAt, :updatedAt, :max_output_tokens, :temperature, :stop_sequences, "
+            + ":response_format)";
+    /** The live conversation by id: primary key. */
+    public static final String FIND_CONVERSATION = "SELECT " + Rows.CONVERSATION_COLUMNS
+            + " FROM parley_conversation WHERE id = :id AND deleted_at IS NULL";
+    /** The live conversation by id with its settings version: primary key. */
+    static final String FIND_CONVERSATION_VERSIONED = "SELECT settings_version, " + Rows.CONVERSATION_COLUMNS
+            + " FROM parley_conversation WHERE id = :id AND deleted_at IS NULL";
+    /** What a turn must read fresh: settings version, totals, times, deleted flag: primary key. */
+    static final String ROW_STATE = "SELECT settings_version, tokens_in, tokens_out, updated_at, deleted_at"
+            + " FROM parley_conversation WHERE id = :id";
+    /** The start of a settings patch; {@link #settingsPatch} adds the columns the patch changes. */
+    static final String PATCH_START = "UPDATE parley_conversation SET ";
+    /** The columns of a conversation's model parameters, each bound with its type (null when not set). */
+    static final String PARAMETER_COLUMNS_SET = "max_output_tokens = :max_output_tokens, "
+            + "temperature = :temperature, stop_sequences = :stop_sequences, response_format = :response_format, ";
+    /** The end of a settings patch: the time, the version bump, and the live row by its primary key. */
+    static final String PATCH_END = "updated_at = :at, settings_version = settings_version + 1 WHERE id = :id AND deleted_at IS NULL";
+    /** Marks the live conversation deleted, bumping its settings version: primary key. */
+    static final String DELETE = "UPDATE parley_conversation SET deleted_at = :at, "
+            + "settings_version = settings_version + 1 WHERE id = :id AND deleted_at IS NULL";
+
+    /**
+     * What changes on every turn, and the version of what does not.
+     *
+     * @param version the row's settings version
+     * @param tokensIn the conversation's input tokens so far
+     * @param tokensOut the conversation's output tokens so far
+     * @param updatedAt the time of the last change
+     * @param deleted whether the conversation was deleted
+     */
+    record RowState(long version, long tokensIn, long tokensOut, Instant updatedAt, boolean deleted) {
+    }
+
+    /**
+     * The settings of one version of a conversation row (totals and times in it are those of that read).
+     *
+     * @param version the row's settings version
+     * @param info the conversation as read
+     */
+    record Versioned(long version, ConversationInfo info) {
+    }
+
+    /**
+     * A settings patch as one UPDATE that names only the columns the patch changes, so that concurrent patches
+     * of other fields are kept.
+     *
+     * @param sql the UPDATE
+     * @param columns the steering and model columns, each with its change (kept ones are not in the UPDATE)
+     * @param patch the patch, for its model parameters
+     */
+    public record SettingsPatch(String sql, Map<String, PatchValue<String>> columns, ConversationPatch patch) {
+    }
+
+    /** Stores a new conversation; 1, the rows inserted. */
+    public int insert(Handle h, ConversationInfo c) {
+        return bindParameters(h.createUpdate(INSERT), c.modelParameters())
+                .bind("id", c.id())
+                .bind("org", c.organizationId())
+                .bind("ws", c.workspaceId())
+                .bind("repo", c.repositoryId())
+                .bind("owner", c.ownerId())
+                .bind("personality", c.steering().personality())
+                .bind("personalityId", c.steering().personalityId())
+                .bind("brandVoiceId", c.steering().brandVoiceId())
+                .bind("targetAudienceId", c.steering().targetAudienceId())
+                .bind("model", c.modelName())
+                .bind("in", c.tokensIn())
+                .bind("out", c.tokensOut())
+                .bind("createdAt", Rows.utc(c.createdAt()))
+                .bind("updatedAt", Rows.utc(c.updatedAt()))
+                .execute();
+    }
+
+    /** Binds a conversation's model parameters to the columns of {@link #PARAMETER_COLUMNS_SET}, each typed. */
+    private static <S extends SqlStatement<S>> S bindParameters(S statement, ModelParameters p) {
+        return statement
+                .bind("max_output_tokens", p.maxOutputTokens().isPresent() ? Integer.valueOf(p.maxOutputTokens().getAsInt()) : null)
+                .bind("temperature", p.temperature().isPresent() ? Double.valueOf(p.temperature().getAsDouble()) : null)
+                .bind("stop_sequences", Rows.stopSequences(p.stopSequences()))
+                .bind("response_format", p.responseFormat().map(Enum::name).orElse(null));
+    }
+
+    /** The live conversation. */
+    public Optional<ConversationInfo> findLive(Handle h, String conversationId) {
+        return h.createQuery(FIND_CONVERSATION)
+                .bind("id", conversationId)
+                .map(Rows.CONVERSATION)
+                .findOne();
+    }
+
+    /** The live conversation with its settings version. */
+    Optional<Versioned> findVersioned(Handle h, String conversationId) {
+        return h.createQuery(FIND_CONVERSATION_VERSIONED).bind("id", conversationId)
+                .map((rs, ctx) -> new Versioned(rs.getLong("settings_version"), Rows.CONVERSATION.map(rs, ctx)))
+                .findOne();
+    }
+
+    /** The conversation's settings version, totals, times and deleted flag; deleted conversations included. */
+    Optional<RowState> rowState(Handle h, String conversationId) {
+        return h.createQuery(ROW_STATE).bind("id", conversationId)
+                .map((rs, ctx) -> new RowState(rs.getLong("settings_version"), rs.getLong("tokens_in"),
+                        rs.getLong("tokens_out"), rs.getObject("updated_at", OffsetDateTime.class).toInstant(),
+                        rs.getObject("deleted_at", OffsetDateTime.class) != null))
+                .findOne();
+    }
+
+    /** The UPDATE of {@code patch}; runs no statement. */
+    public static SettingsPatch settingsPatch(ConversationPatch patch) {
+        Map<String, PatchValue<String>> columns = new LinkedHashMap<>();
+        columns.put("personality", patch.personality());
+        columns.put("personality_id", patch.personalityId());
+        columns.put("brand_voice_id", patch.brandVoiceId());
+        columns.put("target_audience_id", patch.targetAudienceId());
+        columns.put("model_name", patch.modelName());
+        StringBuilder set = new StringBuilder(PATCH_START);
+        columns.forEach((column, value) -> {
+            if (!value.isKeep()) {
+                set.append(column).append(" = :").append(column).append(", ");
+            }
+        });
+        if (!patch.modelParameters().isKeep()) {
+            set.append(PARAMETER_COLUMNS_SET); // replaced as a whole: every one of its columns is set
+        }
+        set.append(PATCH_END);
+        return new SettingsPatch(set.toString(), columns, patch);
+    }
+
+    /** Applies {@code patch} to the live conversation and bumps its settings version; false when none is live. */
+    public boolean updateSettings(Handle h, String conversationId, SettingsPatch patch, Instant at) {
+        Update update = h.createUpdate(patch.sql()).bind("at", Rows.utc(at)).bind("id", conversationId);
+        patch.columns().forEach((column, value) -> {
+            if (!value.isKeep()) {
+                update.bind(column, value.applyTo(null));
+            }
+        });
+        PatchValue<ModelParameters> parameters = patch.patch().modelParameters();
+        if (!parameters.isKeep()) {
+            // A cleared set (null) sets every column to null, as NONE does.
+            bindParameters(update, Objects.requireNonNullElse(parameters.applyTo(null), ModelParameters.NONE));
+        }
+        return update.execute() != 0;
+    }
+
+    /** Marks the live conversation deleted and bumps its settings version; false when none is live. */
+    public boolean delete(Handle h, String conversationId, Instant at) {
+        return h.createUpdate(DELETE)
+                .bind("at", Rows.utc(at))
+                .bind("id", conversationId)
+                .execute() > 0;
+    }
+
+    /** A page of the conversations {@code sql} selects, and their total (one snapshot if the caller opened one). */
+    public Page<ConversationInfo> list(Handle h, ConversationQuerySql sql, PageRequest page) {
+        long total = sql.bind(h.createQuery(sql.count())).mapTo(Long.class).one();
+        List<ConversationInfo> items = sql.bind(h.createQuery(sql.page()))
+                .bind("limit", page.size())
+                .bind("offset", page.offset())
+                .map(Rows.CONVERSATION)
+                .list();
+        return Page.of(items, page, total);
+    }
+}

@@ -1,0 +1,109 @@
+package dev.parley.store.jdbc.internal;
+
+import dev.parley.api.Message;
+import dev.parley.api.Page;
+import dev.parley.api.PageRequest;
+import org.jdbi.v3.core.Handle;
+
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The statements on messages: history tails, pages, single messages, inserts and counts. Not API. Stateless.
+ *
+ * <p>Messages of a conversation are numbered 1..n without gaps by {@code seq}, so every read here is a range of
+ * the {@code (conversation_id, seq)} primary key. Every method runs on the caller's {@link Handle}.
+ */
+public final class MessageDao {
+    /**
+     * A conversation's history tail, newest first. Ordered by both key columns, descending, so that the database
+     * walks the primary key backwards from :before and stops after :limit rows (ordering by seq alone makes H2
+     * read and sort the whole conversation).
+     */
+    public static final String RECENT_MESSAGES = "SELECT " + Rows.MESSAGE_COLUMNS
+            + " FROM parley_message WHERE conversation_id = :c AND seq < :before"
+            + " ORDER BY conversation_id DESC, seq DESC LIMIT :limit";
+    /** A page of messages: numbered 1..n without gaps, so a page is a key range and needs no OFFSET scan. */
+    public static final String MESSAGES_PAGE = "SELECT " + Rows.MESSAGE_COLUMNS
+            + " FROM parley_message WHERE conversation_id = :c AND seq > :from AND seq <= :to"
+            + " ORDER BY conversation_id, seq";
+    /** A conversation's message count: the total of its message pages. */
+    public static final String MESSAGE_COUNT = "SELECT message_count FROM parley_conversation WHERE id = :c AND deleted_at IS NULL";
+    /** One message by its number: primary key. */
+    static final String MESSAGE_AT = "SELECT " + Rows.MESSAGE_COLUMNS
+            + " FROM parley_message WHERE conversation_id = :c AND seq = :seq";
+    /** How many messages of a conversation have an id (0 or 1): its unique key. */
+    static final String ID_COUNT = "SELECT COUNT(*) FROM parley_message WHERE conversation_id = :c AND id = :p";
+    /** A new message, numbered by the caller. */
+    static final String INSERT = "INSERT INTO parley_message (" + Rows.MESSAGE_COLUMNS + ") VALUES (:c, :seq, :id, :role, "
+            + ":body, :tokens, :model, :user, :source, :status, :at, :usageIn, :usageOut)";
+
+    /** Up to {@code limit} messages numbered below {@code beforeSequence}, newest first. */
+    public List<Message> recent(Handle h, String conversationId, long beforeSequence, int limit) {
+        return h.createQuery(RECENT_MESSAGES)
+                .bind("c", conversationId)
+                .bind("before", beforeSequence)
+                .bind("limit", limit)
+                .map(Rows.MESSAGE)
+                .list();
+    }
+
+    /**
+     * A page of the live conversation's messages, oldest first, with their total; an empty page when the
+     * conversation is not live. Reads twice: the caller opens one snapshot for both reads.
+     */
+    public Page<Message> page(Handle h, String conversationId, PageRequest page) {
+        Optional<Long> count = h.createQuery(MESSAGE_COUNT)
+                .bind("c", conversationId)
+                .mapTo(Long.class)
+                .findOne();
+        if (count.isEmpty()) {
+            return Page.<Message>of(List.of(), page, 0);
+        }
+        long total = count.get();
+        List<Message> items = h.createQuery(MESSAGES_PAGE)
+                .bind("c", conversationId)
+                .bind("from", page.offset())
+                .bind("to", page.offset() + page.size())
+                .map(Rows.MESSAGE)
+                .list();
+        return Page.of(items, page, total);
+    }
+
+    /** The message numbered {@code sequence}. */
+    Optional<Message> find(Handle h, String conversationId, long sequence) {
+        return h.createQuery(MESSAGE_AT)
+                .bind("c", conversationId)
+                .bind("seq", sequence)
+                .map(Rows.MESSAGE)
+                .findOne();
+    }
+
+    /** Whether a message of the conversation has the id {@code messageId}. */
+    boolean idInUse(Handle h, String conversationId, String messageId) {
+        return h.createQuery(ID_COUNT)
+                .bind("c", conversationId)
+                .bind("p", messageId)
+                .mapTo(Long.class)
+                .one() > 0;
+    }
+
+    /** Stores {@code m} under its own number. */
+    void insert(Handle h, Message m) {
+        h.createUpdate(INSERT)
+                .bind("c", m.conversationId())
+                .bind("seq", m.sequence())
+                .bind("id", m.id())
+                .bind("role", m.role().name())
+                .bind("body", m.text())
+                .bind("tokens", m.tokens())
+                .bind("model", m.model())
+                .bind("user", m.user())
+                .bind("source", m.source())
+                .bind("status", m.status().name())
+                .bind("at", Rows.utc(m.createdAt()))
+                .bind("usageIn", m.usage() == null ? null : m.usage().tokensIn())
+                .bind("usageOut", m.usage() == null ? null : m.usage().tokensOut())
+                .execute();
+    }
+}
