@@ -13,6 +13,7 @@ import dev.parley.api.StoreFailureException;
 import dev.parley.api.spi.ConversationStore;
 import dev.parley.api.values.AuditEvent;
 import dev.parley.api.values.ConversationFilter;
+import dev.parley.api.values.HistoryMessage;
 import dev.parley.api.values.TurnClaim;
 import dev.parley.api.values.TurnRecord;
 import dev.parley.store.jdbc.internal.AuditDao;
@@ -169,6 +170,22 @@ public final class JdbcConversationStore implements ConversationStore {
         return call("read a conversation", h -> cache.find(h, conversationId));
     }
 
+    /**
+     * The live conversation and its stream status: with the settings cache, in one statement (the row state
+     * joined with the stream lock) and settings from the cache; without it, two reads on one connection.
+     */
+    @Override
+    public Optional<ConversationState> findWithStreams(String conversationId, Instant now) {
+        SettingsCache cache = settingsCache;
+        if (cache == null) {
+            return call("read a conversation", h -> {
+                StreamStatus streams = streamLocks.status(h, conversationId);
+                return conversations.findLive(h, conversationId).map(info -> new ConversationState(info, streams));
+            });
+        }
+        return call("read a conversation", h -> cache.findWithStreams(h, conversationId));
+    }
+
     @Override
     public Optional<ConversationInfo> updateSettings(String conversationId, ConversationPatch patch, Instant at,
                                                      AuditEvent updated) {
@@ -205,6 +222,11 @@ public final class JdbcConversationStore implements ConversationStore {
     @Override
     public List<Message> recentMessages(String conversationId, long beforeSequence, int limit) {
         return call("read recent messages", h -> messages.recent(h, conversationId, beforeSequence, limit));
+    }
+
+    @Override
+    public List<HistoryMessage> recentHistory(String conversationId, long beforeSequence, int limit) {
+        return call("read recent messages", h -> messages.recentHistory(h, conversationId, beforeSequence, limit));
     }
 
     @Override

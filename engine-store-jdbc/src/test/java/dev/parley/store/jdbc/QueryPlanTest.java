@@ -49,6 +49,9 @@ class QueryPlanTest {
             plans.forEach((name, plan) -> assertThat(plan).as(name).doesNotContain("tableScan"));
             // "index sorted": H2 reads rows in index order and stops at the page's end instead of sorting them.
             assertThat(plans.get("history tail")).contains("PRIMARY_KEY", "/* index sorted */");
+            assertThat(plans.get("history for context")).contains("PRIMARY_KEY", "/* index sorted */");
+            assertThat(plans.get("conversation with streams")).containsPattern("PRIMARY_KEY_\\w+: ID = \\?1 \\*/")
+                    .containsPattern("PRIMARY_KEY_\\w+: CONVERSATION_ID = C.ID \\*/");
             assertThat(plans.get("messages page 25,000")).contains("PRIMARY_KEY", "/* index sorted */");
             assertThat(plans.get("conversation by id")).contains("PRIMARY_KEY");
             // Both tables by their primary keys: the conversation by id, its lock by conversation id.
@@ -88,6 +91,9 @@ class QueryPlanTest {
                 plans.forEach((name, plan) -> assertThat(plan).as(name).doesNotContain("Seq Scan"));
                 assertThat(plans.get("history tail")).contains("Index Scan Backward using pk_parley_message")
                         .doesNotContain("Sort");
+                assertThat(plans.get("history for context")).contains("Index Scan Backward using pk_parley_message")
+                        .doesNotContain("Sort");
+                assertThat(plans.get("conversation with streams")).contains("pk_parley_conversation", "pk_parley_stream_lock");
                 assertThat(plans.get("messages page 25,000")).contains("Index Scan using pk_parley_message")
                         .doesNotContain("Sort");
                 assertThat(plans.get("conversation by id")).contains("pk_parley_conversation");
@@ -138,6 +144,10 @@ class QueryPlanTest {
                 .bind("c", "big")));
         plans.put("history tail", plan(h.createQuery(explain + MessageDao.RECENT_MESSAGES)
                 .bind("c", "big").bind("before", Long.MAX_VALUE).bind("limit", 32)));
+        plans.put("conversation with streams", plan(h.createQuery(explain + ConversationDao.ROW_STATE_WITH_STREAMS)
+                .bind(0, "big")));
+        plans.put("history for context", plan(h.createQuery(explain + MessageDao.RECENT_HISTORY)
+                .bind(0, "big").bind(1, Long.MAX_VALUE).bind(2, 27)));
         PageRequest deep = PageRequest.of(25_000, 20);
         plans.put("messages page 25,000", plan(h.createQuery(explain + MessageDao.MESSAGES_PAGE)
                 .bind("c", "big").bind("from", deep.offset()).bind("to", deep.offset() + deep.size())));

@@ -6,10 +6,16 @@ import dev.parley.api.ModelParameters;
 import dev.parley.api.Page;
 import dev.parley.api.PageRequest;
 import dev.parley.api.PatchValue;
+import dev.parley.api.spi.StreamLocks.StreamLock;
+import dev.parley.api.spi.StreamLocks.StreamStatus;
 import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.statement.UnableToExecuteStatementException;
 import org.jdbi.v3.core.statement.SqlStatement;
 import org.jdbi.v3.core.statement.Update;
 
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.LinkedHashMap;
@@ -62,6 +68,44 @@ public final class ConversationDao {
      * @param deleted whether the conversation was deleted
      */
     record RowState(long version, long tokensIn, long tokensOut, Instant updatedAt, boolean deleted) {
+    }
+
+    /** What a send reads when it begins, in one statement of primary-key look-ups: the row state and streams. */
+    public static final String ROW_STATE_WITH_STREAMS = "SELECT c.settings_version, c.tokens_in, c.tokens_out, c.updated_at, "
+            + "c.deleted_at, c.streams_ended, l.holder, l.expires_at, l.cancel_requested FROM parley_conversation c "
+            + "LEFT JOIN parley_stream_lock l ON l.conversation_id = c.id AND l.expires_at >= " + Dialect.NOW
+            + " WHERE c.id = ?";
+
+    /**
+     * The conversation's row state and stream status, read together ({@link #ROW_STATE_WITH_STREAMS}); empty
+     * when there is no such row. A plain JDBC statement on the handle's connection: this runs on every send.
+     */
+    Optional<RowStateWithStreams> rowStateWithStreams(Handle h, String conversationId) {
+        try (PreparedStatement s = h.getConnection().prepareStatement(ROW_STATE_WITH_STREAMS)) {
+            s.setString(1, conversationId);
+            try (ResultSet rs = s.executeQuery()) {
+                if (!rs.next()) {
+                    return Optional.empty();
+                }
+                RowState row = new RowState(rs.getLong(1), rs.getLong(2), rs.getLong(3),
+                        rs.getObject(4, OffsetDateTime.class).toInstant(), rs.getObject(5, OffsetDateTime.class) != null);
+                String holder = rs.getString(7);
+                Optional<StreamLock> lock = holder == null ? Optional.empty() : Optional.of(new StreamLock(
+                        conversationId, holder, rs.getObject(8, OffsetDateTime.class).toInstant(), rs.getBoolean(9)));
+                return Optional.of(new RowStateWithStreams(row, new StreamStatus(rs.getLong(6), lock)));
+            }
+        } catch (SQLException e) {
+            throw new UnableToExecuteStatementException(e, null);
+        }
+    }
+
+    /**
+     * A row state with the conversation's stream status, read in one statement.
+     *
+     * @param row the row state
+     * @param streams its stream lock and count of ended streams
+     */
+    record RowStateWithStreams(RowState row, StreamStatus streams) {
     }
 
     /**

@@ -29,6 +29,11 @@ public enum Dialect {
             return "INSERT INTO parley_stream_lock (conversation_id, holder, expires_at, cancel_requested) "
                     + "VALUES (:c, :holder, " + leaseEnd() + ", FALSE) ON CONFLICT DO NOTHING";
         }
+
+        @Override
+        String updateReturning(String update, String column) {
+            return update + " RETURNING " + column;
+        }
     },
     /**
      * H2, which has no {@code ON CONFLICT}: the insert checks for the row itself. Two claims in the same instant
@@ -49,6 +54,11 @@ public enum Dialect {
                     + "CAST(:c AS VARCHAR(128)), CAST(:holder AS VARCHAR(128)), " + leaseEnd() + ", "
                     + "FALSE WHERE NOT EXISTS (SELECT 1 FROM parley_stream_lock WHERE conversation_id = :c)";
         }
+
+        @Override
+        String updateReturning(String update, String column) {
+            return "SELECT " + column + " FROM FINAL TABLE (" + update + ")";
+        }
     };
 
     /** The database's time now, in a condition on a lease: {@code expires_at < NOW} means the lease ran out. */
@@ -67,6 +77,12 @@ public enum Dialect {
 
     /** Inserts a stream lock unless the conversation has one (live or expired); 1 row when it did. */
     abstract String streamLockInsert();
+
+    /**
+     * {@code update} as a query that returns {@code column} of each updated row, as it is after the update:
+     * one statement instead of an update and a read.
+     */
+    abstract String updateReturning(String update, String column);
 
     /** Inserts a PENDING claim unless the id is claimed, completed, or another message's id; 1 row when it did. */
     abstract String claimInsert();

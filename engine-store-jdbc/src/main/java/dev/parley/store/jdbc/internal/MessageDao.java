@@ -3,8 +3,14 @@ package dev.parley.store.jdbc.internal;
 import dev.parley.api.Message;
 import dev.parley.api.Page;
 import dev.parley.api.PageRequest;
+import dev.parley.api.values.HistoryMessage;
 import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.statement.UnableToExecuteStatementException;
 
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -23,6 +29,12 @@ public final class MessageDao {
     public static final String RECENT_MESSAGES = "SELECT " + Rows.MESSAGE_COLUMNS
             + " FROM parley_message WHERE conversation_id = :c AND seq < :before"
             + " ORDER BY conversation_id DESC, seq DESC LIMIT :limit";
+    /**
+     * {@link #RECENT_MESSAGES} reduced to what a turn's context needs, with positional parameters: it runs on
+     * every turn, as a plain JDBC statement.
+     */
+    public static final String RECENT_HISTORY = "SELECT seq, role, body, tokens FROM parley_message "
+            + "WHERE conversation_id = ? AND seq < ? ORDER BY conversation_id DESC, seq DESC LIMIT ?";
     /** A page of messages: numbered 1..n without gaps, so a page is a key range and needs no OFFSET scan. */
     public static final String MESSAGES_PAGE = "SELECT " + Rows.MESSAGE_COLUMNS
             + " FROM parley_message WHERE conversation_id = :c AND seq > :from AND seq <= :to"
@@ -46,6 +58,25 @@ public final class MessageDao {
                 .bind("limit", limit)
                 .map(Rows.MESSAGE)
                 .list();
+    }
+
+    /** What {@link #recent} returns, reduced to sequence, role, text and tokens, newest first. */
+    public List<HistoryMessage> recentHistory(Handle h, String conversationId, long beforeSequence, int limit) {
+        try (PreparedStatement s = h.getConnection().prepareStatement(RECENT_HISTORY)) {
+            s.setString(1, conversationId);
+            s.setLong(2, beforeSequence);
+            s.setInt(3, limit);
+            try (ResultSet rs = s.executeQuery()) {
+                List<HistoryMessage> history = new ArrayList<>(Math.min(limit, 64));
+                while (rs.next()) {
+                    history.add(new HistoryMessage(rs.getLong(1), Rows.role(rs.getString(2)), rs.getString(3),
+                            rs.getInt(4)));
+                }
+                return history;
+            }
+        } catch (SQLException e) {
+            throw new UnableToExecuteStatementException(e, null);
+        }
     }
 
     /**

@@ -142,8 +142,16 @@ public final class Rows {
     }
 
     /** The constant a column names; a value this version does not know is an error naming the column. */
+    /** The role a {@code role} column holds; a value that is no role is an unreadable row. */
+    static Role role(@Nullable String name) {
+        return value(Role.class, name, "role");
+    }
+
     private static <E extends Enum<E>> E value(Class<E> type, ResultSet rs, String column) throws SQLException {
-        String name = rs.getString(column);
+        return value(type, rs.getString(column), column);
+    }
+
+    private static <E extends Enum<E>> E value(Class<E> type, @Nullable String name, String column) {
         for (E constant : type.getEnumConstants()) {
             if (constant.name().equals(name)) {
                 return constant;

@@ -3,6 +3,7 @@ package dev.parley.store.jdbc.internal;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.parley.api.ConversationInfo;
+import dev.parley.api.spi.ConversationStore.ConversationState;
 import org.jdbi.v3.core.Handle;
 
 import java.util.Optional;
@@ -33,7 +34,17 @@ public final class SettingsCache {
      * and times always from the row.
      */
     public Optional<ConversationInfo> find(Handle h, String conversationId) {
-        Optional<ConversationDao.RowState> state = conversations.rowState(h, conversationId);
+        return settings(h, conversationId, conversations.rowState(h, conversationId));
+    }
+
+    /** As {@link #find}, with the conversation's stream status read in the same statement as its row state. */
+    public Optional<ConversationState> findWithStreams(Handle h, String conversationId) {
+        Optional<ConversationDao.RowStateWithStreams> read = conversations.rowStateWithStreams(h, conversationId);
+        return settings(h, conversationId, read.map(ConversationDao.RowStateWithStreams::row))
+                .map(info -> new ConversationState(info, read.orElseThrow().streams()));
+    }
+
+    private Optional<ConversationInfo> settings(Handle h, String conversationId, Optional<ConversationDao.RowState> state) {
         if (state.isEmpty() || state.get().deleted()) {
             cache.invalidate(conversationId);
             return Optional.empty();

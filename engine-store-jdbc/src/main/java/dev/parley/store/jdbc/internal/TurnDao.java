@@ -47,8 +47,6 @@ public final class TurnDao {
     /** Whether the conversation is live (1) or not (0): primary key. */
     static final String LIVE_COUNT = "SELECT COUNT(*) FROM parley_conversation WHERE id = :id "
             + "AND deleted_at IS NULL";
-    /** The conversation's message count, which numbers the turn's messages. */
-    static final String MESSAGE_NUMBER = "SELECT message_count FROM parley_conversation WHERE id = :id";
     /** Completes the claim a token still holds, naming the reply. */
     static final String COMPLETE_CLAIM = "UPDATE parley_turn SET status = 'COMPLETE', reply_seq = :seq, "
             + "claim_token = NULL WHERE conversation_id = :c AND prompt_id = :p "
@@ -65,6 +63,10 @@ public final class TurnDao {
     private final String takeOverUntokened;
     /** Extends the lease of the PENDING claim a token holds. */
     private final String renew;
+    /** {@link #ADD_TURN} returning the conversation's new message count, which numbers the turn's messages. */
+    private final String addTurn;
+    /** {@link #ADD_TURN_FENCED}, returning the new message count likewise. */
+    private final String addTurnFenced;
     private final MessageDao messages;
     private final AuditDao audit;
 
@@ -73,6 +75,8 @@ public final class TurnDao {
         this.messages = messages;
         this.audit = audit;
         this.claimInsert = dialect.claimInsert();
+        this.addTurn = dialect.updateReturning(ADD_TURN, "message_count");
+        this.addTurnFenced = dialect.updateReturning(ADD_TURN_FENCED, "message_count");
         String takeOverStart = "UPDATE parley_turn SET claim_token = :token, fingerprint = :fp, "
                 + "claimed_at = :now, expires_at = " + dialect.leaseEnd() + " WHERE conversation_id = :c "
                 + "AND prompt_id = :p AND status = 'PENDING' AND (expires_at IS NULL OR expires_at < "
@@ -187,15 +191,18 @@ public final class TurnDao {
         int added = turn.inHistory() ? 2 : 0;
         boolean fenced = turn.streamsEnded().isPresent();
         // A send's turn is fenced against streams in this same statement: no live lock, none ended since.
-        int live = h.createUpdate(fenced ? ADD_TURN_FENCED : ADD_TURN)
+        // It returns the conversation's message count after the turn, which numbers the turn's messages: the
+        // update holds the conversation's row lock until commit, so no other turn numbers messages in between.
+        Optional<Long> numbered = h.createQuery(fenced ? addTurnFenced : addTurn)
                 .bind("in", turn.usage().tokensIn())
                 .bind("out", turn.usage().tokensOut())
                 .bind("added", added)
                 .bind("at", Rows.utc(turn.at()))
                 .bind("id", turn.conversationId())
                 .bind("ended", turn.streamsEnded().orElse(0))
-                .execute();
-        if (live == 0) {
+                .mapTo(Long.class)
+                .findOne();
+        if (numbered.isEmpty()) {
             if (fenced && h.createQuery(LIVE_COUNT)
                     .bind("id", turn.conversationId())
                     .mapTo(Long.class)
@@ -212,12 +219,7 @@ public final class TurnDao {
         if (!turn.inHistory()) {
             return Rows.stored(turn.reply());
         }
-        // The UPDATE above holds the conversation's row lock until commit: no other turn can number
-        // messages of this conversation in between.
-        long count = h.createQuery(MESSAGE_NUMBER)
-                .bind("id", turn.conversationId())
-                .mapTo(Long.class)
-                .one();
+        long count = numbered.get();
         Message prompt = Rows.stored(turn.prompt()).withSequence(count - 1);
         Message reply = Rows.stored(turn.reply()).withSequence(count);
         messages.insert(h, prompt);
