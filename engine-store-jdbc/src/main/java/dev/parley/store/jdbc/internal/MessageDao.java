@@ -10,6 +10,7 @@ import org.jdbi.v3.core.statement.UnableToExecuteStatementException;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Types;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -46,9 +47,6 @@ public final class MessageDao {
             + " FROM parley_message WHERE conversation_id = :c AND seq = :seq";
     /** How many messages of a conversation have an id (0 or 1): its unique key. */
     static final String ID_COUNT = "SELECT COUNT(*) FROM parley_message WHERE conversation_id = :c AND id = :p";
-    /** A new message, numbered by the caller. */
-    static final String INSERT = "INSERT INTO parley_message (" + Rows.MESSAGE_COLUMNS + ") VALUES (:c, :seq, :id, :role, "
-            + ":body, :tokens, :model, :user, :source, :status, :at, :usageIn, :usageOut)";
 
     /** Up to {@code limit} messages numbered below {@code beforeSequence}, newest first. */
     public List<Message> recent(Handle h, String conversationId, long beforeSequence, int limit) {
@@ -119,22 +117,43 @@ public final class MessageDao {
                 .one() > 0;
     }
 
-    /** Stores {@code m} under its own number. */
-    void insert(Handle h, Message m) {
-        h.createUpdate(INSERT)
-                .bind("c", m.conversationId())
-                .bind("seq", m.sequence())
-                .bind("id", m.id())
-                .bind("role", m.role().name())
-                .bind("body", m.text())
-                .bind("tokens", m.tokens())
-                .bind("model", m.model())
-                .bind("user", m.user())
-                .bind("source", m.source())
-                .bind("status", m.status().name())
-                .bind("at", Rows.utc(m.createdAt()))
-                .bind("usageIn", m.usage() == null ? null : m.usage().tokensIn())
-                .bind("usageOut", m.usage() == null ? null : m.usage().tokensOut())
-                .execute();
+    /** A new message, numbered by the caller. */
+    static final String INSERT_POSITIONAL = "INSERT INTO parley_message (" + Rows.MESSAGE_COLUMNS + ") VALUES (?, ?, ?, "
+            + "?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+
+    /**
+     * Stores a turn's prompt and reply under their own numbers: one plain JDBC statement executed twice, since
+     * this runs on every turn. A message id already in use fails with the database's unique violation.
+     */
+    void insertTurn(Handle h, Message prompt, Message reply) {
+        try (PreparedStatement s = h.getConnection().prepareStatement(INSERT_POSITIONAL)) {
+            bind(s, prompt);
+            s.executeUpdate();
+            bind(s, reply);
+            s.executeUpdate();
+        } catch (SQLException e) {
+            throw new UnableToExecuteStatementException(e, null);
+        }
+    }
+
+    private static void bind(PreparedStatement s, Message m) throws SQLException {
+        s.setString(1, m.conversationId());
+        s.setLong(2, m.sequence());
+        s.setString(3, m.id());
+        s.setString(4, m.role().name());
+        s.setString(5, m.text());
+        s.setInt(6, m.tokens());
+        s.setString(7, m.model());
+        s.setString(8, m.user());
+        s.setString(9, m.source());
+        s.setString(10, m.status().name());
+        s.setObject(11, Rows.utc(m.createdAt()));
+        if (m.usage() == null) {
+            s.setNull(12, Types.BIGINT);
+            s.setNull(13, Types.BIGINT);
+        } else {
+            s.setLong(12, m.usage().tokensIn());
+            s.setLong(13, m.usage().tokensOut());
+        }
     }
 }

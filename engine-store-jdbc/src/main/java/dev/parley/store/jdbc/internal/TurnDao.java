@@ -222,8 +222,7 @@ public final class TurnDao {
         long count = numbered.get();
         Message prompt = Rows.stored(turn.prompt()).withSequence(count - 1);
         Message reply = Rows.stored(turn.reply()).withSequence(count);
-        messages.insert(h, prompt);
-        messages.insert(h, reply);
+        messages.insertTurn(h, prompt, reply);
         if (turn.claimToken() != null) {
             // Complete only the claim this turn still holds: one taken over after its lease is another
             // turn's, and this turn must store nothing (the exception rolls the transaction back).
