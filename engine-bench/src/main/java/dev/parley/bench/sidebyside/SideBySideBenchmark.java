@@ -18,6 +18,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.Comparator;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -30,8 +31,10 @@ import java.util.stream.Stream;
  * already hold {@code history} messages of about 40 words, turns going round them; the model answers at once
  * and sees the newest 20 messages.
  *
- * <p>Each trial checks at its end that every turn's two messages were stored and reports the bytes the
- * database file takes per stored message.
+ * <p>Each trial checks at its end that every turn's two messages were stored, and appends to {@link #REPORT}
+ * ({@code side-by-side-report.txt} in the working directory unless {@code -Dparley.sideBySide.report} names
+ * another file) the statements per turn, as H2 counted them, and the bytes the compacted database file takes
+ * per stored message.
  *
  * <p>Run: {@code java -jar engine-bench/target/benchmarks.jar SideBySideBenchmark} (see BENCHMARKS.md).
  */
@@ -49,6 +52,9 @@ public class SideBySideBenchmark {
     /** Which memory runs the turns. */
     @Param({"raw", "parley", "langchain4j", "springai"})
     public String memory;
+
+    /** Where each trial appends its statement counts and storage: {@code -Dparley.sideBySide.report=...}. */
+    static final Path REPORT = Path.of(System.getProperty("parley.sideBySide.report", "side-by-side-report.txt"));
 
     private Path dir;
     private Corpus corpus;
@@ -97,14 +103,16 @@ public class SideBySideBenchmark {
         long expected = filled + 2 * turnCount;
         turns.close();
         long bytes = H2Files.compactedBytes(turns.file());
-        // Printed into JMH's log of the trial, beside its figures.
-        System.out.printf("%n[side-by-side] memory=%s history=%d conversations=%d turns=%d "
-                        + "statements per turn %.2f stored=%d expected=%d "
-                        + "compacted file %d bytes (%.0f bytes per message; messages average %d chars, %d tokens)%n",
-                memory, history, conversations, turnCount, (double) statements / turnCount, stored, expected, bytes, (double) bytes / stored,
-                corpus.meanChars(), corpus.meanTokens());
-        executed.forEach((sql, count) -> System.out.printf("[side-by-side]   %6.2f per turn: %s%n",
-                (double) count / turnCount, sql.length() > 110 ? sql.substring(0, 110) + "..." : sql));
+        StringBuilder report = new StringBuilder();
+        report.append(String.format("memory=%s history=%d conversations=%d turns=%d statements per turn %.2f "
+                        + "stored=%d expected=%d compacted file %d bytes (%.0f bytes per message; messages average "
+                        + "%d chars, %d tokens)%n",
+                memory, history, conversations, turnCount, (double) statements / turnCount, stored, expected, bytes,
+                (double) bytes / stored, corpus.meanChars(), corpus.meanTokens()));
+        executed.forEach((sql, count) -> report.append(String.format("  %6.2f per turn: %s%n",
+                (double) count / turnCount, sql.length() > 110 ? sql.substring(0, 110) + "..." : sql)));
+        // Beside JMH's figures, in a file of its own: one block per trial, appended.
+        Files.writeString(REPORT, report, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
         deleteDir();
         if (stored != expected) {
             throw new IllegalStateException(memory + " stored " + stored + " messages, expected " + expected);
