@@ -83,6 +83,10 @@ import java.util.function.Function;
  * server's machine crashing is the server's {@code fsync} and {@code synchronous_commit} settings. A JVM death
  * loses only turns that were not yet acknowledged: a turn in progress stores nothing, and its claim expires.
  *
+ * <p>The H2 URLs the store builds also keep 64 parsed statements per connection ({@code QUERY_CACHE_SIZE=64};
+ * H2's default of 8 is fewer than a streamed turn runs, so a host's own SQL on the same connections would make
+ * H2 parse every statement of a turn again); a host passing its own H2 URL may set the same.
+ *
  * <p>Times are kept at microsecond precision. Thread safe.
  */
 public final class JdbcConversationStore implements ConversationStore {

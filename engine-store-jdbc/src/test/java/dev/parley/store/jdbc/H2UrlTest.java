@@ -37,6 +37,23 @@ class H2UrlTest {
     }
 
     @Test
+    void theStoresOwnH2UrlsKeepEnoughParsedStatementsForATurnAndAHostsOwnSql() throws Exception {
+        try (JdbcConversationStore memory = JdbcConversationStore.h2InMemory("query-cache");
+             JdbcConversationStore file = JdbcConversationStore.h2File(dir.resolve("query-cache"))) {
+            assertThat(memory.find("none")).isEmpty();
+            assertThat(file.find("none")).isEmpty();
+            for (String url : new String[] {"jdbc:h2:mem:query-cache", "jdbc:h2:file:" + dir.resolve("query-cache").toAbsolutePath()}) {
+                try (java.sql.Connection c = java.sql.DriverManager.getConnection(url, "sa", "");
+                     java.sql.ResultSet rs = c.createStatement().executeQuery("SELECT SETTING_VALUE FROM "
+                             + "INFORMATION_SCHEMA.SETTINGS WHERE SETTING_NAME = 'QUERY_CACHE_SIZE'")) {
+                    assertThat(rs.next()).isTrue();
+                    assertThat(rs.getString(1)).as(url).isEqualTo("64");
+                }
+            }
+        }
+    }
+
+    @Test
     void ordinaryAwkwardPathsStillWork() {
         try (JdbcConversationStore store = JdbcConversationStore.h2File(dir.resolve("with space=and-équals"))) {
             assertThat(store.find("none")).isEmpty();

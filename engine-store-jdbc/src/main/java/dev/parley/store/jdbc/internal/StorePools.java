@@ -10,13 +10,20 @@ import java.nio.file.Path;
 /** The connection pools the store opens (HikariCP) and the H2 URLs it builds. Not API. Stateless. */
 public final class StorePools {
     /**
+     * H2 keeps 8 parsed statements per connection by default, fewer than a stream's turn runs: with more, and a
+     * host's own SQL on the same pool, every statement of a turn was parsed again. 64 holds all of Parley's
+     * statements and room for a host's.
+     */
+    static final String QUERY_CACHE = ";QUERY_CACHE_SIZE=64";
+    /**
      * The settings of the H2 file URLs the store builds. {@code WRITE_DELAY=0}: H2 writes each commit to the file
      * before the commit returns, instead of up to 500 ms later from a background thread, so an acknowledged turn
-     * is in the operating system's hands when the JVM dies.
+     * is in the operating system's hands when the JVM dies. {@link #QUERY_CACHE}: the parsed statements each
+     * connection keeps.
      */
-    public static final String H2_FILE_SETTINGS = ";WRITE_DELAY=0;LOCK_TIMEOUT=10000";
+    public static final String H2_FILE_SETTINGS = ";WRITE_DELAY=0;LOCK_TIMEOUT=10000" + QUERY_CACHE;
     /** The settings of the in-memory H2 URLs the store builds: the database lives until the JVM exits. */
-    public static final String H2_MEMORY_SETTINGS = ";DB_CLOSE_DELAY=-1;LOCK_TIMEOUT=10000";
+    public static final String H2_MEMORY_SETTINGS = ";DB_CLOSE_DELAY=-1;LOCK_TIMEOUT=10000" + QUERY_CACHE;
 
     private StorePools() {
     }
