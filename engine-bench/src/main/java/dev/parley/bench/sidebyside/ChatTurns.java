@@ -10,6 +10,11 @@ interface ChatTurns extends AutoCloseable {
     /** How many messages of history the model sees each turn, as in a window of about 20 messages. */
     int WINDOW = 20;
 
+    /** The newest {@link #WINDOW} messages of {@code history} (all of it when shorter), oldest first: what the model sees. */
+    static <T> java.util.List<T> newestWindow(java.util.List<T> history) {
+        return new java.util.ArrayList<>(history.subList(Math.max(0, history.size() - WINDOW), history.size()));
+    }
+
     /** Creates {@code conversations} conversations of {@code history} messages each, users and replies alternating. */
     void fill(int conversations, int history) throws Exception;
 

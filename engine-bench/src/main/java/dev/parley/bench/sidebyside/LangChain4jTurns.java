@@ -113,7 +113,7 @@ final class LangChain4jTurns implements ChatTurns {
         ChatMemory memory = memory(ids.get(conversation));
         memory.add(UserMessage.from(prompt));
         List<ChatMessage> all = memory.messages();
-        List<ChatMessage> window = new ArrayList<>(all.subList(Math.max(0, all.size() - WINDOW), all.size()));
+        List<ChatMessage> window = ChatTurns.newestWindow(all);
         memory.add(AiMessage.from(reply));
         return window;
     }

@@ -62,7 +62,7 @@ final class SpringAiTurns implements ChatTurns {
         String id = ids.get(conversation);
         memory.add(id, new UserMessage(prompt));
         List<Message> all = memory.get(id);
-        List<Message> window = new ArrayList<>(all.subList(Math.max(0, all.size() - WINDOW), all.size()));
+        List<Message> window = ChatTurns.newestWindow(all);
         memory.add(id, new AssistantMessage(reply));
         return window;
     }
