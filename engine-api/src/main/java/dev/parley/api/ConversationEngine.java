@@ -89,6 +89,8 @@ public interface ConversationEngine extends AutoCloseable {
         private Integer defaultContextWindow;
         private Executor streamExecutor;
         private EngineListener.Factory listenerFactory;
+        private dev.parley.api.policy.PolicySet policies;
+        private dev.parley.api.spi.AlertSink alertSink;
 
         /** The value of an option set for the first time; refuses a second set, naming the option. */
         private static <T> T once(String option, T current, T value) {
@@ -226,6 +228,22 @@ public interface ConversationEngine extends AutoCloseable {
             return this;
         }
 
+        /**
+         * The policies every turn is checked with, each where its {@linkplain dev.parley.api.policy.PolicyRule#scope()
+         * scope} says: before the model call, while the reply streams and after it (see
+         * {@link dev.parley.api.policy}). None unless set.
+         */
+        public Builder policies(dev.parley.api.policy.PolicySet set) {
+            this.policies = once("policies", this.policies, set);
+            return this;
+        }
+
+        /** Receives the violations of ALERT rules, each once, after its turn is stored. */
+        public Builder alertSink(dev.parley.api.spi.AlertSink sink) {
+            this.alertSink = once("alertSink", this.alertSink, sink);
+            return this;
+        }
+
         /** Receives audit events as they are stored. */
         public Builder eventSink(EventSink sink) {
             this.eventSink = once("eventSink", this.eventSink, sink);
@@ -307,7 +325,9 @@ public interface ConversationEngine extends AutoCloseable {
                     defaultContextSize == null ? DEFAULT_CONTEXT_SIZE : defaultContextSize,
                     timeouts == null ? Timeouts.defaults() : timeouts,
                     defaultContextWindow == null ? DEFAULT_CONTEXT_WINDOW : defaultContextWindow, streamExecutor,
-                    listenerFactory == null ? EngineListener.factory(EngineListener.NONE) : listenerFactory);
+                    listenerFactory == null ? EngineListener.factory(EngineListener.NONE) : listenerFactory,
+                    policies == null ? dev.parley.api.policy.PolicySet.none() : policies,
+                    alertSink == null ? dev.parley.api.spi.AlertSink.NONE : alertSink);
             return provider.create(config);
         }
     }

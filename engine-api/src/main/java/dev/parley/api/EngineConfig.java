@@ -37,6 +37,8 @@ import org.jspecify.annotations.Nullable;
  * @param defaultContextWindow the context window, in tokens, of models that declare none
  * @param streamExecutor runs streams, or null for the engine's own bounded pool
  * @param listenerFactory gives each turn its engine listener
+ * @param policies the policies turns are checked with, each applied where its scope says
+ * @param alertSink receives the violations of ALERT rules once their turn is stored
  */
 public record EngineConfig(
         @Nullable ConversationStore store,
@@ -54,9 +56,13 @@ public record EngineConfig(
         Timeouts timeouts,
         int defaultContextWindow,
         @Nullable Executor streamExecutor,
-        dev.parley.api.spi.EngineListener.Factory listenerFactory) {
+        dev.parley.api.spi.EngineListener.Factory listenerFactory,
+        dev.parley.api.policy.PolicySet policies,
+        dev.parley.api.spi.AlertSink alertSink) {
 
     public EngineConfig {
+        Objects.requireNonNull(policies, "policies");
+        Objects.requireNonNull(alertSink, "alertSink");
         Objects.requireNonNull(listenerFactory, "listenerFactory");
         models = List.copyOf(models);
         Objects.requireNonNull(defaultModel, "defaultModel");

@@ -1,45 +1,45 @@
 package dev.parley.api.spi;
 
-import dev.parley.api.values.Turn;
+import dev.parley.api.policy.Finding;
+import dev.parley.api.policy.PolicyInput;
 
-import java.util.Objects;
+import java.util.List;
 
 /**
- * A rule checked on a turn's text before the model call, while it streams, and after it. This release defines
- * the shape only; the policy stage and implementations come with engine-policy. Must be thread safe.
+ * A check of a turn's text that reports what it finds: spans, categories and reasons, never the matched text.
+ * What a finding leads to (log, alert, block, redact), in which phases a policy runs and where it applies is
+ * configuration, given by a {@link dev.parley.api.policy.PolicyRule}; so one policy class serves every action.
+ *
+ * <p>Must be thread safe: one policy checks the texts of many turns at once. A check must not change anything
+ * outside itself; it may be called again with an overlapping text (a streamed reply is checked window by window).
+ * A check that throws, or answers after its {@linkplain PolicyInput#remaining() budget}, is recorded as not
+ * evaluated, and the rule's {@link dev.parley.api.policy.FailMode} decides what the turn does.
  */
 public interface Policy {
 
-    /** When a policy is checked. */
-    enum Phase { PRE, DURING, POST }
-
-    /** What a violation leads to. */
-    enum Action { LOG, ALERT, BLOCK }
-
-    /** The policy's stable name, recorded with each violation. */
-    String name();
-
-    /** What a violation of this policy leads to. */
-    Action action();
-
-    /** Checks a text of the turn in a phase. */
-    Verdict check(Phase phase, String text, Turn turn);
+    /** The longest span a built-in policy needs to see whole. */
+    int DEFAULT_MAX_SPAN = 256;
 
     /**
-     * The outcome of one check.
-     *
-     * @param violated whether the text breaks the policy
-     * @param reason why, without quoting the text; empty when not violated
+     * The policy's stable id, recorded with each violation: 1 to 64 characters of lower-case letters, digits,
+     * '.', '_' and '-'.
      */
-    record Verdict(boolean violated, String reason) {
-        public static final Verdict PASS = new Verdict(false, "");
+    String id();
 
-        public Verdict {
-            Objects.requireNonNull(reason, "reason");
-        }
+    /**
+     * Checks a text.
+     *
+     * @return the findings, each a span of {@code input.text()} with this policy's id; empty when it finds nothing
+     */
+    List<Finding> check(PolicyInput input);
 
-        public static Verdict violation(String reason) {
-            return new Verdict(true, reason);
-        }
+    /**
+     * The longest span this policy needs to see whole to find it: while a reply streams, the engine holds back
+     * that many characters less one, so that nothing the policy could still be matching reaches the caller. A
+     * format without a bound (a PEM block) is caught by its bounded start. At most
+     * {@link StreamFilter#MAX_HELD}.
+     */
+    default int maxSpan() {
+        return DEFAULT_MAX_SPAN;
     }
 }

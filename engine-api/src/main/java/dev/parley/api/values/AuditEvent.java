@@ -20,7 +20,19 @@ public record AuditEvent(String id, Type type, String conversationId, String org
                          String actorId, Instant at, String detail) {
 
     /** Kinds of audit event. */
-    public enum Type { CONVERSATION_CREATED, CONVERSATION_UPDATED, CONVERSATION_DELETED, TURN_FAILED, POLICY_VIOLATION }
+    public enum Type {
+        CONVERSATION_CREATED, CONVERSATION_UPDATED, CONVERSATION_DELETED, TURN_FAILED,
+        /** A policy finding that was logged; its detail names the rules. */
+        POLICY_VIOLATION,
+        /** A policy blocked a prompt before the model call. */
+        PROMPT_BLOCKED,
+        /** A policy blocked a reply, while it streamed or after it. */
+        REPLY_BLOCKED,
+        /** A policy replaced text of the prompt or the reply with placeholders. */
+        REDACTED,
+        /** A policy finding was handed to the alert sink. */
+        ALERT_RAISED
+    }
 
     public AuditEvent {
         Objects.requireNonNull(id, "id");

@@ -49,6 +49,19 @@ public sealed interface TurnClaim {
     }
 
     /**
+     * The id's turn was blocked by a policy and settled so: a replay gets the same refusal without a model call.
+     *
+     * @param block the rule and phase that blocked it
+     * @param fingerprint the fingerprint of the prompt that was blocked; empty when it was stored without one
+     */
+    record Blocked(dev.parley.api.policy.PolicyBlock block, String fingerprint) implements TurnClaim {
+        public Blocked {
+            Objects.requireNonNull(block, "block");
+            Objects.requireNonNull(fingerprint, "fingerprint");
+        }
+    }
+
+    /**
      * The id is already the id of another message of the conversation (a reply): it cannot be a prompt's id, and
      * the turn is refused before the model is called.
      */

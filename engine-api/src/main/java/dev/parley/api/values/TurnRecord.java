@@ -30,10 +30,44 @@ import org.jspecify.annotations.Nullable;
  * @param fingerprint for a turn that claimed nothing, the prompt's idempotency fingerprint to keep with its id, so
  *                    that a later resend of that id with another prompt is still refused; empty when there is none.
  *                    A claimed turn keeps the fingerprint of its claim.
+ * @param violations policy violations to store in the turn's own transaction, by a store that is a
+ *                   {@link dev.parley.api.spi.ViolationLog}: with the turn, or not at all
+ * @param blocked for a turn a policy blocked, the rule and phase: the store keeps no message of it
+ *                ({@code inHistory} is false, and {@code prompt} and {@code reply} are empty placeholders), adds its
+ *                usage to the totals, stores its events and violations, and settles its claim as blocked, so that
+ *                {@link dev.parley.api.spi.TurnLedger#claimTurn} answers {@link TurnClaim.Blocked} for the id from
+ *                then on; null for a turn that was not blocked
  */
 public record TurnRecord(String conversationId, String promptId, Message prompt, Message reply, Usage usage,
                          boolean inHistory, Instant at, @Nullable String claimToken, java.util.OptionalLong streamsEnded,
-                         java.util.List<AuditEvent> events, String fingerprint) {
+                         java.util.List<AuditEvent> events, String fingerprint,
+                         java.util.List<dev.parley.api.policy.Violation> violations,
+                         dev.parley.api.policy.@Nullable PolicyBlock blocked) {
+
+    /** A turn with no violations that was not blocked. */
+    public TurnRecord(String conversationId, String promptId, Message prompt, Message reply, Usage usage,
+                      boolean inHistory, Instant at, @Nullable String claimToken, java.util.OptionalLong streamsEnded,
+                      java.util.List<AuditEvent> events, String fingerprint) {
+        this(conversationId, promptId, prompt, reply, usage, inHistory, at, claimToken, streamsEnded, events,
+                fingerprint, java.util.List.of(), null);
+    }
+
+    /**
+     * A turn a policy blocked: no message is stored, the usage is added to the totals, and the claim under
+     * {@code claimToken} (if any) is settled as blocked.
+     */
+    public static TurnRecord blocked(String conversationId, String promptId, Usage usage, Instant at,
+                                     @Nullable String claimToken, dev.parley.api.policy.PolicyBlock block,
+                                     java.util.List<dev.parley.api.policy.Violation> violations,
+                                     java.util.List<AuditEvent> events) {
+        Objects.requireNonNull(block, "block");
+        Message none = new Message(promptId, conversationId, 0, dev.parley.api.Role.USER, "", 0, null, null, null,
+                dev.parley.api.MessageStatus.FAILED, at, null);
+        Message noReply = new Message(promptId, conversationId, 0, dev.parley.api.Role.ASSISTANT, "", 0, null, null,
+                null, dev.parley.api.MessageStatus.FAILED, at, usage);
+        return new TurnRecord(conversationId, promptId, none, noReply, usage, false, at, claimToken,
+                java.util.OptionalLong.empty(), events, "", violations, block);
+    }
 
     /** A turn with no fingerprint of its own to keep. */
     public TurnRecord(String conversationId, String promptId, Message prompt, Message reply, Usage usage,
@@ -70,6 +104,15 @@ public record TurnRecord(String conversationId, String promptId, Message prompt,
         Objects.requireNonNull(streamsEnded, "streamsEnded");
         events = java.util.List.copyOf(events);
         Objects.requireNonNull(fingerprint, "fingerprint");
+        violations = java.util.List.copyOf(violations);
+        if (blocked != null && inHistory) {
+            throw new IllegalArgumentException("a blocked turn leaves no message in the history");
+        }
+        for (dev.parley.api.policy.Violation v : violations) {
+            if (!v.conversationId().equals(conversationId) || !v.messageId().equals(promptId)) {
+                throw new IllegalArgumentException("violation " + v.id() + " is not of this turn");
+            }
+        }
         for (AuditEvent e : events) {
             if (!e.conversationId().equals(conversationId)) {
                 throw new IllegalArgumentException("event " + e.id() + " is of conversation " + e.conversationId()
@@ -81,18 +124,24 @@ public record TurnRecord(String conversationId, String promptId, Message prompt,
     /** The same turn with these events stored in its transaction. */
     public TurnRecord withEvents(java.util.List<AuditEvent> turnEvents) {
         return new TurnRecord(conversationId, promptId, prompt, reply, usage, inHistory, at, claimToken, streamsEnded,
-                turnEvents, fingerprint);
+                turnEvents, fingerprint, violations, blocked);
     }
 
     /** The same unclaimed turn keeping this prompt fingerprint with its id. */
     public TurnRecord withFingerprint(String promptFingerprint) {
         return new TurnRecord(conversationId, promptId, prompt, reply, usage, inHistory, at, claimToken, streamsEnded,
-                events, promptFingerprint);
+                events, promptFingerprint, violations, blocked);
     }
 
     /** The same turn, fenced against streams by the count of streams ended on the conversation when it began. */
     public TurnRecord withStreamsEnded(long count) {
         return new TurnRecord(conversationId, promptId, prompt, reply, usage, inHistory, at, claimToken,
-                java.util.OptionalLong.of(count), events, fingerprint);
+                java.util.OptionalLong.of(count), events, fingerprint, violations, blocked);
+    }
+
+    /** The same turn with these violations stored in its transaction. */
+    public TurnRecord withViolations(java.util.List<dev.parley.api.policy.Violation> turnViolations) {
+        return new TurnRecord(conversationId, promptId, prompt, reply, usage, inHistory, at, claimToken, streamsEnded,
+                events, fingerprint, turnViolations, blocked);
     }
 }

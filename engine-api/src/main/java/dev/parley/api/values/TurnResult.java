@@ -31,9 +31,24 @@ public final class TurnResult {
     private final String messageId;
     private final Instant createdAt;
     private final Credits credits;
+    private final java.util.List<dev.parley.api.policy.PolicyOutcome> policyOutcomes;
+    private final java.util.List<dev.parley.api.policy.Violation> violations;
+    private final dev.parley.api.policy.PolicyBlock blocked;
 
     private TurnResult(Turn turn, String text, String model, Usage reportedUsage, Usage usage, int replyTokens,
                        MessageStatus status, boolean replayed, String messageId, Instant createdAt, Credits credits) {
+        this(turn, text, model, reportedUsage, usage, replyTokens, status, replayed, messageId, createdAt, credits,
+                java.util.List.of(), java.util.List.of(), null);
+    }
+
+    private TurnResult(Turn turn, String text, String model, Usage reportedUsage, Usage usage, int replyTokens,
+                       MessageStatus status, boolean replayed, String messageId, Instant createdAt, Credits credits,
+                       java.util.List<dev.parley.api.policy.PolicyOutcome> policyOutcomes,
+                       java.util.List<dev.parley.api.policy.Violation> violations,
+                       dev.parley.api.policy.PolicyBlock blocked) {
+        this.policyOutcomes = java.util.List.copyOf(policyOutcomes);
+        this.violations = java.util.List.copyOf(violations);
+        this.blocked = blocked;
         this.turn = Objects.requireNonNull(turn, "turn");
         this.text = Objects.requireNonNull(text, "text");
         this.model = Objects.requireNonNull(model, "model");
@@ -145,31 +160,86 @@ public final class TurnResult {
             throw new IllegalArgumentException("tokens must not be negative: " + tokens);
         }
         return new TurnResult(turn, text, model, reportedUsage, settled, tokens, status, replayed, messageId,
-                createdAt, credits);
+                createdAt, credits, policyOutcomes, violations, blocked);
     }
 
     /** The same result with the stored reply's id and time. */
     public TurnResult withStored(String id, Instant at) {
         return new TurnResult(turn, text, model, reportedUsage, usage, replyTokens, status, replayed,
-                Objects.requireNonNull(id, "id"), Objects.requireNonNull(at, "at"), credits);
+                Objects.requireNonNull(id, "id"), Objects.requireNonNull(at, "at"), credits, policyOutcomes, violations,
+                blocked);
     }
 
     /** The same result marked as read from the store. */
     public TurnResult asReplayed() {
         return new TurnResult(turn, text, model, reportedUsage, usage, replyTokens, status, true, messageId, createdAt,
-                credits);
+                credits, policyOutcomes, violations, blocked);
     }
 
     /** The same result with another reply text (a stage on the way out that rewrote it). */
     public TurnResult withText(String newText) {
         return new TurnResult(turn, newText, model, reportedUsage, usage, replyTokens, status, replayed, messageId,
-                createdAt, credits);
+                createdAt, credits, policyOutcomes, violations, blocked);
     }
 
     /** The same result with what the turn was charged, for the caller's {@code Reply.credits()}. */
     public TurnResult withCredits(Credits charged) {
         return new TurnResult(turn, text, model, reportedUsage, usage, replyTokens, status, replayed, messageId,
-                createdAt, Objects.requireNonNull(charged, "charged"));
+                createdAt, Objects.requireNonNull(charged, "charged"), policyOutcomes, violations, blocked);
+    }
+
+    /**
+     * A streamed or sent turn that a policy blocked before the model was called: no text, zero usage reported,
+     * since the model read and wrote nothing. The persist stage settles its message id as blocked and throws
+     * {@link PolicyBlock#toException()}.
+     */
+    public static TurnResult blockedBeforeCall(Turn turn, dev.parley.api.policy.PolicyBlock block) {
+        return new TurnResult(turn, "", turn.model(), Usage.ZERO, null, -1, MessageStatus.FAILED, false, null, null,
+                Credits.unmetered(), java.util.List.of(), java.util.List.of(), Objects.requireNonNull(block, "block"));
+    }
+
+    /** How each configured policy judged each phase of the turn, in the order they ran; empty without policies. */
+    public java.util.List<dev.parley.api.policy.PolicyOutcome> policyOutcomes() {
+        return policyOutcomes;
+    }
+
+    /** The violations the policies found, to be stored with the turn. */
+    public java.util.List<dev.parley.api.policy.Violation> violations() {
+        return violations;
+    }
+
+    /**
+     * The rule that blocked the turn, when one did: its text is withheld ({@link #text()} is empty), and the persist
+     * stage settles the message id as blocked instead of storing messages, then fails the turn with
+     * {@link PolicyBlock#toException()}.
+     */
+    public Optional<dev.parley.api.policy.PolicyBlock> blocked() {
+        return Optional.ofNullable(blocked);
+    }
+
+    /** The same result with these policy outcomes and violations added after those it had. */
+    public TurnResult withPolicy(java.util.List<dev.parley.api.policy.PolicyOutcome> outcomes,
+                                 java.util.List<dev.parley.api.policy.Violation> found) {
+        if (outcomes.isEmpty() && found.isEmpty()) {
+            return this;
+        }
+        java.util.List<dev.parley.api.policy.PolicyOutcome> allOutcomes = new java.util.ArrayList<>(policyOutcomes);
+        allOutcomes.addAll(outcomes);
+        java.util.List<dev.parley.api.policy.Violation> allViolations = new java.util.ArrayList<>(violations);
+        allViolations.addAll(found);
+        return new TurnResult(turn, text, model, reportedUsage, usage, replyTokens, status, replayed, messageId,
+                createdAt, credits, allOutcomes, allViolations, blocked);
+    }
+
+    /**
+     * The same result blocked by {@code block}: its text withheld (emptied). The tokens the model spent are still
+     * counted: the usage the provider reported, or else {@code spent}, the caller's estimate of the withheld text.
+     */
+    public TurnResult withBlock(dev.parley.api.policy.PolicyBlock block, Usage spent) {
+        Objects.requireNonNull(spent, "spent");
+        return new TurnResult(turn, "", model, reportedUsage == null ? spent : reportedUsage, usage, replyTokens,
+                MessageStatus.FAILED, replayed,
+                messageId, createdAt, credits, policyOutcomes, violations, Objects.requireNonNull(block, "block"));
     }
 
     /** Counts and ids only: never the reply text. */
