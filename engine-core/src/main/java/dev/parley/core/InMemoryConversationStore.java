@@ -10,7 +10,11 @@ import dev.parley.api.Page;
 import dev.parley.api.PageRequest;
 import dev.parley.api.Steering;
 import dev.parley.api.StoreFailureException;
+import dev.parley.api.policy.PolicyBlock;
+import dev.parley.api.policy.Violation;
+import dev.parley.api.policy.ViolationQuery;
 import dev.parley.api.spi.ConversationStore;
+import dev.parley.api.spi.ViolationLog;
 import dev.parley.api.values.AuditEvent;
 import dev.parley.api.values.ConversationFilter;
 import dev.parley.api.values.TurnClaim;
@@ -41,12 +45,17 @@ import java.util.concurrent.ConcurrentMap;
  * <p>It refuses what the JDBC store's schema refuses, with the same exceptions, so that tests on it hold on a
  * database too (the store contract suite checks both): a second conversation with an id is a
  * {@link StoreFailureException}, as is a value longer than its column (ids 128 chars, model names and tags 256,
- * event details 1024); a turn that would store a message id the conversation already has is a
- * {@link ConversationLockedException}. Times of stored messages are cut to microseconds.
+ * event details 1024, violation rule ids 64 and categories 32); a turn that would store a message id the conversation already has is a
+ * {@link ConversationLockedException}. Times of stored messages and violations are cut to microseconds.
+ *
+ * <p>It is a {@link ViolationLog}: a turn's violations are stored with it, under the conversation's lock, and
+ * kept when the conversation is deleted.
  */
-public final class InMemoryConversationStore implements ConversationStore {
+public final class InMemoryConversationStore implements ConversationStore, ViolationLog {
     private static final Comparator<ConversationInfo> NEWEST_FIRST =
             Comparator.comparing(ConversationInfo::createdAt).thenComparing(ConversationInfo::id).reversed();
+    private static final Comparator<Violation> NEWEST_VIOLATION_FIRST =
+            Comparator.comparing(Violation::at).thenComparing(Violation::id).reversed();
 
     private final ConcurrentMap<String, Entry> conversations = new ConcurrentHashMap<>();
     private final ConcurrentMap<String, List<AuditEvent>> events = new ConcurrentHashMap<>();
@@ -64,6 +73,8 @@ public final class InMemoryConversationStore implements ConversationStore {
         StreamLock streamLock;
         /** How many streams released the lock. */
         long streamsEnded;
+        /** The violations of the conversation's turns, in the order they were stored. */
+        final List<Violation> violations = new ArrayList<>();
 
         Entry(ConversationInfo info) {
             this.info = info;
@@ -71,10 +82,19 @@ public final class InMemoryConversationStore implements ConversationStore {
     }
 
     /**
-     * A claim of a message id: held under {@code token} until {@code expiresAt} while {@code reply} is null, and
-     * complete with its reply after the commit.
+     * A claim of a message id: held under {@code token} until {@code expiresAt} while it is {@link #pending()},
+     * complete with its reply after the commit, or settled as blocked with the block of a turn a policy blocked
+     * (for good: no token, no lease).
      */
-    private record Claim(String token, String fingerprint, Instant expiresAt, Message reply) {
+    private record Claim(String token, String fingerprint, Instant expiresAt, Message reply, PolicyBlock block) {
+        Claim(String token, String fingerprint, Instant expiresAt, Message reply) {
+            this(token, fingerprint, expiresAt, reply, null);
+        }
+
+        /** Held by a running turn: neither committed nor blocked. */
+        boolean pending() {
+            return reply == null && block == null;
+        }
     }
 
     @Override
@@ -191,13 +211,16 @@ public final class InMemoryConversationStore implements ConversationStore {
             if (claim == null && e.messageIds.contains(promptId)) {
                 return new TurnClaim.IdInUse();
             }
-            if (claim == null || (claim.reply() == null && claim.expiresAt().isBefore(at))) {
+            if (claim == null || (claim.pending() && claim.expiresAt().isBefore(at))) {
                 // A free id, or one whose holder let its lease run out: a new claim under a new token.
                 String token = UUID.randomUUID().toString();
                 e.claims.put(promptId, new Claim(token, fingerprint, at.plus(lease), null));
                 return new TurnClaim.Claimed(token);
             }
             String kept = claim.fingerprint() == null ? "" : claim.fingerprint();
+            if (claim.block() != null) {
+                return new TurnClaim.Blocked(claim.block(), kept);
+            }
             return claim.reply() == null ? new TurnClaim.InProgress(kept) : new TurnClaim.Completed(claim.reply(), kept);
         }
     }
@@ -210,7 +233,7 @@ public final class InMemoryConversationStore implements ConversationStore {
         }
         synchronized (e) {
             Claim claim = e.claims.get(promptId);
-            if (claim == null || claim.reply() != null || !claim.token().equals(token)) {
+            if (claim == null || !claim.pending() || !claim.token().equals(token)) {
                 return false;
             }
             e.claims.put(promptId, new Claim(token, claim.fingerprint(), at.plus(lease), null));
@@ -234,16 +257,17 @@ public final class InMemoryConversationStore implements ConversationStore {
             // A turn committed without a claim keeps the fingerprint it brings, if any.
             String fingerprint = turn.fingerprint().isEmpty() ? null : turn.fingerprint();
             if (turn.claimToken() != null) {
-                if (claim == null || claim.reply() != null || !claim.token().equals(turn.claimToken())) {
+                if (claim == null || !claim.pending() || !claim.token().equals(turn.claimToken())) {
                     throw new ConversationLockedException(turn.conversationId(), "the claim of message "
                             + turn.promptId() + " was taken over by another turn");
                 }
                 fingerprint = claim.fingerprint();
-            } else if (turn.inHistory() && claim != null) {
+            } else if ((turn.inHistory() || turn.blocked() != null) && claim != null) {
                 throw new ConversationLockedException(turn.conversationId(), "message " + turn.promptId()
                         + " was stored by another turn");
             }
             turn.events().forEach(InMemoryConversationStore::checkFits);
+            turn.violations().forEach(InMemoryConversationStore::checkFits);
             Message reply = atStoredPrecision(turn.reply());
             if (turn.inHistory()) {
                 checkFits(turn.prompt());
@@ -260,12 +284,19 @@ public final class InMemoryConversationStore implements ConversationStore {
                 e.messageIds.add(turn.prompt().id());
                 e.messageIds.add(reply.id());
                 e.claims.put(turn.promptId(), new Claim(null, fingerprint, turn.at(), reply));
-            } else if (claim != null && claim.reply() == null && turn.claimToken() != null) {
+            } else if (turn.blocked() != null) {
+                // Settled for good: the claim's fingerprint (or the turn's, when it claimed nothing) stays with it.
+                e.claims.put(turn.promptId(), new Claim(null, fingerprint, turn.at(), null, turn.blocked()));
+            } else if (claim != null && claim.pending() && turn.claimToken() != null) {
                 e.claims.remove(turn.promptId());
             }
             e.info = e.info.plus(turn.usage(), turn.at());
-            // The turn's own events, only now that nothing can refuse it any more: with the turn, or not at all.
+            // The turn's own events and violations, only now that nothing can refuse it any more: with the turn,
+            // or not at all.
             turn.events().forEach(this::append);
+            for (Violation v : turn.violations()) {
+                e.violations.add(atStoredPrecision(v));
+            }
             return reply;
         }
     }
@@ -278,7 +309,7 @@ public final class InMemoryConversationStore implements ConversationStore {
         }
         synchronized (e) {
             Claim claim = e.claims.get(promptId);
-            if (claim != null && claim.reply() == null && token.equals(claim.token())) {
+            if (claim != null && claim.pending() && token.equals(claim.token())) {
                 e.claims.remove(promptId);
             }
         }
@@ -292,6 +323,47 @@ public final class InMemoryConversationStore implements ConversationStore {
         Instant at = m.createdAt().truncatedTo(ChronoUnit.MICROS);
         return at.equals(m.createdAt()) ? m : new Message(m.id(), m.conversationId(), m.sequence(), m.role(), m.text(),
                 m.tokens(), m.model(), m.user(), m.source(), m.status(), at, m.usage());
+    }
+
+    /** The violation with its time cut to microseconds, as the JDBC store keeps it. */
+    private static Violation atStoredPrecision(Violation v) {
+        Instant at = v.at().truncatedTo(ChronoUnit.MICROS);
+        return at.equals(v.at()) ? v : new Violation(v.id(), v.conversationId(), v.organizationId(), v.workspaceId(),
+                v.messageId(), v.ruleId(), v.category(), v.action(), v.phase(), at, v.excerpt());
+    }
+
+    /**
+     * The violations of a conversation or a workspace, newest first (ties by id, descending), deleted
+     * conversations' included. A workspace's page scans every conversation held. The query's organization and
+     * workspace must both match: a conversation id of another workspace lists nothing.
+     */
+    @Override
+    public Page<Violation> violations(ViolationQuery query, PageRequest page) {
+        Objects.requireNonNull(query, "query");
+        Objects.requireNonNull(page, "page");
+        List<Violation> matching = new ArrayList<>();
+        if (query.conversationId() != null) {
+            Entry e = conversations.get(query.conversationId());
+            if (e != null) {
+                collect(e, query, matching);
+            }
+        } else {
+            for (Entry e : conversations.values()) {
+                collect(e, query, matching);
+            }
+        }
+        matching.sort(NEWEST_VIOLATION_FIRST);
+        return slice(matching, page);
+    }
+
+    private static void collect(Entry e, ViolationQuery query, List<Violation> into) {
+        synchronized (e) {
+            for (Violation v : e.violations) {
+                if (v.organizationId().equals(query.organizationId()) && v.workspaceId().equals(query.workspaceId())) {
+                    into.add(v);
+                }
+            }
+        }
     }
 
     @Override
@@ -405,6 +477,8 @@ public final class InMemoryConversationStore implements ConversationStore {
     private static final int ID = Limits.MAX_ID_LENGTH;
     private static final int TAG = Limits.MAX_TAG_LENGTH;
     private static final int DETAIL = 1024;
+    private static final int RULE = 64;
+    private static final int CATEGORY = 32;
 
     private static void checkFits(ConversationInfo c) {
         Steering s = c.steering();
@@ -415,6 +489,11 @@ public final class InMemoryConversationStore implements ConversationStore {
 
     private static void checkFits(Message m) {
         fits("message", m.id(), ID, m.model(), TAG, m.user(), TAG, m.source(), TAG);
+    }
+
+    private static void checkFits(Violation v) {
+        fits("violation", v.id(), ID, v.conversationId(), ID, v.organizationId(), ID, v.workspaceId(), ID,
+                v.messageId(), ID, v.ruleId(), RULE, v.category(), CATEGORY, v.excerpt(), Violation.MAX_EXCERPT_LENGTH);
     }
 
     private static void checkFits(AuditEvent e) {

@@ -11,12 +11,19 @@ import dev.parley.api.Role;
 import dev.parley.api.Steering;
 import dev.parley.api.StoreFailureException;
 import dev.parley.api.Usage;
+import dev.parley.api.policy.PolicyAction;
+import dev.parley.api.policy.PolicyBlock;
+import dev.parley.api.policy.PolicyPhase;
+import dev.parley.api.policy.Violation;
+import dev.parley.api.policy.ViolationQuery;
 import dev.parley.api.spi.ConversationStore;
+import dev.parley.api.spi.ViolationLog;
 import dev.parley.api.values.AuditEvent;
 import dev.parley.api.values.ConversationFilter;
 import dev.parley.api.values.TurnClaim;
 import dev.parley.api.values.TurnRecord;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -39,6 +46,25 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * The behaviour every {@link ConversationStore} must have. A store's test extends this class and says how to
  * open a store; every test here then runs against it. Each test works in conversations of its own random
  * organization, so a store may be shared between tests (a database that is expensive to create).
+ *
+ * <p>Governance, as every store must keep it (the tests of violation lists run on stores that are a
+ * {@link ViolationLog}, and are skipped on others):
+ * <ul>
+ *   <li>A {@linkplain TurnRecord#blocked() blocked} turn stores no message, adds its usage to the totals, stores
+ *       its events and violations in its own transaction, and settles its id as blocked: with a claim token, the
+ *       pending claim that token still holds becomes blocked, keeping its fingerprint (a token that no longer
+ *       holds it is a {@link ConversationLockedException} and nothing is stored); without one, the id is recorded
+ *       as blocked with the turn's fingerprint, refused ({@link ConversationLockedException}, nothing stored) when
+ *       the id was claimed, stored or blocked already. A deleted conversation is a
+ *       {@link ConversationNotFoundException}, and a stream-fenced blocked turn is fenced like any other.</li>
+ *   <li>From then on every claim of the id is {@link TurnClaim.Blocked} with the rule, phase, fail-closed flag
+ *       and fingerprint, whatever time the claim gives; the id is never renewed, released or claimable again.</li>
+ *   <li>Every commit, blocked or not, in history or not, stores the turn's violations with the turn, or none of
+ *       them when the commit is refused for any reason.</li>
+ *   <li>{@link ViolationLog#violations} lists one conversation's or a whole workspace's violations (both the
+ *       organization and the workspace must match), newest first with ties by id descending, deleted
+ *       conversations' included, with times at microsecond precision and excerpts exactly as given.</li>
+ * </ul>
  */
 public abstract class ConversationStoreContract {
     private static final Instant T0 = Instant.parse("2026-01-01T00:00:00Z");
@@ -984,5 +1010,403 @@ public abstract class ConversationStoreContract {
         }
         assertThat(info.tokensIn()).isEqualTo(expectedIn);
         assertThat(info.tokensOut()).isEqualTo(threads * perThread);
+    }
+
+    // ---- Governance: blocked turns and policy violations ----
+
+    private static final PolicyBlock SECRET_AT_PRE = new PolicyBlock("secrets", PolicyPhase.PRE, false);
+    private static final PolicyBlock JUDGE_FAILED_CLOSED = new PolicyBlock("judge.v2", PolicyPhase.DURING, true);
+
+    /** The store as a violation log; the test is skipped on a store that is none. */
+    protected ViolationLog violationLog() {
+        Assumptions.assumeTrue(store instanceof ViolationLog, "the store keeps no policy violations");
+        return (ViolationLog) store;
+    }
+
+    /** A violation of turn {@code promptId} of {@code c}, found at {@code at} by {@code rule}. */
+    protected static Violation violation(ConversationInfo c, String promptId, Instant at, String id, String rule) {
+        return new Violation(id, c.id(), c.organizationId(), c.workspaceId(), promptId, rule, "SECRET",
+                PolicyAction.BLOCK, PolicyPhase.PRE, at, "key [SECRET] here");
+    }
+
+    /** A violation with a fresh id. */
+    protected static Violation violation(ConversationInfo c, String promptId, Instant at) {
+        return violation(c, promptId, at, "v-" + UUID.randomUUID(), "secrets");
+    }
+
+    /** The ids of one conversation's violations on the first page of 100, newest first. */
+    private List<String> violationIds(ConversationInfo c) {
+        return violationLog().violations(ViolationQuery.conversation(c.organizationId(), c.workspaceId(), c.id()),
+                PageRequest.of(1, PageRequest.MAX_SIZE)).items().stream().map(Violation::id).toList();
+    }
+
+    /** The ids of a workspace's violations on the first page of 100, newest first. */
+    private List<String> workspaceViolationIds(String workspace) {
+        return violationLog().violations(ViolationQuery.workspace(org, workspace),
+                PageRequest.of(1, PageRequest.MAX_SIZE)).items().stream().map(Violation::id).toList();
+    }
+
+    /** An ordinary turn in history, claimed, with these violations. */
+    private TurnRecord turnWith(ConversationInfo c, String promptId, List<Violation> violations) {
+        Instant at = tick();
+        String token = token(claim(c, promptId, at));
+        return new TurnRecord(c.id(), promptId, userMessage(c, promptId, at), replyMessage(c, promptId, at),
+                new Usage(1, 1), true, at, token).withViolations(violations);
+    }
+
+    @Test
+    void aBlockedTurnStoresNoMessageAddsItsUsageAndSettlesItsClaimForGood() {
+        ConversationInfo c = conversation("ws", "alice");
+        turn(c, "m0", "hello", "hi", new Usage(10, 2));
+        List<Message> messagesBefore = store.messages(c.id(), PageRequest.first()).items();
+        var historyBefore = store.recentHistory(c.id(), Long.MAX_VALUE, 10);
+        Instant at = tick();
+        String token = token(claim(c, "m1", at));
+        Violation found = violation(c, "m1", at);
+        AuditEvent blocked = event(AuditEvent.Type.PROMPT_BLOCKED, c);
+
+        store.commitTurn(TurnRecord.blocked(c.id(), "m1", new Usage(5, 0), at, token, SECRET_AT_PRE,
+                List.of(found), List.of(blocked)));
+
+        assertThat(store.messages(c.id(), PageRequest.first()).items()).isEqualTo(messagesBefore);
+        assertThat(store.messages(c.id(), PageRequest.first()).totalElements()).isEqualTo(2);
+        assertThat(store.recentHistory(c.id(), Long.MAX_VALUE, 10)).isEqualTo(historyBefore);
+        ConversationInfo after = store.find(c.id()).orElseThrow();
+        assertThat(after.tokensIn()).isEqualTo(15);
+        assertThat(after.tokensOut()).isEqualTo(2);
+        assertThat(store.events(c.id())).contains(blocked);
+        if (store instanceof ViolationLog) {
+            assertThat(violationIds(c)).containsExactly(found.id());
+        }
+
+        // A replay of the id is refused the same way, with the claim's fingerprint: now, later, and long after
+        // any lease, and neither its old token nor anyone else can free or renew it.
+        TurnClaim.Blocked replay = new TurnClaim.Blocked(SECRET_AT_PRE, "fp-m1");
+        assertThat(claim(c, "m1")).isEqualTo(replay);
+        assertThat(claim(c, "m1", Instant.now())).isEqualTo(replay);
+        assertThat(claim(c, "m1", tick().plus(LEASE.multipliedBy(1000)))).isEqualTo(replay);
+        assertThat(store.renewTurn(c.id(), "m1", token, tick(), LEASE)).isFalse();
+        store.releaseTurn(c.id(), "m1", token);
+        assertThat(claim(c, "m1", tick().plus(LEASE.multipliedBy(1000)))).isEqualTo(replay);
+        assertThat(store.claimTurn(c.id(), "m1", "fp-other", tick(), LEASE))
+                .isEqualTo(replay);
+
+        // Its token settled nothing more: a second commit under it is refused and stores nothing.
+        Instant later = tick();
+        assertThatThrownBy(() -> store.commitTurn(TurnRecord.blocked(c.id(), "m1", new Usage(5, 0), later, token,
+                SECRET_AT_PRE, List.of(violation(c, "m1", later)), List.of(event(AuditEvent.Type.PROMPT_BLOCKED, c)))))
+                .isInstanceOf(ConversationLockedException.class);
+        Message user = userMessage(c, "m1", later);
+        assertThatThrownBy(() -> store.commitTurn(new TurnRecord(c.id(), "m1", user, replyMessage(c, "m1", later),
+                new Usage(1, 1), true, later, token))).isInstanceOf(ConversationLockedException.class);
+        assertThat(store.find(c.id()).orElseThrow().tokensIn()).isEqualTo(15);
+        assertThat(store.messages(c.id(), PageRequest.first()).totalElements()).isEqualTo(2);
+        assertThat(store.events(c.id())).extracting(AuditEvent::type).containsExactly(
+                AuditEvent.Type.CONVERSATION_CREATED, AuditEvent.Type.PROMPT_BLOCKED);
+        if (store instanceof ViolationLog) {
+            assertThat(violationIds(c)).containsExactly(found.id());
+        }
+    }
+
+    @Test
+    void aBlockedTurnWithoutAClaimSettlesItsIdWithItsOwnFingerprint() {
+        ConversationInfo c = conversation("ws", "alice");
+        Instant at = tick();
+        Violation found = violation(c, "m1", at);
+        store.commitTurn(TurnRecord.blocked(c.id(), "m1", new Usage(3, 4), at, null, JUDGE_FAILED_CLOSED,
+                List.of(found), List.of(event(AuditEvent.Type.REPLY_BLOCKED, c))).withFingerprint("fp-sent"));
+        store.commitTurn(TurnRecord.blocked(c.id(), "m2", new Usage(1, 1), tick(), null, SECRET_AT_PRE,
+                List.of(), List.of()));
+
+        assertThat(claim(c, "m1")).isEqualTo(new TurnClaim.Blocked(JUDGE_FAILED_CLOSED, "fp-sent"));
+        assertThat(claim(c, "m2")).isEqualTo(new TurnClaim.Blocked(SECRET_AT_PRE, ""));
+        assertThat(claim(c, "m2", tick().plus(LEASE.multipliedBy(1000))))
+                .isEqualTo(new TurnClaim.Blocked(SECRET_AT_PRE, ""));
+        assertThat(store.messages(c.id(), PageRequest.first()).totalElements()).isZero();
+        ConversationInfo after = store.find(c.id()).orElseThrow();
+        assertThat(after.tokensIn()).isEqualTo(4);
+        assertThat(after.tokensOut()).isEqualTo(5);
+        assertThat(store.events(c.id())).extracting(AuditEvent::type).containsExactly(
+                AuditEvent.Type.CONVERSATION_CREATED, AuditEvent.Type.REPLY_BLOCKED);
+        if (store instanceof ViolationLog) {
+            assertThat(violationIds(c)).containsExactly(found.id());
+        }
+    }
+
+    @Test
+    void aBlockedTurnWithoutAClaimOfAnIdThatHasOneIsRefusedAndStoresNothing() {
+        ConversationInfo c = conversation("ws", "alice");
+        turn(c, "m-done", "q", "a", new Usage(1, 1));
+        token(claim(c, "m-running"));
+        store.commitTurn(TurnRecord.blocked(c.id(), "m-blocked", new Usage(1, 1), tick(), null, SECRET_AT_PRE,
+                List.of(), List.of()));
+        ConversationInfo before = store.find(c.id()).orElseThrow();
+        List<AuditEvent> eventsBefore = store.events(c.id());
+
+        for (String id : List.of("m-done", "m-running", "m-blocked")) {
+            Instant at = tick();
+            TurnRecord again = TurnRecord.blocked(c.id(), id, new Usage(100, 100), at, null, JUDGE_FAILED_CLOSED,
+                    List.of(violation(c, id, at)), List.of(event(AuditEvent.Type.PROMPT_BLOCKED, c)))
+                    .withFingerprint("fp-again");
+            assertThatThrownBy(() -> store.commitTurn(again)).as(id).isInstanceOf(ConversationLockedException.class);
+        }
+
+        assertThat(store.find(c.id()).orElseThrow().tokensIn()).isEqualTo(before.tokensIn());
+        assertThat(store.events(c.id())).isEqualTo(eventsBefore);
+        if (store instanceof ViolationLog) {
+            assertThat(violationIds(c)).isEmpty();
+        }
+        assertThat(claim(c, "m-done")).isInstanceOf(TurnClaim.Completed.class);
+        assertThat(claim(c, "m-running")).isEqualTo(new TurnClaim.InProgress("fp-m-running"));
+        assertThat(claim(c, "m-blocked")).isEqualTo(new TurnClaim.Blocked(SECRET_AT_PRE, ""));
+    }
+
+    @Test
+    void aBlockedTurnRefusedByItsClaimItsStreamFenceOrADeleteStoresNothing() {
+        ConversationInfo c = conversation("ws", "alice");
+        // Its claim is no longer its own.
+        Instant at = tick();
+        token(claim(c, "m1", at));
+        assertThatThrownBy(() -> store.commitTurn(TurnRecord.blocked(c.id(), "m1", new Usage(9, 9), at,
+                "not-the-token", SECRET_AT_PRE, List.of(violation(c, "m1", at)),
+                List.of(event(AuditEvent.Type.PROMPT_BLOCKED, c))))).isInstanceOf(ConversationLockedException.class);
+        assertThat(claim(c, "m1")).isEqualTo(new TurnClaim.InProgress("fp-m1"));
+
+        // A stream holds the conversation, then ended since the send began.
+        long ended = store.streamStatus(c.id(), Instant.now()).streamsEnded();
+        assertThat(store.acquireStreamLock(c.id(), "stream", Instant.now(), LEASE)).isTrue();
+        TurnRecord whileStreaming = blockedClaimed(c, "m2").withStreamsEnded(ended);
+        assertThatThrownBy(() -> store.commitTurn(whileStreaming)).isInstanceOf(ConversationLockedException.class);
+        store.releaseStreamLock(c.id(), "stream");
+        TurnRecord afterTheStream = blockedClaimed(c, "m3").withStreamsEnded(ended);
+        assertThatThrownBy(() -> store.commitTurn(afterTheStream)).isInstanceOf(ConversationLockedException.class);
+        // Not settled: still the running turn's.
+        assertThat(claim(c, "m2")).isEqualTo(new TurnClaim.InProgress("fp-m2"));
+
+        assertThat(store.find(c.id()).orElseThrow().tokensIn()).isZero();
+        assertThat(store.events(c.id())).extracting(AuditEvent::type).containsExactly(
+                AuditEvent.Type.CONVERSATION_CREATED);
+        if (store instanceof ViolationLog) {
+            assertThat(violationIds(c)).isEmpty();
+        }
+
+        // A send that began after the stream ended is blocked and stored.
+        TurnRecord fresh = blockedClaimed(c, "m4").withStreamsEnded(store.streamStatus(c.id(), Instant.now())
+                .streamsEnded());
+        store.commitTurn(fresh);
+        assertThat(claim(c, "m4")).isEqualTo(new TurnClaim.Blocked(SECRET_AT_PRE, "fp-m4"));
+        assertThat(store.find(c.id()).orElseThrow().tokensIn()).isEqualTo(2);
+
+        // Deleted: not found, with a claim or without, and nothing stored.
+        TurnRecord claimed = blockedClaimed(c, "m5");
+        Instant late = tick();
+        TurnRecord unclaimed = TurnRecord.blocked(c.id(), "m6", new Usage(2, 1), late, null, SECRET_AT_PRE,
+                List.of(violation(c, "m6", late)), List.of(event(AuditEvent.Type.PROMPT_BLOCKED, c)));
+        assertThat(store.delete(c.id(), tick(), event(AuditEvent.Type.CONVERSATION_DELETED, c))).isTrue();
+        assertThatThrownBy(() -> store.commitTurn(claimed)).isInstanceOf(ConversationNotFoundException.class);
+        assertThatThrownBy(() -> store.commitTurn(unclaimed)).isInstanceOf(ConversationNotFoundException.class);
+        assertThat(store.events(c.id())).extracting(AuditEvent::type).containsExactly(
+                AuditEvent.Type.CONVERSATION_CREATED, AuditEvent.Type.PROMPT_BLOCKED,
+                AuditEvent.Type.CONVERSATION_DELETED);
+        if (store instanceof ViolationLog) {
+            assertThat(violationIds(c)).containsExactly(fresh.violations().get(0).id());
+        }
+    }
+
+    /** A turn of {@code promptId}, claimed now, blocked at PRE by {@code secrets}, with a violation and an event. */
+    private TurnRecord blockedClaimed(ConversationInfo c, String promptId) {
+        Instant at = tick();
+        String token = token(claim(c, promptId, at));
+        return TurnRecord.blocked(c.id(), promptId, new Usage(2, 0), at, token, SECRET_AT_PRE,
+                List.of(violation(c, promptId, at)), List.of(event(AuditEvent.Type.PROMPT_BLOCKED, c)));
+    }
+
+    @Test
+    void aTurnsViolationsAreStoredWithItOrNotAtAll() {
+        violationLog();
+        ConversationInfo c = conversation("ws", "alice");
+        // In history, and outside it.
+        Violation inHistory = violation(c, "m1", tick());
+        store.commitTurn(turnWith(c, "m1", List.of(inHistory)));
+        Instant at = tick();
+        Violation outside = violation(c, "m2", at);
+        store.commitTurn(new TurnRecord(c.id(), "m2", userMessage(c, "m2", at), replyMessage(c, "m2", at),
+                new Usage(1, 1), false, at).withViolations(List.of(outside)));
+        assertThat(violationIds(c)).containsExactlyInAnyOrder(inHistory.id(), outside.id());
+
+        // Refused by its claim (taken over), by a reused message id, by the stream fence, and as a deleted
+        // conversation's: none of their violations stays.
+        Instant later = tick();
+        claim(c, "m3", later);
+        TurnRecord takenOver = new TurnRecord(c.id(), "m3", userMessage(c, "m3", later),
+                replyMessage(c, "m3", later), new Usage(1, 1), true, later, "not-the-token")
+                .withViolations(List.of(violation(c, "m3", later)));
+        assertThatThrownBy(() -> store.commitTurn(takenOver)).isInstanceOf(ConversationLockedException.class);
+        Instant reuse = tick();
+        TurnRecord reusing = new TurnRecord(c.id(), "m1", userMessage(c, "m1", reuse), replyMessage(c, "m1", reuse),
+                new Usage(1, 1), true, reuse).withViolations(List.of(violation(c, "m1", reuse)));
+        assertThatThrownBy(() -> store.commitTurn(reusing)).isInstanceOf(ConversationLockedException.class);
+        assertThat(store.acquireStreamLock(c.id(), "stream", Instant.now(), LEASE)).isTrue();
+        TurnRecord fenced = fencedTurn(c, "m4", store.streamStatus(c.id(), Instant.now()).streamsEnded());
+        TurnRecord fencedWith = fenced.withViolations(List.of(violation(c, "m4", fenced.at())));
+        assertThatThrownBy(() -> store.commitTurn(fencedWith)).isInstanceOf(ConversationLockedException.class);
+        store.releaseStreamLock(c.id(), "stream");
+        TurnRecord beforeDelete = turnWith(c, "m5", List.of(violation(c, "m5", tick())));
+        assertThat(store.delete(c.id(), tick(), event(AuditEvent.Type.CONVERSATION_DELETED, c))).isTrue();
+        assertThatThrownBy(() -> store.commitTurn(beforeDelete)).isInstanceOf(ConversationNotFoundException.class);
+
+        // The stored ones are compliance records: still listed after the delete.
+        assertThat(violationIds(c)).containsExactlyInAnyOrder(inHistory.id(), outside.id());
+        assertThat(workspaceViolationIds("ws")).containsExactlyInAnyOrder(inHistory.id(), outside.id());
+    }
+
+    @Test
+    void violationPagesComeNewestFirstWithTiesByIdAndTheEnvelope() {
+        violationLog();
+        ConversationInfo a = conversation("ws", "alice");
+        ConversationInfo b = conversation("ws", "bob");
+        ConversationInfo elsewhere = conversation("ws-other", "alice");
+        Instant early = tick();
+        Instant tie = tick();
+        Instant late = tick();
+        // Ids that differ only in lowercase hex after a common prefix: the same order in every collation.
+        String prefix = "v-" + UUID.randomUUID() + "-";
+        List<Violation> ofA = List.of(violation(a, "m1", tie, prefix + "0b", "secrets"),
+                violation(a, "m1", tie, prefix + "a1", "pii.email"),
+                violation(a, "m1", early, prefix + "ff", "secrets"));
+        List<Violation> ofB = List.of(violation(b, "m2", tie, prefix + "07", "deny"),
+                violation(b, "m2", late, prefix + "00", "deny"),
+                violation(b, "m2", tie, prefix + "a0", "deny"));
+        store.commitTurn(turnWith(a, "m1", ofA));
+        store.commitTurn(turnWith(b, "m2", ofB));
+        store.commitTurn(turnWith(elsewhere, "m3", List.of(violation(elsewhere, "m3", late, prefix + "fe", "x"))));
+
+        assertThat(violationIds(a)).containsExactly(prefix + "a1", prefix + "0b", prefix + "ff");
+        assertThat(violationIds(b)).containsExactly(prefix + "00", prefix + "a0", prefix + "07");
+        List<String> workspace = List.of(prefix + "00", prefix + "a1", prefix + "a0", prefix + "0b", prefix + "07",
+                prefix + "ff");
+        assertThat(workspaceViolationIds("ws")).containsExactlyElementsOf(workspace);
+        assertThat(workspaceViolationIds("ws-other")).containsExactly(prefix + "fe");
+
+        ViolationQuery ws = ViolationQuery.workspace(org, "ws");
+        Page<Violation> second = violationLog().violations(ws, PageRequest.of(2, 4));
+        assertThat(second.items()).extracting(Violation::id).containsExactlyElementsOf(workspace.subList(4, 6));
+        assertThat(second.totalElements()).isEqualTo(6);
+        assertThat(second.totalPages()).isEqualTo(2);
+        assertThat(second.currentPage()).isEqualTo(2);
+        Page<Violation> middle = violationLog().violations(ws, PageRequest.of(2, 2));
+        assertThat(middle.items()).extracting(Violation::id).containsExactlyElementsOf(workspace.subList(2, 4));
+        assertThat(middle.totalPages()).isEqualTo(3);
+        Page<Violation> beyond = violationLog().violations(ws, PageRequest.of(3, 4));
+        assertThat(beyond.items()).isEmpty();
+        assertThat(beyond.totalElements()).isEqualTo(6);
+        Page<Violation> lastOfA = violationLog().violations(
+                ViolationQuery.conversation(org, "ws", a.id()), PageRequest.of(2, 2));
+        assertThat(lastOfA.items()).extracting(Violation::id).containsExactly(prefix + "ff");
+        assertThat(lastOfA.totalElements()).isEqualTo(3);
+        assertThat(lastOfA.totalPages()).isEqualTo(2);
+
+        // Nothing of another workspace or organization, even when the conversation id is given.
+        assertThat(violationLog().violations(ViolationQuery.conversation(org, "ws", elsewhere.id()),
+                PageRequest.first()).items()).isEmpty();
+        assertThat(violationLog().violations(ViolationQuery.conversation(org, "ws-other", a.id()),
+                PageRequest.first()).totalElements()).isZero();
+        assertThat(violationLog().violations(ViolationQuery.conversation("org-other-" + UUID.randomUUID(), "ws",
+                a.id()), PageRequest.first()).items()).isEmpty();
+        Page<Violation> otherOrg = violationLog().violations(
+                ViolationQuery.workspace("org-other-" + UUID.randomUUID(), "ws"), PageRequest.first());
+        assertThat(otherOrg.items()).isEmpty();
+        assertThat(otherOrg.totalElements()).isZero();
+        assertThat(violationLog().violations(ViolationQuery.conversation(org, "ws", "c-never-" + UUID.randomUUID()),
+                PageRequest.first()).totalElements()).isZero();
+
+        // A deleted conversation's violations are still listed, in the conversation and in the workspace.
+        assertThat(store.delete(a.id(), tick(), event(AuditEvent.Type.CONVERSATION_DELETED, a))).isTrue();
+        assertThat(violationIds(a)).containsExactly(prefix + "a1", prefix + "0b", prefix + "ff");
+        assertThat(workspaceViolationIds("ws")).containsExactlyElementsOf(workspace);
+    }
+
+    @Test
+    void violationsRoundTripExactly() {
+        violationLog();
+        ConversationInfo c = conversation("ws", "alice");
+        Instant at = tick().plusNanos(123_456_789);
+        List<String> excerpts = List.of(
+                "'; DROP TABLE parley_violation; -- \" \\ % _ ? [SECRET]",
+                "𝔘𝔫𝔦𝔠𝔬𝔡𝔢 😀👍🏽 中文 \u200b\u00e9\u0301 \t\r\n [PII_EMAIL]",
+                "😀".repeat(Violation.MAX_EXCERPT_LENGTH / 2),
+                "x".repeat(Violation.MAX_EXCERPT_LENGTH),
+                "");
+        List<Violation> all = new ArrayList<>();
+        PolicyAction[] actions = PolicyAction.values();
+        PolicyPhase[] phases = PolicyPhase.values();
+        for (int i = 0; i < excerpts.size(); i++) {
+            all.add(new Violation("v-" + UUID.randomUUID(), c.id(), org, "ws", "m1", "rule-" + i + ".v_2",
+                    "CATEGORY_" + i, actions[i % actions.length], phases[i % phases.length], at.plusSeconds(i),
+                    excerpts.get(i)));
+        }
+        store.commitTurn(turnWith(c, "m1", all));
+
+        List<Violation> read = new ArrayList<>(violationLog().violations(
+                ViolationQuery.conversation(org, "ws", c.id()), PageRequest.first()).items());
+        java.util.Collections.reverse(read);
+        List<Violation> expected = all.stream().map(v -> new Violation(v.id(), v.conversationId(),
+                v.organizationId(), v.workspaceId(), v.messageId(), v.ruleId(), v.category(), v.action(), v.phase(),
+                v.at().truncatedTo(java.time.temporal.ChronoUnit.MICROS), v.excerpt())).toList();
+        assertThat(read).containsExactlyElementsOf(expected);
+        assertThat(read).extracting(Violation::excerpt).containsExactlyElementsOf(excerpts);
+        List<Violation> newestFirst = new ArrayList<>(expected);
+        java.util.Collections.reverse(newestFirst);
+        assertThat(violationLog().violations(ViolationQuery.workspace(org, "ws"), PageRequest.first()).items())
+                .containsExactlyElementsOf(newestFirst);
+    }
+
+    @Test
+    void concurrentBlockedAndOrdinaryTurnsOnOneConversationTotalExactly() throws Exception {
+        ConversationInfo c = conversation("ws", "alice");
+        int threads = 4;
+        int perThread = 12;
+        List<List<String>> blockedIds = atOnce(threads, thread -> {
+            List<String> blocked = new ArrayList<>();
+            for (int i = 0; i < perThread; i++) {
+                String id = thread + "-" + i;
+                Instant at = tick();
+                String token = token(claim(c, id, at));
+                List<Violation> found = List.of(violation(c, id, at));
+                if (i % 3 == 0) {
+                    store.commitTurn(TurnRecord.blocked(c.id(), id, new Usage(thread + 1, 0), at, token,
+                            SECRET_AT_PRE, found, List.of(event(AuditEvent.Type.PROMPT_BLOCKED, c))));
+                    blocked.add(id);
+                } else {
+                    store.commitTurn(new TurnRecord(c.id(), id, userMessage(c, id, at), replyMessage(c, id, at),
+                            new Usage(thread + 1, 1), true, at, token).withViolations(found));
+                }
+            }
+            return blocked;
+        });
+        int blockedPerThread = (perThread + 2) / 3;
+        int ordinaryPerThread = perThread - blockedPerThread;
+        ConversationInfo info = store.find(c.id()).orElseThrow();
+        long expectedIn = 0;
+        for (int t = 0; t < threads; t++) {
+            expectedIn += (long) (t + 1) * perThread;
+        }
+        assertThat(info.tokensIn()).isEqualTo(expectedIn);
+        assertThat(info.tokensOut()).isEqualTo((long) threads * ordinaryPerThread);
+        Page<Message> messages = store.messages(c.id(), PageRequest.of(1, PageRequest.MAX_SIZE));
+        assertThat(messages.totalElements()).isEqualTo(threads * ordinaryPerThread * 2L);
+        assertThat(messages.items()).extracting(Message::sequence).containsExactlyElementsOf(
+                java.util.stream.LongStream.rangeClosed(1, threads * ordinaryPerThread * 2L).boxed().toList());
+        for (List<String> ids : blockedIds) {
+            for (String id : ids) {
+                assertThat(claim(c, id)).isEqualTo(new TurnClaim.Blocked(SECRET_AT_PRE, "fp-" + id));
+            }
+        }
+        assertThat(store.events(c.id())).filteredOn(e -> e.type() == AuditEvent.Type.PROMPT_BLOCKED)
+                .hasSize(threads * blockedPerThread);
+        if (store instanceof ViolationLog) {
+            assertThat(violationLog().violations(ViolationQuery.conversation(org, "ws", c.id()), PageRequest.first())
+                    .totalElements()).isEqualTo((long) threads * perThread);
+        }
     }
 }

@@ -10,7 +10,10 @@ import dev.parley.api.Page;
 import dev.parley.api.PageRequest;
 import dev.parley.api.ParleyException;
 import dev.parley.api.StoreFailureException;
+import dev.parley.api.policy.Violation;
+import dev.parley.api.policy.ViolationQuery;
 import dev.parley.api.spi.ConversationStore;
+import dev.parley.api.spi.ViolationLog;
 import dev.parley.api.values.AuditEvent;
 import dev.parley.api.values.ConversationFilter;
 import dev.parley.api.values.HistoryMessage;
@@ -27,6 +30,7 @@ import dev.parley.store.jdbc.internal.SqlErrors;
 import dev.parley.store.jdbc.internal.StorePools;
 import dev.parley.store.jdbc.internal.StreamLockDao;
 import dev.parley.store.jdbc.internal.TurnDao;
+import dev.parley.store.jdbc.internal.ViolationDao;
 import org.jdbi.v3.core.HandleCallback;
 import org.jdbi.v3.core.Jdbi;
 import org.jdbi.v3.core.JdbiException;
@@ -56,7 +60,9 @@ import java.util.function.Function;
  *
  * <p>Guarantees, on both databases:
  * <ul>
- *   <li>A turn is one transaction: prompt, reply, claim completion and totals, or nothing.</li>
+ *   <li>A turn is one transaction: prompt, reply, claim completion, totals, audit events and policy violations,
+ *       or nothing. A turn a policy blocked stores no message: its totals, events and violations, and its id
+ *       settled as blocked, so that every later claim of the id is {@link TurnClaim.Blocked}.</li>
  *   <li>Message ids are claimed through a unique key, so engines sharing the database make one model call per
  *       id between them. A claim is fenced by a random token: only its holder renews, commits or releases it, and
  *       one left by a dead engine is taken over once its lease (which the running turn renews) has run out.
@@ -65,7 +71,8 @@ import java.util.function.Function;
  *       an engine whose clock runs ahead cannot take over another engine's live claim or lock.</li>
  *   <li>A page and its total are read on one snapshot, so they agree while other turns commit.</li>
  *   <li>Every query is served by an index: history tails and message pages by the (conversation, sequence)
- *       key, conversation pages by organization, workspace, owner or repository with creation time.</li>
+ *       key, conversation pages by organization, workspace, owner or repository with creation time, violation
+ *       pages by workspace or conversation with their time.</li>
  *   <li>Database failures, and rows the store cannot read back, surface as {@link StoreFailureException} with
  *       the cause attached; statement
  *       exceptions carry no SQL arguments, and on the PostgreSQL pools the store opens the driver leaves row
@@ -89,12 +96,13 @@ import java.util.function.Function;
  *
  * <p>Times are kept at microsecond precision. Thread safe.
  */
-public final class JdbcConversationStore implements ConversationStore {
+public final class JdbcConversationStore implements ConversationStore, ViolationLog {
     private final Jdbi jdbi;
     private final @Nullable HikariDataSource ownedPool;
     private final ConversationDao conversations = new ConversationDao();
     private final MessageDao messages = new MessageDao();
     private final AuditDao audit = new AuditDao();
+    private final ViolationDao violations = new ViolationDao();
     private final TurnDao turns;
     private final StreamLockDao streamLocks;
     /** Conversation settings by id and version; null when disabled. */
@@ -106,7 +114,7 @@ public final class JdbcConversationStore implements ConversationStore {
         try {
             Migrations.migrate(dataSource);
             Dialect dialect = Dialect.of(dataSource);
-            this.turns = new TurnDao(dialect, messages, audit);
+            this.turns = new TurnDao(dialect, messages, audit, violations);
             this.streamLocks = new StreamLockDao(dialect);
             this.jdbi = Jdbi.create(dataSource);
             jdbi.getConfig(StatementExceptions.class).setMessageRendering(StatementExceptions.MessageRendering.NONE);
@@ -355,6 +363,19 @@ public final class JdbcConversationStore implements ConversationStore {
     @Override
     public List<AuditEvent> events(String conversationId) {
         return call("read audit events", h -> audit.events(h, conversationId));
+    }
+
+    /**
+     * The violations of a conversation or a workspace, newest first (ties by id, descending, in the database's
+     * order of ids), deleted conversations' included. The page and its total are read on one snapshot. Both the
+     * organization and the workspace of the query must match: a conversation id of another workspace lists
+     * nothing.
+     */
+    @Override
+    public Page<Violation> violations(ViolationQuery query, PageRequest page) {
+        Objects.requireNonNull(query, "query");
+        Objects.requireNonNull(page, "page");
+        return snapshot("list policy violations", h -> violations.page(h, query, page));
     }
 
     private void invalidate(String conversationId) {

@@ -6,6 +6,8 @@ import dev.parley.store.jdbc.internal.ConversationDao;
 import dev.parley.store.jdbc.internal.ConversationQuerySql;
 import dev.parley.store.jdbc.internal.MessageDao;
 import dev.parley.store.jdbc.internal.StreamLockDao;
+import dev.parley.store.jdbc.internal.TurnDao;
+import dev.parley.store.jdbc.internal.ViolationDao;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 import org.jdbi.v3.core.statement.Query;
@@ -28,13 +30,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * EXPLAINs every query the store makes on a turn or a page, on 1,000,000 messages in one conversation and
- * 100,000 conversations in one workspace (beside 300,000 elsewhere), and checks that an index serves each.
- * The plans are written to {@code target/query-plans-<database>.txt}.
+ * 100,000 conversations in one workspace (beside 300,000 elsewhere), and 100,000 policy violations in that
+ * workspace, half of them in the big conversation (beside 300,000 elsewhere), and checks that an index serves
+ * each. The plans are written to {@code target/query-plans-<database>.txt}.
  */
 class QueryPlanTest {
     private static final int MESSAGES = 1_000_000;
     private static final int WORKSPACE_CONVERSATIONS = 100_000;
     private static final int OTHER_CONVERSATIONS = 300_000;
+    /** Violations in the big conversation, and in as many other conversations of its workspace, one each. */
+    private static final int CONVERSATION_VIOLATIONS = 50_000;
+    private static final int OTHER_VIOLATIONS = 300_000;
 
     @Test
     void everyHotQueryIsServedByAnIndexOnH2() throws Exception {
@@ -65,6 +71,14 @@ class QueryPlanTest {
                     .contains("IX_PARLEY_CONVERSATION_WORKSPACE_OWNER", "/* index sorted */");
             assertThat(plans.get("member in workspace count")).contains("IX_PARLEY_CONVERSATION_WORKSPACE_OWNER");
             assertThat(plans.get("organization page")).contains("IX_PARLEY_CONVERSATION_ORG", "/* index sorted */");
+            assertThat(plans.get("claim state")).contains("PRIMARY_KEY");
+            assertThat(plans.get("blocked claim settled")).contains("PRIMARY_KEY");
+            assertThat(plans.get("conversation violations page"))
+                    .contains("IX_PARLEY_VIOLATION_CONVERSATION", "/* index sorted */");
+            assertThat(plans.get("conversation violations count")).contains("IX_PARLEY_VIOLATION_CONVERSATION");
+            assertThat(plans.get("workspace violations page"))
+                    .contains("IX_PARLEY_VIOLATION_WORKSPACE", "/* index sorted */");
+            assertThat(plans.get("workspace violations count")).contains("IX_PARLEY_VIOLATION_WORKSPACE");
         }
     }
 
@@ -85,6 +99,8 @@ class QueryPlanTest {
                             "TIMESTAMPTZ '2026-01-01 00:00:00+00' + x * INTERVAL '1 second'");
                     h.execute("VACUUM ANALYZE parley_message");
                     h.execute("VACUUM ANALYZE parley_conversation");
+                    h.execute("VACUUM ANALYZE parley_turn");
+                    h.execute("VACUUM ANALYZE parley_violation");
                     return explainAll(h, "EXPLAIN ");
                 });
                 write("postgresql", plans);
@@ -105,6 +121,14 @@ class QueryPlanTest {
                         .doesNotContain("Sort");
                 assertThat(plans.get("organization page")).contains("ix_parley_conversation_org").doesNotContain("Sort");
                 assertThat(plans.get("organization count")).contains("Index Only Scan");
+                assertThat(plans.get("claim state")).contains("pk_parley_turn");
+                assertThat(plans.get("blocked claim settled")).contains("pk_parley_turn");
+                assertThat(plans.get("conversation violations page")).contains("ix_parley_violation_conversation")
+                        .doesNotContain("Sort");
+                assertThat(plans.get("conversation violations count")).contains("Index Only Scan using ix_parley_violation_");
+                assertThat(plans.get("workspace violations page")).contains("ix_parley_violation_workspace")
+                        .doesNotContain("Sort");
+                assertThat(plans.get("workspace violations count")).contains("Index Only Scan using ix_parley_violation_");
             }
         } finally {
             try (Connection c = DriverManager.getConnection(base)) {
@@ -133,6 +157,20 @@ class QueryPlanTest {
                 + "settings_version, tokens_in, tokens_out, message_count, created_at, updated_at) "
                 + "SELECT CONCAT('o', $X), CONCAT('org-', MOD($X, 30) + 2), CONCAT('ws-', MOD($X, 300)), NULL, "
                 + "CONCAT('user-', MOD($X, 5000)), 0, 0, 0, 0, $T, $T FROM " + String.format(range, OTHER_CONVERSATIONS)));
+        // Every message id of the big conversation's prompts claimed and completed, some blocked.
+        h.execute(t.apply("INSERT INTO parley_turn (conversation_id, prompt_id, status, reply_seq, claimed_at, "
+                + "block_rule_id, block_phase, block_fail_closed) SELECT 'big', CONCAT('m', 2 * $X - 1), "
+                + "CASE WHEN MOD($X, 10) = 0 THEN 'BLOCKED' ELSE 'COMPLETE' END, 2 * $X, $T, NULL, NULL, NULL FROM "
+                + String.format(range, 100_000)));
+        String violation = "INSERT INTO parley_violation (id, conversation_id, organization_id, workspace_id, "
+                + "message_id, rule_id, category, action, phase, occurred_at, excerpt) SELECT ";
+        h.execute(t.apply(violation + "CONCAT('vb', $X), 'big', 'org-1', 'ws-big', CONCAT('m', $X), 'secrets', "
+                + "'SECRET', 'BLOCK', 'PRE', $T, 'key [SECRET] here' FROM " + String.format(range, CONVERSATION_VIOLATIONS)));
+        h.execute(t.apply(violation + "CONCAT('vw', $X), CONCAT('w', $X), 'org-1', 'ws-big', 'm1', 'pii', "
+                + "'PII_EMAIL', 'LOG', 'POST', $T, 'mail [PII_EMAIL]' FROM " + String.format(range, CONVERSATION_VIOLATIONS)));
+        h.execute(t.apply(violation + "CONCAT('vo', $X), CONCAT('o', $X), CONCAT('org-', MOD($X, 30) + 2), "
+                + "CONCAT('ws-', MOD($X, 300)), 'm1', 'deny', 'DENY_LIST', 'REDACT', 'DURING', $T, '[DENY_LIST]' FROM "
+                + String.format(range, OTHER_VIOLATIONS)));
     }
 
     /** The plan of each hot query, with the values a busy engine would bind. */
@@ -157,6 +195,31 @@ class QueryPlanTest {
         filters.put("owner", new ConversationFilter("org-1", false, Set.of(), "user-7", null, null));
         filters.put("member in workspace", new ConversationFilter("org-1", false, Set.of(), "user-7", "ws-big", null));
         filters.put("organization", new ConversationFilter("org-1", true, Set.of(), "admin", null, null));
+        // Governance: a replay's claim state, a blocked turn's settlement, its violations, and violation pages.
+        plans.put("claim state", plan(h.createQuery(explain + TurnDao.EXISTING_CLAIM)
+                .bind("c", "big").bind("p", "m99")));
+        plans.put("blocked claim settled", plan(h.createQuery(explain + TurnDao.BLOCK_CLAIM)
+                .bind("rule", "secrets").bind("phase", "PRE").bind("failClosed", false)
+                .bind("c", "big").bind("p", "m99").bind("token", "t")));
+        plans.put("blocked id recorded", plan(h.createQuery(explain + TurnDao.INSERT_BLOCKED)
+                .bind("c", "big").bind("p", "m-new").bind("at", java.time.OffsetDateTime.parse("2026-01-01T00:00:00Z"))
+                .bind("fp", "fp").bind("rule", "secrets").bind("phase", "PRE").bind("failClosed", false)));
+        plans.put("violation stored", plan(h.createQuery(explain + ViolationDao.INSERT)
+                .bind(0, "v-new").bind(1, "big").bind(2, "org-1").bind(3, "ws-big").bind(4, "m1").bind(5, "secrets")
+                .bind(6, "SECRET").bind(7, "BLOCK").bind(8, "PRE")
+                .bind(9, java.time.OffsetDateTime.parse("2026-01-01T00:00:00Z")).bind(10, "[SECRET]")));
+        dev.parley.api.policy.ViolationQuery ofBig = dev.parley.api.policy.ViolationQuery.conversation("org-1",
+                "ws-big", "big");
+        dev.parley.api.policy.ViolationQuery ofWorkspace = dev.parley.api.policy.ViolationQuery.workspace("org-1",
+                "ws-big");
+        plans.put("conversation violations page", plan(ViolationDao.bind(h.createQuery(explain
+                + ViolationDao.CONVERSATION_PAGE), ofBig).bind("limit", 20).bind("offset", 0)));
+        plans.put("conversation violations count", plan(ViolationDao.bind(h.createQuery(explain
+                + ViolationDao.CONVERSATION_COUNT), ofBig)));
+        plans.put("workspace violations page", plan(ViolationDao.bind(h.createQuery(explain
+                + ViolationDao.WORKSPACE_PAGE), ofWorkspace).bind("limit", 20).bind("offset", 0)));
+        plans.put("workspace violations count", plan(ViolationDao.bind(h.createQuery(explain
+                + ViolationDao.WORKSPACE_COUNT), ofWorkspace)));
         filters.forEach((name, filter) -> {
             ConversationQuerySql sql = ConversationQuerySql.of(filter);
             plans.put(name + " page", plan(sql.bind(h.createQuery(explain + sql.page()))

@@ -41,7 +41,7 @@ public final class TestDatabases {
         JdbcConversationStore store = JdbcConversationStore.of(postgresUrl(), null, null);
         try (Connection c = DriverManager.getConnection(postgresUrl());
              Statement s = c.createStatement()) {
-            s.execute("TRUNCATE parley_stream_lock, parley_event, parley_turn, parley_message, parley_conversation");
+            s.execute("TRUNCATE parley_violation, parley_stream_lock, parley_event, parley_turn, parley_message, parley_conversation");
         } catch (SQLException e) {
             store.close();
             throw new IllegalStateException("could not empty the PostgreSQL test database", e);

@@ -60,6 +60,46 @@ class UnreadableRowTest {
         }
     }
 
+    @Test
+    void aBlockedClaimOrAViolationWithAnUnknownValueIsAStoreFailureOnH2() throws Exception {
+        String name = "unreadable-" + UUID.randomUUID();
+        try (JdbcConversationStore store = JdbcConversationStore.h2InMemory(name)) {
+            unknownGovernanceValuesAreStoreFailures(store,
+                    () -> DriverManager.getConnection("jdbc:h2:mem:" + name, "sa", ""));
+        }
+    }
+
+    @Test
+    void aBlockedClaimOrAViolationWithAnUnknownValueIsAStoreFailureOnPostgres() throws Exception {
+        try (JdbcConversationStore store = TestDatabases.postgres()) {
+            unknownGovernanceValuesAreStoreFailures(store, () -> DriverManager.getConnection(TestDatabases.postgresUrl()));
+        }
+    }
+
+    private static void unknownGovernanceValuesAreStoreFailures(JdbcConversationStore store, Connections db)
+            throws Exception {
+        ConversationInfo c = conversation(store);
+        String at = "TIMESTAMP WITH TIME ZONE '2026-01-01 00:00:00+00'";
+        execute(db, "INSERT INTO parley_turn (conversation_id, prompt_id, status, claimed_at, block_rule_id, "
+                + "block_phase, block_fail_closed) VALUES ('" + c.id() + "', 'm1', 'BLOCKED', " + at
+                + ", 'secrets', 'LATER', FALSE)");
+        execute(db, "INSERT INTO parley_turn (conversation_id, prompt_id, status, claimed_at) VALUES ('" + c.id()
+                + "', 'm2', 'BLOCKED', " + at + ")");
+        execute(db, "INSERT INTO parley_violation (id, conversation_id, organization_id, workspace_id, message_id, "
+                + "rule_id, category, action, phase, occurred_at, excerpt) VALUES ('v1', '" + c.id() + "', 'org', "
+                + "'ws', 'm1', 'secrets', 'SECRET', 'SHOUT', 'PRE', " + at + ", '')");
+
+        assertThatThrownBy(() -> store.claimTurn(c.id(), "m1", "fp", T0, java.time.Duration.ofMinutes(1)))
+                .isInstanceOf(StoreFailureException.class)
+                .rootCause().hasMessageContaining("block_phase").hasMessageContaining("LATER");
+        assertThatThrownBy(() -> store.claimTurn(c.id(), "m2", "fp", T0, java.time.Duration.ofMinutes(1)))
+                .isInstanceOf(StoreFailureException.class);
+        assertThatThrownBy(() -> store.violations(dev.parley.api.policy.ViolationQuery.workspace("org", "ws"),
+                PageRequest.first()))
+                .isInstanceOf(StoreFailureException.class)
+                .rootCause().hasMessageContaining("action").hasMessageContaining("SHOUT");
+    }
+
     private interface Connections {
         Connection open() throws SQLException;
     }

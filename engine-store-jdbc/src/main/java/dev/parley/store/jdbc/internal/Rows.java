@@ -141,7 +141,6 @@ public final class Rows {
         return instant.truncatedTo(ChronoUnit.MICROS).atOffset(ZoneOffset.UTC);
     }
 
-    /** The constant a column names; a value this version does not know is an error naming the column. */
     /** The role a {@code role} column holds; a value that is no role is an unreadable row. */
     static Role role(@Nullable String name) {
         return value(Role.class, name, "role");
@@ -151,7 +150,8 @@ public final class Rows {
         return value(type, rs.getString(column), column);
     }
 
-    private static <E extends Enum<E>> E value(Class<E> type, @Nullable String name, String column) {
+    /** The constant {@code name} names; a value this version does not know is an error naming the column. */
+    static <E extends Enum<E>> E value(Class<E> type, @Nullable String name, String column) {
         for (E constant : type.getEnumConstants()) {
             if (constant.name().equals(name)) {
                 return constant;

@@ -4,6 +4,8 @@ import dev.parley.api.ConversationLockedException;
 import dev.parley.api.ConversationNotFoundException;
 import dev.parley.api.Message;
 import dev.parley.api.StoreFailureException;
+import dev.parley.api.policy.PolicyBlock;
+import dev.parley.api.policy.PolicyPhase;
 import dev.parley.api.values.AuditEvent;
 import dev.parley.api.values.TurnClaim;
 import dev.parley.api.values.TurnRecord;
@@ -24,15 +26,21 @@ import java.util.UUID;
  *
  * <p>A claim is a {@code parley_turn} row keyed by conversation and message id, fenced by a random token: only
  * its holder renews, completes or releases it, and one whose lease ran out (by the database's clock, see
- * {@link Dialect}) is taken over under a new token. Every method runs on the caller's {@link Handle}; a commit
- * runs its statements of this DAO, {@link MessageDao} and {@link AuditDao} in the caller's one transaction.
+ * {@link Dialect}) is taken over under a new token. A turn a policy blocked settles its id as BLOCKED instead of
+ * COMPLETE: such a row has no token and no lease, so it is never taken over, renewed or released, and every later
+ * claim of the id reads {@link TurnClaim.Blocked}. Every method runs on the caller's {@link Handle}; a commit runs
+ * its statements of this DAO, {@link MessageDao}, {@link AuditDao} and {@link ViolationDao} in the caller's one
+ * transaction.
  */
 public final class TurnDao {
     /** Logs under the store's name, where a host looks for what the store did. */
     private static final Logger LOG = LoggerFactory.getLogger(JdbcConversationStore.class);
 
+    /** The status of an id whose turn a policy blocked. */
+    static final String BLOCKED = "BLOCKED";
     /** An id's claim, with whether its lease ran out by the database's clock: primary key. */
-    static final String EXISTING_CLAIM = "SELECT status, reply_seq, claim_token, fingerprint, CASE WHEN "
+    public static final String EXISTING_CLAIM = "SELECT status, reply_seq, claim_token, fingerprint, block_rule_id, "
+            + "block_phase, block_fail_closed, CASE WHEN "
             + "expires_at IS NULL OR expires_at < " + Dialect.NOW + " THEN TRUE ELSE FALSE END AS expired "
             + "FROM parley_turn WHERE conversation_id = :c AND prompt_id = :p";
     /** Gives up the claim a token holds; one taken over by another engine after its lease stays. */
@@ -55,6 +63,18 @@ public final class TurnDao {
     static final String INSERT_COMPLETE = "INSERT INTO parley_turn (conversation_id, prompt_id, status, reply_seq, claimed_at, "
             + "fingerprint) VALUES (:c, :p, 'COMPLETE', :seq, :at, :fp)";
 
+    /**
+     * Settles the PENDING claim a token still holds as BLOCKED, with the rule, phase and fail-closed flag that
+     * blocked its turn; it keeps its fingerprint, and loses its token and lease: primary key.
+     */
+    public static final String BLOCK_CLAIM = "UPDATE parley_turn SET status = 'BLOCKED', claim_token = NULL, "
+            + "expires_at = NULL, block_rule_id = :rule, block_phase = :phase, block_fail_closed = :failClosed "
+            + "WHERE conversation_id = :c AND prompt_id = :p AND status = 'PENDING' AND claim_token = :token";
+    /** Records an id as BLOCKED that no claim was made for; the primary key refuses an id that has a row. */
+    public static final String INSERT_BLOCKED = "INSERT INTO parley_turn (conversation_id, prompt_id, status, "
+            + "claimed_at, fingerprint, block_rule_id, block_phase, block_fail_closed) "
+            + "VALUES (:c, :p, 'BLOCKED', :at, :fp, :rule, :phase, :failClosed)";
+
     /** Inserts a PENDING claim unless the id is claimed or another message's id: {@link Dialect#claimInsert()}. */
     private final String claimInsert;
     /** Takes over a PENDING claim whose lease ran out, compare-and-set on its old token {@code :old}. */
@@ -69,11 +89,13 @@ public final class TurnDao {
     private final String addTurnFenced;
     private final MessageDao messages;
     private final AuditDao audit;
+    private final ViolationDao violations;
 
     /** The statements spelled for {@code dialect}; messages and events of a commit go through the other DAOs. */
-    public TurnDao(Dialect dialect, MessageDao messages, AuditDao audit) {
+    public TurnDao(Dialect dialect, MessageDao messages, AuditDao audit, ViolationDao violations) {
         this.messages = messages;
         this.audit = audit;
+        this.violations = violations;
         this.claimInsert = dialect.claimInsert();
         this.addTurn = dialect.updateReturning(ADD_TURN, "message_count");
         this.addTurnFenced = dialect.updateReturning(ADD_TURN_FENCED, "message_count");
@@ -90,7 +112,7 @@ public final class TurnDao {
 
     /** One row of parley_turn. */
     private record ClaimRow(String status, long replySeq, @Nullable String token, @Nullable String fingerprint,
-                            boolean expired) {
+                            @Nullable PolicyBlock block, boolean expired) {
     }
 
     /**
@@ -122,7 +144,7 @@ public final class TurnDao {
                 .bind("c", conversationId)
                 .bind("p", promptId)
                 .map((rs, ctx) -> new ClaimRow(rs.getString("status"), rs.getLong("reply_seq"),
-                        rs.getString("claim_token"), rs.getString("fingerprint"), rs.getBoolean("expired")))
+                        rs.getString("claim_token"), rs.getString("fingerprint"), block(rs), rs.getBoolean("expired")))
                 .findOne();
         if (found.isEmpty()) {
             boolean idInUse = messages.idInUse(h, conversationId, promptId);
@@ -136,6 +158,13 @@ public final class TurnDao {
                 throw new StoreFailureException("the store holds a completed claim without its reply", null);
             }
             return Optional.of(new TurnClaim.Completed(reply.get(), kept));
+        }
+        if (BLOCKED.equals(row.status())) {
+            // Settled for good: never taken over, whatever its lease said.
+            if (row.block() == null) {
+                throw new StoreFailureException("the store holds a blocked claim without its rule", null);
+            }
+            return Optional.of(new TurnClaim.Blocked(row.block(), kept));
         }
         if (row.expired()) {
             // The holder neither finished nor renewed within its lease: presumed dead. Take the claim over under a
@@ -159,6 +188,17 @@ public final class TurnDao {
         return Optional.of(new TurnClaim.InProgress(kept));
     }
 
+    /** The block a row keeps: null when it has no rule (a row that is not BLOCKED). */
+    private static @Nullable PolicyBlock block(java.sql.ResultSet rs) throws java.sql.SQLException {
+        String rule = rs.getString("block_rule_id");
+        if (rule == null) {
+            return null;
+        }
+        boolean failClosed = rs.getBoolean("block_fail_closed");
+        return new PolicyBlock(rule, Rows.value(PolicyPhase.class, rs.getString("block_phase"), "block_phase"),
+                failClosed);
+    }
+
     /** Extends the lease of the PENDING claim {@code token} holds; false when it holds none. */
     public boolean renew(Handle h, String conversationId, String promptId, String token, Duration lease) {
         return h.createUpdate(renew)
@@ -179,8 +219,9 @@ public final class TurnDao {
     }
 
     /**
-     * Stores a turn: totals, events, prompt and reply numbered next, and the claim completed (or the id recorded
-     * as complete). The caller runs it in one transaction and rolls it back on any exception.
+     * Stores a turn: totals, events, violations, prompt and reply numbered next, and the claim completed (or the id
+     * recorded as complete). A blocked turn stores no message: totals, events and violations, and its id settled as
+     * BLOCKED. The caller runs it in one transaction and rolls it back on any exception.
      *
      * @return the reply as stored
      * @throws ConversationLockedException when a stream ran on the conversation meanwhile (a fenced turn), or
@@ -216,6 +257,12 @@ public final class TurnDao {
         for (AuditEvent e : turn.events()) {
             audit.insert(h, e);
         }
+        // And its violations likewise; no statement at all for a turn without any.
+        violations.insertAll(h, turn.violations());
+        if (turn.blocked() != null) {
+            settleBlocked(h, turn, turn.blocked());
+            return Rows.stored(turn.reply());
+        }
         if (!turn.inHistory()) {
             return Rows.stored(turn.reply());
         }
@@ -249,5 +296,37 @@ public final class TurnDao {
                     .execute();
         }
         return reply;
+    }
+
+    /**
+     * Settles a blocked turn's id as BLOCKED: the PENDING claim its token still holds (keeping its fingerprint),
+     * or, for a turn that claimed nothing, a new row with the turn's fingerprint, which the primary key refuses
+     * when the id has a row already (the caller maps that to {@link ConversationLockedException}).
+     */
+    private static void settleBlocked(Handle h, TurnRecord turn, PolicyBlock block) {
+        if (turn.claimToken() != null) {
+            int settled = h.createUpdate(BLOCK_CLAIM)
+                    .bind("rule", block.ruleId())
+                    .bind("phase", block.phase().name())
+                    .bind("failClosed", block.failClosed())
+                    .bind("c", turn.conversationId())
+                    .bind("p", turn.promptId())
+                    .bind("token", turn.claimToken())
+                    .execute();
+            if (settled == 0) {
+                throw new ConversationLockedException(turn.conversationId(), "the claim of message "
+                        + turn.promptId() + " was taken over by another turn");
+            }
+        } else {
+            h.createUpdate(INSERT_BLOCKED)
+                    .bind("c", turn.conversationId())
+                    .bind("p", turn.promptId())
+                    .bind("at", Rows.utc(turn.at()))
+                    .bind("fp", turn.fingerprint().isEmpty() ? null : turn.fingerprint())
+                    .bind("rule", block.ruleId())
+                    .bind("phase", block.phase().name())
+                    .bind("failClosed", block.failClosed())
+                    .execute();
+        }
     }
 }
