@@ -57,6 +57,15 @@ public interface Conversation {
     Page<Message> messages(PageRequest page);
 
     /**
+     * The policy violations of this conversation, newest first.
+     *
+     * @throws AccessDeniedException unless the caller is an organization admin or an admin of the conversation's
+     *                               workspace: a member sees the conversation, not its compliance record
+     * @throws IllegalStateException when the engine's store keeps no violations
+     */
+    Page<dev.parley.api.policy.Violation> violations(PageRequest page);
+
+    /**
      * Changes steering or model; omitted fields keep their value, nulls clear them.
      *
      * @return the updated data

@@ -46,6 +46,13 @@ public interface ConversationEngine extends AutoCloseable {
     EngineConfig config();
 
     /**
+     * The run-time policy rules of the engine's store.
+     *
+     * @throws IllegalStateException when the store keeps none (it is no {@link dev.parley.api.spi.PolicyRegistry})
+     */
+    Policies policies();
+
+    /**
      * Cancels running streams (they keep what they have), waits for them, then closes the store, the configured
      * one included. A stream that has not ended 5 seconds after its cancel is interrupted and given 5 more seconds
      * to store its partial reply (CANCELLED) and release its lock; a stream still running after that has its lock
@@ -91,6 +98,7 @@ public interface ConversationEngine extends AutoCloseable {
         private EngineListener.Factory listenerFactory;
         private dev.parley.api.policy.PolicySet policies;
         private dev.parley.api.spi.AlertSink alertSink;
+        private final List<dev.parley.api.spi.PolicyFactory> policyFactories = new ArrayList<>();
 
         /** The value of an option set for the first time; refuses a second set, naming the option. */
         private static <T> T once(String option, T current, T value) {
@@ -238,6 +246,20 @@ public interface ConversationEngine extends AutoCloseable {
             return this;
         }
 
+        /**
+         * Makes policies of one more kind for the rules of the store's policy registry, beside the factories found
+         * on the class path; a kind may be given once.
+         */
+        public Builder policyFactory(dev.parley.api.spi.PolicyFactory factory) {
+            Objects.requireNonNull(factory, "policyFactory");
+            String kind = factory.kind();
+            if (policyFactories.stream().anyMatch(f -> f.kind().equals(kind))) {
+                throw new IllegalStateException("policyFactory of kind " + kind + " was already given");
+            }
+            policyFactories.add(factory);
+            return this;
+        }
+
         /** Receives the violations of ALERT rules, each once, after its turn is stored. */
         public Builder alertSink(dev.parley.api.spi.AlertSink sink) {
             this.alertSink = once("alertSink", this.alertSink, sink);
@@ -327,7 +349,7 @@ public interface ConversationEngine extends AutoCloseable {
                     defaultContextWindow == null ? DEFAULT_CONTEXT_WINDOW : defaultContextWindow, streamExecutor,
                     listenerFactory == null ? EngineListener.factory(EngineListener.NONE) : listenerFactory,
                     policies == null ? dev.parley.api.policy.PolicySet.none() : policies,
-                    alertSink == null ? dev.parley.api.spi.AlertSink.NONE : alertSink);
+                    alertSink == null ? dev.parley.api.spi.AlertSink.NONE : alertSink, policyFactories);
             return provider.create(config);
         }
     }

@@ -27,4 +27,15 @@ public interface Conversations {
 
     /** The conversations the caller may see, newest first. */
     Page<ConversationInfo> list(ConversationQuery query);
+
+    /**
+     * The policy violations of every conversation of a workspace of the caller's organization, newest first, deleted
+     * conversations' included (they are compliance records).
+     *
+     * @throws AccessDeniedException unless the caller is an organization admin or an admin of the workspace
+     * @throws InvalidRequestException naming {@code workspaceId} when it is blank or malformed
+     * @throws IllegalStateException when the engine's store keeps no violations (it is no
+     *                               {@link dev.parley.api.spi.ViolationLog})
+     */
+    Page<dev.parley.api.policy.Violation> violations(String workspaceId, PageRequest page);
 }

@@ -39,6 +39,7 @@ import org.jspecify.annotations.Nullable;
  * @param listenerFactory gives each turn its engine listener
  * @param policies the policies turns are checked with, each applied where its scope says
  * @param alertSink receives the violations of ALERT rules once their turn is stored
+ * @param policyFactories the policy factories the host gave, beside those on the class path
  */
 public record EngineConfig(
         @Nullable ConversationStore store,
@@ -58,11 +59,13 @@ public record EngineConfig(
         @Nullable Executor streamExecutor,
         dev.parley.api.spi.EngineListener.Factory listenerFactory,
         dev.parley.api.policy.PolicySet policies,
-        dev.parley.api.spi.AlertSink alertSink) {
+        dev.parley.api.spi.AlertSink alertSink,
+        List<dev.parley.api.spi.PolicyFactory> policyFactories) {
 
     public EngineConfig {
         Objects.requireNonNull(policies, "policies");
         Objects.requireNonNull(alertSink, "alertSink");
+        policyFactories = List.copyOf(policyFactories);
         Objects.requireNonNull(listenerFactory, "listenerFactory");
         models = List.copyOf(models);
         Objects.requireNonNull(defaultModel, "defaultModel");

@@ -135,6 +135,21 @@ public final class Prompt {
         return attributes;
     }
 
+    /**
+     * This prompt with another text and additional context, everything else kept: what a policy's redaction makes
+     * of it.
+     *
+     * @throws InvalidRequestException naming {@code text} or {@code additionalContext} when the new values break a
+     *                                 limit
+     */
+    public Prompt withContent(String newText, List<String> newContext) {
+        Builder b = toBuilder();
+        b.text = newText;
+        b.additionalContext.clear();
+        b.additionalContext.addAll(Objects.requireNonNull(newContext, "newContext"));
+        return b.build();
+    }
+
     /** A builder holding this prompt's values, to derive another. */
     public Builder toBuilder() {
         Builder b = new Builder();

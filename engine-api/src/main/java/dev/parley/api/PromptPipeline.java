@@ -23,7 +23,8 @@ import java.util.stream.Collectors;
  * PersistStage           on the way out: stores prompt, reply and totals in one transaction
  *   [BEFORE_COMMIT]      on the way out, the settled result before it is stored (charges, audit)
  * AccountingStage        on the way out: counts the reply's tokens, settles the turn's usage
- *   [BEFORE_CONTEXT]     the prompt before history is read (pre-call policy); the reply as written (post)
+ *   [BEFORE_CONTEXT]     the prompt before history is read; on the way out, the reply after the policies
+ * PolicyStage            the engine's policies: PRE on the prompt, DURING on the stream, POST on the reply
  * ContextStage           builds the model request: steering, history within the token budget, context, prompt
  *   [BEFORE_MODEL_CALL]  the request and its token estimate (budget reservation); retry and fallback
  * ProviderCallStage      calls the model; always last
@@ -64,9 +65,9 @@ public final class PromptPipeline {
          */
         BEFORE_COMMIT,
         /**
-         * Before the request is built: the prompt and additional context as sent, where a policy checks or
-         * rewrites them before history is read or anything reaches the model; on the way out, the reply as the
-         * model wrote it, before its tokens are counted.
+         * Before the engine's policies and the request is built: the prompt and additional context as sent, where
+         * a host's own stage checks or rewrites them before the policies see them, history is read, or anything
+         * reaches the model; on the way out, the reply after the POST policies, before its tokens are counted.
          */
         BEFORE_CONTEXT,
         /**

@@ -20,6 +20,11 @@ public final class AccountingStage implements PromptStage {
         if (result.replayed()) {
             return result;
         }
+        if (result.blocked().isPresent()) {
+            // The withheld reply is gone from the result: the policy stage reported what the model spent.
+            Usage spent = result.reportedUsage().orElse(Usage.ZERO);
+            return result.withUsage(spent, (int) Math.min(Integer.MAX_VALUE, spent.tokensOut()));
+        }
         java.util.Optional<Usage> reported = result.reportedUsage();
         if (reported.isPresent()) {
             return result.withUsage(reported.get(), (int) Math.min(Integer.MAX_VALUE, reported.get().tokensOut()));

@@ -154,6 +154,12 @@ public final class IdempotencyStage implements PromptStage {
                 }
                 return replay(turn, completed.reply());
             }
+            if (claim instanceof TurnClaim.Blocked blocked) {
+                if (!blocked.fingerprint().isEmpty() && !blocked.fingerprint().equals(fingerprint)) {
+                    throw reusedId();
+                }
+                throw blocked.block().toException(); // settled: the same refusal, no model call
+            }
             if (claim instanceof TurnClaim.IdInUse) {
                 throw new InvalidRequestException("id", "is the id of another message in this conversation");
             }

@@ -49,15 +49,20 @@ import java.util.concurrent.ConcurrentMap;
  * {@link ConversationLockedException}. Times of stored messages and violations are cut to microseconds.
  *
  * <p>It is a {@link ViolationLog}: a turn's violations are stored with it, under the conversation's lock, and
- * kept when the conversation is deleted.
+ * kept when the conversation is deleted. It is a {@link dev.parley.api.spi.PolicyRegistry}: rules put at run time
+ * are seen by every engine that shares this store object on its next turn.
  */
-public final class InMemoryConversationStore implements ConversationStore, ViolationLog {
+public final class InMemoryConversationStore implements ConversationStore, ViolationLog,
+        dev.parley.api.spi.PolicyRegistry {
     private static final Comparator<ConversationInfo> NEWEST_FIRST =
             Comparator.comparing(ConversationInfo::createdAt).thenComparing(ConversationInfo::id).reversed();
     private static final Comparator<Violation> NEWEST_VIOLATION_FIRST =
             Comparator.comparing(Violation::at).thenComparing(Violation::id).reversed();
 
     private final ConcurrentMap<String, Entry> conversations = new ConcurrentHashMap<>();
+    /** The policy registry's rules by id, in the order first put; guarded by itself. */
+    private final Map<String, dev.parley.api.policy.PolicySpec> policies = new java.util.LinkedHashMap<>();
+    private volatile long policyVersion;
     private final ConcurrentMap<String, List<AuditEvent>> events = new ConcurrentHashMap<>();
 
     /** One conversation's state; every field is guarded by the entry's monitor. */
@@ -510,6 +515,38 @@ public final class InMemoryConversationStore implements ConversationStore, Viola
                 throw new StoreFailureException("the store could not store a " + what + ": a value of "
                         + value.length() + " chars is longer than " + limit, null);
             }
+        }
+    }
+
+    @Override
+    public long policyVersion() {
+        return policyVersion;
+    }
+
+    @Override
+    public List<dev.parley.api.policy.PolicySpec> policySpecs() {
+        synchronized (policies) {
+            return List.copyOf(policies.values());
+        }
+    }
+
+    @Override
+    public long putPolicy(dev.parley.api.policy.PolicySpec spec) {
+        Objects.requireNonNull(spec, "spec");
+        synchronized (policies) {
+            policies.put(spec.id(), spec);
+            return ++policyVersion;
+        }
+    }
+
+    @Override
+    public boolean removePolicy(String id) {
+        synchronized (policies) {
+            if (policies.remove(id) == null) {
+                return false;
+            }
+            policyVersion++;
+            return true;
         }
     }
 

@@ -52,6 +52,9 @@ public final class PersistStage implements PromptStage {
         if (result.replayed()) {
             return result;
         }
+        if (result.blocked().isPresent()) {
+            return settleBlocked(chain, result);
+        }
         if (result.usage().isEmpty()) {
             throw new IllegalStateException("the turn reached " + name() + " without settled usage: "
                     + "the pipeline needs an AccountingStage after it");
@@ -72,8 +75,30 @@ public final class PersistStage implements PromptStage {
                 prompt.source().orElse(null), result.status(), at, result.usage().get());
         TurnRecord record = new TurnRecord(conversationId, turn.promptId(), user, reply, result.usage().get(),
                 prompt.saveHistory(), at, turn.claim().orElse(null));
+        if (!result.violations().isEmpty()) {
+            record = record.withViolations(result.violations());
+        }
         String fingerprint = turn.attribute(IdempotencyStage.UNCLAIMED_FINGERPRINT).orElse(null);
         Message stored = services.store().commitTurn(fingerprint == null ? record : record.withFingerprint(fingerprint));
         return result.withStored(stored.id(), stored.createdAt());
+    }
+
+    /**
+     * Settles a turn a policy blocked: no message, its usage added to the totals, its violations and events stored,
+     * its message id settled as blocked; then fails the turn with the block's exception.
+     */
+    private static TurnResult settleBlocked(Chain chain, TurnResult result) {
+        if (result.usage().isEmpty()) {
+            throw new IllegalStateException("the blocked turn reached PersistStage without settled usage: "
+                    + "the pipeline needs an AccountingStage after it");
+        }
+        Turn turn = result.turn();
+        EngineServices services = chain.services();
+        dev.parley.api.policy.PolicyBlock block = result.blocked().orElseThrow();
+        TurnRecord record = TurnRecord.blocked(turn.conversation().id(), turn.promptId(), result.usage().get(),
+                services.clock().instant(), turn.claim().orElse(null), block, result.violations(), java.util.List.of());
+        String fingerprint = turn.attribute(IdempotencyStage.UNCLAIMED_FINGERPRINT).orElse(null);
+        services.store().commitTurn(fingerprint == null ? record : record.withFingerprint(fingerprint));
+        throw block.toException();
     }
 }

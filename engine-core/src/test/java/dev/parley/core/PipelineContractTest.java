@@ -60,7 +60,8 @@ class PipelineContractTest {
     @Test
     void defaultPipelineRunsStagesInTheDocumentedOrder() {
         assertThat(PromptPipeline.defaults().stages()).extracting(PromptStage::name).containsExactly(
-                "AccessStage", "IdempotencyStage", "PersistStage", "AccountingStage", "ContextStage", "ProviderCallStage");
+                "AccessStage", "IdempotencyStage", "PersistStage", "AccountingStage", "PolicyStage", "ContextStage",
+                "ProviderCallStage");
     }
 
     @Test
@@ -73,7 +74,7 @@ class PipelineContractTest {
                     return new AccountingStage().intercept(chain);
                 }));
         assertThat(p.stages()).extracting(PromptStage::name).containsExactly("AccessStage", "after-access",
-                "IdempotencyStage", "PersistStage", "accounting-replacement", "before-context", "ContextStage",
+                "IdempotencyStage", "PersistStage", "accounting-replacement", "PolicyStage", "before-context", "ContextStage",
                 "ProviderCallStage");
 
         Conversation c = conversationWith(p);

@@ -107,7 +107,8 @@ class StagePositionsTest {
                 .remove(IdempotencyStage.class);
 
         assertThat(pipeline.stages()).extracting(PromptStage::name).containsExactly("AccessStage", "PersistStage",
-                "commit", "beforeAccounting", "AccountingStage", "WrappedContext", "a", "b", "ProviderCallStage");
+                "commit", "beforeAccounting", "AccountingStage", "PolicyStage", "WrappedContext", "a", "b",
+                "ProviderCallStage");
         assertThat(pipeline.stagesAt(Position.BEFORE_MODEL_CALL)).extracting(PromptStage::name).containsExactly("a", "b");
         assertThat(pipeline.stagesAt(Position.BEFORE_COMMIT)).extracting(PromptStage::name).containsExactly("commit");
         assertThat(pipeline.stagesAt(Position.ACCEPTED)).isEmpty();

@@ -41,11 +41,19 @@ public interface ConversationStore extends ConversationRepository, TurnLedger, S
      *
      * @param conversation the live conversation
      * @param streams its stream lock and the number of streams ended on it
+     * @param policyVersion for a store that is a {@link PolicyRegistry}, its {@link PolicyRegistry#policyVersion()}
+     *                      read in the same statement, which spares the turn a read of its own; empty otherwise
      */
-    record ConversationState(ConversationInfo conversation, StreamStatus streams) {
+    record ConversationState(ConversationInfo conversation, StreamStatus streams, java.util.OptionalLong policyVersion) {
         public ConversationState {
             Objects.requireNonNull(conversation, "conversation");
             Objects.requireNonNull(streams, "streams");
+            Objects.requireNonNull(policyVersion, "policyVersion");
+        }
+
+        /** A state without the registry's version. */
+        public ConversationState(ConversationInfo conversation, StreamStatus streams) {
+            this(conversation, streams, java.util.OptionalLong.empty());
         }
     }
 

@@ -67,6 +67,15 @@ public interface EngineServices {
         return EngineListener.NONE;
     }
 
+    /**
+     * The policy rules that apply to a conversation, in order: the engine's
+     * {@linkplain dev.parley.api.ConversationEngine.Builder#policies configured} rules whose scope contains it.
+     * None by default.
+     */
+    default java.util.List<dev.parley.api.policy.PolicyRule> policies(dev.parley.api.ConversationInfo conversation) {
+        return java.util.List.of();
+    }
+
     /** The engine's leases and waits ({@link dev.parley.api.ConversationEngine.Builder#timeouts}). */
     dev.parley.api.Timeouts timeouts();
 }

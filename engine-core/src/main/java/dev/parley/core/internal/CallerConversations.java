@@ -10,6 +10,7 @@ import dev.parley.api.Conversations;
 import dev.parley.api.InvalidRequestException;
 import dev.parley.api.NewConversation;
 import dev.parley.api.Page;
+import dev.parley.api.PageRequest;
 import dev.parley.api.RepositoryNotFoundException;
 import dev.parley.api.Steering;
 import dev.parley.api.WorkspaceRole;
@@ -95,6 +96,27 @@ final class CallerConversations implements Conversations {
         ConversationFilter filter = new ConversationFilter(caller.organizationId(), caller.organizationAdmin(),
                 administered, caller.userId(), query.workspaceId(), query.repositoryId());
         return services.store().list(filter, query.page());
+    }
+
+    @Override
+    public Page<dev.parley.api.policy.Violation> violations(String workspaceId, PageRequest page) {
+        engine.checkOpen();
+        Checks.id("workspaceId", workspaceId);
+        Objects.requireNonNull(page, "page");
+        if (!caller.administers(workspaceId)) {
+            throw new AccessDeniedException(caller.userId(), "list the policy violations of workspace " + workspaceId);
+        }
+        return violationLog(services).violations(
+                dev.parley.api.policy.ViolationQuery.workspace(caller.organizationId(), workspaceId), page);
+    }
+
+    /** The store's violations, when it keeps them. */
+    static dev.parley.api.spi.ViolationLog violationLog(CoreServices services) {
+        if (services.store() instanceof dev.parley.api.spi.ViolationLog log) {
+            return log;
+        }
+        throw new IllegalStateException("the engine's store " + services.store().getClass().getName()
+                + " keeps no policy violations: it is no ViolationLog");
     }
 
     /** Refuses brand voice and target audience ids the resolver does not know. */

@@ -41,7 +41,9 @@ final class ConversationHandle implements Conversation {
     private static final Logger LOG = LoggerFactory.getLogger(ConversationHandle.class);
     /** Errors that refuse a request before any turn starts: not worth a TURN_FAILED event. */
     private static final Set<ErrorCode> REFUSALS =
-            EnumSet.of(ErrorCode.NOT_FOUND, ErrorCode.FORBIDDEN, ErrorCode.INVALID_REQUEST, ErrorCode.CONVERSATION_LOCKED);
+            EnumSet.of(ErrorCode.NOT_FOUND, ErrorCode.FORBIDDEN, ErrorCode.INVALID_REQUEST, ErrorCode.CONVERSATION_LOCKED,
+                    // A policy's refusal: the policy stage records it with the settled turn (PROMPT_BLOCKED, ...).
+                    ErrorCode.POLICY_BLOCKED);
 
     private final String id;
     private final Caller caller;
@@ -89,7 +91,8 @@ final class ConversationHandle implements Conversation {
             // The check above and the commit bracket the turn: a stream that starts or runs meanwhile makes the
             // store refuse this turn's commit, so that a send and a stream never both store turns run side by side.
             result = run(turn, info, new FencedServices(services,
-                    new SendFencedStore(services.store(), streams.streamsEnded()), listener, context));
+                    new SendFencedStore(services.store(), streams.streamsEnded()), listener, context)
+                    .withPolicyVersion(state.policyVersion()));
         } catch (RuntimeException e) {
             listener.turnFailed(context, e);
             throw e;
@@ -157,7 +160,7 @@ final class ConversationHandle implements Conversation {
         String text = prompt.plaintext() ? Plaintext.of(result.text()) : result.text();
         return new Reply(info.id(), result.turn().promptId(), result.messageId().orElseThrow(), text, result.model(),
                 result.usage().orElseThrow(), result.credits(), result.status(), result.replayed(),
-                result.createdAt().orElseThrow());
+                result.createdAt().orElseThrow(), result.policyOutcomes());
     }
 
     private void recordFailure(ConversationInfo info, String promptId, String code) {
@@ -343,6 +346,18 @@ final class ConversationHandle implements Conversation {
         Objects.requireNonNull(page, "page");
         load();
         return services.store().messages(id, page);
+    }
+
+    @Override
+    public Page<dev.parley.api.policy.Violation> violations(PageRequest page) {
+        Objects.requireNonNull(page, "page");
+        ConversationInfo info = load();
+        if (!caller.administers(info.workspaceId())) {
+            throw new dev.parley.api.AccessDeniedException(caller.userId(),
+                    "list the policy violations of conversation " + id);
+        }
+        return CallerConversations.violationLog(services).violations(dev.parley.api.policy.ViolationQuery.conversation(
+                info.organizationId(), info.workspaceId(), id), page);
     }
 
     @Override

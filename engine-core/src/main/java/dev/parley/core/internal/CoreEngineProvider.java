@@ -8,6 +8,7 @@ import dev.parley.api.internal.EngineProvider;
 import dev.parley.core.AccessStage;
 import dev.parley.core.AccountingStage;
 import dev.parley.core.ContextStage;
+import dev.parley.core.PolicyStage;
 import dev.parley.core.IdempotencyStage;
 import dev.parley.core.PersistStage;
 import dev.parley.core.ProviderCallStage;
@@ -32,6 +33,7 @@ public final class CoreEngineProvider implements EngineProvider {
                 .position(Position.BEFORE_COMMIT)
                 .stage(new AccountingStage())
                 .position(Position.BEFORE_CONTEXT)
+                .stage(new PolicyStage())
                 .stage(new ContextStage())
                 .position(Position.BEFORE_MODEL_CALL)
                 .stage(new ProviderCallStage())

@@ -31,6 +31,8 @@ final class CoreServices implements EngineServices {
     private final DefaultTokenCounter defaultCounter = new DefaultTokenCounter();
     private final SteeringResolver steeringResolver;
     private final EventSink sink;
+    private final RegistryRules policies;
+    private final dev.parley.api.spi.AlertSink alertSink;
     private final int defaultContextWindow;
     /** The checked counter of each registered model name, built on first use. */
     private final java.util.concurrent.ConcurrentMap<String, TokenCounter> counters =
@@ -45,6 +47,10 @@ final class CoreServices implements EngineServices {
         this.steeringResolver = CachingSteeringResolver.of(new CheckedSteeringResolver(config.steeringResolver()),
                 config.steeringCacheTtl());
         this.sink = config.eventSink();
+        this.policies = new RegistryRules(config.policies(),
+                store instanceof dev.parley.api.spi.PolicyRegistry r ? r : null, config.policyFactories(),
+                config.scopeDirectory());
+        this.alertSink = config.alertSink();
         this.defaultContextWindow = config.defaultContextWindow();
         this.timeouts = config.timeouts();
     }
@@ -136,6 +142,31 @@ final class CoreServices implements EngineServices {
     }
 
     /** Hands an event the store has already kept to the host's sink; a failing sink is logged. */
+    @Override
+    public java.util.List<dev.parley.api.policy.PolicyRule> policies(ConversationInfo conversation) {
+        return policies.rulesFor(conversation, java.util.OptionalLong.empty());
+    }
+
+    /** The rules of a turn that read the registry's version with its conversation, if it did. */
+    java.util.List<dev.parley.api.policy.PolicyRule> policies(ConversationInfo conversation,
+                                                               java.util.OptionalLong version) {
+        return policies.rulesFor(conversation, version);
+    }
+
+    RegistryRules registryRules() {
+        return policies;
+    }
+
+    /** Hands a stored ALERT violation to the host's alert sink; a failing sink is logged, never thrown. */
+    void alert(dev.parley.api.policy.Violation violation) {
+        try {
+            alertSink.alert(violation);
+        } catch (RuntimeException e) {
+            LOG.warn("Alert sink failed on violation {} of rule {} in conversation {}", violation.id(),
+                    violation.ruleId(), violation.conversationId(), e);
+        }
+    }
+
     void notifySink(AuditEvent event) {
         try {
             sink.publish(event);

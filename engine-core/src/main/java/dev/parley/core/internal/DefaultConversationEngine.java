@@ -111,6 +111,43 @@ final class DefaultConversationEngine implements ConversationEngine {
         return config;
     }
 
+    @Override
+    public dev.parley.api.Policies policies() {
+        checkOpen();
+        RegistryRules rules = services.registryRules();
+        dev.parley.api.spi.PolicyRegistry registry = rules.registry();
+        return new dev.parley.api.Policies() {
+            @Override
+            public List<dev.parley.api.policy.PolicySpec> list() {
+                checkOpen();
+                return registry.policySpecs();
+            }
+
+            @Override
+            public void put(dev.parley.api.policy.PolicySpec spec) {
+                checkOpen();
+                if (spec == null) {
+                    throw new dev.parley.api.InvalidRequestException("spec", "is required");
+                }
+                rules.check(spec);
+                registry.putPolicy(spec);
+                LOG.info("Policy rule {} of kind {} put in the registry ({}, {})", spec.id(), spec.kind(),
+                        spec.action(), spec.enabled() ? "enabled" : "disabled");
+            }
+
+            @Override
+            public boolean remove(String id) {
+                checkOpen();
+                dev.parley.api.internal.Checks.id("id", id);
+                boolean removed = registry.removePolicy(id);
+                if (removed) {
+                    LOG.info("Policy rule {} removed from the registry", id);
+                }
+                return removed;
+            }
+        };
+    }
+
     /** True the first time it is asked about this failure (this exact exception object), false after. */
     boolean firstReportOf(Throwable failure) {
         return recordedFailures.putIfAbsent(failure, Boolean.TRUE) == null;

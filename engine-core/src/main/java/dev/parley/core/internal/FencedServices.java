@@ -44,9 +44,28 @@ final class FencedServices implements EngineServices {
         }
     }
 
-    /** Hands the events stored with the turn to the host's sink. */
-    void stored(java.util.List<AuditEvent> events) {
-        events.forEach(services::notifySink);
+    /** Hands the events stored with the turn to the host's sink, and its ALERT violations to the alert sink. */
+    void stored(dev.parley.api.values.TurnRecord record) {
+        record.events().forEach(services::notifySink);
+        for (dev.parley.api.policy.Violation v : record.violations()) {
+            if (v.action() == dev.parley.api.policy.PolicyAction.ALERT) {
+                services.alert(v);
+            }
+        }
+    }
+
+    /** The registry's version as the turn read it with its conversation; empty to read it when asked. */
+    private volatile java.util.OptionalLong policyVersion = java.util.OptionalLong.empty();
+
+    /** The same services, for a turn that read the registry's version with its conversation. */
+    FencedServices withPolicyVersion(java.util.OptionalLong version) {
+        this.policyVersion = version;
+        return this;
+    }
+
+    @Override
+    public java.util.List<dev.parley.api.policy.PolicyRule> policies(ConversationInfo conversation) {
+        return services.policies(conversation, policyVersion);
     }
 
     @Override

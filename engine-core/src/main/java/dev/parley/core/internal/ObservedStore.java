@@ -41,7 +41,7 @@ final class ObservedStore extends ForwardingConversationStore {
             throw e;
         }
         listener.commitEnd(context);
-        turn.stored(record.events());
+        turn.stored(record);
         return stored;
     }
 

@@ -20,7 +20,8 @@ final class SendFencedStore extends ForwardingConversationStore {
 
     @Override
     public Message commitTurn(TurnRecord turn) {
-        return delegate.commitTurn(turn.withStreamsEnded(streamsEnded));
+        // A blocked turn stores no message: nothing of it can clash with a stream's turn.
+        return delegate.commitTurn(turn.blocked() != null ? turn : turn.withStreamsEnded(streamsEnded));
     }
 
     /** Closing is the engine's business, not a stage's. */
