@@ -353,6 +353,51 @@ public class GovernanceTest {
     }
 
     @Test
+    void aRetriedStreamIsCheckedAfreshSoTheFirstAttemptsHeldTextNeitherLeaksNorConfusesTheSecond() throws Exception {
+        java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
+        dev.parley.api.spi.ModelProvider flaky = new dev.parley.api.spi.ModelProvider() {
+            @Override
+            public dev.parley.api.values.ModelResponse chat(dev.parley.api.values.ModelRequest request) {
+                throw new UnsupportedOperationException();
+            }
+
+            @Override
+            public void stream(dev.parley.api.values.ModelRequest request,
+                               dev.parley.api.values.StreamingHandler handler) {
+                if (calls.incrementAndGet() == 1) {
+                    handler.onDelta("Your key is sk-li");
+                    handler.onError(new IllegalStateException("connection reset"));
+                    return;
+                }
+                for (char ch : REPLY.toCharArray()) {
+                    handler.onDelta(String.valueOf(ch));
+                }
+                handler.onComplete(new dev.parley.api.values.ModelResponse(REPLY, null));
+            }
+        };
+        dev.parley.api.spi.PromptStage retry = chain -> {
+            try {
+                return chain.proceed(chain.turn());
+            } catch (dev.parley.api.ModelUnavailableException e) {
+                return chain.proceed(chain.turn());
+            }
+        };
+        engine = ConversationEngine.builder().store(store).model(EngineFixture.MODEL, flaky)
+                .pipeline(dev.parley.api.PromptPipeline.defaults()
+                        .insert(dev.parley.api.PromptPipeline.Position.BEFORE_MODEL_CALL, retry))
+                .policies(PolicySet.of(PolicyRule.redact(keys).phases(PolicyPhase.DURING).build())).build();
+        Conversation c = engine.as(member("alice")).create(NewConversation.inWorkspace(WS).build());
+        StreamingTest.Recorder r = new StreamingTest.Recorder();
+
+        awaitDone(c.stream(Prompt.text("my key?").build(), r));
+
+        assertThat(calls.get()).isEqualTo(2);
+        assertThat(r.errors).isEmpty();
+        assertThat(r.text()).isEqualTo(REDACTED_REPLY);
+        assertThat(c.messages(PageRequest.first()).items().get(1).text()).isEqualTo(REDACTED_REPLY);
+    }
+
+    @Test
     void aPostOnlyRuleOnAStreamDecidesWhatIsStoredNotWhatWasDelivered() throws Exception {
         StreamFilterTest.Deltas model = new StreamFilterTest.Deltas();
         engine = ConversationEngine.builder().store(store).model(EngineFixture.MODEL, model)

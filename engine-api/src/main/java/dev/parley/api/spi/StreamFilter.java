@@ -55,6 +55,15 @@ public interface StreamFilter {
     Release filter(String pending, boolean end);
 
     /**
+     * The model call starts again (a retry or a fallback at
+     * {@link dev.parley.api.PromptPipeline.Position#BEFORE_MODEL_CALL}) before any text reached the caller: what this
+     * filter held was dropped, and the next call's {@code pending} is the new attempt's text alone. A filter that
+     * keeps state beside what it holds forgets it here. The default does nothing.
+     */
+    default void restart() {
+    }
+
+    /**
      * What a filter lets go of: the first {@code consumed} characters of what it was given, passed on as
      * {@code text}.
      *

@@ -134,6 +134,14 @@ public final class PolicyStreamFilter implements StreamFilter {
         return Release.replace(boundary, out);
     }
 
+    @Override
+    public void restart() {
+        context.setLength(0);
+        seen.setLength(0);
+        released = 0;
+        held = 0;
+    }
+
     /** Whether {@code e} is the block this filter threw. */
     public boolean threw(RuntimeException e) {
         return e == thrown;

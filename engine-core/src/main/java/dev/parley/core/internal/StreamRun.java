@@ -189,6 +189,9 @@ final class StreamRun implements StreamHandle, TurnStream, YieldingStream {
             }
             for (Element element : elements) {
                 element.buffer.setLength(0);
+                if (element.filter != null) {
+                    element.filter.restart();
+                }
             }
         }
     }
