@@ -138,6 +138,34 @@ public final class PolicyRule {
         return id;
     }
 
+    /** A required option's value, or an {@link InvalidRequestException} naming it. */
+    static <T> T required(String field, @Nullable T value) {
+        if (value == null) {
+            throw new InvalidRequestException(field, "is required");
+        }
+        return value;
+    }
+
+    /** The phases given, at least one and none null. */
+    static EnumSet<PolicyPhase> phaseSet(PolicyPhase @Nullable ... checked) {
+        if (checked == null || checked.length == 0) {
+            throw new InvalidRequestException("phases", "must name at least one phase");
+        }
+        EnumSet<PolicyPhase> set = EnumSet.noneOf(PolicyPhase.class);
+        for (PolicyPhase p : checked) {
+            set.add(required("phases", p));
+        }
+        return set;
+    }
+
+    /** A time budget: more than 0, at most {@link #MAX_TIME_BUDGET}. */
+    static Duration checkBudget(@Nullable Duration budget) {
+        if (budget == null || budget.isNegative() || budget.isZero() || budget.compareTo(MAX_TIME_BUDGET) > 0) {
+            throw new InvalidRequestException("timeBudget", "must be more than 0 and at most " + MAX_TIME_BUDGET);
+        }
+        return budget;
+    }
+
     /** Builds a rule; each option is checked when set. Not thread safe. */
     public static final class Builder {
         private final Policy policy;
@@ -174,47 +202,25 @@ public final class PolicyRule {
 
         /** The phases the rule checks: all three unless set. */
         public Builder phases(PolicyPhase... checked) {
-            if (checked == null || checked.length == 0) {
-                throw new InvalidRequestException("phases", "must name at least one phase");
-            }
-            EnumSet<PolicyPhase> set = EnumSet.noneOf(PolicyPhase.class);
-            for (PolicyPhase p : checked) {
-                if (p == null) {
-                    throw new InvalidRequestException("phases", "must not contain null");
-                }
-                set.add(p);
-            }
-            this.phases = set;
+            this.phases = phaseSet(checked);
             return this;
         }
 
         /** What a check that cannot answer leads to: {@link FailMode#OPEN} unless set. */
         public Builder failMode(FailMode mode) {
-            if (mode == null) {
-                throw new InvalidRequestException("failMode", "is required");
-            }
-            this.failMode = mode;
+            this.failMode = required("failMode", mode);
             return this;
         }
 
         /** How long one check may take: {@link #DEFAULT_TIME_BUDGET} unless set, at most {@link #MAX_TIME_BUDGET}. */
         public Builder timeBudget(Duration budget) {
-            if (budget == null) {
-                throw new InvalidRequestException("timeBudget", "is required");
-            }
-            if (budget.isNegative() || budget.isZero() || budget.compareTo(MAX_TIME_BUDGET) > 0) {
-                throw new InvalidRequestException("timeBudget", "must be more than 0 and at most " + MAX_TIME_BUDGET);
-            }
-            this.timeBudget = budget;
+            this.timeBudget = checkBudget(budget);
             return this;
         }
 
         /** Where the rule applies: {@link PolicyScope#everywhere()} unless set. */
         public Builder scope(PolicyScope where) {
-            if (where == null) {
-                throw new InvalidRequestException("scope", "is required");
-            }
-            this.scope = where;
+            this.scope = required("scope", where);
             return this;
         }
 

@@ -185,10 +185,7 @@ public final class PolicySpec {
         }
 
         public Builder action(PolicyAction value) {
-            if (value == null) {
-                throw new InvalidRequestException("action", "is required");
-            }
-            this.action = value;
+            this.action = PolicyRule.required("action", value);
             return this;
         }
 
@@ -198,17 +195,7 @@ public final class PolicySpec {
         }
 
         public Builder phases(PolicyPhase... checked) {
-            if (checked == null || checked.length == 0) {
-                throw new InvalidRequestException("phases", "must name at least one phase");
-            }
-            EnumSet<PolicyPhase> set = EnumSet.noneOf(PolicyPhase.class);
-            for (PolicyPhase p : checked) {
-                if (p == null) {
-                    throw new InvalidRequestException("phases", "must not contain null");
-                }
-                set.add(p);
-            }
-            this.phases = set;
+            this.phases = PolicyRule.phaseSet(checked);
             return this;
         }
 
@@ -225,10 +212,7 @@ public final class PolicySpec {
         }
 
         public Builder failMode(FailMode mode) {
-            if (mode == null) {
-                throw new InvalidRequestException("failMode", "is required");
-            }
-            this.failMode = mode;
+            this.failMode = PolicyRule.required("failMode", mode);
             return this;
         }
 
@@ -238,20 +222,12 @@ public final class PolicySpec {
         }
 
         public Builder timeBudget(Duration budget) {
-            if (budget == null || budget.isNegative() || budget.isZero()
-                    || budget.compareTo(PolicyRule.MAX_TIME_BUDGET) > 0) {
-                throw new InvalidRequestException("timeBudget", "must be more than 0 and at most "
-                        + PolicyRule.MAX_TIME_BUDGET);
-            }
-            this.timeBudget = budget;
+            this.timeBudget = PolicyRule.checkBudget(budget);
             return this;
         }
 
         public Builder scope(PolicyScope where) {
-            if (where == null) {
-                throw new InvalidRequestException("scope", "is required");
-            }
-            this.scope = where;
+            this.scope = PolicyRule.required("scope", where);
             return this;
         }
 
