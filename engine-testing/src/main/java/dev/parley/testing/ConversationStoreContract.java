@@ -16,7 +16,11 @@ import dev.parley.api.policy.PolicyBlock;
 import dev.parley.api.policy.PolicyPhase;
 import dev.parley.api.policy.Violation;
 import dev.parley.api.policy.ViolationQuery;
+import dev.parley.api.policy.FailMode;
+import dev.parley.api.policy.PolicyScope;
+import dev.parley.api.policy.PolicySpec;
 import dev.parley.api.spi.ConversationStore;
+import dev.parley.api.spi.PolicyRegistry;
 import dev.parley.api.spi.ViolationLog;
 import dev.parley.api.values.AuditEvent;
 import dev.parley.api.values.ConversationFilter;
@@ -65,6 +69,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  *       organization and the workspace must match), newest first with ties by id descending, deleted
  *       conversations' included, with times at microsecond precision and excerpts exactly as given.</li>
  * </ul>
+ *
+ * <p>A store that is a {@link PolicyRegistry} (the tests of the registry are skipped on others): its version is 0
+ * in a new store and grows with every put and every remove of a rule it has (not with the remove of a missing
+ * id); a put replaces the rule with its id; specs read back equal to those put, whatever their parameter values
+ * hold; concurrent changes each return a distinct version; and the version a store reads with a conversation
+ * ({@link ConversationStore.ConversationState#policyVersion()}), when it reads one, is the registry's.
  */
 public abstract class ConversationStoreContract {
     private static final Instant T0 = Instant.parse("2026-01-01T00:00:00Z");
@@ -1408,5 +1418,153 @@ public abstract class ConversationStoreContract {
             assertThat(violationLog().violations(ViolationQuery.conversation(org, "ws", c.id()), PageRequest.first())
                     .totalElements()).isEqualTo((long) threads * perThread);
         }
+    }
+
+    // --- the policy registry ---
+
+    private PolicyRegistry registry() {
+        Assumptions.assumeTrue(store instanceof PolicyRegistry, "the store keeps no policy rules");
+        return (PolicyRegistry) store;
+    }
+
+    private static PolicySpec.Builder rule(String id) {
+        return PolicySpec.builder(id, "deny-list").parameter("words", "alpha,beta").action("block").phases("pre");
+    }
+
+    @Test
+    void theRegistrysVersionStartsAtZeroAndGrowsWithEachPutAndEachRemoveOfARuleItHas() {
+        PolicyRegistry registry = registry();
+        assertThat(registry.policyVersion()).isZero();
+        assertThat(registry.policySpecs()).isEmpty();
+        assertThat(registry.removePolicy("missing")).isFalse();
+        assertThat(registry.policyVersion()).as("removing a missing id changes nothing").isZero();
+
+        assertThat(registry.putPolicy(rule("a").build())).isEqualTo(1);
+        assertThat(registry.putPolicy(rule("b").build())).isEqualTo(2);
+        assertThat(registry.putPolicy(rule("a").build())).as("the same spec again is still a change").isEqualTo(3);
+        assertThat(registry.policyVersion()).isEqualTo(3);
+        assertThat(registry.removePolicy("a")).isTrue();
+        assertThat(registry.policyVersion()).isEqualTo(4);
+        assertThat(registry.removePolicy("a")).isFalse();
+        assertThat(registry.policyVersion()).isEqualTo(4);
+        assertThat(registry.policySpecs()).containsExactly(rule("b").build());
+        assertThat(registry.removePolicy("b")).isTrue();
+        assertThat(registry.policySpecs()).isEmpty();
+        assertThat(registry.policyVersion()).isEqualTo(5);
+    }
+
+    @Test
+    void aPutReplacesTheRuleWithItsIdAndTheRulesAreListedById() {
+        PolicyRegistry registry = registry();
+        PolicySpec first = rule("keys").build();
+        registry.putPolicy(rule("alpha").build());
+        registry.putPolicy(first);
+        PolicySpec changed = first.toBuilder().action("log").phases("post", "during").failMode(FailMode.CLOSED)
+                .parameter("words", "gamma").parameter("caseSensitive", "true").enabled(false)
+                .scope(PolicyScope.workspace("org-1", "ws-1")).timeBudget(java.time.Duration.ofMillis(250)).build();
+        registry.putPolicy(changed);
+
+        assertThat(registry.policySpecs()).containsExactly(rule("alpha").build(), changed);
+        PolicySpec read = registry.policySpecs().get(1);
+        assertThat(read.parameters().keySet()).as("parameters in the order they were set")
+                .containsExactly("words", "caseSensitive");
+        assertThat(read.enabled()).isFalse();
+    }
+
+    @Test
+    void specsReadBackExactlyAsTheyWerePut() {
+        PolicyRegistry registry = registry();
+        String longest = "x".repeat(PolicySpec.MAX_PARAMETER_LENGTH - 4) + "\u00e9\u6f22\ud83d\ude00";
+        PolicySpec.Builder awkward = PolicySpec.builder("awkward.rule_1-x", "regex")
+                .parameter("commas", "a,b,,c,")
+                .parameter("newlines", "line one\nline two\r\n\tend\n")
+                .parameter("quotes", "it's \"quoted\" `and` \\ back\\slashed; DROP TABLE x; --")
+                .parameter("unicode", "\u00e9t\u00e9 \u6f22\u5b57 \ud83d\ude00 \u0645\u0631\u062d\u0628\u0627")
+                .parameter("separators", "3:abc7:x:y 12:1:")
+                .parameter("empty", "")
+                .parameter("digits9", "12")
+                .parameter("longest", longest)
+                .action("redact").phases("pre", "during", "post").failMode("closed")
+                .timeBudget(java.time.Duration.ofNanos(1_234_567_891))
+                .scope(PolicyScope.repository("org-1", "repo-1")).enabled(true);
+        List<PolicySpec> put = new ArrayList<>();
+        put.add(awkward.build());
+        put.add(PolicySpec.builder("bare", "deny-list").build()); // no parameters, every default
+        put.add(PolicySpec.builder("in-org", "deny-list").parameter("words", " leading and trailing ")
+                .scope(PolicyScope.organization("org-2")).phases(PolicyPhase.DURING).build());
+        PolicySpec.Builder many = PolicySpec.builder("many", "deny-list");
+        for (int i = PolicySpec.MAX_PARAMETERS; i > 0; i--) {
+            many.parameter("p" + i, "value " + i + ":" + i);
+        }
+        put.add(many.build());
+        put.forEach(registry::putPolicy);
+
+        List<PolicySpec> read = registry.policySpecs();
+        assertThat(read).containsExactlyInAnyOrderElementsOf(put);
+        for (PolicySpec spec : read) {
+            PolicySpec original = put.stream().filter(p -> p.id().equals(spec.id())).findFirst().orElseThrow();
+            assertThat(List.copyOf(spec.parameters().entrySet()))
+                    .containsExactlyElementsOf(List.copyOf(original.parameters().entrySet()));
+            assertThat(spec.timeBudget()).isEqualTo(original.timeBudget());
+        }
+        assertThat(read.stream().filter(p -> p.id().equals("awkward.rule_1-x")).findFirst().orElseThrow()
+                .parameters().get("longest")).hasSize(PolicySpec.MAX_PARAMETER_LENGTH).isEqualTo(longest);
+    }
+
+    @Test
+    void concurrentPutsAndRemovesEachGetADistinctVersionAndTheRulesEndRight() throws Exception {
+        PolicyRegistry registry = registry();
+        int threads = 4;
+        int perThread = 15;
+        List<List<Long>> versions = atOnce(threads, thread -> {
+            List<Long> mine = new ArrayList<>();
+            for (int i = 0; i < perThread; i++) {
+                // Every thread changes the shared rule and one of its own, and removes its own every third time
+                // (not the last: each thread's own rule is there at the end).
+                mine.add(registry.putPolicy(rule("shared").parameter("words", "t" + thread + "-" + i).build()));
+                mine.add(registry.putPolicy(rule("own-" + thread).parameter("words", "w" + i).build()));
+                if (i % 3 == 1) {
+                    assertThat(registry.removePolicy("own-" + thread)).isTrue();
+                    mine.add(-1L); // a remove returns no version; counted below
+                }
+            }
+            return mine;
+        });
+        List<Long> all = versions.stream().flatMap(List::stream).filter(v -> v > 0).toList();
+        long removes = versions.stream().flatMap(List::stream).filter(v -> v < 0).count();
+        assertThat(all).doesNotHaveDuplicates().allSatisfy(v -> assertThat(v).isPositive());
+        for (List<Long> mine : versions) {
+            List<Long> puts = mine.stream().filter(v -> v > 0).toList();
+            assertThat(puts).as("one thread's versions grow").isSorted();
+        }
+        assertThat(registry.policyVersion()).as("one version per change").isEqualTo(all.size() + removes);
+        assertThat(all).allSatisfy(v -> assertThat(v).isLessThanOrEqualTo(registry.policyVersion()));
+        List<PolicySpec> rules = registry.policySpecs();
+        assertThat(rules).extracting(PolicySpec::id).containsExactlyInAnyOrder("own-0", "own-1", "own-2", "own-3",
+                "shared");
+        for (int t = 0; t < threads; t++) {
+            String own = "own-" + t;
+            assertThat(rules).filteredOn(r -> r.id().equals(own)).singleElement()
+                    .isEqualTo(rule(own).parameter("words", "w" + (perThread - 1)).build());
+        }
+        assertThat(rules.stream().filter(r -> r.id().equals("shared")).findFirst().orElseThrow()
+                .parameters().get("words")).endsWith("-" + (perThread - 1));
+    }
+
+    @Test
+    void theVersionReadWithAConversationIsTheRegistrys() {
+        PolicyRegistry registry = registry();
+        ConversationInfo c = conversation("ws", "alice");
+        java.util.OptionalLong before = store.findWithStreams(c.id(), tick()).orElseThrow().policyVersion();
+        before.ifPresent(v -> assertThat(v).isEqualTo(registry.policyVersion()).isZero());
+
+        long put = registry.putPolicy(rule("keys").build());
+        java.util.OptionalLong after = store.findWithStreams(c.id(), tick()).orElseThrow().policyVersion();
+        after.ifPresent(v -> assertThat(v).isEqualTo(put).isEqualTo(registry.policyVersion()));
+        registry.removePolicy("keys");
+        store.findWithStreams(c.id(), tick()).orElseThrow().policyVersion()
+                .ifPresent(v -> assertThat(v).isEqualTo(put + 1).isEqualTo(registry.policyVersion()));
+        assertThat(before.isPresent()).as("a store reads the version with the conversation always or never")
+                .isEqualTo(after.isPresent());
     }
 }

@@ -10,9 +10,11 @@ import dev.parley.api.Page;
 import dev.parley.api.PageRequest;
 import dev.parley.api.ParleyException;
 import dev.parley.api.StoreFailureException;
+import dev.parley.api.policy.PolicySpec;
 import dev.parley.api.policy.Violation;
 import dev.parley.api.policy.ViolationQuery;
 import dev.parley.api.spi.ConversationStore;
+import dev.parley.api.spi.PolicyRegistry;
 import dev.parley.api.spi.ViolationLog;
 import dev.parley.api.values.AuditEvent;
 import dev.parley.api.values.ConversationFilter;
@@ -25,6 +27,7 @@ import dev.parley.store.jdbc.internal.ConversationQuerySql;
 import dev.parley.store.jdbc.internal.Dialect;
 import dev.parley.store.jdbc.internal.MessageDao;
 import dev.parley.store.jdbc.internal.Migrations;
+import dev.parley.store.jdbc.internal.PolicyDao;
 import dev.parley.store.jdbc.internal.SettingsCache;
 import dev.parley.store.jdbc.internal.SqlErrors;
 import dev.parley.store.jdbc.internal.StorePools;
@@ -73,6 +76,10 @@ import java.util.function.Function;
  *   <li>Every query is served by an index: history tails and message pages by the (conversation, sequence)
  *       key, conversation pages by organization, workspace, owner or repository with creation time, violation
  *       pages by workspace or conversation with their time.</li>
+ *   <li>It is a {@link PolicyRegistry}: every change of a rule and the move of the registry's version are one
+ *       transaction, ordered by the version row's lock, so that changes from engines sharing the database each
+ *       return a distinct, increasing version. A send reads the version in the statement that reads its
+ *       conversation, so checking for changed rules costs a turn no statement.</li>
  *   <li>Database failures, and rows the store cannot read back, surface as {@link StoreFailureException} with
  *       the cause attached; statement
  *       exceptions carry no SQL arguments, and on the PostgreSQL pools the store opens the driver leaves row
@@ -96,7 +103,7 @@ import java.util.function.Function;
  *
  * <p>Times are kept at microsecond precision. Thread safe.
  */
-public final class JdbcConversationStore implements ConversationStore, ViolationLog {
+public final class JdbcConversationStore implements ConversationStore, ViolationLog, PolicyRegistry {
     private final Jdbi jdbi;
     private final @Nullable HikariDataSource ownedPool;
     private final ConversationDao conversations = new ConversationDao();
@@ -105,6 +112,7 @@ public final class JdbcConversationStore implements ConversationStore, Violation
     private final ViolationDao violations = new ViolationDao();
     private final TurnDao turns;
     private final StreamLockDao streamLocks;
+    private final PolicyDao policies;
     /** Conversation settings by id and version; null when disabled. */
     private final @Nullable SettingsCache settingsCache;
 
@@ -116,6 +124,7 @@ public final class JdbcConversationStore implements ConversationStore, Violation
             Dialect dialect = Dialect.of(dataSource);
             this.turns = new TurnDao(dialect, messages, audit, violations);
             this.streamLocks = new StreamLockDao(dialect);
+            this.policies = new PolicyDao(dialect);
             this.jdbi = Jdbi.create(dataSource);
             jdbi.getConfig(StatementExceptions.class).setMessageRendering(StatementExceptions.MessageRendering.NONE);
         } catch (RuntimeException e) {
@@ -183,16 +192,21 @@ public final class JdbcConversationStore implements ConversationStore, Violation
     }
 
     /**
-     * The live conversation and its stream status: with the settings cache, in one statement (the row state
-     * joined with the stream lock) and settings from the cache; without it, two reads on one connection.
+     * The live conversation, its stream status and the policy registry's version: with the settings cache, in one
+     * statement (the row state joined with the stream lock, and the version) and settings from the cache; without
+     * it, two reads on one connection (that statement, then the conversation's row).
      */
     @Override
     public Optional<ConversationState> findWithStreams(String conversationId, Instant now) {
         SettingsCache cache = settingsCache;
         if (cache == null) {
             return call("read a conversation", h -> {
-                StreamStatus streams = streamLocks.status(h, conversationId);
-                return conversations.findLive(h, conversationId).map(info -> new ConversationState(info, streams));
+                Optional<ConversationDao.RowStateWithStreams> read = conversations.rowStateWithStreams(h, conversationId);
+                if (read.isEmpty() || read.get().row().deleted()) {
+                    return Optional.empty();
+                }
+                return conversations.findLive(h, conversationId).map(info -> new ConversationState(info,
+                        read.get().streams(), read.get().policyVersion()));
             });
         }
         return call("read a conversation", h -> cache.findWithStreams(h, conversationId));
@@ -376,6 +390,29 @@ public final class JdbcConversationStore implements ConversationStore, Violation
         Objects.requireNonNull(query, "query");
         Objects.requireNonNull(page, "page");
         return snapshot("list policy violations", h -> violations.page(h, query, page));
+    }
+
+    @Override
+    public long policyVersion() {
+        return call("read the policy registry's version", policies::version);
+    }
+
+    /** Every rule of the registry, enabled or not, ordered by id. */
+    @Override
+    public List<PolicySpec> policySpecs() {
+        return call("read the policy registry", policies::all);
+    }
+
+    @Override
+    public long putPolicy(PolicySpec spec) {
+        Objects.requireNonNull(spec, "spec");
+        return transaction("store a policy rule", h -> policies.put(h, spec));
+    }
+
+    @Override
+    public boolean removePolicy(String id) {
+        Objects.requireNonNull(id, "id");
+        return transaction("remove a policy rule", h -> policies.remove(h, id));
     }
 
     private void invalidate(String conversationId) {

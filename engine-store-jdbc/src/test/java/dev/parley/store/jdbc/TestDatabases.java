@@ -41,7 +41,9 @@ public final class TestDatabases {
         JdbcConversationStore store = JdbcConversationStore.of(postgresUrl(), null, null);
         try (Connection c = DriverManager.getConnection(postgresUrl());
              Statement s = c.createStatement()) {
-            s.execute("TRUNCATE parley_violation, parley_stream_lock, parley_event, parley_turn, parley_message, parley_conversation");
+            s.execute("TRUNCATE parley_violation, parley_stream_lock, parley_event, parley_turn, parley_message, "
+                    + "parley_conversation, parley_policy");
+            s.execute("UPDATE parley_policy_version SET version = 0 WHERE id = 1"); // as a fresh database has it
         } catch (SQLException e) {
             store.close();
             throw new IllegalStateException("could not empty the PostgreSQL test database", e);

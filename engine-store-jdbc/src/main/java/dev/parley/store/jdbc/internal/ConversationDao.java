@@ -23,6 +23,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalLong;
 
 /**
  * The statements on conversation rows: insert, reads, settings patches, deletion and pages. Not API. Stateless.
@@ -67,12 +68,16 @@ public final class ConversationDao {
      * @param updatedAt the time of the last change
      * @param deleted whether the conversation was deleted
      */
-    record RowState(long version, long tokensIn, long tokensOut, Instant updatedAt, boolean deleted) {
+    public record RowState(long version, long tokensIn, long tokensOut, Instant updatedAt, boolean deleted) {
     }
 
-    /** What a send reads when it begins, in one statement of primary-key look-ups: the row state and streams. */
+    /**
+     * What a send reads when it begins, in one statement of primary-key look-ups: the row state, streams, and the
+     * policy registry's version (so that a turn learns whether the rules changed without a statement of its own).
+     */
     public static final String ROW_STATE_WITH_STREAMS = "SELECT c.settings_version, c.tokens_in, c.tokens_out, c.updated_at, "
-            + "c.deleted_at, c.streams_ended, l.holder, l.expires_at, l.cancel_requested FROM parley_conversation c "
+            + "c.deleted_at, c.streams_ended, l.holder, l.expires_at, l.cancel_requested, "
+            + "(SELECT v.version FROM parley_policy_version v WHERE v.id = 1) FROM parley_conversation c "
             + "LEFT JOIN parley_stream_lock l ON l.conversation_id = c.id AND l.expires_at >= " + Dialect.NOW
             + " WHERE c.id = ?";
 
@@ -80,7 +85,7 @@ public final class ConversationDao {
      * The conversation's row state and stream status, read together ({@link #ROW_STATE_WITH_STREAMS}); empty
      * when there is no such row. A plain JDBC statement on the handle's connection: this runs on every send.
      */
-    Optional<RowStateWithStreams> rowStateWithStreams(Handle h, String conversationId) {
+    public Optional<RowStateWithStreams> rowStateWithStreams(Handle h, String conversationId) {
         try (PreparedStatement s = h.getConnection().prepareStatement(ROW_STATE_WITH_STREAMS)) {
             s.setString(1, conversationId);
             try (ResultSet rs = s.executeQuery()) {
@@ -92,7 +97,9 @@ public final class ConversationDao {
                 String holder = rs.getString(7);
                 Optional<StreamLock> lock = holder == null ? Optional.empty() : Optional.of(new StreamLock(
                         conversationId, holder, rs.getObject(8, OffsetDateTime.class).toInstant(), rs.getBoolean(9)));
-                return Optional.of(new RowStateWithStreams(row, new StreamStatus(rs.getLong(6), lock)));
+                long version = rs.getLong(10);
+                OptionalLong policyVersion = rs.wasNull() ? OptionalLong.empty() : OptionalLong.of(version);
+                return Optional.of(new RowStateWithStreams(row, new StreamStatus(rs.getLong(6), lock), policyVersion));
             }
         } catch (SQLException e) {
             throw new UnableToExecuteStatementException(e, null);
@@ -100,12 +107,13 @@ public final class ConversationDao {
     }
 
     /**
-     * A row state with the conversation's stream status, read in one statement.
+     * A row state with the conversation's stream status and the policy registry's version, read in one statement.
      *
      * @param row the row state
      * @param streams its stream lock and count of ended streams
+     * @param policyVersion the registry's version; empty if its row is missing
      */
-    record RowStateWithStreams(RowState row, StreamStatus streams) {
+    public record RowStateWithStreams(RowState row, StreamStatus streams, OptionalLong policyVersion) {
     }
 
     /**

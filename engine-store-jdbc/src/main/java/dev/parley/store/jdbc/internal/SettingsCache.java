@@ -37,11 +37,15 @@ public final class SettingsCache {
         return settings(h, conversationId, conversations.rowState(h, conversationId));
     }
 
-    /** As {@link #find}, with the conversation's stream status read in the same statement as its row state. */
+    /**
+     * As {@link #find}, with the conversation's stream status and the policy registry's version read in the same
+     * statement as its row state.
+     */
     public Optional<ConversationState> findWithStreams(Handle h, String conversationId) {
         Optional<ConversationDao.RowStateWithStreams> read = conversations.rowStateWithStreams(h, conversationId);
         return settings(h, conversationId, read.map(ConversationDao.RowStateWithStreams::row))
-                .map(info -> new ConversationState(info, read.orElseThrow().streams()));
+                .map(info -> new ConversationState(info, read.orElseThrow().streams(),
+                        read.orElseThrow().policyVersion()));
     }
 
     private Optional<ConversationInfo> settings(Handle h, String conversationId, Optional<ConversationDao.RowState> state) {
