@@ -2,19 +2,30 @@ package dev.parley.store.jdbc;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import dev.parley.api.Conversation;
+import dev.parley.api.ConversationEngine;
 import dev.parley.api.ConversationInfo;
+import dev.parley.api.NewConversation;
+import dev.parley.api.Prompt;
 import dev.parley.api.Message;
 import dev.parley.api.MessageStatus;
 import dev.parley.api.Role;
 import dev.parley.api.Steering;
 import dev.parley.api.Usage;
+import dev.parley.api.policy.Finding;
 import dev.parley.api.policy.PolicyAction;
+import dev.parley.api.policy.PolicyInput;
+import dev.parley.api.policy.PolicySpec;
+import dev.parley.api.spi.Policy;
+import dev.parley.api.spi.PolicyFactory;
 import dev.parley.api.policy.PolicyBlock;
 import dev.parley.api.policy.PolicyPhase;
 import dev.parley.api.policy.Violation;
 import dev.parley.api.values.AuditEvent;
 import dev.parley.api.values.TurnClaim;
 import dev.parley.api.values.TurnRecord;
+import dev.parley.core.EngineFixture;
+import dev.parley.testing.ScriptedModel;
 import org.junit.jupiter.api.Test;
 
 import javax.sql.DataSource;
@@ -36,7 +47,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The statements a commit runs, counted at the JDBC driver: the turn path is performance-critical, so an ordinary
  * turn (no violations, not blocked) must run exactly what it ran before governance came (the conversation's
  * totals, the two messages, the claim's completion), and a violation costs one execution of one more prepared
- * statement, however many the turn has.
+ * statement, however many the turn has. A whole send runs no statement more for the policy registry: only the
+ * first turn after a change of the rules reads them.
  */
 class TurnStatementsTest {
     private static final Instant T0 = Instant.parse("2026-01-01T00:00:00Z");
@@ -89,6 +101,89 @@ class TurnStatementsTest {
             assertThat(commit(store, TurnRecord.blocked(c.id(), "m5", new Usage(1, 0), T0, null, BLOCK, List.of(),
                     List.of()))).isEqualTo(new int[] {2, 2});
         }
+    }
+
+    /**
+     * The statements prepared and executed by a send of a prompt without an id, on both databases, as measured
+     * before the store was a policy registry: it still runs exactly these, since the one statement that reads
+     * the conversation with its streams now reads the registry's version too.
+     */
+    private static final int[] SEND = {5, 6};
+
+    @Test
+    void aSendRunsNoStatementMoreForThePolicyRegistryOnH2() {
+        HikariConfig config = new HikariConfig();
+        config.setJdbcUrl("jdbc:h2:mem:send-statements-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1");
+        config.setUsername("sa");
+        config.setPassword("");
+        countSendStatements(config);
+    }
+
+    @Test
+    void aSendRunsNoStatementMoreForThePolicyRegistryOnPostgres() {
+        TestDatabases.postgres().close();
+        HikariConfig config = new HikariConfig();
+        config.setJdbcUrl(TestDatabases.postgresUrl());
+        countSendStatements(config);
+    }
+
+    /**
+     * A whole send through an engine: the registry's version comes with the conversation's read, so a send runs
+     * what it ran before the store was a registry; only the first turn after a change reads the rules (the
+     * version and the list), once.
+     */
+    private void countSendStatements(HikariConfig config) {
+        try (HikariDataSource pool = new HikariDataSource(config);
+             JdbcConversationStore store = JdbcConversationStore.of(counted(pool));
+             ConversationEngine engine = ConversationEngine.builder().store(store)
+                     .model(EngineFixture.MODEL, ScriptedModel.echo()).policyFactory(NOTHING_FOUND).build()) {
+            Conversation c = engine.as(EngineFixture.member("alice"))
+                    .create(NewConversation.inWorkspace(EngineFixture.WS).build());
+            c.send(Prompt.text("warm up").build());
+
+            assertThat(send(c, "hello")).as("prepared, executed").isEqualTo(SEND);
+
+            store.putPolicy(PolicySpec.builder("quiet", "nothing-found").build());
+            assertThat(send(c, "after a change")).as("the first turn after a change reads the rules, once")
+                    .isEqualTo(new int[] {SEND[0] + 2, SEND[1] + 2});
+            assertThat(send(c, "checked")).as("checked with the registry's rule").isEqualTo(SEND);
+        }
+    }
+
+    /** A policy kind whose policies find nothing. */
+    private static final PolicyFactory NOTHING_FOUND = new PolicyFactory() {
+        @Override
+        public String kind() {
+            return "nothing-found";
+        }
+
+        @Override
+        public Policy create(PolicySpec spec) {
+            return new Policy() {
+                @Override
+                public String id() {
+                    return spec.id();
+                }
+
+                @Override
+                public List<Finding> check(PolicyInput input) {
+                    return List.of();
+                }
+            };
+        }
+    };
+
+    /** Sends {@code text}, and returns the statements the send prepared and executed. */
+    private int[] send(Conversation c, String text) {
+        prepared.set(0);
+        executed.set(0);
+        counting.set(true);
+        try {
+            c.send(Prompt.text(text).build());
+        } finally {
+            counting.set(false);
+        }
+        return new int[] {prepared.get(), executed.get()};
     }
 
     private TurnRecord ordinary(JdbcConversationStore store, ConversationInfo c, String promptId,
