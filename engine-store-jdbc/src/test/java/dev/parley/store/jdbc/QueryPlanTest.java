@@ -4,7 +4,9 @@ import dev.parley.api.PageRequest;
 import dev.parley.api.values.ConversationFilter;
 import dev.parley.store.jdbc.internal.ConversationDao;
 import dev.parley.store.jdbc.internal.ConversationQuerySql;
+import dev.parley.store.jdbc.internal.Dialect;
 import dev.parley.store.jdbc.internal.MessageDao;
+import dev.parley.store.jdbc.internal.PolicyDao;
 import dev.parley.store.jdbc.internal.StreamLockDao;
 import dev.parley.store.jdbc.internal.TurnDao;
 import dev.parley.store.jdbc.internal.ViolationDao;
@@ -41,6 +43,12 @@ class QueryPlanTest {
     /** Violations in the big conversation, and in as many other conversations of its workspace, one each. */
     private static final int CONVERSATION_VIOLATIONS = 50_000;
     private static final int OTHER_VIOLATIONS = 300_000;
+    /**
+     * The statements PostgreSQL may serve by scanning the registry's table of a few pages (the cheaper plan there);
+     * their plans without scans, checked too, use its key.
+     */
+    private static final Set<String> SMALL_TABLE_SCANS = Set.of("policy rules", "policy rule changed",
+            "policy rule removed");
 
     @Test
     void everyHotQueryIsServedByAnIndexOnH2() throws Exception {
@@ -49,7 +57,7 @@ class QueryPlanTest {
             Jdbi jdbi = Jdbi.create(url, "sa", "");
             Map<String, String> plans = jdbi.withHandle(h -> {
                 populate(h, "SYSTEM_RANGE(1, %d) r", "X", "DATEADD(SECOND, X, TIMESTAMP WITH TIME ZONE '2026-01-01 00:00:00+00')");
-                return explainAll(h, "EXPLAIN ");
+                return explainAll(h, "EXPLAIN ", Dialect.H2);
             });
             write("h2", plans);
             plans.forEach((name, plan) -> assertThat(plan).as(name).doesNotContain("tableScan"));
@@ -60,6 +68,13 @@ class QueryPlanTest {
                     .containsPattern("PRIMARY_KEY_\\w+: CONVERSATION_ID = C.ID \\*/");
             assertThat(plans.get("messages page 25,000")).contains("PRIMARY_KEY", "/* index sorted */");
             assertThat(plans.get("conversation by id")).contains("PRIMARY_KEY");
+            // The registry's version by its key, in the send's read and alone; its rules by their key.
+            assertThat(plans.get("conversation with streams")).containsPattern("PRIMARY_KEY_\\w+: ID = 1 \\*/");
+            assertThat(plans.get("policy version")).containsPattern("PRIMARY_KEY_\\w+: ID = 1 \\*/");
+            assertThat(plans.get("policy version update")).containsPattern("PRIMARY_KEY_\\w+: ID = 1 \\*/");
+            assertThat(plans.get("policy rules")).contains("PRIMARY_KEY", "/* index sorted */");
+            assertThat(plans.get("policy rule changed")).containsPattern("PRIMARY_KEY_\\w+: ID = \\?11 \\*/");
+            assertThat(plans.get("policy rule removed")).containsPattern("PRIMARY_KEY_\\w+: ID = \\?1 \\*/");
             // Both tables by their primary keys: the conversation by id, its lock by conversation id.
             assertThat(plans.get("stream status")).containsPattern("PRIMARY_KEY_\\w+: ID = \\?1 \\*/")
                     .containsPattern("PRIMARY_KEY_\\w+: CONVERSATION_ID = C.ID \\*/");
@@ -101,10 +116,32 @@ class QueryPlanTest {
                     h.execute("VACUUM ANALYZE parley_conversation");
                     h.execute("VACUUM ANALYZE parley_turn");
                     h.execute("VACUUM ANALYZE parley_violation");
-                    return explainAll(h, "EXPLAIN ");
+                    h.execute("VACUUM ANALYZE parley_policy");
+                    Map<String, String> all = explainAll(h, "EXPLAIN ", Dialect.POSTGRESQL);
+                    // The registry's table is a few pages, which PostgreSQL rightly scans rather than use its key;
+                    // without scans its statements must be served by the key all the same.
+                    h.execute("SET enable_seqscan = off");
+                    explainAll(h, "EXPLAIN ", Dialect.POSTGRESQL).forEach((name, plan) -> {
+                        if (name.startsWith("policy rule")) {
+                            all.put(name + " (no scans)", plan);
+                        }
+                    });
+                    h.execute("RESET enable_seqscan");
+                    return all;
                 });
                 write("postgresql", plans);
-                plans.forEach((name, plan) -> assertThat(plan).as(name).doesNotContain("Seq Scan"));
+                plans.forEach((name, plan) -> {
+                    if (!SMALL_TABLE_SCANS.contains(name)) {
+                        assertThat(plan).as(name).doesNotContain("Seq Scan");
+                    }
+                });
+                assertThat(plans.get("conversation with streams")).contains("pk_parley_policy_version");
+                assertThat(plans.get("policy version")).contains("pk_parley_policy_version");
+                assertThat(plans.get("policy version moved on")).contains("pk_parley_policy_version");
+                assertThat(plans.get("policy rules (no scans)")).contains("Index Scan using pk_parley_policy")
+                        .doesNotContain("Sort");
+                assertThat(plans.get("policy rule changed (no scans)")).contains("Index Scan using pk_parley_policy");
+                assertThat(plans.get("policy rule removed (no scans)")).contains("Index Scan using pk_parley_policy");
                 assertThat(plans.get("history tail")).contains("Index Scan Backward using pk_parley_message")
                         .doesNotContain("Sort");
                 assertThat(plans.get("history for context")).contains("Index Scan Backward using pk_parley_message")
@@ -171,10 +208,16 @@ class QueryPlanTest {
         h.execute(t.apply(violation + "CONCAT('vo', $X), CONCAT('o', $X), CONCAT('org-', MOD($X, 30) + 2), "
                 + "CONCAT('ws-', MOD($X, 300)), 'm1', 'deny', 'DENY_LIST', 'REDACT', 'DURING', $T, '[DENY_LIST]' FROM "
                 + String.format(range, OTHER_VIOLATIONS)));
+        // A registry bigger than any real one: a hundred rules, of every kind of scope.
+        h.execute(t.apply("INSERT INTO parley_policy (id, kind, parameters, action, phases, fail_mode, "
+                + "time_budget_nanos, organization_id, workspace_id, repository_id, enabled, updated_at) SELECT "
+                + "CONCAT('rule-', $X), 'deny-list', '5:words11:alpha,gamma', 'BLOCK', 'PRE,POST', 'OPEN', 2000000000, "
+                + "CASE WHEN MOD($X, 4) = 0 THEN NULL ELSE 'org-1' END, CASE WHEN MOD($X, 4) = 2 THEN 'ws-big' END, "
+                + "NULL, TRUE, $T FROM " + String.format(range, 100)));
     }
 
     /** The plan of each hot query, with the values a busy engine would bind. */
-    private static Map<String, String> explainAll(Handle h, String explain) {
+    private static Map<String, String> explainAll(Handle h, String explain, Dialect dialect) {
         Map<String, String> plans = new LinkedHashMap<>();
         plans.put("conversation by id", plan(h.createQuery(explain + ConversationDao.FIND_CONVERSATION)
                 .bind("id", "big")));
@@ -220,6 +263,21 @@ class QueryPlanTest {
                 + ViolationDao.WORKSPACE_PAGE), ofWorkspace).bind("limit", 20).bind("offset", 0)));
         plans.put("workspace violations count", plan(ViolationDao.bind(h.createQuery(explain
                 + ViolationDao.WORKSPACE_COUNT), ofWorkspace)));
+        // The policy registry: the version (read alone, and moved on by every change) and the rules.
+        plans.put("policy version", plan(h.createQuery(explain + PolicyDao.VERSION)));
+        plans.put("policy version moved on", plan(h.createQuery(explain + new PolicyDao(dialect).bumpVersion())));
+        // H2 shows the plan of a FINAL TABLE's inner UPDATE only when it is EXPLAINed alone.
+        plans.put("policy version update", plan(h.createQuery(explain + PolicyDao.BUMP)));
+        plans.put("policy rules", plan(h.createQuery(explain + PolicyDao.ALL)));
+        plans.put("policy rule changed", plan(h.createQuery(explain + PolicyDao.UPDATE).bind("id", "rule-7")
+                .bind("kind", "deny-list").bind("parameters", "5:words3:abc").bind("action", "BLOCK")
+                .bind("phases", "PRE").bind("failMode", "OPEN").bind("budget", 2_000_000_000L).bind("org", "org-1")
+                .bind("ws", (String) null).bind("repo", (String) null).bind("enabled", true)));
+        plans.put("policy rule added", plan(h.createQuery(explain + PolicyDao.INSERT).bind("id", "rule-new")
+                .bind("kind", "deny-list").bind("parameters", "5:words3:abc").bind("action", "BLOCK")
+                .bind("phases", "PRE").bind("failMode", "OPEN").bind("budget", 2_000_000_000L).bind("org", "org-1")
+                .bind("ws", (String) null).bind("repo", (String) null).bind("enabled", true)));
+        plans.put("policy rule removed", plan(h.createQuery(explain + PolicyDao.DELETE).bind("id", "rule-7")));
         filters.forEach((name, filter) -> {
             ConversationQuerySql sql = ConversationQuerySql.of(filter);
             plans.put(name + " page", plan(sql.bind(h.createQuery(explain + sql.page()))
