@@ -100,6 +100,55 @@ class UnreadableRowTest {
                 .rootCause().hasMessageContaining("action").hasMessageContaining("SHOUT");
     }
 
+    @Test
+    void aPolicyRuleWithAnUnknownOrMalformedValueIsAStoreFailureOnH2() throws Exception {
+        String name = "unreadable-" + UUID.randomUUID();
+        try (JdbcConversationStore store = JdbcConversationStore.h2InMemory(name)) {
+            unreadablePolicyRulesAreStoreFailures(store,
+                    () -> DriverManager.getConnection("jdbc:h2:mem:" + name, "sa", ""));
+        }
+    }
+
+    @Test
+    void aPolicyRuleWithAnUnknownOrMalformedValueIsAStoreFailureOnPostgres() throws Exception {
+        try (JdbcConversationStore store = TestDatabases.postgres()) {
+            unreadablePolicyRulesAreStoreFailures(store, () -> DriverManager.getConnection(TestDatabases.postgresUrl()));
+        }
+    }
+
+    /**
+     * Each bad rule alone in the registry: the list is a store failure whose cause names the column, and never
+     * holds a parameter's value (which may be a deny-listed word).
+     */
+    private static void unreadablePolicyRulesAreStoreFailures(JdbcConversationStore store, Connections db)
+            throws Exception {
+        store.putPolicy(dev.parley.api.policy.PolicySpec.builder("good", "deny-list").parameter("words", "hunter2")
+                .build());
+        assertThat(store.policySpecs()).hasSize(1);
+        String[][] bad = {
+                {"action = 'SHOUT'", "action"},
+                {"phases = 'PRE,LATER'", "phases"},
+                {"phases = ''", "phases"},
+                {"fail_mode = 'AJAR'", "fail_mode"},
+                {"parameters = '5:words9:hunter2'", "parameters"},
+                {"parameters = '5:words'", "parameters"},
+                {"parameters = 'x:hunter2'", "parameters"},
+                {"parameters = '2:p!7:hunter2'", "parameters"},
+                {"kind = 'Not A Kind'", "kind"},
+                {"time_budget_nanos = 0", "timeBudget"},
+                {"organization_id = NULL, workspace_id = 'ws'", "scope.organizationId"},
+        };
+        for (String[] change : bad) {
+            execute(db, "UPDATE parley_policy SET " + change[0] + " WHERE id = 'good'");
+            assertThatThrownBy(store::policySpecs).as(change[0]).isInstanceOf(StoreFailureException.class)
+                    .satisfies(e -> assertThat(e.getMessage()).doesNotContain("hunter2"))
+                    .rootCause().hasMessageContaining(change[1]).hasMessageNotContaining("hunter2");
+            store.putPolicy(dev.parley.api.policy.PolicySpec.builder("good", "deny-list")
+                    .parameter("words", "hunter2").build()); // readable again
+            assertThat(store.policySpecs()).as("after " + change[0]).hasSize(1);
+        }
+    }
+
     private interface Connections {
         Connection open() throws SQLException;
     }
