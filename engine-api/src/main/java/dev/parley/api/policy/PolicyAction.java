@@ -14,7 +14,10 @@ public enum PolicyAction {
     BLOCK,
     /**
      * Each finding's span is replaced by {@code [REDACTED:<category>]}: in the prompt before the model sees it, in
-     * the reply before the caller does. The original text is stored nowhere.
+     * the reply before the caller does. The original text is stored nowhere. While a reply streams, a span longer
+     * than the policy's {@link dev.parley.api.spi.Policy#maxSpan()} (a private key's body after its header) can be
+     * redacted only from where the policy found it: text before that may have been delivered. Block such formats
+     * rather than redact them.
      */
     REDACT
 }

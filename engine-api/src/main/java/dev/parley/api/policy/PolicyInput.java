@@ -23,8 +23,8 @@ public final class PolicyInput {
     /** Counts one token per four characters, rounded up: what a policy checked on its own (in a test) counts by. */
     private static final TokenCounter ROUGH = text -> (text.length() + 3) / 4;
 
-    /** What {@link #remaining()} says when there is no deadline. */
-    private static final Duration FOREVER = Duration.ofSeconds(Long.MAX_VALUE, 999_999_999);
+    /** What {@link #remaining()} says when there is no deadline: about 292 years, and still {@code toNanos()}-safe. */
+    private static final Duration FOREVER = Duration.ofNanos(Long.MAX_VALUE);
 
     private final PolicyPhase phase;
     private final String text;
@@ -126,7 +126,8 @@ public final class PolicyInput {
     /**
      * The time left of the check's budget ({@link PolicyRule#timeBudget()}), never negative: a policy that waits
      * (on a judge model) waits at most this long. A check that returns after its budget ran out is discarded
-     * and recorded as {@link PolicyOutcome.Status#NOT_EVALUATED}.
+     * and recorded as {@link PolicyOutcome.Status#NOT_EVALUATED}. Without a deadline (a text checked on its own) it
+     * is {@code Duration.ofNanos(Long.MAX_VALUE)}, so {@code toNanos()} and {@code toMillis()} never overflow.
      */
     public Duration remaining() {
         if (deadlineNanos == Long.MAX_VALUE) {
