@@ -1,16 +1,13 @@
 package dev.parley.policy;
 
+import com.google.i18n.phonenumbers.PhoneNumberMatch;
 import com.google.i18n.phonenumbers.PhoneNumberUtil;
 import dev.parley.api.InvalidRequestException;
 import dev.parley.api.policy.Finding;
 import dev.parley.api.policy.PolicyInput;
 import dev.parley.api.spi.Policy;
-import dev.parley.policy.internal.Emails;
-import dev.parley.policy.internal.Ibans;
+import dev.parley.policy.internal.Checksums;
 import dev.parley.policy.internal.Ids;
-import dev.parley.policy.internal.PaymentCards;
-import dev.parley.policy.internal.Phones;
-import dev.parley.policy.internal.Span;
 
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -20,52 +17,57 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import org.jspecify.annotations.Nullable;
 
 /**
  * Finds personal data: e-mail addresses ({@link Finding#PII_EMAIL}), phone numbers ({@link Finding#PII_PHONE}),
- * payment card numbers ({@link Finding#PII_CARD}) and IBANs ({@link Finding#PII_IBAN}), each finding spanning the
- * value.
+ * payment card numbers ({@link Finding#PII_CARD}) and IBANs ({@link Finding#PII_IBAN}). Immutable and thread safe.
  *
  * <ul>
- *   <li><b>E-mail</b>: a practical subset of RFC 5322, a dot-atom local part, {@code @}, and a domain of two labels
- *       or more ending in a top-level domain of two or more letters, internationalized domains included. Not
- *       {@code a@b}, {@code user@localhost}, {@code x@1.2.3.4}, {@code lodash@4.17.21}, the
- *       {@code user:password@host} of a URL or the {@code git@host:path} of an SSH remote.</li>
- *   <li><b>Phone</b>: Google's libphonenumber, which knows every region's numbering plan, at its
- *       {@code VALID} leniency, once per configured region ({@link Builder#phoneRegions}, by default
- *       {@value #DEFAULT_REGIONS}); international numbers ({@code +44 20 7946 0958}) of every region are found
- *       whatever the regions. Dates, times and most version numbers are not numbers libphonenumber accepts. Known
- *       false positives: any digit string that happens to be a valid number of a configured region (a ten-digit
- *       order number can be a valid US number); a number right after {@code #} is skipped for that reason.</li>
- *   <li><b>Card</b>: 13 to 19 digits, whole or in groups joined by single spaces or dashes, that pass the Luhn
- *       check and start with a known issuer range of the length that network issues (Visa, Mastercard including
- *       2-series, American Express, Discover, JCB, Diners Club, UnionPay, Maestro, Mir, RuPay, Troy). A Luhn-failing
- *       number, an unknown range, or digits inside a longer digit run are not found. UnionPay numbers that are
- *       not Luhn-valid (a few exist) are missed.</li>
- *   <li><b>IBAN</b>: a country of the ISO 13616 registry, two check digits and the country's length exactly,
- *       whole or in groups of four, with a mod-97 checksum of 1. A wrong check digit or length is not found.</li>
+ *   <li>E-mail: a practical subset of RFC 5322, a dot-atom local part of at most 64 characters, {@code @}, and a
+ *       domain of at least two labels ending in an alphabetic top-level domain. Not {@code a@b}, not
+ *       {@code user@localhost}, not quoted local parts, IP-literal domains or internationalized addresses.</li>
+ *   <li>Phone: Google's libphonenumber, {@code findNumbers} at {@code Leniency.VALID} for each configured region
+ *       (numbers in that region's national format) and for international numbers written with {@code +} of any
+ *       region; it knows every region's real numbering plan, which no regex of ours would. Numbers that are not
+ *       valid for a region (too short, unassigned ranges) are not found, nor national numbers of unconfigured
+ *       regions. Extensions ({@code ext. 12}) are not part of the span, and numbers written in more than eight
+ *       groups of digits are not found.</li>
+ *   <li>Card: 13 to 19 digits, optionally separated by single spaces or dashes, not part of a longer digit run,
+ *       with a known issuer prefix and length (Visa, Mastercard, American Express, Discover, JCB, Diners Club,
+ *       UnionPay, Maestro) and a valid Luhn check digit. Look-alikes failing Luhn are not found; a Luhn-valid
+ *       order number with an issuer prefix is (one in ten random numbers passes Luhn).</li>
+ *   <li>IBAN: a country of the ISO 13616 registry, two check digits and the country's exact length, compact or in
+ *       space-separated groups of four, in upper case, whose mod-97 remainder is 1. Wrong check digits or lengths
+ *       are not found.</li>
  * </ul>
- *
- * A phone match inside a card number or IBAN is dropped in favour of that. {@link #maxSpan()} is 254 (the longest
- * e-mail address) when e-mail is checked, else 64. Immutable and thread safe.
+ * Where two kinds overlap, cards and IBANs win over phone numbers.
  */
 public final class PiiPolicy implements Policy {
     /** The default id. */
     public static final String DEFAULT_ID = "pii";
-    /** The phone regions of {@link #standard()}. */
-    public static final String DEFAULT_REGIONS = "US, GB, DE, FR, IN";
+    /** The default phone regions; international numbers of any region are found besides. */
+    public static final List<String> DEFAULT_REGIONS = List.of("US", "GB", "DE", "FR", "IN");
+    /** The longest span this policy needs whole: an e-mail address of at most 254 characters. */
+    public static final int MAX_SPAN = 256;
 
-    /** The kinds of personal data this policy can look for. */
-    public enum Kind {
-        /** E-mail addresses. */
-        EMAIL,
-        /** Phone numbers. */
-        PHONE,
-        /** Payment card numbers. */
-        CARD,
-        /** International bank account numbers. */
-        IBAN
-    }
+    /** What this policy can look for. */
+    public enum Kind { EMAIL, PHONE, CARD, IBAN }
+
+    private static final String ATOM = "[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,64}+";
+    private static final Pattern EMAIL = Pattern.compile("(?<![A-Za-z0-9!#$%&'*+/=?^_`{|}~.-])" + ATOM
+            + "(?:\\." + ATOM + "){0,16}+@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.){1,8}"
+            + "[A-Za-z]{2,63}+(?![A-Za-z0-9-]|\\.[A-Za-z0-9])");
+    private static final Pattern CARD = Pattern.compile(
+            "(?<![0-9])(?<![0-9][ -])[0-9](?:[ -]?[0-9]){12,18}+(?![0-9])(?![ -][0-9])");
+    /** Where a phone number may be: a run of digits, spaces, dots, dashes, slashes, parentheses and plus signs. */
+    /** Where a phone number may be: up to eight digit groups with short separators, 5 to 17 digits. */
+    private static final Pattern PHONE_RUN = Pattern.compile("(?<![0-9])[+(]?[0-9]{1,17}+"
+            + "(?:[ \\u00A0.\\-/()\\u2010-\\u2015]{1,3}+[0-9]{1,17}+){0,7}+\\)?");
+    private static final Pattern IBAN_START = Pattern.compile("(?<![A-Za-z0-9])[A-Z]{2}[0-9]{2}");
 
     private final String id;
     private final Set<Kind> kinds;
@@ -77,20 +79,19 @@ public final class PiiPolicy implements Policy {
         this.regions = regions;
     }
 
-    /** E-mail, phone (regions {@value #DEFAULT_REGIONS}), card and IBAN, with id {@value #DEFAULT_ID}. */
+    /** Every kind, phones of {@link #DEFAULT_REGIONS} and international ones, with id {@value #DEFAULT_ID}. */
     public static PiiPolicy standard() {
         return builder().build();
     }
 
-    /** A policy of the kinds and regions chosen; each option unset is as in {@link #standard()}. */
     public static Builder builder() {
         return new Builder();
     }
 
     /**
-     * The same policy with another id.
+     * This policy with another id.
      *
-     * @throws InvalidRequestException naming {@code id} when it is malformed
+     * @throws InvalidRequestException naming {@code id} unless it is 1 to 64 characters of a-z, 0-9, '.', '_', '-'
      */
     public PiiPolicy withId(String newId) {
         return new PiiPolicy(Ids.check(newId), kinds, regions);
@@ -101,19 +102,19 @@ public final class PiiPolicy implements Policy {
         return id;
     }
 
+    @Override
+    public int maxSpan() {
+        return MAX_SPAN;
+    }
+
     /** The kinds looked for. */
     public Set<Kind> kinds() {
         return kinds;
     }
 
-    /** The regions whose national phone formats are looked for, in order. */
-    public List<String> phoneRegions() {
+    /** The phone regions whose national numbers are found. */
+    public List<String> regions() {
         return regions;
-    }
-
-    @Override
-    public int maxSpan() {
-        return kinds.contains(Kind.EMAIL) ? Emails.MAX_LENGTH : 64;
     }
 
     @Override
@@ -121,61 +122,205 @@ public final class PiiPolicy implements Policy {
         Objects.requireNonNull(input, "input");
         String text = input.text();
         List<Finding> found = new ArrayList<>();
+        int digits = 0;
+        for (int i = 0; i < text.length(); i++) {
+            char ch = text.charAt(i);
+            if (ch >= '0' && ch <= '9') {
+                digits++;
+            }
+        }
+        if (kinds.contains(Kind.CARD) && digits >= 13) {
+            cards(text, found);
+        }
+        if (kinds.contains(Kind.IBAN) && digits >= 2) {
+            ibans(text, found);
+        }
         if (kinds.contains(Kind.EMAIL) && text.indexOf('@') >= 0) {
-            for (Span s : Emails.find(text)) {
-                found.add(new Finding(s.start(), s.end(), Finding.PII_EMAIL, id, "e-mail address"));
+            Matcher m = EMAIL.matcher(text);
+            while (m.find()) {
+                add(found, m.start(), m.end(), Finding.PII_EMAIL, "e-mail address");
             }
         }
-        List<Span> numbers = new ArrayList<>();
-        if (kinds.contains(Kind.CARD) && PaymentCards.mayContain(text)) {
-            for (Span s : PaymentCards.find(text)) {
-                numbers.add(s);
-                found.add(new Finding(s.start(), s.end(), Finding.PII_CARD, id, "payment card number (" + s.label()
-                        + ")"));
+        if (kinds.contains(Kind.PHONE) && digits >= 5) {
+            phones(text, found);
+        }
+        found.sort(Comparator.comparingInt(Finding::start).thenComparingInt(Finding::end));
+        return found;
+    }
+
+    private void cards(String text, List<Finding> found) {
+        Matcher m = CARD.matcher(text);
+        StringBuilder digits = new StringBuilder(19);
+        while (m.find()) {
+            digits.setLength(0);
+            for (int i = m.start(); i < m.end(); i++) {
+                char ch = text.charAt(i);
+                if (ch != ' ' && ch != '-') {
+                    digits.append(ch);
+                }
+            }
+            String network = network(digits);
+            if (network != null && Checksums.luhn(digits)) {
+                add(found, m.start(), m.end(), Finding.PII_CARD, network + " card number");
             }
         }
-        if (kinds.contains(Kind.IBAN) && text.length() >= 15) {
-            for (Span s : Ibans.find(text)) {
-                numbers.add(s);
-                found.add(new Finding(s.start(), s.end(), Finding.PII_IBAN, id, "IBAN (" + s.label() + ")"));
+    }
+
+    /** The card network of a number by its issuer prefix and length, or null when none issues it. */
+    static @Nullable String network(CharSequence d) {
+        int n = d.length();
+        int p1 = d.charAt(0) - '0';
+        int p2 = Integer.parseInt(d.subSequence(0, 2).toString());
+        int p3 = Integer.parseInt(d.subSequence(0, 3).toString());
+        int p4 = Integer.parseInt(d.subSequence(0, 4).toString());
+        int p6 = Integer.parseInt(d.subSequence(0, 6).toString());
+        if (p1 == 4 && (n == 13 || n == 16 || n == 19)) {
+            return "Visa";
+        }
+        if (((p2 >= 51 && p2 <= 55) || (p4 >= 2221 && p4 <= 2720)) && n == 16) {
+            return "Mastercard";
+        }
+        if ((p2 == 34 || p2 == 37) && n == 15) {
+            return "American Express";
+        }
+        if ((p4 == 6011 || p2 == 65 || (p3 >= 644 && p3 <= 649) || (p6 >= 622126 && p6 <= 622925))
+                && n >= 16 && n <= 19) {
+            return "Discover";
+        }
+        if (p4 >= 3528 && p4 <= 3589 && n >= 16 && n <= 19) {
+            return "JCB";
+        }
+        if ((p2 == 36 || (p3 >= 300 && p3 <= 305) || p2 == 38 || p2 == 39) && n >= 14 && n <= 19) {
+            return "Diners Club";
+        }
+        if (p2 == 62 && n >= 16 && n <= 19) {
+            return "UnionPay";
+        }
+        if ((p4 == 5018 || p4 == 5020 || p4 == 5038 || p4 == 5893 || p4 == 6304 || p4 == 6759
+                || (p4 >= 6761 && p4 <= 6763)) && n >= 13 && n <= 19) {
+            return "Maestro";
+        }
+        return null;
+    }
+
+    private void ibans(String text, List<Finding> found) {
+        Matcher m = IBAN_START.matcher(text);
+        StringBuilder compact = new StringBuilder(34);
+        while (m.find()) {
+            int length = Checksums.ibanLength(text.substring(m.start(), m.start() + 2));
+            if (length == 0) {
+                continue;
+            }
+            int end = scanIban(text, m.start(), length, compact);
+            if (end > 0 && Checksums.ibanMod97(compact)) {
+                add(found, m.start(), end, Finding.PII_IBAN, "IBAN");
             }
         }
-        if (kinds.contains(Kind.PHONE)) {
-            for (Span s : Phones.find(text, regions)) {
-                if (numbers.stream().noneMatch(n -> n.overlaps(s.start(), s.end()))
-                        && found.stream().noneMatch(f -> f.category().equals(Finding.PII_EMAIL)
-                        && f.start() < s.end() && s.start() < f.end())) {
-                    found.add(new Finding(s.start(), s.end(), Finding.PII_PHONE, id, "phone number"));
+    }
+
+    /** The end of an IBAN of {@code length} at {@code start}, compact or in groups of four; 0 when there is none. */
+    private static int scanIban(String text, int start, int length, StringBuilder compact) {
+        for (boolean spaced : new boolean[] {false, true}) {
+            compact.setLength(0);
+            int i = start;
+            while (compact.length() < length && i < text.length()) {
+                char ch = text.charAt(i);
+                if (spaced && compact.length() > 0 && compact.length() % 4 == 0) {
+                    if (ch != ' ') {
+                        break;
+                    }
+                    i++;
+                    if (i >= text.length()) {
+                        break;
+                    }
+                    ch = text.charAt(i);
+                }
+                if (!((ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9'))) {
+                    break;
+                }
+                compact.append(ch);
+                i++;
+            }
+            if (compact.length() == length && (i >= text.length() || !Character.isLetterOrDigit(text.charAt(i)))) {
+                return i;
+            }
+        }
+        return 0;
+    }
+
+    private void phones(String text, List<Finding> found) {
+        PhoneNumberUtil util = PhoneNumberUtil.getInstance();
+        List<String> all = new ArrayList<>(regions);
+        all.add("ZZ");
+        List<int[]> spans = new ArrayList<>();
+        List<String> reasons = new ArrayList<>();
+        Matcher run = PHONE_RUN.matcher(text);
+        while (run.find()) {
+            int digits = 0;
+            for (int i = run.start(); i < run.end(); i++) {
+                if (Character.isDigit(text.charAt(i))) {
+                    digits++;
+                }
+            }
+            if (digits < 5 || digits > 17) {
+                continue;
+            }
+            // libphonenumber slows down badly on long runs of digits and spaces: give it one candidate at a time
+            int start = Math.max(0, run.start() - 1);
+            int end = Math.min(text.length(), run.end() + 1);
+            String piece = text.substring(start, end);
+            for (String region : all) {
+                for (PhoneNumberMatch match : util.findNumbers(piece, region, PhoneNumberUtil.Leniency.VALID,
+                        Long.MAX_VALUE)) {
+                    String where = util.getRegionCodeForNumber(match.number());
+                    spans.add(new int[] {start + match.start(), start + match.end()});
+                    reasons.add("phone number" + (where == null || "ZZ".equals(where) ? "" : " (" + where + ")"));
                 }
             }
         }
-        if (found.size() > 1) {
-            found.sort(Comparator.comparingInt(Finding::start));
+        Integer[] order = new Integer[spans.size()];
+        for (int i = 0; i < order.length; i++) {
+            order[i] = i;
         }
-        return found;
+        java.util.Arrays.sort(order, Comparator.comparingInt((Integer i) -> spans.get(i)[0] - spans.get(i)[1])
+                .thenComparingInt(i -> spans.get(i)[0]));
+        for (int i : order) {
+            add(found, spans.get(i)[0], spans.get(i)[1], Finding.PII_PHONE, reasons.get(i));
+        }
+    }
+
+    private void add(List<Finding> found, int start, int end, String category, String reason) {
+        for (Finding f : found) {
+            if (start < f.end() && f.start() < end) {
+                return;
+            }
+        }
+        found.add(new Finding(start, end, category, id, reason));
     }
 
     @Override
     public String toString() {
-        return "PiiPolicy{id=" + id + ", kinds=" + kinds + ", phoneRegions=" + regions + "}";
+        return "PiiPolicy{id=" + id + ", kinds=" + kinds + ", regions=" + regions + "}";
     }
 
     /** Builds a {@link PiiPolicy}; each option is checked when set and may be set once. Not thread safe. */
     public static final class Builder {
         private String id = DEFAULT_ID;
-        private Set<Kind> kinds = EnumSet.allOf(Kind.class);
-        private List<String> regions = List.of("US", "GB", "DE", "FR", "IN");
+        private @Nullable Set<Kind> kinds;
+        private @Nullable List<String> regions;
         private boolean idSet;
-        private boolean kindsSet;
-        private boolean regionsSet;
 
         private Builder() {
         }
 
-        /** The policy's id: {@value #DEFAULT_ID} unless set. */
+        /**
+         * The policy's id.
+         *
+         * @throws InvalidRequestException naming {@code id} unless it is 1 to 64 characters of a-z, 0-9, '.', '_', '-'
+         */
         public Builder id(String value) {
             if (idSet) {
-                throw new InvalidRequestException("id", "was already set");
+                throw new IllegalStateException("id was already set");
             }
             this.id = Ids.check(value);
             idSet = true;
@@ -183,62 +328,74 @@ public final class PiiPolicy implements Policy {
         }
 
         /**
-         * The kinds to look for: all four unless set.
+         * What to look for; every kind by default.
          *
-         * @throws InvalidRequestException naming {@code kinds} when none is given, or one is null
+         * @throws InvalidRequestException naming {@code kinds} when none is given or one is null
          */
-        public Builder kinds(Kind... chosen) {
-            if (kindsSet) {
-                throw new InvalidRequestException("kinds", "was already set");
+        public Builder kinds(Kind... which) {
+            if (kinds != null) {
+                throw new IllegalStateException("kinds was already set to " + kinds);
             }
-            if (chosen == null || chosen.length == 0) {
-                throw new InvalidRequestException("kinds", "must name at least one kind of personal data");
+            if (which == null || which.length == 0) {
+                throw new InvalidRequestException("kinds", "must name at least one of " + List.of(Kind.values()));
             }
             EnumSet<Kind> set = EnumSet.noneOf(Kind.class);
-            for (Kind k : chosen) {
+            for (Kind k : which) {
                 if (k == null) {
                     throw new InvalidRequestException("kinds", "must not contain null");
                 }
                 set.add(k);
             }
-            this.kinds = set;
-            kindsSet = true;
+            this.kinds = java.util.Collections.unmodifiableSet(set);
             return this;
         }
 
-        /**
-         * The regions whose national phone formats are looked for, as CLDR two-letter codes ({@code US},
-         * {@code CH}): {@value #DEFAULT_REGIONS} unless set. International numbers are found whatever the
-         * regions; none at all finds only those. Each region costs a pass of libphonenumber over the text's digit
-         * clusters.
-         *
-         * @throws InvalidRequestException naming {@code phoneRegions} when a code is null or not a region
-         *         libphonenumber knows
-         */
-        public Builder phoneRegions(String... codes) {
-            if (regionsSet) {
-                throw new InvalidRequestException("phoneRegions", "was already set");
+        /** The kinds by name (email, phone, card, iban), in any case. */
+        public Builder kinds(List<String> names) {
+            if (names == null || names.isEmpty()) {
+                throw new InvalidRequestException("kinds", "must name at least one of email, phone, card, iban");
             }
-            if (codes == null) {
-                throw new InvalidRequestException("phoneRegions", "is required");
+            Kind[] parsed = new Kind[names.size()];
+            for (int i = 0; i < parsed.length; i++) {
+                String name = names.get(i) == null ? "" : names.get(i).trim().toUpperCase(Locale.ROOT);
+                parsed[i] = java.util.Arrays.stream(Kind.values()).filter(k -> k.name().equals(name)).findFirst()
+                        .orElseThrow(() -> new InvalidRequestException("kinds",
+                                "must be among email, phone, card, iban"));
+            }
+            return kinds(parsed);
+        }
+
+        /**
+         * The regions (ISO 3166 codes such as {@code US}) whose national phone numbers are found, instead of
+         * {@link #DEFAULT_REGIONS}; international numbers with {@code +} are found whatever the regions.
+         *
+         * @throws InvalidRequestException naming {@code regions} when none is given or one is unknown to
+         *         libphonenumber
+         */
+        public Builder regions(String... codes) {
+            if (regions != null) {
+                throw new IllegalStateException("regions was already set to " + regions);
+            }
+            if (codes == null || codes.length == 0) {
+                throw new InvalidRequestException("regions", "must name at least one region");
             }
             Set<String> supported = PhoneNumberUtil.getInstance().getSupportedRegions();
-            LinkedHashSet<String> set = new LinkedHashSet<>();
-            for (int i = 0; i < codes.length; i++) {
-                String code = codes[i] == null ? null : codes[i].trim().toUpperCase(Locale.ROOT);
-                if (code == null || !supported.contains(code)) {
-                    throw new InvalidRequestException("phoneRegions", "entry " + i
-                            + " is not a region code libphonenumber knows (two letters, such as US or CH)");
+            Set<String> set = new LinkedHashSet<>();
+            for (String c : codes) {
+                String code = c == null ? "" : c.trim().toUpperCase(Locale.ROOT);
+                if (!supported.contains(code)) {
+                    throw new InvalidRequestException("regions", "must be ISO 3166 region codes with a numbering"
+                            + " plan, such as US or GB");
                 }
                 set.add(code);
             }
             this.regions = List.copyOf(set);
-            regionsSet = true;
             return this;
         }
 
         public PiiPolicy build() {
-            return new PiiPolicy(id, java.util.Collections.unmodifiableSet(EnumSet.copyOf(kinds)), regions);
+            return new PiiPolicy(id, kinds == null ? java.util.Collections.unmodifiableSet(EnumSet.allOf(Kind.class))
+                    : kinds, regions == null ? DEFAULT_REGIONS : regions);
         }
     }
 }
