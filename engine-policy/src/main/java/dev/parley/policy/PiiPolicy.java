@@ -257,12 +257,17 @@ public final class PiiPolicy implements Policy {
         Matcher run = PHONE_RUN.matcher(text);
         while (run.find()) {
             int digits = 0;
+            int group = 0;
+            int longestGroup = 0;
             for (int i = run.start(); i < run.end(); i++) {
                 if (Character.isDigit(text.charAt(i))) {
                     digits++;
+                    longestGroup = Math.max(longestGroup, ++group);
+                } else {
+                    group = 0;
                 }
             }
-            if (digits < 5 || digits > 17) {
+            if (digits < 5 || digits > 17 || longestGroup < 2) {
                 continue;
             }
             // libphonenumber slows down badly on long runs of digits and spaces: give it one candidate at a time
