@@ -34,7 +34,7 @@ import java.util.regex.Pattern;
  *   <li>JSON Web Tokens: three base64url parts, the first decoding to a JSON object with {@code "alg"};</li>
  *   <li>private keys by their PEM header ({@code -----BEGIN ... PRIVATE KEY-----}, OpenSSH, PGP): the finding runs
  *       to the matching footer, or to the end of the text when the footer is not in it;</li>
- *   <li>generic secrets: a value of 16 to 200 characters, with a letter and a digit or symbol and a Shannon
+ *   <li>generic secrets: a value of 16 to 200 characters, with a letter and a digit and a Shannon
  *       entropy of at least {@value #GENERIC_MIN_ENTROPY} bits per character, after {@code key}, {@code secret},
  *       {@code token}, {@code password}, {@code passwd}, {@code pwd}, {@code api_key}, {@code apikey} or
  *       {@code auth} (in any case, possibly inside a longer name such as {@code DB_PASSWORD}) and {@code =},
@@ -43,8 +43,9 @@ import java.util.regex.Pattern;
  * A token counts only when it is not part of a longer run of letters and digits.
  *
  * <p>Does not detect: Stripe publishable keys ({@code pk_live_}, {@code pk_test_}, public by design); UUIDs; git
- * commit hashes; AWS secret keys or Azure keys without their context word; passwords of low entropy or without a
- * keyword before them; secrets split across lines or encoded. In a stream, a token longer than
+ * commit hashes; AWS secret keys or Azure keys without their context word; passwords of low entropy, without a digit
+ * (so that placeholders such as {@code YOUR_API_KEY_HERE} are not found) or without a keyword before them;
+ * secrets split across lines or encoded. In a stream, a token longer than
  * {@link #maxSpan()} (a long JWT) is found only when a window holds it whole; a private key always is, by its
  * header.
  */
@@ -218,16 +219,13 @@ public final class SecretsPolicy implements Policy {
             return false;
         }
         boolean letter = false;
-        boolean other = false;
+        boolean digit = false;
         for (int i = 0; i < value.length(); i++) {
             char ch = value.charAt(i);
-            if (Character.isLetter(ch)) {
-                letter = true;
-            } else {
-                other = true;
-            }
+            letter |= Character.isLetter(ch);
+            digit |= ch >= '0' && ch <= '9';
         }
-        return letter && other && Entropy.bitsPerChar(value) >= GENERIC_MIN_ENTROPY;
+        return letter && digit && Entropy.bitsPerChar(value) >= GENERIC_MIN_ENTROPY;
     }
 
     private static boolean isJwtHeader(String part) {

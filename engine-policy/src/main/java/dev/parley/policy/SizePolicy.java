@@ -62,6 +62,15 @@ public final class SizePolicy implements Policy {
         return builder().maxTokens(limit).build();
     }
 
+    /**
+     * Both limits, with id {@value #DEFAULT_ID}: characters in every phase, tokens at PRE and POST.
+     *
+     * @throws InvalidRequestException naming {@code maxChars} or {@code maxTokens} unless it is positive
+     */
+    public static SizePolicy maxCharsAndTokens(int maxChars, int maxTokens) {
+        return builder().maxChars(maxChars).maxTokens(maxTokens).build();
+    }
+
     /** A character limit, a token limit or both. */
     public static Builder builder() {
         return new Builder();

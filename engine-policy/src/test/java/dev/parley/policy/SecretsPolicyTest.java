@@ -117,6 +117,8 @@ class SecretsPolicyTest {
             "password = correcthorsebatterystaple",
             "the key to success is patience and perseverance",
             "secret: ${DB_PASSWORD}",
+            "api_key=YOUR_API_KEY_HERE",
+            "Set token: <paste-your-token-here> in the config",
             "pk_live_" + "abcdefghijklmnopqrstuvwx",
             "version 1.2.3 released on 2024-05-06, order 100200300400",
             "AKIA" + "ABCDEFGHIJKLMNOP1",

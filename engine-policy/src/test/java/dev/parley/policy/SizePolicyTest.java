@@ -57,6 +57,8 @@ class SizePolicyTest {
         assertThat(p.check(PolicyInput.of(PolicyPhase.PRE, "abcdefgh"))).hasSize(2)
                 .allSatisfy(f -> assertThat(f.policyId()).isEqualTo("limits"));
         assertThat(p.withId("x").id()).isEqualTo("x");
+        assertThat(SizePolicy.maxCharsAndTokens(5, 1).check(PolicyInput.of(PolicyPhase.POST, "abcdefgh")))
+                .hasSize(2);
     }
 
     @Test
