@@ -119,7 +119,7 @@ public final class LlmJudgePolicy implements Policy {
         Future<ModelResponse> call = JudgeThreads.pool().submit(() -> model.chat(request));
         ModelResponse response;
         try {
-            response = call.get(Math.min(budget.toNanos(), Long.MAX_VALUE / 2), TimeUnit.NANOSECONDS);
+            response = call.get(nanos(budget), TimeUnit.NANOSECONDS);
         } catch (TimeoutException e) {
             call.cancel(true);
             throw failure("gave no verdict within the check's time budget of " + budget.toMillis() + " ms");
@@ -138,6 +138,11 @@ public final class LlmJudgePolicy implements Policy {
             case "FLAG" -> List.of(new Finding(0, text.length(), Finding.JUDGE, id, "the judge model flagged the text"));
             default -> throw failure("model answered neither ALLOW nor FLAG");
         };
+    }
+
+    /** The budget in nanoseconds, a century for a budget too long to count so (no deadline). */
+    private static long nanos(Duration budget) {
+        return budget.compareTo(Duration.ofDays(36_500)) > 0 ? Duration.ofDays(36_500).toNanos() : budget.toNanos();
     }
 
     private ModelProvider resolve(PolicyInput input) {

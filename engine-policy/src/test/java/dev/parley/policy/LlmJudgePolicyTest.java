@@ -44,6 +44,14 @@ class LlmJudgePolicyTest {
     }
 
     @Test
+    void aCheckWithoutDeadlineWaitsForTheVerdict() {
+        ScriptedModel model = ScriptedModel.builder().latency(Duration.ofMillis(50)).replies("FLAG").build();
+        PolicyInput noDeadline = PolicyInput.of(PolicyPhase.POST, TEXT);
+        assertThat(noDeadline.remaining()).isGreaterThan(Duration.ofDays(365));
+        assertThat(LlmJudgePolicy.using(model).check(noDeadline)).hasSize(1);
+    }
+
+    @Test
     void verdictsAreReadLeniently() {
         ScriptedModel model = ScriptedModel.builder().replies("  **flag**.", "\nAllow\n", "Verdict: FLAG").build();
         LlmJudgePolicy judge = LlmJudgePolicy.using(model);
