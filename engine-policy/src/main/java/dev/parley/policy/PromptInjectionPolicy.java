@@ -22,7 +22,9 @@ import java.util.regex.Pattern;
  * <p>Detects:
  * <ul>
  *   <li>instruction overrides: "ignore / disregard / forget / override (all) (of) (the / your / any) previous /
- *       prior / above / preceding / earlier instructions / rules / directions / prompts / guidelines";</li>
+ *       prior / above / preceding / earlier instructions / rules / directions / prompts / guidelines", "ignore /
+ *       disregard / override (all of) your / the (system) instructions / system prompt / guidelines / programming",
+ *       "ignore / disregard / forget everything / all above";</li>
  *   <li>persona jailbreaks: "you are now DAN" (or jailbroken, unfiltered, unrestricted), "do anything now",
  *       "pretend / act as / roleplay ... without (any) restrictions / limits / filters / rules / guidelines /
  *       censorship" (within 60 characters of one sentence), "developer mode" after enable / activate / enter /
@@ -58,6 +60,11 @@ public final class PromptInjectionPolicy implements Policy {
                     + S + ")?(?:the" + S + "|your" + S + "|any" + S + "|my" + S + ")?(?:previous|prior|above"
                     + "|preceding|earlier|former)" + S + "(?:instructions?|rules|directions|prompts?|guidelines"
                     + "|directives|commands)"),
+            h("instruction-override phrase", "(?:ignore|disregard|override)" + S + "(?:all" + S + "(?:of" + S
+                    + ")?)?(?:your|the)" + S + "(?:system" + S + ")?(?:instructions|system" + S + "prompt"
+                    + "|guidelines|programming)"),
+            h("instruction-override phrase", "(?:ignore|disregard|forget)" + S + "(?:everything|all|the text)" + S
+                    + "(?:above|before this|said before)"),
             h("persona jailbreak phrase", "you" + S + "are" + S + "now" + S + "(?:dan|jailbroken|unfiltered"
                     + "|unrestricted|free" + S + "of" + S + "(?:all" + S + ")?restrictions)"),
             h("persona jailbreak phrase", "do" + S + "anything" + S + "now"),
