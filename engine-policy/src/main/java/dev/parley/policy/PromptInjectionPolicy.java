@@ -15,8 +15,8 @@ import java.util.regex.Pattern;
 
 /**
  * Heuristics for prompt injection and jailbreak attempts ({@link Finding#INJECTION}): phrases that attacks use,
- * matched on the NFKC-folded, lower-cased text, tolerant of extra whitespace and punctuation between words
- * ("I.g.n.o.r.e" is not caught, "IGNORE   all -- previous instructions" and fullwidth letters are). Spans are of
+ * matched on the NFKC-folded, lower-cased text and again with light leetspeak undone ("1gn0r3" is "ignore"),
+ * tolerant of extra whitespace and punctuation between words ("I.g.n.o.r.e" is not caught, "IGNORE   all -- previous instructions" and fullwidth letters are). Spans are of
  * the original text. Immutable and thread safe.
  *
  * <p>Detects:
@@ -122,16 +122,18 @@ public final class PromptInjectionPolicy implements Policy {
         if (input.text().isEmpty()) {
             return List.of();
         }
-        FoldedText t = FoldedText.of(input.text());
-        String f = t.folded();
+        FoldedText folded = FoldedText.of(input.text());
+        FoldedText unleet = folded.unleet();
         List<Finding> found = new ArrayList<>();
-        for (Heuristic h : HEURISTICS) {
-            Matcher m = h.pattern().matcher(f);
-            while (m.find()) {
-                int start = t.originalStart(m.start());
-                int end = t.originalEnd(m.end());
-                if (found.stream().noneMatch(x -> start < x.end() && x.start() < end)) {
-                    found.add(new Finding(start, end, Finding.INJECTION, id, h.reason()));
+        for (FoldedText t : unleet == folded ? List.of(folded) : List.of(folded, unleet)) {
+            for (Heuristic h : HEURISTICS) {
+                Matcher m = h.pattern().matcher(t.folded());
+                while (m.find()) {
+                    int start = t.originalStart(m.start());
+                    int end = t.originalEnd(m.end());
+                    if (found.stream().noneMatch(x -> start < x.end() && x.start() < end)) {
+                        found.add(new Finding(start, end, Finding.INJECTION, id, h.reason()));
+                    }
                 }
             }
         }
