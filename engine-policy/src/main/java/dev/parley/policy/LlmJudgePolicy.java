@@ -135,7 +135,8 @@ public final class LlmJudgePolicy implements Policy {
         }
         return switch (verdict(response.text())) {
             case "ALLOW" -> List.of();
-            case "FLAG" -> List.of(new Finding(0, text.length(), Finding.JUDGE, id, "the judge model flagged the text"));
+            case "FLAG" -> List.of(new Finding(0, text.length(), Finding.JUDGE, id,
+                    "the judge model flagged the text"));
             default -> throw failure("model answered neither ALLOW nor FLAG");
         };
     }

@@ -16,8 +16,9 @@ import java.util.regex.Pattern;
 /**
  * Heuristics for prompt injection and jailbreak attempts ({@link Finding#INJECTION}): phrases that attacks use,
  * matched on the NFKC-folded, lower-cased text and again with light leetspeak undone ("1gn0r3" is "ignore"),
- * tolerant of extra whitespace and punctuation between words ("I.g.n.o.r.e" is not caught, "IGNORE   all -- previous instructions" and fullwidth letters are). Spans are of
- * the original text. Immutable and thread safe.
+ * tolerant of extra whitespace and punctuation between words ("I.g.n.o.r.e" is not caught,
+ * "IGNORE   all -- previous instructions" and fullwidth letters are). Spans are of the original text.
+ * Immutable and thread safe.
  *
  * <p>Detects:
  * <ul>

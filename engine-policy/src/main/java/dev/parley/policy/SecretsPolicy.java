@@ -87,7 +87,8 @@ public final class SecretsPolicy implements Policy {
             "-----BEGIN (?:(RSA|EC|DSA|OPENSSH|ENCRYPTED|PGP) )?PRIVATE KEY(?: BLOCK)?-----");
     private static final Pattern AWS_SECRET = Pattern.compile("(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])");
     private static final Pattern AWS_CONTEXT = Pattern.compile("(?i)aws|secret");
-    private static final Pattern AZURE_KEY = Pattern.compile("(?<![A-Za-z0-9+/=])[A-Za-z0-9+/]{86}==(?![A-Za-z0-9+/=])");
+    private static final Pattern AZURE_KEY = Pattern.compile(
+            "(?<![A-Za-z0-9+/=])[A-Za-z0-9+/]{86}==(?![A-Za-z0-9+/=])");
     private static final Pattern AZURE_CONTEXT = Pattern.compile("(?i)accountkey|azure|storage|sharedkey");
     private static final Pattern GENERIC = Pattern.compile(
             "(?i)(?:api[_-]?key|apikey|secret|token|password|passwd|pwd|auth|key)[A-Za-z0-9_.-]{0,20}+"

@@ -55,7 +55,8 @@ class DenyListPolicyTest {
         findsExactly(fi, "a ﬁne ", "ﬁle", " here");
         String text = "ﬁﬁ ﬁle ｆｏｏ foo";
         List<Finding> found = check(DenyListPolicy.words("file", "foo"), text);
-        assertThat(found).extracting(f -> text.substring(f.start(), f.end())).containsExactly("ﬁle", "ｆｏｏ", "foo");
+        assertThat(found).extracting(f -> text.substring(f.start(), f.end()))
+                .containsExactly("ﬁle", "ｆｏｏ", "foo");
     }
 
     @Test

@@ -232,7 +232,8 @@ class PiiPolicyTest {
 
     @Test
     void longInputIsCheckedQuickly() {
-        String text = ("a.".repeat(5_000) + "@" + "b-".repeat(5_000) + " 4 ").repeat(3) + "1 ".repeat(20_000) + "12 ".repeat(2_000);
+        String text = ("a.".repeat(5_000) + "@" + "b-".repeat(5_000) + " 4 ").repeat(3) 
+                + "1 ".repeat(20_000) + "12 ".repeat(2_000);
         long start = System.nanoTime();
         check(policy, text);
         assertThat((System.nanoTime() - start) / 1_000_000).isLessThan(5_000);

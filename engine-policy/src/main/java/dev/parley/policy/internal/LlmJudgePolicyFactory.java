@@ -23,7 +23,8 @@ public final class LlmJudgePolicyFactory implements PolicyFactory {
         Params p = Params.of(spec, Set.of("model"));
         String model = p.get("model");
         if (model == null || model.isBlank()) {
-            throw new InvalidRequestException("parameters.model", "is required: the registered name of the judge model");
+            throw new InvalidRequestException("parameters.model",
+                    "is required: the registered name of the judge model");
         }
         return LlmJudgePolicy.using(model.trim()).withId(spec.id());
     }
