@@ -53,33 +53,63 @@ public final class PromptInjectionPolicy implements Policy {
     private static final String B = "(?<![\\p{L}\\p{N}])";
     private static final String E = "(?![\\p{L}\\p{N}])";
 
-    private record Heuristic(String reason, Pattern pattern) {
+    /**
+     * A pattern and the words of which every match holds one: a text without any of them is not scanned, which
+     * spares most prose a pass of the pattern.
+     */
+    private record Heuristic(String reason, List<String> anyOf, Pattern pattern) {
+        boolean mayMatch(String folded) {
+            for (String word : anyOf) {
+                if (folded.contains(word)) {
+                    return true;
+                }
+            }
+            return false;
+        }
     }
 
     private static final List<Heuristic> HEURISTICS = List.of(
-            h("instruction-override phrase", "(?:ignore|disregard|forget|override)" + S + "(?:all" + S + ")?(?:of"
+            h("instruction-override phrase",
+                    List.of("ignore", "disregard", "forget", "override"),
+                    "(?:ignore|disregard|forget|override)" + S + "(?:all" + S + ")?(?:of"
                     + S + ")?(?:the" + S + "|your" + S + "|any" + S + "|my" + S + ")?(?:previous|prior|above"
                     + "|preceding|earlier|former)" + S + "(?:instructions?|rules|directions|prompts?|guidelines"
                     + "|directives|commands)"),
-            h("instruction-override phrase", "(?:ignore|disregard|override)" + S + "(?:all" + S + "(?:of" + S
+            h("instruction-override phrase",
+                    List.of("ignore", "disregard", "override"),
+                    "(?:ignore|disregard|override)" + S + "(?:all" + S + "(?:of" + S
                     + ")?)?(?:your|the)" + S + "(?:system" + S + ")?(?:instructions|system" + S + "prompt"
                     + "|guidelines|programming)"),
-            h("instruction-override phrase", "(?:ignore|disregard|forget)" + S + "(?:everything|all|the text)" + S
+            h("instruction-override phrase",
+                    List.of("ignore", "disregard", "forget"),
+                    "(?:ignore|disregard|forget)" + S + "(?:everything|all|the text)" + S
                     + "(?:above|before this|said before)"),
-            h("persona jailbreak phrase", "you" + S + "are" + S + "now" + S + "(?:dan|jailbroken|unfiltered"
+            h("persona jailbreak phrase",
+                    List.of("now"),
+                    "you" + S + "are" + S + "now" + S + "(?:dan|jailbroken|unfiltered"
                     + "|unrestricted|free" + S + "of" + S + "(?:all" + S + ")?restrictions)"),
-            h("persona jailbreak phrase", "do" + S + "anything" + S + "now"),
-            h("persona jailbreak phrase", "(?:pretend|act|behave|roleplay|role" + S + "play)" + E
+            h("persona jailbreak phrase",
+                    List.of("anything"),
+                    "do" + S + "anything" + S + "now"),
+            h("persona jailbreak phrase",
+                    List.of("restrictions", "limits", "limitations", "filters", "rules", "guidelines", "censorship"),
+                    "(?:pretend|act|behave|roleplay|role" + S + "play)" + E
                     + "[^.!?\\n]{0,60}?" + B + "(?:without|with" + S + "no|free" + S + "of)" + S + "(?:any" + S
                     + ")?(?:restrictions|limits|limitations|filters|rules|guidelines|censorship)"),
-            h("developer-mode jailbreak phrase", "(?:(?:enable|activate|enter|with|in)" + S + "developer" + S
+            h("developer-mode jailbreak phrase",
+                    List.of("developer"),
+                    "(?:(?:enable|activate|enter|with|in)" + S + "developer" + S
                     + "mode|developer" + S + "mode" + S + "(?:enabled|on|activated))"),
-            h("system-prompt extraction phrase", "(?:reveal|print|show|display|output|repeat|tell" + S + "me|give"
+            h("system-prompt extraction phrase",
+                    List.of("prompt", "instructions", "message"),
+                    "(?:reveal|print|show|display|output|repeat|tell" + S + "me|give"
                     + S + "me|what" + S + "(?:is|are|were))" + S + "(?:me" + S + ")?(?:your|the)" + S
                     + "(?:(?:full|entire|original|hidden|secret|exact)" + S + ")?(?:system" + S + "prompt|initial"
                     + S + "instructions|original" + S + "instructions|system" + S + "message|hidden" + S
                     + "instructions)"),
-            h("system-prompt extraction phrase", "repeat" + S + "(?:the" + S + ")?(?:text|words|everything"
+            h("system-prompt extraction phrase",
+                    List.of("above"),
+                    "repeat" + S + "(?:the" + S + ")?(?:text|words|everything"
                     + "|all)" + S + "above"));
 
     private final String id;
@@ -103,8 +133,8 @@ public final class PromptInjectionPolicy implements Policy {
         return new PromptInjectionPolicy(Ids.check(newId));
     }
 
-    private static Heuristic h(String reason, String regex) {
-        return new Heuristic(reason, Pattern.compile(B + "(?:" + regex + ")" + E));
+    private static Heuristic h(String reason, List<String> anyOf, String regex) {
+        return new Heuristic(reason, anyOf, Pattern.compile(B + "(?:" + regex + ")" + E));
     }
 
     @Override
@@ -128,6 +158,9 @@ public final class PromptInjectionPolicy implements Policy {
         List<Finding> found = new ArrayList<>();
         for (FoldedText t : unleet == folded ? List.of(folded) : List.of(folded, unleet)) {
             for (Heuristic h : HEURISTICS) {
+                if (!h.mayMatch(t.folded())) {
+                    continue;
+                }
                 Matcher m = h.pattern().matcher(t.folded());
                 while (m.find()) {
                     int start = t.originalStart(m.start());

@@ -94,6 +94,7 @@ public final class SecretsPolicy implements Policy {
             "(?i)(?:api[_-]?key|apikey|secret|token|password|passwd|pwd|auth|key)[A-Za-z0-9_.-]{0,20}+"
                     + "[\"']?[ \\t]{0,3}+(?::=|=>|[:=])[ \\t]{0,3}+[\"'`]?"
                     + "([A-Za-z0-9+/=_.~!@#$%^&*-]{16,200}+)(?![A-Za-z0-9+/=_.~!@#$%^&*-])");
+    private static final Pattern GENERIC_WORD = Pattern.compile("(?i)key|secret|token|passw|pwd|auth");
     private static final Pattern UUID = Pattern.compile(
             "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
     private static final Pattern ALG = Pattern.compile("\"alg\"\\s*:");
@@ -168,7 +169,8 @@ public final class SecretsPolicy implements Policy {
         contextual(text, found, AWS_SECRET, AWS_CONTEXT, 48, "AWS secret access key");
         contextual(text, found, AZURE_KEY, AZURE_CONTEXT, 64, "Azure storage account key");
         Matcher m = GENERIC.matcher(text);
-        while (m.find()) {
+        boolean worded = hasCredentialWord(text);
+        while (worded && m.find()) {
             String value = m.group(1);
             if (isGenericSecret(value)) {
                 add(found, m.start(1), m.end(1), "high-entropy value after a credential keyword");
@@ -176,6 +178,11 @@ public final class SecretsPolicy implements Policy {
         }
         found.sort(Comparator.comparingInt(Finding::start).thenComparingInt(Finding::end));
         return found;
+    }
+
+    /** Whether the text holds a word the generic pattern starts with, in any case. */
+    private static boolean hasCredentialWord(String text) {
+        return GENERIC_WORD.matcher(text).find();
     }
 
     private static boolean hinted(String text, String[] hints) {
@@ -189,6 +196,9 @@ public final class SecretsPolicy implements Policy {
 
     private void contextual(String text, List<Finding> found, Pattern candidate, Pattern context, int before,
                             String reason) {
+        if (!context.matcher(text).find()) {
+            return; // no context word anywhere: no candidate can have one before it
+        }
         Matcher m = candidate.matcher(text);
         while (m.find()) {
             if (!mixed(text, m.start(), m.end())) {
