@@ -33,7 +33,7 @@ import java.util.Optional;
  *       DURING rule needs to see whole, less one, and releases text only after every DURING rule checked it; a
  *       BLOCK stops the stream and the provider at once and delivers nothing of the held text; a REDACT delivers
  *       and stores the placeholder. On a send, whose reply is delivered whole, DURING rules check the whole reply
- *       with the POST ones.</li>
+ *       (their outcomes and violations say DURING), before the POST ones see what they left.</li>
  *   <li><b>POST</b>, on the whole reply before it is returned and stored: a BLOCK withholds it, a REDACT returns
  *       and stores the redacted reply. On a stream the text has already reached the listener through the DURING
  *       rules: a POST rule decides what is stored and returned in the final reply.</li>
@@ -132,19 +132,31 @@ public final class PolicyStage implements PromptStage {
     }
 
     private static TurnResult post(Governance governance, TurnResult result, List<PolicyRule> rules, boolean streamed) {
+        // On a send the reply is delivered whole: a DURING rule checks it whole, under its own phase, before POST.
+        List<PolicyRule> during = new ArrayList<>();
         List<PolicyRule> post = new ArrayList<>();
         for (PolicyRule r : rules) {
-            if (r.checks(PolicyPhase.POST) || !streamed && r.checks(PolicyPhase.DURING)) {
+            if (r.checks(PolicyPhase.POST)) {
                 post.add(r);
+            } else if (!streamed && r.checks(PolicyPhase.DURING)) {
+                during.add(r);
             }
         }
-        if (post.isEmpty() || result.replayed()) {
+        if (post.isEmpty() && during.isEmpty() || result.replayed()) {
             return result.withPolicy(governance.outcomes(), governance.violations());
         }
         String original = result.text();
-        List<PolicyChecks.Checked> checked = new ArrayList<>();
-        String text = check(governance, post, PolicyPhase.POST, original, checked);
-        governance.outcomes(merged(post, checked, PolicyPhase.POST));
+        String text = original;
+        if (!during.isEmpty()) {
+            List<PolicyChecks.Checked> checked = new ArrayList<>();
+            text = check(governance, during, PolicyPhase.DURING, text, checked);
+            governance.outcomes(merged(during, checked, PolicyPhase.DURING));
+        }
+        if (!post.isEmpty() && governance.block() == null) {
+            List<PolicyChecks.Checked> checked = new ArrayList<>();
+            text = check(governance, post, PolicyPhase.POST, text, checked);
+            governance.outcomes(merged(post, checked, PolicyPhase.POST));
+        }
         PolicyBlock block = governance.block();
         if (block != null) {
             Turn answered = result.turn();

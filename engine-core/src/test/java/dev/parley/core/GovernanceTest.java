@@ -95,7 +95,7 @@ public class GovernanceTest {
         List<String> texts = new ArrayList<>();
         kept.messages(conversationId, PageRequest.of(1, 100)).items().forEach(m -> texts.add(m.text()));
         kept.events(conversationId).forEach(e -> texts.add(e.detail()));
-        ConversationInfoHolder.violations(kept, conversationId).forEach(v -> texts.add(v.excerpt()));
+        StoredViolations.violations(kept, conversationId).forEach(v -> texts.add(v.excerpt()));
         return texts;
     }
     private ConversationEngine engine;
@@ -639,7 +639,7 @@ public class GovernanceTest {
     }
 
     /** The violations a store keeps of a conversation, whatever its workspace. */
-    static final class ConversationInfoHolder {
+    static final class StoredViolations {
         static List<Violation> violations(dev.parley.api.spi.ConversationStore kept, String conversationId) {
             if (!(kept instanceof dev.parley.api.spi.ViolationLog log)) {
                 return List.of();
