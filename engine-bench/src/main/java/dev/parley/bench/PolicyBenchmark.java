@@ -27,9 +27,14 @@ import java.util.Random;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One check of each built-in policy (and of all of them in turn) over a prompt of about 4,000 tokens: some 16,000
- * characters of varied English prose with a few e-mail addresses, phone and order numbers, dates and one API key
- * mixed in, the same text every run. MB/s = 16,000 characters / the time per check.
+ * One check of each built-in policy (and of all of them in turn) over one of two texts, the same every run:
+ * <ul>
+ *   <li>{@code dense}: a prompt of about 4,000 tokens, some 16,000 characters of varied English prose with a few
+ *       e-mail addresses, phone and order numbers, dates and one API key mixed in. MB/s = 16,000 characters / the
+ *       time per check.</li>
+ *   <li>{@code ordinary}: a prompt of about 250 tokens, some 1,000 characters of the same prose (order numbers,
+ *       dates and versions included) with nothing for any policy to find: a turn's usual case.</li>
+ * </ul>
  *
  * <p>Run: {@code java -jar engine-bench/target/benchmarks.jar PolicyBenchmark} (see BENCHMARKS.md).
  */
@@ -43,6 +48,10 @@ public class PolicyBenchmark {
     /** Which policy checks the text. */
     @Param({"secrets", "pii", "deny-list", "size", "prompt-injection", "all"})
     public String policy;
+
+    /** Which text is checked: {@code dense} (16,000 characters with findings) or {@code ordinary} (1,000, none). */
+    @Param({"dense", "ordinary"})
+    public String text;
 
     private static final String[] SENTENCES = {
         "The support queue was shorter this week than it has been since the spring.",
@@ -59,7 +68,7 @@ public class PolicyBenchmark {
         "The training budget covers one course per person this year and a shared conference ticket.",
     };
 
-    private String text;
+    private String input;
     private List<Policy> policies;
 
     @Setup
@@ -78,7 +87,17 @@ public class PolicyBenchmark {
                 b.append("The staging key is AKIAZ7QK4MV2XW5RT6PL, rotate it after the demo. ");
             }
         }
-        text = b.toString();
+        String dense = b.toString();
+        b.setLength(0);
+        while (b.length() < 1_000) {
+            b.append(SENTENCES[random.nextInt(SENTENCES.length)]).append(' ');
+        }
+        String ordinary = b.toString();
+        input = switch (text) {
+            case "dense" -> dense;
+            case "ordinary" -> ordinary;
+            default -> throw new IllegalStateException("no text " + text);
+        };
         List<Policy> all = List.of(SecretsPolicy.standard(), PiiPolicy.standard(),
                 DenyListPolicy.words("confidential", "internal only", "do not distribute", "password", "salary",
                         "layoff", "acquisition", "lawsuit", "settlement", "breach", "exploit", "malware",
@@ -94,15 +113,18 @@ public class PolicyBenchmark {
         if (policies.isEmpty()) {
             throw new IllegalStateException("no policy " + policy);
         }
+        if (text.equals("ordinary") && check() != 0) {
+            throw new IllegalStateException("the ordinary text must hold nothing to find");
+        }
     }
 
     /** One check of the prompt before the model call, by each policy of the parameter. */
     @Benchmark
     public int check() {
-        PolicyInput input = PolicyInput.of(PolicyPhase.PRE, text);
+        PolicyInput in = PolicyInput.of(PolicyPhase.PRE, input);
         int found = 0;
         for (Policy p : policies) {
-            List<Finding> findings = p.check(input);
+            List<Finding> findings = p.check(in);
             found += findings.size();
         }
         return found;
