@@ -53,6 +53,13 @@ public interface ConversationEngine extends AutoCloseable {
     Policies policies();
 
     /**
+     * The credit prices, accounts and ledgers of the engine's store.
+     *
+     * @throws IllegalStateException when the store keeps none (it is no {@link dev.parley.api.spi.CreditLedger})
+     */
+    CreditAccounts credits();
+
+    /**
      * Cancels running streams (they keep what they have), waits for them, then closes the store, the configured
      * one included. A stream that has not ended 5 seconds after its cancel is interrupted and given 5 more seconds
      * to store its partial reply (CANCELLED) and release its lock; a stream still running after that has its lock
@@ -99,6 +106,7 @@ public interface ConversationEngine extends AutoCloseable {
         private dev.parley.api.policy.PolicySet policies;
         private dev.parley.api.spi.AlertSink alertSink;
         private final List<dev.parley.api.spi.PolicyFactory> policyFactories = new ArrayList<>();
+        private final java.util.Map<String, dev.parley.api.credits.ModelPrice> prices = new java.util.LinkedHashMap<>();
 
         /** The value of an option set for the first time; refuses a second set, naming the option. */
         private static <T> T once(String option, T current, T value) {
@@ -260,6 +268,22 @@ public interface ConversationEngine extends AutoCloseable {
             return this;
         }
 
+        /**
+         * The credit price of a registered model's turns. It is stored when the engine starts if the store has no
+         * price for the model yet; a price changed at run time ({@link CreditAccounts#setPrice}) is kept, across
+         * restarts too. Needs a store that keeps credits ({@link dev.parley.api.spi.CreditLedger}).
+         *
+         * @throws IllegalStateException when the model was given a price already
+         */
+        public Builder price(String model, dev.parley.api.credits.ModelPrice price) {
+            Objects.requireNonNull(model, "model");
+            Objects.requireNonNull(price, "price");
+            if (prices.putIfAbsent(model, price) != null) {
+                throw new IllegalStateException("price of model " + model + " was already given");
+            }
+            return this;
+        }
+
         /** Receives the violations of ALERT rules, each once, after its turn is stored. */
         public Builder alertSink(dev.parley.api.spi.AlertSink sink) {
             this.alertSink = once("alertSink", this.alertSink, sink);
@@ -336,6 +360,11 @@ public interface ConversationEngine extends AutoCloseable {
                     throw new IllegalStateException("default model " + wanted + " is not registered globally");
                 }
             }
+            for (String priced : prices.keySet()) {
+                if (models.stream().noneMatch(m -> m.name().equals(priced))) {
+                    throw new IllegalStateException("price given for model " + priced + ", which is not registered");
+                }
+            }
             EngineProvider provider = EngineProviders.find();
             EngineConfig config = new EngineConfig(store, models, defaultName,
                     pipeline == null ? provider.defaultPipeline() : pipeline,
@@ -349,7 +378,7 @@ public interface ConversationEngine extends AutoCloseable {
                     defaultContextWindow == null ? DEFAULT_CONTEXT_WINDOW : defaultContextWindow, streamExecutor,
                     listenerFactory == null ? EngineListener.factory(EngineListener.NONE) : listenerFactory,
                     policies == null ? dev.parley.api.policy.PolicySet.none() : policies,
-                    alertSink == null ? dev.parley.api.spi.AlertSink.NONE : alertSink, policyFactories);
+                    alertSink == null ? dev.parley.api.spi.AlertSink.NONE : alertSink, policyFactories, prices);
             return provider.create(config);
         }
     }

@@ -40,6 +40,8 @@ import org.jspecify.annotations.Nullable;
  * @param policies the policies turns are checked with, each applied where its scope says
  * @param alertSink receives the violations of ALERT rules once their turn is stored
  * @param policyFactories the policy factories the host gave, beside those on the class path
+ * @param prices the credit prices the host set in code, by model name: stored at start for each model the store
+ *               has no price for
  */
 public record EngineConfig(
         @Nullable ConversationStore store,
@@ -60,9 +62,25 @@ public record EngineConfig(
         dev.parley.api.spi.EngineListener.Factory listenerFactory,
         dev.parley.api.policy.PolicySet policies,
         dev.parley.api.spi.AlertSink alertSink,
-        List<dev.parley.api.spi.PolicyFactory> policyFactories) {
+        List<dev.parley.api.spi.PolicyFactory> policyFactories,
+        java.util.Map<String, dev.parley.api.credits.ModelPrice> prices) {
+
+    /** A configuration with no credit prices set in code. */
+    public EngineConfig(@Nullable ConversationStore store, List<ModelRegistration> models, String defaultModel,
+                        PromptPipeline pipeline, Clock clock, @Nullable Supplier<String> ids,
+                        @Nullable TokenCounter tokenCounter, SteeringResolver steeringResolver,
+                        Duration steeringCacheTtl, ScopeDirectory scopeDirectory, EventSink eventSink,
+                        int defaultContextSize, Timeouts timeouts, int defaultContextWindow,
+                        @Nullable Executor streamExecutor, dev.parley.api.spi.EngineListener.Factory listenerFactory,
+                        dev.parley.api.policy.PolicySet policies, dev.parley.api.spi.AlertSink alertSink,
+                        List<dev.parley.api.spi.PolicyFactory> policyFactories) {
+        this(store, models, defaultModel, pipeline, clock, ids, tokenCounter, steeringResolver, steeringCacheTtl,
+                scopeDirectory, eventSink, defaultContextSize, timeouts, defaultContextWindow, streamExecutor,
+                listenerFactory, policies, alertSink, policyFactories, java.util.Map.of());
+    }
 
     public EngineConfig {
+        prices = java.util.Map.copyOf(prices);
         Objects.requireNonNull(policies, "policies");
         Objects.requireNonNull(alertSink, "alertSink");
         policyFactories = List.copyOf(policyFactories);

@@ -20,6 +20,8 @@ import org.jspecify.annotations.Nullable;
  * @param status how it ended
  * @param createdAt when it was written
  * @param usage for a reply, the usage of its whole turn; null for a user message
+ * @param credits for a reply, what its whole turn was charged ({@link Credits#unmetered()} when no account was);
+ *                unmetered for a user message
  */
 public record Message(
         String id,
@@ -33,9 +35,19 @@ public record Message(
         @Nullable String source,
         MessageStatus status,
         Instant createdAt,
-        @Nullable Usage usage) {
+        @Nullable Usage usage,
+        Credits credits) {
+
+    /** A message of an unmetered turn. */
+    public Message(String id, String conversationId, long sequence, Role role, String text, int tokens,
+                   @Nullable String model, @Nullable String user, @Nullable String source, MessageStatus status,
+                   Instant createdAt, @Nullable Usage usage) {
+        this(id, conversationId, sequence, role, text, tokens, model, user, source, status, createdAt, usage,
+                Credits.unmetered());
+    }
 
     public Message {
+        Objects.requireNonNull(credits, "credits");
         Objects.requireNonNull(id, "id");
         Objects.requireNonNull(conversationId, "conversationId");
         Objects.requireNonNull(role, "role");
@@ -52,7 +64,14 @@ public record Message(
 
     /** The same message at another position; stores use it to number messages as they write them. */
     public Message withSequence(long newSequence) {
-        return new Message(id, conversationId, newSequence, role, text, tokens, model, user, source, status, createdAt, usage);
+        return new Message(id, conversationId, newSequence, role, text, tokens, model, user, source, status, createdAt, usage,
+                credits);
+    }
+
+    /** The same reply with what its turn was charged; stores use it when they settle the charge. */
+    public Message withCredits(Credits charged) {
+        return new Message(id, conversationId, sequence, role, text, tokens, model, user, source, status, createdAt, usage,
+                charged);
     }
 
     @Override

@@ -26,7 +26,8 @@ import java.util.stream.Collectors;
  *   [BEFORE_CONTEXT]     the prompt before history is read; on the way out, the reply after the policies
  * PolicyStage            the engine's policies: PRE on the prompt, DURING on the stream, POST on the reply
  * ContextStage           builds the model request: steering, history within the token budget, context, prompt
- *   [BEFORE_MODEL_CALL]  the request and its token estimate (budget reservation); retry and fallback
+ *   [BEFORE_MODEL_CALL]  the request and its token estimate; retry and fallback
+ * BudgetStage            reserves the turn's most cost on its credit accounts, or refuses it (BUDGET_EXCEEDED)
  * ProviderCallStage      calls the model; always last
  * </pre>
  *
@@ -72,7 +73,8 @@ public final class PromptPipeline {
         BEFORE_CONTEXT,
         /**
          * Just before the model call: the built request with its token estimate ({@code Turn.requestTokens()}) and
-         * the model parameters (max output tokens), where a budget reserves. This is inside the provider boundary:
+         * the model parameters (max output tokens), before the budget stage reserves on them. This is inside the
+         * provider boundary:
          * a stage here may {@code proceed} more than once, for a retry or a fallback to another model, as long as
          * no streamed text has reached the caller.
          */

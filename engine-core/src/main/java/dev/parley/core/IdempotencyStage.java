@@ -285,7 +285,7 @@ public final class IdempotencyStage implements PromptStage {
     private static TurnResult replay(Turn turn, Message reply) {
         return TurnResult.replayed(turn, reply.text(), reply.model() == null ? "" : reply.model(),
                 reply.usage() == null ? dev.parley.api.Usage.ZERO : reply.usage(), reply.tokens(), reply.status(),
-                reply.id(), reply.createdAt());
+                reply.id(), reply.createdAt(), reply.credits());
     }
 
     private static void sleep(long millis) {

@@ -50,10 +50,12 @@ import java.util.concurrent.ConcurrentMap;
  *
  * <p>It is a {@link ViolationLog}: a turn's violations are stored with it, under the conversation's lock, and
  * kept when the conversation is deleted. It is a {@link dev.parley.api.spi.PolicyRegistry}: rules put at run time
- * are seen by every engine that shares this store object on its next turn.
+ * are seen by every engine that shares this store object on its next turn. It is a
+ * {@link dev.parley.api.spi.CreditLedger}: prices, accounts, ledgers and holds are guarded by one lock, taken inside
+ * a conversation's lock when a turn's commit charges it.
  */
 public final class InMemoryConversationStore implements ConversationStore, ViolationLog,
-        dev.parley.api.spi.PolicyRegistry {
+        dev.parley.api.spi.PolicyRegistry, dev.parley.api.spi.CreditLedger {
     private static final Comparator<ConversationInfo> NEWEST_FIRST =
             Comparator.comparing(ConversationInfo::createdAt).thenComparing(ConversationInfo::id).reversed();
     private static final Comparator<Violation> NEWEST_VIOLATION_FIRST =
@@ -64,6 +66,7 @@ public final class InMemoryConversationStore implements ConversationStore, Viola
     private final Map<String, dev.parley.api.policy.PolicySpec> policies = new java.util.LinkedHashMap<>();
     private volatile long policyVersion;
     private final ConcurrentMap<String, List<AuditEvent>> events = new ConcurrentHashMap<>();
+    private final dev.parley.core.internal.MemoryCredits credits = new dev.parley.core.internal.MemoryCredits();
 
     /** One conversation's state; every field is guarded by the entry's monitor. */
     private static final class Entry {
@@ -282,6 +285,13 @@ public final class InMemoryConversationStore implements ConversationStore, Viola
                     throw new ConversationLockedException(turn.conversationId(), "message " + turn.promptId()
                             + " was stored by another turn");
                 }
+            }
+            // Nothing refuses the turn from here on: its charge, messages, totals, events and violations go together.
+            if (turn.charge() != null) {
+                reply = reply.withCredits(credits.settle(turn.charge(), turn.conversationId(), turn.promptId(),
+                        turn.at()));
+            }
+            if (turn.inHistory()) {
                 long next = e.messages.size() + 1L;
                 e.messages.add(atStoredPrecision(turn.prompt()).withSequence(next));
                 reply = reply.withSequence(next + 1);
@@ -327,7 +337,7 @@ public final class InMemoryConversationStore implements ConversationStore, Viola
     private static Message atStoredPrecision(Message m) {
         Instant at = m.createdAt().truncatedTo(ChronoUnit.MICROS);
         return at.equals(m.createdAt()) ? m : new Message(m.id(), m.conversationId(), m.sequence(), m.role(), m.text(),
-                m.tokens(), m.model(), m.user(), m.source(), m.status(), at, m.usage());
+                m.tokens(), m.model(), m.user(), m.source(), m.status(), at, m.usage(), m.credits());
     }
 
     /** The violation with its time cut to microseconds, as the JDBC store keeps it. */
@@ -548,6 +558,64 @@ public final class InMemoryConversationStore implements ConversationStore, Viola
             policyVersion++;
             return true;
         }
+    }
+
+    @Override
+    public Optional<dev.parley.api.credits.ModelPrice> price(String model) {
+        return credits.price(model);
+    }
+
+    @Override
+    public Map<String, dev.parley.api.credits.ModelPrice> prices() {
+        return credits.prices();
+    }
+
+    @Override
+    public boolean putPrice(String model, dev.parley.api.credits.ModelPrice price, boolean onlyIfAbsent, Instant at) {
+        return credits.putPrice(model, price, onlyIfAbsent, at);
+    }
+
+    @Override
+    public dev.parley.api.credits.CreditAccount openAccount(String accountId, dev.parley.api.credits.AccountOwner owner,
+                                                            Instant at) {
+        return credits.openAccount(accountId, owner, at);
+    }
+
+    @Override
+    public Optional<dev.parley.api.credits.CreditAccount> account(String accountId, Instant at) {
+        return credits.account(accountId, at);
+    }
+
+    @Override
+    public Optional<dev.parley.api.credits.CreditAccount> account(dev.parley.api.credits.AccountOwner owner, Instant at) {
+        return credits.account(owner, at);
+    }
+
+    @Override
+    public dev.parley.api.credits.LedgerEntry post(String entryId, String accountId,
+                                                   dev.parley.api.credits.LedgerEntry.Kind kind,
+                                                   java.math.BigDecimal amount, String reason, Instant at) {
+        return credits.post(entryId, accountId, kind, amount, reason, at);
+    }
+
+    @Override
+    public Page<dev.parley.api.credits.LedgerEntry> ledger(String accountId, PageRequest page) {
+        return credits.ledger(accountId, page);
+    }
+
+    @Override
+    public dev.parley.api.credits.CreditHold reserve(dev.parley.api.credits.HoldRequest request) {
+        return credits.reserve(request);
+    }
+
+    @Override
+    public boolean renewHold(String holdId, Instant at, Duration lease) {
+        return credits.renewHold(holdId, at, lease);
+    }
+
+    @Override
+    public void releaseHold(String holdId) {
+        credits.releaseHold(holdId);
     }
 
     private Entry entry(String conversationId) {

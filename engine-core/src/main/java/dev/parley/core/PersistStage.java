@@ -15,7 +15,9 @@ import java.time.Instant;
 /**
  * Stores a finished turn on the way out, in one store transaction: the prompt and the reply with their token
  * counts (unless the prompt asked for {@code saveHistory(false)}), and the usage added to the conversation's
- * totals. Needs the usage settled by {@link AccountingStage} below it. Replays pass through unchanged.
+ * totals, and, when a {@link BudgetStage} held credits for the turn, the charge of its real cost (its settled
+ * tokens at the held price) in the same transaction. Needs the usage settled by {@link AccountingStage} below it.
+ * Replays pass through unchanged.
  * Stateless and thread safe.
  */
 public final class PersistStage implements PromptStage {
@@ -78,9 +80,21 @@ public final class PersistStage implements PromptStage {
         if (!result.violations().isEmpty()) {
             record = record.withViolations(result.violations());
         }
+        record = charged(record, result);
         String fingerprint = turn.attribute(IdempotencyStage.UNCLAIMED_FINGERPRINT).orElse(null);
         Message stored = services.store().commitTurn(fingerprint == null ? record : record.withFingerprint(fingerprint));
-        return result.withStored(stored.id(), stored.createdAt());
+        TurnResult saved = result.withStored(stored.id(), stored.createdAt());
+        return result.hold().isPresent() ? saved.withCredits(stored.credits()) : saved;
+    }
+
+    /** The record charging the turn's settled usage against the credits it holds, if a budget stage held any. */
+    private static TurnRecord charged(TurnRecord record, TurnResult result) {
+        if (result.hold().isEmpty()) {
+            return record;
+        }
+        dev.parley.api.Usage usage = result.usage().orElseThrow();
+        return record.withCharge(new dev.parley.api.credits.TurnCharge(result.hold().get(), usage.tokensIn(),
+                usage.tokensOut()));
     }
 
     /**
@@ -97,6 +111,7 @@ public final class PersistStage implements PromptStage {
         dev.parley.api.policy.PolicyBlock block = result.blocked().orElseThrow();
         TurnRecord record = TurnRecord.blocked(turn.conversation().id(), turn.promptId(), result.usage().get(),
                 services.clock().instant(), turn.claim().orElse(null), block, result.violations(), java.util.List.of());
+        record = charged(record, result);
         String fingerprint = turn.attribute(IdempotencyStage.UNCLAIMED_FINGERPRINT).orElse(null);
         services.store().commitTurn(fingerprint == null ? record : record.withFingerprint(fingerprint));
         throw block.toException();

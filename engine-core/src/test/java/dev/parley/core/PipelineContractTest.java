@@ -61,7 +61,7 @@ class PipelineContractTest {
     void defaultPipelineRunsStagesInTheDocumentedOrder() {
         assertThat(PromptPipeline.defaults().stages()).extracting(PromptStage::name).containsExactly(
                 "AccessStage", "IdempotencyStage", "PersistStage", "AccountingStage", "PolicyStage", "ContextStage",
-                "ProviderCallStage");
+                "BudgetStage", "ProviderCallStage");
     }
 
     @Test
@@ -75,7 +75,7 @@ class PipelineContractTest {
                 }));
         assertThat(p.stages()).extracting(PromptStage::name).containsExactly("AccessStage", "after-access",
                 "IdempotencyStage", "PersistStage", "accounting-replacement", "PolicyStage", "before-context", "ContextStage",
-                "ProviderCallStage");
+                "BudgetStage", "ProviderCallStage");
 
         Conversation c = conversationWith(p);
         c.send(Prompt.text("hi").build());

@@ -108,7 +108,7 @@ class StagePositionsTest {
 
         assertThat(pipeline.stages()).extracting(PromptStage::name).containsExactly("AccessStage", "PersistStage",
                 "commit", "beforeAccounting", "AccountingStage", "PolicyStage", "WrappedContext", "a", "b",
-                "ProviderCallStage");
+                "BudgetStage", "ProviderCallStage");
         assertThat(pipeline.stagesAt(Position.BEFORE_MODEL_CALL)).extracting(PromptStage::name).containsExactly("a", "b");
         assertThat(pipeline.stagesAt(Position.BEFORE_COMMIT)).extracting(PromptStage::name).containsExactly("commit");
         assertThat(pipeline.stagesAt(Position.ACCEPTED)).isEmpty();
@@ -142,7 +142,7 @@ class StagePositionsTest {
             int maxOut = turn.modelParameters().maxOutputTokens().orElse(0);
             maxOutputs.add(maxOut);
             if (turn.requestTokens().orElseThrow() + maxOut > allowance) {
-                throw new BudgetExceededException("acct-1", "the turn may need more than the allowance");
+                throw new BudgetExceededException("acct-1", java.math.BigDecimal.ONE);
             }
             return chain.proceed(turn);
         });
@@ -168,7 +168,7 @@ class StagePositionsTest {
         PromptStage charge = EngineFixture.named("Charge", chain -> {
             TurnResult result = chain.proceed(chain.turn());
             long used = result.usage().orElseThrow().tokensIn() + result.usage().orElseThrow().tokensOut();
-            return result.withCredits(new dev.parley.api.Credits(true, used, balance.addAndGet(-used)));
+            return result.withCredits(dev.parley.api.Credits.charged(java.math.BigDecimal.valueOf(used), java.math.BigDecimal.valueOf(balance.addAndGet(-used)), "acct-1"));
         });
         Conversation c = conversation(PromptPipeline.defaults().insert(Position.BEFORE_COMMIT, charge),
                 ScriptedModel.builder().replyWith(r -> "a reply of some words").build());
@@ -176,8 +176,10 @@ class StagePositionsTest {
         Reply reply = c.send(Prompt.text("hello").build());
 
         assertThat(reply.credits().metered()).isTrue();
-        assertThat(reply.credits().used()).isEqualTo(reply.usage().tokensIn() + reply.usage().tokensOut()).isPositive();
-        assertThat(reply.credits().remaining()).isEqualTo(1_000 - reply.credits().used());
+        long used = reply.usage().tokensIn() + reply.usage().tokensOut();
+        assertThat(used).isPositive();
+        assertThat(reply.credits().used()).isEqualByComparingTo(java.math.BigDecimal.valueOf(used));
+        assertThat(reply.credits().remaining()).isEqualByComparingTo(java.math.BigDecimal.valueOf(1_000 - used));
         // Without a credits stage a reply is unmetered.
         engine.close();
         Reply plain = conversation(PromptPipeline.defaults(), ScriptedModel.builder().replyWith(r -> "x").build())

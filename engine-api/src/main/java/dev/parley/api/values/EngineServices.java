@@ -76,6 +76,23 @@ public interface EngineServices {
         return java.util.List.of();
     }
 
+    /** The credits of the engine's store, when it keeps them ({@link dev.parley.api.spi.CreditLedger}). */
+    default java.util.Optional<dev.parley.api.spi.CreditLedger> credits() {
+        return store() instanceof dev.parley.api.spi.CreditLedger ledger ? java.util.Optional.of(ledger)
+                : java.util.Optional.empty();
+    }
+
+    /**
+     * Keeps a hold for the turn: the engine renews it while the turn runs and releases it when the turn ends
+     * without a commit that charged it (the turn failed, was refused, or a stage dropped the hold), so that every
+     * terminal path of a turn settles or frees what it reserved.
+     *
+     * @throws IllegalStateException outside a turn (the engine's own services)
+     */
+    default void holdWithTurn(dev.parley.api.credits.CreditHold hold) {
+        throw new IllegalStateException("there is no turn to keep the hold with");
+    }
+
     /** The engine's leases and waits ({@link dev.parley.api.ConversationEngine.Builder#timeouts}). */
     dev.parley.api.Timeouts timeouts();
 }

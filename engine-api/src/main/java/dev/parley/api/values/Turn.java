@@ -153,4 +153,14 @@ public record Turn(
         return new Turn(conversation, caller, newPrompt, promptId, model, contextSize, createdAt, List.of(),
                 java.util.OptionalInt.empty(), java.util.OptionalLong.empty(), stream, claimToken, attributes.overriddenBy(newPrompt.attributes()));
     }
+
+    /**
+     * The same turn, its request and counts kept, asking the model with {@code parameters} over the conversation's
+     * (a budget stage caps the output tokens of a metered turn this way).
+     */
+    public Turn withModelParameters(dev.parley.api.ModelParameters parameters) {
+        Prompt capped = prompt.toBuilder().modelParameters(Objects.requireNonNull(parameters, "parameters")).build();
+        return new Turn(conversation, caller, capped, promptId, model, contextSize, createdAt, request, promptTokens,
+                requestTokens, stream, claimToken, attributes);
+    }
 }

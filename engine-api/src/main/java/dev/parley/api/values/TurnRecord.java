@@ -37,12 +37,26 @@ import org.jspecify.annotations.Nullable;
  *                usage to the totals, stores its events and violations, and settles its claim as blocked, so that
  *                {@link dev.parley.api.spi.TurnLedger#claimTurn} answers {@link TurnClaim.Blocked} for the id from
  *                then on; null for a turn that was not blocked
+ * @param charge what the turn's commit charges its hold's accounts, by a store that is a
+ *               {@link dev.parley.api.spi.CreditLedger}: settled with the turn, or not at all; null for a turn no
+ *               budget metered
  */
 public record TurnRecord(String conversationId, String promptId, Message prompt, Message reply, Usage usage,
                          boolean inHistory, Instant at, @Nullable String claimToken, java.util.OptionalLong streamsEnded,
                          java.util.List<AuditEvent> events, String fingerprint,
                          java.util.List<dev.parley.api.policy.Violation> violations,
-                         dev.parley.api.policy.@Nullable PolicyBlock blocked) {
+                         dev.parley.api.policy.@Nullable PolicyBlock blocked,
+                         dev.parley.api.credits.@Nullable TurnCharge charge) {
+
+    /** A turn no budget metered. */
+    public TurnRecord(String conversationId, String promptId, Message prompt, Message reply, Usage usage,
+                      boolean inHistory, Instant at, @Nullable String claimToken, java.util.OptionalLong streamsEnded,
+                      java.util.List<AuditEvent> events, String fingerprint,
+                      java.util.List<dev.parley.api.policy.Violation> violations,
+                      dev.parley.api.policy.@Nullable PolicyBlock blocked) {
+        this(conversationId, promptId, prompt, reply, usage, inHistory, at, claimToken, streamsEnded, events,
+                fingerprint, violations, blocked, null);
+    }
 
     /** A turn with no violations that was not blocked. */
     public TurnRecord(String conversationId, String promptId, Message prompt, Message reply, Usage usage,
@@ -124,24 +138,30 @@ public record TurnRecord(String conversationId, String promptId, Message prompt,
     /** The same turn with these events stored in its transaction. */
     public TurnRecord withEvents(java.util.List<AuditEvent> turnEvents) {
         return new TurnRecord(conversationId, promptId, prompt, reply, usage, inHistory, at, claimToken, streamsEnded,
-                turnEvents, fingerprint, violations, blocked);
+                turnEvents, fingerprint, violations, blocked, charge);
     }
 
     /** The same unclaimed turn keeping this prompt fingerprint with its id. */
     public TurnRecord withFingerprint(String promptFingerprint) {
         return new TurnRecord(conversationId, promptId, prompt, reply, usage, inHistory, at, claimToken, streamsEnded,
-                events, promptFingerprint, violations, blocked);
+                events, promptFingerprint, violations, blocked, charge);
     }
 
     /** The same turn, fenced against streams by the count of streams ended on the conversation when it began. */
     public TurnRecord withStreamsEnded(long count) {
         return new TurnRecord(conversationId, promptId, prompt, reply, usage, inHistory, at, claimToken,
-                java.util.OptionalLong.of(count), events, fingerprint, violations, blocked);
+                java.util.OptionalLong.of(count), events, fingerprint, violations, blocked, charge);
     }
 
     /** The same turn with these violations stored in its transaction. */
     public TurnRecord withViolations(java.util.List<dev.parley.api.policy.Violation> turnViolations) {
         return new TurnRecord(conversationId, promptId, prompt, reply, usage, inHistory, at, claimToken, streamsEnded,
-                events, fingerprint, turnViolations, blocked);
+                events, fingerprint, turnViolations, blocked, charge);
+    }
+
+    /** The same turn, charging its hold's accounts in its commit. */
+    public TurnRecord withCharge(dev.parley.api.credits.TurnCharge turnCharge) {
+        return new TurnRecord(conversationId, promptId, prompt, reply, usage, inHistory, at, claimToken, streamsEnded,
+                events, fingerprint, violations, blocked, java.util.Objects.requireNonNull(turnCharge, "charge"));
     }
 }

@@ -11,8 +11,8 @@ import java.util.OptionalInt;
 
 /**
  * What a turn produced, as it travels back up the pipeline. The provider call creates it with the model's text
- * and reported usage; the accounting stage settles tokens ({@link #withUsage}); a credits stage charges it
- * ({@link #withCredits}); the persist stage adds the stored reply's id and time ({@link #withStored}). What a
+ * and reported usage; the accounting stage settles tokens ({@link #withUsage}); a budget stage holds credits for
+ * it ({@link #withHold}), which the commit charges ({@link #withCredits}); the persist stage adds the stored reply's id and time ({@link #withStored}). What a
  * stage has not set yet is empty, never a -1 or a null. Immutable and thread safe.
  *
  * <p>It carries the {@link Turn} the answer was produced for: the turn as the innermost stage saw it, with the
@@ -34,18 +34,20 @@ public final class TurnResult {
     private final java.util.List<dev.parley.api.policy.PolicyOutcome> policyOutcomes;
     private final java.util.List<dev.parley.api.policy.Violation> violations;
     private final dev.parley.api.policy.PolicyBlock blocked;
+    private final dev.parley.api.credits.CreditHold hold;
 
     private TurnResult(Turn turn, String text, String model, Usage reportedUsage, Usage usage, int replyTokens,
                        MessageStatus status, boolean replayed, String messageId, Instant createdAt, Credits credits) {
         this(turn, text, model, reportedUsage, usage, replyTokens, status, replayed, messageId, createdAt, credits,
-                java.util.List.of(), java.util.List.of(), null);
+                java.util.List.of(), java.util.List.of(), null, null);
     }
 
     private TurnResult(Turn turn, String text, String model, Usage reportedUsage, Usage usage, int replyTokens,
                        MessageStatus status, boolean replayed, String messageId, Instant createdAt, Credits credits,
                        java.util.List<dev.parley.api.policy.PolicyOutcome> policyOutcomes,
                        java.util.List<dev.parley.api.policy.Violation> violations,
-                       dev.parley.api.policy.PolicyBlock blocked) {
+                       dev.parley.api.policy.PolicyBlock blocked, dev.parley.api.credits.CreditHold hold) {
+        this.hold = hold;
         this.policyOutcomes = java.util.List.copyOf(policyOutcomes);
         this.violations = java.util.List.copyOf(violations);
         this.blocked = blocked;
@@ -91,11 +93,20 @@ public final class TurnResult {
      */
     public static TurnResult replayed(Turn turn, String text, String model, Usage usage, int replyTokens,
                                       MessageStatus status, String messageId, Instant createdAt) {
+        return replayed(turn, text, model, usage, replyTokens, status, messageId, createdAt, Credits.unmetered());
+    }
+
+    /**
+     * A reply read from the store for a message id sent again, with the credits its turn was charged when it was
+     * stored: a replay is not charged again.
+     */
+    public static TurnResult replayed(Turn turn, String text, String model, Usage usage, int replyTokens,
+                                      MessageStatus status, String messageId, Instant createdAt, Credits charged) {
         Objects.requireNonNull(usage, "usage");
         Objects.requireNonNull(messageId, "messageId");
         Objects.requireNonNull(createdAt, "createdAt");
         return new TurnResult(turn, text, model, null, usage, replyTokens, status, true, messageId, createdAt,
-                Credits.unmetered());
+                Objects.requireNonNull(charged, "charged"));
     }
 
     /** The turn the answer was produced for. */
@@ -160,32 +171,32 @@ public final class TurnResult {
             throw new IllegalArgumentException("tokens must not be negative: " + tokens);
         }
         return new TurnResult(turn, text, model, reportedUsage, settled, tokens, status, replayed, messageId,
-                createdAt, credits, policyOutcomes, violations, blocked);
+                createdAt, credits, policyOutcomes, violations, blocked, hold);
     }
 
     /** The same result with the stored reply's id and time. */
     public TurnResult withStored(String id, Instant at) {
         return new TurnResult(turn, text, model, reportedUsage, usage, replyTokens, status, replayed,
                 Objects.requireNonNull(id, "id"), Objects.requireNonNull(at, "at"), credits, policyOutcomes, violations,
-                blocked);
+                blocked, hold);
     }
 
     /** The same result marked as read from the store. */
     public TurnResult asReplayed() {
         return new TurnResult(turn, text, model, reportedUsage, usage, replyTokens, status, true, messageId, createdAt,
-                credits, policyOutcomes, violations, blocked);
+                credits, policyOutcomes, violations, blocked, hold);
     }
 
     /** The same result with another reply text (a stage on the way out that rewrote it). */
     public TurnResult withText(String newText) {
         return new TurnResult(turn, newText, model, reportedUsage, usage, replyTokens, status, replayed, messageId,
-                createdAt, credits, policyOutcomes, violations, blocked);
+                createdAt, credits, policyOutcomes, violations, blocked, hold);
     }
 
     /** The same result with what the turn was charged, for the caller's {@code Reply.credits()}. */
     public TurnResult withCredits(Credits charged) {
         return new TurnResult(turn, text, model, reportedUsage, usage, replyTokens, status, replayed, messageId,
-                createdAt, Objects.requireNonNull(charged, "charged"), policyOutcomes, violations, blocked);
+                createdAt, Objects.requireNonNull(charged, "charged"), policyOutcomes, violations, blocked, hold);
     }
 
     /**
@@ -195,7 +206,7 @@ public final class TurnResult {
      */
     public static TurnResult blockedBeforeCall(Turn turn, dev.parley.api.policy.PolicyBlock block) {
         return new TurnResult(turn, "", turn.model(), Usage.ZERO, null, -1, MessageStatus.FAILED, false, null, null,
-                Credits.unmetered(), java.util.List.of(), java.util.List.of(), Objects.requireNonNull(block, "block"));
+                Credits.unmetered(), java.util.List.of(), java.util.List.of(), Objects.requireNonNull(block, "block"), null);
     }
 
     /** How each configured policy judged each phase of the turn, in the order they ran; empty without policies. */
@@ -228,7 +239,7 @@ public final class TurnResult {
         java.util.List<dev.parley.api.policy.Violation> allViolations = new java.util.ArrayList<>(violations);
         allViolations.addAll(found);
         return new TurnResult(turn, text, model, reportedUsage, usage, replyTokens, status, replayed, messageId,
-                createdAt, credits, allOutcomes, allViolations, blocked);
+                createdAt, credits, allOutcomes, allViolations, blocked, hold);
     }
 
     /**
@@ -239,7 +250,21 @@ public final class TurnResult {
         Objects.requireNonNull(spent, "spent");
         return new TurnResult(turn, "", model, reportedUsage == null ? spent : reportedUsage, usage, replyTokens,
                 MessageStatus.FAILED, replayed,
-                messageId, createdAt, credits, policyOutcomes, violations, Objects.requireNonNull(block, "block"));
+                messageId, createdAt, credits, policyOutcomes, violations, Objects.requireNonNull(block, "block"), hold);
+    }
+
+    /**
+     * The credits the turn holds for its model call, when a budget stage reserved them: the persist stage charges
+     * the turn's real cost against it in the turn's commit. Empty for a turn no budget metered.
+     */
+    public Optional<dev.parley.api.credits.CreditHold> hold() {
+        return Optional.ofNullable(hold);
+    }
+
+    /** The same result holding these credits for its commit to charge. */
+    public TurnResult withHold(dev.parley.api.credits.CreditHold reserved) {
+        return new TurnResult(turn, text, model, reportedUsage, usage, replyTokens, status, replayed, messageId,
+                createdAt, credits, policyOutcomes, violations, blocked, Objects.requireNonNull(reserved, "hold"));
     }
 
     /** Counts and ids only: never the reply text. */

@@ -91,7 +91,7 @@ final class ConversationHandle implements Conversation {
             // The check above and the commit bracket the turn: a stream that starts or runs meanwhile makes the
             // store refuse this turn's commit, so that a send and a stream never both store turns run side by side.
             result = run(turn, info, new FencedServices(services,
-                    new SendFencedStore(services.store(), streams.streamsEnded()), listener, context)
+                    new SendFencedStore(services.store(), streams.streamsEnded()), listener, context, engine.leases())
                     .withPolicyVersion(state.policyVersion()));
         } catch (RuntimeException e) {
             listener.turnFailed(context, e);
@@ -139,21 +139,31 @@ final class ConversationHandle implements Conversation {
         try {
             result = StageChain.run(engine.stages(), engine.modelBoundary(), turn, pipelineServices);
         } catch (ParleyException e) {
+            endTurn(pipelineServices);
             if (!REFUSALS.contains(e.code()) && engine.firstReportOf(e)) {
                 recordFailure(info, turn.promptId(), e.code().name());
             }
             throw e;
         } catch (RuntimeException | Error e) {
+            endTurn(pipelineServices);
             if (engine.firstReportOf(e)) {
                 recordFailure(info, turn.promptId(), "INTERNAL");
             }
             throw e;
         }
+        endTurn(pipelineServices);
         if (result.messageId().isEmpty() || result.usage().isEmpty() || result.createdAt().isEmpty()) {
             throw new IllegalStateException("the pipeline answered without storing the turn: "
                     + "it needs a PersistStage and an AccountingStage, as in PromptPipeline.defaults()");
         }
         return result;
+    }
+
+    /** Frees what the turn held and its commit did not charge. */
+    private static void endTurn(dev.parley.api.values.EngineServices pipelineServices) {
+        if (pipelineServices instanceof FencedServices fenced) {
+            fenced.endTurn();
+        }
     }
 
     private static Reply toReply(Prompt prompt, ConversationInfo info, TurnResult result) {
@@ -243,7 +253,8 @@ final class ConversationHandle implements Conversation {
         try {
             // The turn commits only while this stream still holds the conversation's lock.
             FencedServices fenced = new FencedServices(services,
-                    new LeaseFencedStore(services.store(), run, holder, lease, services.clock()), listener, context);
+                    new LeaseFencedStore(services.store(), run, holder, lease, services.clock()), listener, context,
+                    engine.leases());
             reply = toReply(turn.prompt(), info, run(turn, info, fenced));
         } catch (RuntimeException e) {
             failure = e;

@@ -7,6 +7,7 @@ import dev.parley.api.PromptPipeline;
 import dev.parley.api.internal.EngineProvider;
 import dev.parley.core.AccessStage;
 import dev.parley.core.AccountingStage;
+import dev.parley.core.BudgetStage;
 import dev.parley.core.ContextStage;
 import dev.parley.core.PolicyStage;
 import dev.parley.core.IdempotencyStage;
@@ -36,6 +37,7 @@ public final class CoreEngineProvider implements EngineProvider {
                 .stage(new PolicyStage())
                 .stage(new ContextStage())
                 .position(Position.BEFORE_MODEL_CALL)
+                .stage(new BudgetStage())
                 .stage(new ProviderCallStage())
                 .build();
     }

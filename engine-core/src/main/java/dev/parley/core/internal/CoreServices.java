@@ -96,6 +96,11 @@ final class CoreServices implements EngineServices {
                 .orElseThrow(() -> new InvalidRequestException(field, "unknown model " + name));
     }
 
+    /** The models registered under a name, in any scope. */
+    List<ModelProvider> allNamed(String name) {
+        return models.allNamed(name);
+    }
+
     /** Whether a model of that name is registered for a conversation in this scope. */
     boolean hasModel(String name, String organizationId, String workspaceId, String repositoryId) {
         return models.find(name, organizationId, workspaceId, repositoryId).isPresent();

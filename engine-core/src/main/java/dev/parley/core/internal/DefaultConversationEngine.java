@@ -61,6 +61,7 @@ final class DefaultConversationEngine implements ConversationEngine {
             return new InMemoryConversationStore();
         });
         this.services = new CoreServices(config, store);
+        storePrices(config, store);
         this.stages = config.pipeline().stages();
         this.modelBoundary = config.pipeline().indexOf(dev.parley.api.PromptPipeline.Position.BEFORE_MODEL_CALL)
                 .orElse(stages.size());
@@ -96,6 +97,18 @@ final class DefaultConversationEngine implements ConversationEngine {
         return new CallerConversations(caller, this);
     }
 
+    /** Stores the prices the host set in code, for each model the store has none for yet. */
+    private void storePrices(EngineConfig config, ConversationStore store) {
+        if (config.prices().isEmpty()) {
+            return;
+        }
+        if (!(store instanceof dev.parley.api.spi.CreditLedger ledger)) {
+            throw new IllegalStateException("credit prices were given, but the store keeps no credits: "
+                    + store.getClass().getSimpleName() + " is no CreditLedger");
+        }
+        config.prices().forEach((model, price) -> ledger.putPrice(model, price, true, services.clock().instant()));
+    }
+
     /**
      * Refuses work once {@link #close()} has begun: every call on a {@code Conversations} or a {@code Conversation}
      * of a closed engine fails with the same {@link IllegalStateException}, on every store.
@@ -109,6 +122,17 @@ final class DefaultConversationEngine implements ConversationEngine {
     @Override
     public EngineConfig config() {
         return config;
+    }
+
+    @Override
+    public dev.parley.api.CreditAccounts credits() {
+        checkOpen();
+        if (!(services.store() instanceof dev.parley.api.spi.CreditLedger ledger)) {
+            throw new IllegalStateException("the engine's store keeps no credits: "
+                    + services.store().getClass().getSimpleName() + " is no CreditLedger");
+        }
+        return new StoreCreditAccounts(ledger, services.clock(), services::newId,
+                model -> !services.allNamed(model).isEmpty(), this::checkOpen);
     }
 
     @Override

@@ -19,9 +19,13 @@ final class FencedServices implements EngineServices {
     private final ConversationStore store;
     private final dev.parley.api.spi.EngineListener listener;
 
+    private final java.util.concurrent.ScheduledExecutorService leases;
+
     FencedServices(CoreServices services, ConversationStore fencedStore, dev.parley.api.spi.EngineListener listener,
-                   dev.parley.api.spi.EngineListener.TurnContext context) {
+                   dev.parley.api.spi.EngineListener.TurnContext context,
+                   java.util.concurrent.ScheduledExecutorService leases) {
         this.services = services;
+        this.leases = leases;
         this.listener = listener;
         this.store = new ObservedStore(fencedStore, listener, context, this);
     }
@@ -44,8 +48,85 @@ final class FencedServices implements EngineServices {
         }
     }
 
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(FencedServices.class);
+
+    /** The credit holds of the turn not yet charged by a commit, with their renewals; guarded by itself. */
+    private final java.util.Map<String, java.util.concurrent.ScheduledFuture<?>> holds = new java.util.HashMap<>(2);
+
+    @Override
+    public java.util.Optional<dev.parley.api.spi.CreditLedger> credits() {
+        return services.store() instanceof dev.parley.api.spi.CreditLedger ledger ? java.util.Optional.of(ledger)
+                : java.util.Optional.empty();
+    }
+
+    @Override
+    public void holdWithTurn(dev.parley.api.credits.CreditHold hold) {
+        dev.parley.api.spi.CreditLedger ledger = credits().orElseThrow(
+                () -> new IllegalStateException("the engine's store keeps no credits"));
+        java.time.Duration lease = services.timeouts().claimLease();
+        long every = Math.max(50, lease.toMillis() / 3);
+        String id = hold.id();
+        synchronized (holds) {
+            if (holds.containsKey(id)) {
+                return;
+            }
+            holds.put(id, leases.scheduleWithFixedDelay(() -> renew(ledger, id, lease), every, every,
+                    java.util.concurrent.TimeUnit.MILLISECONDS));
+        }
+    }
+
+    private void renew(dev.parley.api.spi.CreditLedger ledger, String holdId, java.time.Duration lease) {
+        boolean live;
+        try {
+            live = ledger.renewHold(holdId, services.clock().instant(), lease);
+        } catch (RuntimeException e) {
+            LOG.warn("Could not renew a credit hold; it lapses after {} unless a later renewal succeeds", lease, e);
+            return;
+        }
+        if (!live) {
+            synchronized (holds) {
+                java.util.concurrent.ScheduledFuture<?> renewal = holds.get(holdId);
+                if (renewal != null) {
+                    renewal.cancel(false);
+                }
+            }
+        }
+    }
+
+    /**
+     * Ends the turn's credit holds: each one its commit did not charge is released (the turn stored nothing of it,
+     * so it is charged nothing), and every renewal stops. Called once the turn's pipeline has returned or thrown.
+     */
+    void endTurn() {
+        java.util.List<String> left;
+        synchronized (holds) {
+            if (holds.isEmpty()) {
+                return;
+            }
+            holds.values().forEach(r -> r.cancel(false));
+            left = java.util.List.copyOf(holds.keySet());
+            holds.clear();
+        }
+        dev.parley.api.spi.CreditLedger ledger = credits().orElseThrow();
+        for (String id : left) {
+            try {
+                ledger.releaseHold(id);
+            } catch (RuntimeException e) {
+                LOG.warn("Could not release a credit hold; it lapses after {}", services.timeouts().claimLease(), e);
+            }
+        }
+    }
+
     /** Hands the events stored with the turn to the host's sink, and its ALERT violations to the alert sink. */
     void stored(dev.parley.api.values.TurnRecord record) {
+        if (record.charge() != null) {
+            synchronized (holds) {
+                java.util.concurrent.ScheduledFuture<?> renewal = holds.remove(record.charge().hold().id());
+                if (renewal != null) {
+                    renewal.cancel(false);
+                }
+            }
+        }
         record.events().forEach(services::notifySink);
         for (dev.parley.api.policy.Violation v : record.violations()) {
             if (v.action() == dev.parley.api.policy.PolicyAction.ALERT) {

@@ -1,0 +1,253 @@
+package dev.parley.core.internal;
+
+import dev.parley.api.BudgetExceededException;
+import dev.parley.api.Credits;
+import dev.parley.api.InvalidRequestException;
+import dev.parley.api.Page;
+import dev.parley.api.PageRequest;
+import dev.parley.api.credits.AccountOwner;
+import dev.parley.api.credits.CreditAccount;
+import dev.parley.api.credits.CreditHold;
+import dev.parley.api.credits.HoldRequest;
+import dev.parley.api.credits.LedgerEntry;
+import dev.parley.api.credits.ModelPrice;
+import dev.parley.api.credits.TurnCharge;
+import dev.parley.api.spi.CreditLedger;
+
+import java.math.BigDecimal;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * The credits of the in-memory store: prices, accounts with their ledgers, and live holds, all guarded by this
+ * object's monitor, so that every operation is atomic. Times are cut to microseconds, as the JDBC store keeps them.
+ * Not API.
+ */
+public final class MemoryCredits implements CreditLedger {
+    private static final BigDecimal ZERO = BigDecimal.ZERO.setScale(Credits.SCALE);
+    private static final Comparator<LedgerEntry> NEWEST_FIRST =
+            Comparator.comparing(LedgerEntry::at).thenComparing(LedgerEntry::id).reversed();
+
+    private final Map<String, ModelPrice> prices = new LinkedHashMap<>();
+    private final Map<String, Account> accounts = new HashMap<>();
+    private final Map<AccountOwner, Account> byOwner = new HashMap<>();
+    private final Map<String, Hold> holds = new HashMap<>();
+
+    private static final class Account {
+        final String id;
+        final AccountOwner owner;
+        final Instant createdAt;
+        BigDecimal balance = ZERO;
+        final List<LedgerEntry> ledger = new ArrayList<>();
+
+        Account(String id, AccountOwner owner, Instant createdAt) {
+            this.id = id;
+            this.owner = owner;
+            this.createdAt = createdAt;
+        }
+    }
+
+    private static final class Hold {
+        final CreditHold hold;
+        Instant expiresAt;
+
+        Hold(CreditHold hold) {
+            this.hold = hold;
+            this.expiresAt = hold.expiresAt();
+        }
+    }
+
+    @Override
+    public synchronized Optional<ModelPrice> price(String model) {
+        return Optional.ofNullable(prices.get(model));
+    }
+
+    @Override
+    public synchronized Map<String, ModelPrice> prices() {
+        return Map.copyOf(prices);
+    }
+
+    @Override
+    public synchronized boolean putPrice(String model, ModelPrice price, boolean onlyIfAbsent, Instant at) {
+        dev.parley.api.internal.Checks.label("model", model, 256);
+        java.util.Objects.requireNonNull(price, "price");
+        if (onlyIfAbsent && prices.containsKey(model)) {
+            return false;
+        }
+        prices.put(model, price);
+        return true;
+    }
+
+    @Override
+    public synchronized CreditAccount openAccount(String accountId, AccountOwner owner, Instant at) {
+        dev.parley.api.internal.Checks.id("accountId", accountId);
+        java.util.Objects.requireNonNull(owner, "owner");
+        if (byOwner.containsKey(owner)) {
+            throw new InvalidRequestException("owner", "has a credit account already");
+        }
+        if (accounts.containsKey(accountId)) {
+            throw new InvalidRequestException("accountId", "is the id of another account");
+        }
+        Account a = new Account(accountId, owner, micros(at));
+        accounts.put(accountId, a);
+        byOwner.put(owner, a);
+        return view(a, at);
+    }
+
+    @Override
+    public synchronized Optional<CreditAccount> account(String accountId, Instant at) {
+        Account a = accounts.get(accountId);
+        return a == null ? Optional.empty() : Optional.of(view(a, at));
+    }
+
+    @Override
+    public synchronized Optional<CreditAccount> account(AccountOwner owner, Instant at) {
+        Account a = byOwner.get(owner);
+        return a == null ? Optional.empty() : Optional.of(view(a, at));
+    }
+
+    @Override
+    public synchronized LedgerEntry post(String entryId, String accountId, LedgerEntry.Kind kind, BigDecimal amount,
+                                         String reason, Instant at) {
+        Account a = accounts.get(accountId);
+        if (a == null) {
+            throw new InvalidRequestException("accountId", "names no credit account");
+        }
+        if (kind == LedgerEntry.Kind.CHARGE) {
+            throw new IllegalArgumentException("a charge is posted by a turn's commit, not by hand");
+        }
+        BigDecimal after = a.balance.add(amount);
+        if (after.compareTo(reserved(a, at)) < 0) {
+            throw new InvalidRequestException("amount", "would take the balance below zero or below what running turns hold");
+        }
+        LedgerEntry entry = new LedgerEntry(entryId, accountId, kind, amount, after, reason, micros(at), null, null,
+                null, null, 0, 0);
+        a.balance = after;
+        a.ledger.add(entry);
+        return entry;
+    }
+
+    @Override
+    public synchronized Page<LedgerEntry> ledger(String accountId, PageRequest page) {
+        Account a = accounts.get(accountId);
+        if (a == null) {
+            throw new InvalidRequestException("accountId", "names no credit account");
+        }
+        List<LedgerEntry> all = new ArrayList<>(a.ledger);
+        all.sort(NEWEST_FIRST);
+        long from = (long) (page.page() - 1) * page.size();
+        List<LedgerEntry> items = from >= all.size() ? List.of()
+                : all.subList((int) from, (int) Math.min(all.size(), from + page.size()));
+        return Page.of(items, page, all.size());
+    }
+
+    @Override
+    public synchronized CreditHold reserve(HoldRequest request) {
+        List<Account> charged = new ArrayList<>(request.owners().size());
+        for (AccountOwner owner : request.owners()) {
+            Account a = byOwner.get(owner);
+            if (a != null && !charged.contains(a)) {
+                charged.add(a);
+            }
+        }
+        Instant expires = micros(request.at().plus(request.lease()));
+        ModelPrice price = prices.get(request.model());
+        if (charged.isEmpty()) {
+            return new CreditHold(request.holdId(), List.of(), ZERO, request.model(),
+                    price == null ? ModelPrice.FREE : price, expires);
+        }
+        if (price == null) {
+            throw new InvalidRequestException("model", "has no credit price, and credit accounts apply to the turn");
+        }
+        holds.values().removeIf(h -> h.expiresAt.isBefore(request.at()));
+        BigDecimal amount = price.cost(request.inputTokens(), request.maxOutputTokens());
+        for (Account a : charged) {
+            BigDecimal available = a.balance.subtract(reserved(a, request.at()));
+            if (available.compareTo(amount) < 0) {
+                throw new BudgetExceededException(a.id, amount.subtract(available.max(ZERO)));
+            }
+        }
+        CreditHold hold = new CreditHold(request.holdId(), charged.stream().map(a -> a.id).toList(), amount,
+                request.model(), price, expires);
+        holds.put(hold.id(), new Hold(hold));
+        return hold;
+    }
+
+    @Override
+    public synchronized boolean renewHold(String holdId, Instant at, Duration lease) {
+        Hold h = holds.get(holdId);
+        if (h == null || h.expiresAt.isBefore(at)) {
+            return false;
+        }
+        h.expiresAt = micros(at.plus(lease));
+        return true;
+    }
+
+    @Override
+    public synchronized void releaseHold(String holdId) {
+        holds.remove(holdId);
+    }
+
+    /**
+     * Charges a turn, for the in-memory store's commit: its cost on each account of its hold, at most what the
+     * account can pay without going below zero or taking what other live holds reserve; frees the hold.
+     *
+     * @return what the turn was charged and the tightest balance left
+     */
+    public synchronized Credits settle(TurnCharge charge, String conversationId, String promptId, Instant at) {
+        CreditHold hold = charge.hold();
+        holds.remove(hold.id());
+        if (!hold.metered()) {
+            return Credits.unmetered();
+        }
+        List<Account> charged = new ArrayList<>(hold.accountIds().size());
+        BigDecimal amount = charge.cost();
+        for (String id : hold.accountIds()) {
+            Account a = accounts.get(id);
+            if (a == null) {
+                throw new IllegalStateException("the hold names an account that does not exist: " + id);
+            }
+            charged.add(a);
+            amount = amount.min(a.balance.subtract(reserved(a, at)).max(ZERO));
+        }
+        Account tightest = null;
+        Instant when = micros(at);
+        for (Account a : charged) {
+            a.balance = a.balance.subtract(amount);
+            a.ledger.add(new LedgerEntry(UUID.randomUUID().toString(), a.id, LedgerEntry.Kind.CHARGE, amount.negate(),
+                    a.balance, "turn", when, conversationId, promptId, hold.model(), hold.price(), charge.tokensIn(),
+                    charge.tokensOut()));
+            if (tightest == null || a.balance.compareTo(tightest.balance) < 0) {
+                tightest = a;
+            }
+        }
+        return Credits.charged(amount, tightest.balance, tightest.id);
+    }
+
+    private BigDecimal reserved(Account a, Instant at) {
+        BigDecimal sum = ZERO;
+        for (Hold h : holds.values()) {
+            if (!h.expiresAt.isBefore(at) && h.hold.accountIds().contains(a.id)) {
+                sum = sum.add(h.hold.amount());
+            }
+        }
+        return sum;
+    }
+
+    private CreditAccount view(Account a, Instant at) {
+        return new CreditAccount(a.id, a.owner, a.balance, reserved(a, at), a.createdAt);
+    }
+
+    private static Instant micros(Instant at) {
+        return at.truncatedTo(ChronoUnit.MICROS);
+    }
+}
