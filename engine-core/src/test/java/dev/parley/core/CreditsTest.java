@@ -66,9 +66,9 @@ public class CreditsTest {
         return new InMemoryConversationStore();
     }
 
-    /** A second store object on the same data, for a second engine; the same object in memory. */
-    protected ConversationStore sameData() {
-        return store;
+    /** A second store object on the same data as {@code first}, for a second engine; the same object in memory. */
+    protected ConversationStore sameData(ConversationStore first) {
+        return first;
     }
 
     @AfterEach
@@ -136,7 +136,7 @@ public class CreditsTest {
         ScriptedModel first = ScriptedModel.builder().replyWith(r -> "five tokens of reply").usage(7, 5).build();
         ScriptedModel second = ScriptedModel.builder().replyWith(r -> "five tokens of reply").usage(7, 5).build();
         ConversationEngine a = engine(store, first, PER_OUTPUT_TOKEN, b -> b);
-        ConversationEngine b = engine(sameData(), second, PER_OUTPUT_TOKEN, x -> x);
+        ConversationEngine b = engine(sameData(store), second, PER_OUTPUT_TOKEN, x -> x);
         CreditAccount account = funded(a, AccountOwner.organization(ORG), String.valueOf(5 * covered));
         BigDecimal opening = balance(a, account);
         int threads = 64;
@@ -425,7 +425,7 @@ public class CreditsTest {
         first.close();
         engines.remove(first);
 
-        ConversationEngine restarted = engine(sameData(), ScriptedModel.echo(), ORDINARY, b -> b);
+        ConversationEngine restarted = engine(sameData(store), ScriptedModel.echo(), ORDINARY, b -> b);
         assertThat(restarted.credits().price(EngineFixture.MODEL)).contains(ModelPrice.perThousand("2", "3"));
     }
 }
