@@ -107,6 +107,7 @@ public interface ConversationEngine extends AutoCloseable {
         private dev.parley.api.spi.AlertSink alertSink;
         private final List<dev.parley.api.spi.PolicyFactory> policyFactories = new ArrayList<>();
         private final java.util.Map<String, dev.parley.api.credits.ModelPrice> prices = new java.util.LinkedHashMap<>();
+        private RateLimits rateLimits;
 
         /** The value of an option set for the first time; refuses a second set, naming the option. */
         private static <T> T once(String option, T current, T value) {
@@ -284,6 +285,18 @@ public interface ConversationEngine extends AutoCloseable {
             return this;
         }
 
+        /**
+         * Requests and tokens per minute per caller, workspace and organization. A request over a limit is refused
+         * with {@link RateLimitedException} before anything runs: by {@code send}, and by {@code stream} itself
+         * rather than through the listener, so that a host can answer it at once (HTTP 429 with Retry-After). The
+         * counters are shared by every engine on a store that keeps them
+         * ({@link dev.parley.api.spi.RateLimitLedger}, as the in-memory store is), else kept per engine.
+         */
+        public Builder rateLimits(RateLimits limits) {
+            this.rateLimits = once("rateLimits", this.rateLimits, limits);
+            return this;
+        }
+
         /** Receives the violations of ALERT rules, each once, after its turn is stored. */
         public Builder alertSink(dev.parley.api.spi.AlertSink sink) {
             this.alertSink = once("alertSink", this.alertSink, sink);
@@ -378,7 +391,8 @@ public interface ConversationEngine extends AutoCloseable {
                     defaultContextWindow == null ? DEFAULT_CONTEXT_WINDOW : defaultContextWindow, streamExecutor,
                     listenerFactory == null ? EngineListener.factory(EngineListener.NONE) : listenerFactory,
                     policies == null ? dev.parley.api.policy.PolicySet.none() : policies,
-                    alertSink == null ? dev.parley.api.spi.AlertSink.NONE : alertSink, policyFactories, prices);
+                    alertSink == null ? dev.parley.api.spi.AlertSink.NONE : alertSink, policyFactories, prices,
+                    rateLimits == null ? RateLimits.NONE : rateLimits);
             return provider.create(config);
         }
     }

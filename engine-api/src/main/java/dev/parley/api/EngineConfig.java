@@ -42,6 +42,7 @@ import org.jspecify.annotations.Nullable;
  * @param policyFactories the policy factories the host gave, beside those on the class path
  * @param prices the credit prices the host set in code, by model name: stored at start for each model the store
  *               has no price for
+ * @param rateLimits the requests and tokens per minute each caller, workspace and organization may use
  */
 public record EngineConfig(
         @Nullable ConversationStore store,
@@ -63,7 +64,23 @@ public record EngineConfig(
         dev.parley.api.policy.PolicySet policies,
         dev.parley.api.spi.AlertSink alertSink,
         List<dev.parley.api.spi.PolicyFactory> policyFactories,
-        java.util.Map<String, dev.parley.api.credits.ModelPrice> prices) {
+        java.util.Map<String, dev.parley.api.credits.ModelPrice> prices,
+        RateLimits rateLimits) {
+
+    /** A configuration with no rate limits. */
+    public EngineConfig(@Nullable ConversationStore store, List<ModelRegistration> models, String defaultModel,
+                        PromptPipeline pipeline, Clock clock, @Nullable Supplier<String> ids,
+                        @Nullable TokenCounter tokenCounter, SteeringResolver steeringResolver,
+                        Duration steeringCacheTtl, ScopeDirectory scopeDirectory, EventSink eventSink,
+                        int defaultContextSize, Timeouts timeouts, int defaultContextWindow,
+                        @Nullable Executor streamExecutor, dev.parley.api.spi.EngineListener.Factory listenerFactory,
+                        dev.parley.api.policy.PolicySet policies, dev.parley.api.spi.AlertSink alertSink,
+                        List<dev.parley.api.spi.PolicyFactory> policyFactories,
+                        java.util.Map<String, dev.parley.api.credits.ModelPrice> prices) {
+        this(store, models, defaultModel, pipeline, clock, ids, tokenCounter, steeringResolver, steeringCacheTtl,
+                scopeDirectory, eventSink, defaultContextSize, timeouts, defaultContextWindow, streamExecutor,
+                listenerFactory, policies, alertSink, policyFactories, prices, RateLimits.NONE);
+    }
 
     /** A configuration with no credit prices set in code. */
     public EngineConfig(@Nullable ConversationStore store, List<ModelRegistration> models, String defaultModel,
@@ -76,11 +93,12 @@ public record EngineConfig(
                         List<dev.parley.api.spi.PolicyFactory> policyFactories) {
         this(store, models, defaultModel, pipeline, clock, ids, tokenCounter, steeringResolver, steeringCacheTtl,
                 scopeDirectory, eventSink, defaultContextSize, timeouts, defaultContextWindow, streamExecutor,
-                listenerFactory, policies, alertSink, policyFactories, java.util.Map.of());
+                listenerFactory, policies, alertSink, policyFactories, java.util.Map.of(), RateLimits.NONE);
     }
 
     public EngineConfig {
         prices = java.util.Map.copyOf(prices);
+        Objects.requireNonNull(rateLimits, "rateLimits");
         Objects.requireNonNull(policies, "policies");
         Objects.requireNonNull(alertSink, "alertSink");
         policyFactories = List.copyOf(policyFactories);

@@ -17,6 +17,11 @@ public enum ErrorCode {
     POLICY_BLOCKED,
     /** The account has no credits left for this turn. */
     BUDGET_EXCEEDED,
+    /**
+     * A rate limit refused the request: too many requests or tokens in the current minute for the caller, the
+     * workspace or the organization; {@link RateLimitedException#retryAfter()} says when to try again.
+     */
+    RATE_LIMITED,
     /** The model could not answer: it timed out, refused, or failed. */
     MODEL_UNAVAILABLE,
     /** The conversation store failed; the cause is attached. */

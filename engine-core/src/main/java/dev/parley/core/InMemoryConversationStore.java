@@ -52,10 +52,11 @@ import java.util.concurrent.ConcurrentMap;
  * kept when the conversation is deleted. It is a {@link dev.parley.api.spi.PolicyRegistry}: rules put at run time
  * are seen by every engine that shares this store object on its next turn. It is a
  * {@link dev.parley.api.spi.CreditLedger}: prices, accounts, ledgers and holds are guarded by one lock, taken inside
- * a conversation's lock when a turn's commit charges it.
+ * a conversation's lock when a turn's commit charges it. It is a {@link dev.parley.api.spi.RateLimitLedger}: every
+ * engine on this store object counts requests and tokens on the same counters.
  */
 public final class InMemoryConversationStore implements ConversationStore, ViolationLog,
-        dev.parley.api.spi.PolicyRegistry, dev.parley.api.spi.CreditLedger {
+        dev.parley.api.spi.PolicyRegistry, dev.parley.api.spi.CreditLedger, dev.parley.api.spi.RateLimitLedger {
     private static final Comparator<ConversationInfo> NEWEST_FIRST =
             Comparator.comparing(ConversationInfo::createdAt).thenComparing(ConversationInfo::id).reversed();
     private static final Comparator<Violation> NEWEST_VIOLATION_FIRST =
@@ -67,6 +68,7 @@ public final class InMemoryConversationStore implements ConversationStore, Viola
     private volatile long policyVersion;
     private final ConcurrentMap<String, List<AuditEvent>> events = new ConcurrentHashMap<>();
     private final dev.parley.core.internal.MemoryCredits credits = new dev.parley.core.internal.MemoryCredits();
+    private final dev.parley.core.internal.MemoryRateLimits rateLimits = new dev.parley.core.internal.MemoryRateLimits();
 
     /** One conversation's state; every field is guarded by the entry's monitor. */
     private static final class Entry {
@@ -616,6 +618,16 @@ public final class InMemoryConversationStore implements ConversationStore, Viola
     @Override
     public void releaseHold(String holdId) {
         credits.releaseHold(holdId);
+    }
+
+    @Override
+    public Optional<String> admit(List<dev.parley.api.values.RateWindow> windows, Instant windowStart) {
+        return rateLimits.admit(windows, windowStart);
+    }
+
+    @Override
+    public void addTokens(List<String> keys, long tokens, Instant windowStart) {
+        rateLimits.addTokens(keys, tokens, windowStart);
     }
 
     private Entry entry(String conversationId) {

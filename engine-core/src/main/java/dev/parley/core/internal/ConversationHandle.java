@@ -83,6 +83,10 @@ final class ConversationHandle implements Conversation {
         if (streams.lock().isPresent()) {
             throw new ConversationLockedException(id, "a stream is active");
         }
+        RateLimiting limits = engine.rateLimiting();
+        if (limits != null) {
+            limits.admit(caller, info);
+        }
         EngineListener.TurnContext context = turn.context();
         EngineListener listener = SafeListener.forTurn(engine.config().listenerFactory(), context);
         listener.turnStart(context);
@@ -98,6 +102,7 @@ final class ConversationHandle implements Conversation {
             throw e;
         }
         listener.turnEnd(context, result.status(), result.replayed());
+        usedTokens(info, result);
         return toReply(prompt, info, result);
     }
 
@@ -159,6 +164,15 @@ final class ConversationHandle implements Conversation {
         return result;
     }
 
+    /** Counts a stored turn's tokens against the engine's rate limits; a replay used none. */
+    private void usedTokens(ConversationInfo info, TurnResult result) {
+        RateLimiting limits = engine.rateLimiting();
+        if (limits != null && !result.replayed()) {
+            dev.parley.api.Usage usage = result.usage().orElseThrow();
+            limits.used(caller, info, usage.tokensIn() + usage.tokensOut());
+        }
+    }
+
     /** Frees what the turn held and its commit did not charge. */
     private static void endTurn(dev.parley.api.values.EngineServices pipelineServices) {
         if (pipelineServices instanceof FencedServices fenced) {
@@ -211,6 +225,16 @@ final class ConversationHandle implements Conversation {
             engineListener.turnFailed(context, refused);
             throw refused;
         }
+        RateLimiting limits = engine.rateLimiting();
+        if (limits != null) {
+            try {
+                limits.admit(caller, info);
+            } catch (RuntimeException e) {
+                services.store().yieldStreamLock(id, holder); // no turn ran
+                engineListener.turnFailed(context, e);
+                throw e;
+            }
+        }
         engineListener.streamLockAcquired(context);
         run.observe(engineListener, context);
         run.holdLock(holder, services.store(), services.clock(), lease);
@@ -255,7 +279,9 @@ final class ConversationHandle implements Conversation {
             FencedServices fenced = new FencedServices(services,
                     new LeaseFencedStore(services.store(), run, holder, lease, services.clock()), listener, context,
                     engine.leases());
-            reply = toReply(turn.prompt(), info, run(turn, info, fenced));
+            TurnResult result = run(turn, info, fenced);
+            usedTokens(info, result);
+            reply = toReply(turn.prompt(), info, result);
         } catch (RuntimeException e) {
             failure = e;
         } catch (Error e) {

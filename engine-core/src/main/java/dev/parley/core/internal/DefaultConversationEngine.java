@@ -36,6 +36,8 @@ final class DefaultConversationEngine implements ConversationEngine {
     private final List<PromptStage> stages;
     /** The index of the first stage inside the provider boundary: stages from there on may proceed repeatedly. */
     private final int modelBoundary;
+    /** The engine's rate limits, or null when it has none. */
+    private final RateLimiting rateLimiting;
     private final AtomicBoolean closed = new AtomicBoolean();
     /** Waits, after cancel, before interrupting streams at close; and again, after interrupting them. */
     private static final long CLOSE_WAIT_NANOS = TimeUnit.SECONDS.toNanos(5);
@@ -62,6 +64,7 @@ final class DefaultConversationEngine implements ConversationEngine {
         });
         this.services = new CoreServices(config, store);
         storePrices(config, store);
+        this.rateLimiting = RateLimiting.of(config.rateLimits(), store, config.clock());
         this.stages = config.pipeline().stages();
         this.modelBoundary = config.pipeline().indexOf(dev.parley.api.PromptPipeline.Position.BEFORE_MODEL_CALL)
                 .orElse(stages.size());
@@ -179,6 +182,11 @@ final class DefaultConversationEngine implements ConversationEngine {
 
     CoreServices services() {
         return services;
+    }
+
+    /** The engine's rate limits, or null when it has none. */
+    RateLimiting rateLimiting() {
+        return rateLimiting;
     }
 
     int modelBoundary() {
