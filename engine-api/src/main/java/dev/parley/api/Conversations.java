@@ -38,4 +38,15 @@ public interface Conversations {
      *                               {@link dev.parley.api.spi.ViolationLog})
      */
     Page<dev.parley.api.policy.Violation> violations(String workspaceId, PageRequest page);
+
+    /**
+     * The usage of the caller's organization that the caller may see, summed per day and per the query's grouping,
+     * newest day first: an organization admin sees all of it; a workspace admin that workspace's (the query must
+     * name it); anyone else only their own turns (a query of another user is refused, one of no user is of theirs).
+     *
+     * @throws AccessDeniedException when the query asks for usage the caller may not see
+     * @throws IllegalStateException when the engine's store keeps no usage ledger (it is no
+     *                               {@link dev.parley.api.spi.UsageLedger})
+     */
+    Page<dev.parley.api.usage.UsageRow> usage(dev.parley.api.usage.UsageQuery query, PageRequest page);
 }

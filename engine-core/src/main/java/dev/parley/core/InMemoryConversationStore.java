@@ -53,10 +53,12 @@ import java.util.concurrent.ConcurrentMap;
  * are seen by every engine that shares this store object on its next turn. It is a
  * {@link dev.parley.api.spi.CreditLedger}: prices, accounts, ledgers and holds are guarded by one lock, taken inside
  * a conversation's lock when a turn's commit charges it. It is a {@link dev.parley.api.spi.RateLimitLedger}: every
- * engine on this store object counts requests and tokens on the same counters.
+ * engine on this store object counts requests and tokens on the same counters. It is a
+ * {@link dev.parley.api.spi.UsageLedger}: a metered-or-not turn's usage entry is recorded under its commit.
  */
 public final class InMemoryConversationStore implements ConversationStore, ViolationLog,
-        dev.parley.api.spi.PolicyRegistry, dev.parley.api.spi.CreditLedger, dev.parley.api.spi.RateLimitLedger {
+        dev.parley.api.spi.PolicyRegistry, dev.parley.api.spi.CreditLedger, dev.parley.api.spi.RateLimitLedger,
+        dev.parley.api.spi.UsageLedger {
     private static final Comparator<ConversationInfo> NEWEST_FIRST =
             Comparator.comparing(ConversationInfo::createdAt).thenComparing(ConversationInfo::id).reversed();
     private static final Comparator<Violation> NEWEST_VIOLATION_FIRST =
@@ -69,6 +71,7 @@ public final class InMemoryConversationStore implements ConversationStore, Viola
     private final ConcurrentMap<String, List<AuditEvent>> events = new ConcurrentHashMap<>();
     private final dev.parley.core.internal.MemoryCredits credits = new dev.parley.core.internal.MemoryCredits();
     private final dev.parley.core.internal.MemoryRateLimits rateLimits = new dev.parley.core.internal.MemoryRateLimits();
+    private final dev.parley.core.internal.MemoryUsage usage = new dev.parley.core.internal.MemoryUsage();
 
     /** One conversation's state; every field is guarded by the entry's monitor. */
     private static final class Entry {
@@ -292,6 +295,10 @@ public final class InMemoryConversationStore implements ConversationStore, Viola
             if (turn.charge() != null) {
                 reply = reply.withCredits(credits.settle(turn.charge(), turn.conversationId(), turn.promptId(),
                         turn.at()));
+            }
+            if (turn.meter() != null) {
+                usage.record(e.info.organizationId(), e.info.workspaceId(), turn.conversationId(), turn.meter(),
+                        turn.at(), turn.usage(), reply.credits());
             }
             if (turn.inHistory()) {
                 long next = e.messages.size() + 1L;
@@ -628,6 +635,12 @@ public final class InMemoryConversationStore implements ConversationStore, Viola
     @Override
     public void addTokens(List<String> keys, long tokens, Instant windowStart) {
         rateLimits.addTokens(keys, tokens, windowStart);
+    }
+
+    @Override
+    public Page<dev.parley.api.usage.UsageRow> usage(String organizationId, dev.parley.api.usage.UsageQuery query,
+                                                     PageRequest page) {
+        return usage.usage(organizationId, query, page);
     }
 
     private Entry entry(String conversationId) {

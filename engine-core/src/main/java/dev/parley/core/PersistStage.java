@@ -80,7 +80,8 @@ public final class PersistStage implements PromptStage {
         if (!result.violations().isEmpty()) {
             record = record.withViolations(result.violations());
         }
-        record = charged(record, result);
+        record = charged(record, result).withMeter(new dev.parley.api.usage.UsageEntry(turn.caller().userId(),
+                result.model(), promptTokens));
         String fingerprint = turn.attribute(IdempotencyStage.UNCLAIMED_FINGERPRINT).orElse(null);
         Message stored = services.store().commitTurn(fingerprint == null ? record : record.withFingerprint(fingerprint));
         TurnResult saved = result.withStored(stored.id(), stored.createdAt());
@@ -111,7 +112,10 @@ public final class PersistStage implements PromptStage {
         dev.parley.api.policy.PolicyBlock block = result.blocked().orElseThrow();
         TurnRecord record = TurnRecord.blocked(turn.conversation().id(), turn.promptId(), result.usage().get(),
                 services.clock().instant(), turn.claim().orElse(null), block, result.violations(), java.util.List.of());
-        record = charged(record, result);
+        int promptTokens = turn.promptTokens().isPresent()
+                ? turn.promptTokens().getAsInt() : services.tokenCounter(turn.model()).count(turn.prompt().text());
+        record = charged(record, result).withMeter(new dev.parley.api.usage.UsageEntry(turn.caller().userId(),
+                result.model(), promptTokens));
         String fingerprint = turn.attribute(IdempotencyStage.UNCLAIMED_FINGERPRINT).orElse(null);
         services.store().commitTurn(fingerprint == null ? record : record.withFingerprint(fingerprint));
         throw block.toException();

@@ -40,13 +40,27 @@ import org.jspecify.annotations.Nullable;
  * @param charge what the turn's commit charges its hold's accounts, by a store that is a
  *               {@link dev.parley.api.spi.CreditLedger}: settled with the turn, or not at all; null for a turn no
  *               budget metered
+ * @param meter what the store's {@link dev.parley.api.spi.UsageLedger} records of the turn beyond this record (its
+ *              caller, model and prompt tokens), in the turn's own transaction; null for a turn not to record there
  */
 public record TurnRecord(String conversationId, String promptId, Message prompt, Message reply, Usage usage,
                          boolean inHistory, Instant at, @Nullable String claimToken, java.util.OptionalLong streamsEnded,
                          java.util.List<AuditEvent> events, String fingerprint,
                          java.util.List<dev.parley.api.policy.Violation> violations,
                          dev.parley.api.policy.@Nullable PolicyBlock blocked,
-                         dev.parley.api.credits.@Nullable TurnCharge charge) {
+                         dev.parley.api.credits.@Nullable TurnCharge charge,
+                         dev.parley.api.usage.@Nullable UsageEntry meter) {
+
+    /** A turn the usage ledger does not record. */
+    public TurnRecord(String conversationId, String promptId, Message prompt, Message reply, Usage usage,
+                      boolean inHistory, Instant at, @Nullable String claimToken, java.util.OptionalLong streamsEnded,
+                      java.util.List<AuditEvent> events, String fingerprint,
+                      java.util.List<dev.parley.api.policy.Violation> violations,
+                      dev.parley.api.policy.@Nullable PolicyBlock blocked,
+                      dev.parley.api.credits.@Nullable TurnCharge charge) {
+        this(conversationId, promptId, prompt, reply, usage, inHistory, at, claimToken, streamsEnded, events,
+                fingerprint, violations, blocked, charge, null);
+    }
 
     /** A turn no budget metered. */
     public TurnRecord(String conversationId, String promptId, Message prompt, Message reply, Usage usage,
@@ -55,7 +69,7 @@ public record TurnRecord(String conversationId, String promptId, Message prompt,
                       java.util.List<dev.parley.api.policy.Violation> violations,
                       dev.parley.api.policy.@Nullable PolicyBlock blocked) {
         this(conversationId, promptId, prompt, reply, usage, inHistory, at, claimToken, streamsEnded, events,
-                fingerprint, violations, blocked, null);
+                fingerprint, violations, blocked, null, null);
     }
 
     /** A turn with no violations that was not blocked. */
@@ -138,30 +152,36 @@ public record TurnRecord(String conversationId, String promptId, Message prompt,
     /** The same turn with these events stored in its transaction. */
     public TurnRecord withEvents(java.util.List<AuditEvent> turnEvents) {
         return new TurnRecord(conversationId, promptId, prompt, reply, usage, inHistory, at, claimToken, streamsEnded,
-                turnEvents, fingerprint, violations, blocked, charge);
+                turnEvents, fingerprint, violations, blocked, charge, meter);
     }
 
     /** The same unclaimed turn keeping this prompt fingerprint with its id. */
     public TurnRecord withFingerprint(String promptFingerprint) {
         return new TurnRecord(conversationId, promptId, prompt, reply, usage, inHistory, at, claimToken, streamsEnded,
-                events, promptFingerprint, violations, blocked, charge);
+                events, promptFingerprint, violations, blocked, charge, meter);
     }
 
     /** The same turn, fenced against streams by the count of streams ended on the conversation when it began. */
     public TurnRecord withStreamsEnded(long count) {
         return new TurnRecord(conversationId, promptId, prompt, reply, usage, inHistory, at, claimToken,
-                java.util.OptionalLong.of(count), events, fingerprint, violations, blocked, charge);
+                java.util.OptionalLong.of(count), events, fingerprint, violations, blocked, charge, meter);
     }
 
     /** The same turn with these violations stored in its transaction. */
     public TurnRecord withViolations(java.util.List<dev.parley.api.policy.Violation> turnViolations) {
         return new TurnRecord(conversationId, promptId, prompt, reply, usage, inHistory, at, claimToken, streamsEnded,
-                events, fingerprint, turnViolations, blocked, charge);
+                events, fingerprint, turnViolations, blocked, charge, meter);
     }
 
     /** The same turn, charging its hold's accounts in its commit. */
     public TurnRecord withCharge(dev.parley.api.credits.TurnCharge turnCharge) {
         return new TurnRecord(conversationId, promptId, prompt, reply, usage, inHistory, at, claimToken, streamsEnded,
-                events, fingerprint, violations, blocked, java.util.Objects.requireNonNull(turnCharge, "charge"));
+                events, fingerprint, violations, blocked, java.util.Objects.requireNonNull(turnCharge, "charge"), meter);
+    }
+
+    /** The same turn, recorded in the store's usage ledger with this caller, model and prompt count. */
+    public TurnRecord withMeter(dev.parley.api.usage.UsageEntry entry) {
+        return new TurnRecord(conversationId, promptId, prompt, reply, usage, inHistory, at, claimToken, streamsEnded,
+                events, fingerprint, violations, blocked, charge, java.util.Objects.requireNonNull(entry, "meter"));
     }
 }

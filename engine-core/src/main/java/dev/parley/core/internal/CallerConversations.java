@@ -110,6 +110,30 @@ final class CallerConversations implements Conversations {
                 dev.parley.api.policy.ViolationQuery.workspace(caller.organizationId(), workspaceId), page);
     }
 
+    @Override
+    public dev.parley.api.Page<dev.parley.api.usage.UsageRow> usage(dev.parley.api.usage.UsageQuery query,
+                                                                   PageRequest page) {
+        engine.checkOpen();
+        if (query == null) {
+            throw new InvalidRequestException("query", "is required");
+        }
+        Objects.requireNonNull(page, "page");
+        dev.parley.api.usage.UsageQuery allowed = query;
+        if (!caller.organizationAdmin()
+                && !(query.workspaceId() != null && caller.administers(query.workspaceId()))) {
+            // Anyone else sees their own turns only.
+            if (query.userId() != null && !query.userId().equals(caller.userId())) {
+                throw new AccessDeniedException(caller.userId(), "read the usage of another user");
+            }
+            allowed = query.ofUser(caller.userId());
+        }
+        if (!(services.store() instanceof dev.parley.api.spi.UsageLedger ledger)) {
+            throw new IllegalStateException("the engine's store " + services.store().getClass().getName()
+                    + " keeps no usage ledger: it is no UsageLedger");
+        }
+        return ledger.usage(caller.organizationId(), allowed, page);
+    }
+
     /** The store's violations, when it keeps them. */
     static dev.parley.api.spi.ViolationLog violationLog(CoreServices services) {
         if (services.store() instanceof dev.parley.api.spi.ViolationLog log) {
