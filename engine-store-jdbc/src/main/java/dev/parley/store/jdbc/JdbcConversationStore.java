@@ -4,16 +4,25 @@ import com.zaxxer.hikari.HikariDataSource;
 import dev.parley.api.ConversationInfo;
 import dev.parley.api.ConversationLockedException;
 import dev.parley.api.ConversationNotFoundException;
+import dev.parley.api.InvalidRequestException;
 import dev.parley.api.ConversationPatch;
 import dev.parley.api.Message;
 import dev.parley.api.Page;
 import dev.parley.api.PageRequest;
 import dev.parley.api.ParleyException;
 import dev.parley.api.StoreFailureException;
+import dev.parley.api.credits.AccountOwner;
+import dev.parley.api.credits.CreditAccount;
+import dev.parley.api.credits.CreditHold;
+import dev.parley.api.credits.HoldRequest;
+import dev.parley.api.credits.LedgerEntry;
+import dev.parley.api.credits.ModelPrice;
+import dev.parley.api.internal.Checks;
 import dev.parley.api.policy.PolicySpec;
 import dev.parley.api.policy.Violation;
 import dev.parley.api.policy.ViolationQuery;
 import dev.parley.api.spi.ConversationStore;
+import dev.parley.api.spi.CreditLedger;
 import dev.parley.api.spi.PolicyRegistry;
 import dev.parley.api.spi.ViolationLog;
 import dev.parley.api.values.AuditEvent;
@@ -24,6 +33,7 @@ import dev.parley.api.values.TurnRecord;
 import dev.parley.store.jdbc.internal.AuditDao;
 import dev.parley.store.jdbc.internal.ConversationDao;
 import dev.parley.store.jdbc.internal.ConversationQuerySql;
+import dev.parley.store.jdbc.internal.CreditDao;
 import dev.parley.store.jdbc.internal.Dialect;
 import dev.parley.store.jdbc.internal.MessageDao;
 import dev.parley.store.jdbc.internal.Migrations;
@@ -42,10 +52,12 @@ import org.jdbi.v3.core.transaction.TransactionIsolationLevel;
 import org.jspecify.annotations.Nullable;
 
 import javax.sql.DataSource;
+import java.math.BigDecimal;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
@@ -103,7 +115,7 @@ import java.util.function.Function;
  *
  * <p>Times are kept at microsecond precision. Thread safe.
  */
-public final class JdbcConversationStore implements ConversationStore, ViolationLog, PolicyRegistry {
+public final class JdbcConversationStore implements ConversationStore, ViolationLog, PolicyRegistry, CreditLedger {
     private final Jdbi jdbi;
     private final @Nullable HikariDataSource ownedPool;
     private final ConversationDao conversations = new ConversationDao();
@@ -113,6 +125,28 @@ public final class JdbcConversationStore implements ConversationStore, Violation
     private final TurnDao turns;
     private final StreamLockDao streamLocks;
     private final PolicyDao policies;
+    private final CreditDao credits;
+    /**
+     * On the thread of a send: that the read its turn began with ({@link #findWithStreams}) found no credit account
+     * in the conversation's organization, for the turn's {@link #reserve} to answer without a statement.
+     */
+    private final ThreadLocal<NoAccounts> noAccounts = new ThreadLocal<>();
+
+    /**
+     * What a send's first read found: the conversation's organization had no credit account when it was read.
+     *
+     * @param conversationId the conversation read
+     * @param organizationId its organization
+     * @param readAtNanos when, by {@link System#nanoTime()}
+     */
+    private record NoAccounts(String conversationId, String organizationId, long readAtNanos) {
+        /** Whether it answers the reserve of this turn: same conversation, its organization's owners, fresh. */
+        boolean answers(HoldRequest request) {
+            return conversationId.equals(request.conversationId())
+                    && request.owners().stream().allMatch(o -> o.organizationId().equals(organizationId))
+                    && System.nanoTime() - readAtNanos <= request.lease().toNanos();
+        }
+    }
     /** Conversation settings by id and version; null when disabled. */
     private final @Nullable SettingsCache settingsCache;
 
@@ -122,7 +156,8 @@ public final class JdbcConversationStore implements ConversationStore, Violation
         try {
             Migrations.migrate(dataSource);
             Dialect dialect = Dialect.of(dataSource);
-            this.turns = new TurnDao(dialect, messages, audit, violations);
+            this.credits = new CreditDao(dialect);
+            this.turns = new TurnDao(dialect, messages, audit, violations, credits);
             this.streamLocks = new StreamLockDao(dialect);
             this.policies = new PolicyDao(dialect);
             this.jdbi = Jdbi.create(dataSource);
@@ -199,17 +234,25 @@ public final class JdbcConversationStore implements ConversationStore, Violation
     @Override
     public Optional<ConversationState> findWithStreams(String conversationId, Instant now) {
         SettingsCache cache = settingsCache;
-        if (cache == null) {
-            return call("read a conversation", h -> {
-                Optional<ConversationDao.RowStateWithStreams> read = conversations.rowStateWithStreams(h, conversationId);
-                if (read.isEmpty() || read.get().row().deleted()) {
-                    return Optional.empty();
-                }
-                return conversations.findLive(h, conversationId).map(info -> new ConversationState(info,
-                        read.get().streams(), read.get().policyVersion()));
-            });
+        noAccounts.remove();
+        boolean[] accounts = new boolean[1];
+        Optional<ConversationState> state = call("read a conversation", h -> {
+            Optional<ConversationDao.RowStateWithStreams> read = conversations.rowStateWithStreams(h, conversationId);
+            read.ifPresent(r -> accounts[0] = r.creditAccounts());
+            if (cache != null) {
+                return cache.findWithStreams(h, conversationId, read);
+            }
+            if (read.isEmpty() || read.get().row().deleted()) {
+                return Optional.empty();
+            }
+            return conversations.findLive(h, conversationId).map(info -> new ConversationState(info,
+                    read.get().streams(), read.get().policyVersion()));
+        });
+        if (state.isPresent() && !accounts[0]) {
+            noAccounts.set(new NoAccounts(conversationId, state.get().conversation().organizationId(),
+                    System.nanoTime()));
         }
-        return call("read a conversation", h -> cache.findWithStreams(h, conversationId));
+        return state;
     }
 
     @Override
@@ -413,6 +456,130 @@ public final class JdbcConversationStore implements ConversationStore, Violation
     public boolean removePolicy(String id) {
         Objects.requireNonNull(id, "id");
         return transaction("remove a policy rule", h -> policies.remove(h, id));
+    }
+
+    @Override
+    public Optional<ModelPrice> price(String model) {
+        Objects.requireNonNull(model, "model");
+        return call("read a credit price", h -> credits.price(h, model));
+    }
+
+    @Override
+    public Map<String, ModelPrice> prices() {
+        return call("read the credit prices", credits::prices);
+    }
+
+    /**
+     * Sets a model's price; with {@code onlyIfAbsent}, correct however many engines put a price for the same model
+     * at once: exactly one of them stores it.
+     */
+    @Override
+    public boolean putPrice(String model, ModelPrice price, boolean onlyIfAbsent, Instant at) {
+        Checks.label("model", model, 256);
+        Objects.requireNonNull(price, "price");
+        Objects.requireNonNull(at, "at");
+        return transaction("store a credit price", h -> credits.putPrice(h, model, price, onlyIfAbsent, at));
+    }
+
+    /**
+     * Opens an account; an owner's second account is refused naming {@code owner} (and an id in use naming
+     * {@code accountId}), also when two engines open one for the same owner at once: the owners' unique key
+     * refuses the second, which is then told apart by reading what is stored.
+     */
+    @Override
+    public CreditAccount openAccount(String accountId, AccountOwner owner, Instant at) {
+        Checks.id("accountId", accountId);
+        Objects.requireNonNull(owner, "owner");
+        Objects.requireNonNull(at, "at");
+        try {
+            return transaction("open a credit account", h -> credits.open(h, accountId, owner, at));
+        } catch (StoreFailureException e) {
+            if (!SqlErrors.isUniqueViolation(e)) {
+                throw e;
+            }
+            InvalidRequestException refused = call("open a credit account",
+                    h -> credits.openRefusal(h, accountId, owner));
+            throw refused != null ? refused : new InvalidRequestException("owner", "has a credit account already");
+        }
+    }
+
+    @Override
+    public Optional<CreditAccount> account(String accountId, Instant at) {
+        Objects.requireNonNull(accountId, "accountId");
+        Objects.requireNonNull(at, "at");
+        return call("read a credit account", h -> credits.account(h, accountId, at));
+    }
+
+    @Override
+    public Optional<CreditAccount> account(AccountOwner owner, Instant at) {
+        Objects.requireNonNull(owner, "owner");
+        Objects.requireNonNull(at, "at");
+        return call("read a credit account", h -> credits.account(h, owner, at));
+    }
+
+    @Override
+    public LedgerEntry post(String entryId, String accountId, LedgerEntry.Kind kind, BigDecimal amount, String reason,
+                            Instant at) {
+        Objects.requireNonNull(accountId, "accountId");
+        Objects.requireNonNull(kind, "kind");
+        Objects.requireNonNull(amount, "amount");
+        Objects.requireNonNull(at, "at");
+        try {
+            return transaction("post to a credit ledger", h -> credits.post(h, entryId, accountId, kind, amount,
+                    reason, at));
+        } catch (StoreFailureException e) {
+            if (e.getCause() instanceof IllegalArgumentException badArgument) {
+                throw badArgument; // a charge posted by hand, or an entry that cannot be (as LedgerEntry checks it)
+            }
+            throw e;
+        }
+    }
+
+    /** An account's ledger, newest first (ties by id, descending, in the database's order of ids), on one snapshot. */
+    @Override
+    public Page<LedgerEntry> ledger(String accountId, PageRequest page) {
+        Objects.requireNonNull(accountId, "accountId");
+        Objects.requireNonNull(page, "page");
+        return snapshot("read a credit ledger", h -> credits.ledger(h, accountId, page));
+    }
+
+    /**
+     * Reserves in one transaction: the owners' accounts in one statement, and, when there are any, each locked in
+     * id order, its lapsed holds deleted, its live ones summed, and the hold stored on every account or none. A
+     * send whose first read (the conversation with its streams, on the same thread) found no credit account in the
+     * conversation's organization is answered from that read, without a statement, as if it had reserved then: a
+     * turn that began before its organization had an account is not metered. Such an unmetered hold carries
+     * {@link ModelPrice#FREE}, since it is never charged.
+     */
+    @Override
+    public CreditHold reserve(HoldRequest request) {
+        Objects.requireNonNull(request, "request");
+        NoAccounts none = noAccounts.get();
+        if (none != null) {
+            noAccounts.remove();
+            if (none.answers(request)) {
+                return new CreditHold(request.holdId(), List.of(), BigDecimal.ZERO, request.model(), ModelPrice.FREE,
+                        request.at().plus(request.lease()).truncatedTo(java.time.temporal.ChronoUnit.MICROS));
+            }
+        }
+        return transaction("reserve credits", h -> credits.reserve(h, request));
+    }
+
+    @Override
+    public boolean renewHold(String holdId, Instant at, Duration lease) {
+        Objects.requireNonNull(holdId, "holdId");
+        Objects.requireNonNull(at, "at");
+        Objects.requireNonNull(lease, "lease");
+        return call("renew a credit hold", h -> credits.renew(h, holdId, at, lease));
+    }
+
+    @Override
+    public void releaseHold(String holdId) {
+        Objects.requireNonNull(holdId, "holdId");
+        use("release a credit hold", h -> {
+            credits.release(h, holdId);
+            return null;
+        });
     }
 
     private void invalidate(String conversationId) {

@@ -72,12 +72,16 @@ public final class ConversationDao {
     }
 
     /**
-     * What a send reads when it begins, in one statement of primary-key look-ups: the row state, streams, and the
-     * policy registry's version (so that a turn learns whether the rules changed without a statement of its own).
+     * What a send reads when it begins, in one statement of primary-key look-ups: the row state, streams, the
+     * policy registry's version (so that a turn learns whether the rules changed without a statement of its own),
+     * and whether the organization has any credit account, by the leading column of the accounts' owner key (so
+     * that a turn no account can apply to learns it without a statement of its own).
      */
     public static final String ROW_STATE_WITH_STREAMS = "SELECT c.settings_version, c.tokens_in, c.tokens_out, c.updated_at, "
             + "c.deleted_at, c.streams_ended, l.holder, l.expires_at, l.cancel_requested, "
-            + "(SELECT v.version FROM parley_policy_version v WHERE v.id = 1) FROM parley_conversation c "
+            + "(SELECT v.version FROM parley_policy_version v WHERE v.id = 1), "
+            + "CASE WHEN EXISTS (SELECT 1 FROM parley_credit_account a WHERE a.organization_id = c.organization_id) "
+            + "THEN 1 ELSE 0 END FROM parley_conversation c "
             + "LEFT JOIN parley_stream_lock l ON l.conversation_id = c.id AND l.expires_at >= " + Dialect.NOW
             + " WHERE c.id = ?";
 
@@ -99,7 +103,9 @@ public final class ConversationDao {
                         conversationId, holder, rs.getObject(8, OffsetDateTime.class).toInstant(), rs.getBoolean(9)));
                 long version = rs.getLong(10);
                 OptionalLong policyVersion = rs.wasNull() ? OptionalLong.empty() : OptionalLong.of(version);
-                return Optional.of(new RowStateWithStreams(row, new StreamStatus(rs.getLong(6), lock), policyVersion));
+                boolean creditAccounts = rs.getInt(11) != 0;
+                return Optional.of(new RowStateWithStreams(row, new StreamStatus(rs.getLong(6), lock), policyVersion,
+                        creditAccounts));
             }
         } catch (SQLException e) {
             throw new UnableToExecuteStatementException(e, null);
@@ -112,8 +118,11 @@ public final class ConversationDao {
      * @param row the row state
      * @param streams its stream lock and count of ended streams
      * @param policyVersion the registry's version; empty if its row is missing
+     * @param creditAccounts whether the conversation's organization has any credit account (its unique key), so
+     *                       that a turn no account can apply to reserves without a statement of its own
      */
-    public record RowStateWithStreams(RowState row, StreamStatus streams, OptionalLong policyVersion) {
+    public record RowStateWithStreams(RowState row, StreamStatus streams, OptionalLong policyVersion,
+                                      boolean creditAccounts) {
     }
 
     /**

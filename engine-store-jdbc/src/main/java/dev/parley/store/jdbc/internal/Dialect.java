@@ -34,6 +34,12 @@ public enum Dialect {
         String updateReturning(String update, String column) {
             return update + " RETURNING " + column;
         }
+
+        @Override
+        public String priceInsertIfAbsent() {
+            return "INSERT INTO parley_credit_price (" + CreditDao.PRICE_COLUMNS + ") VALUES (:model, :in, :out, "
+                    + ":request, :at) ON CONFLICT (model) DO NOTHING";
+        }
     },
     /**
      * H2, which has no {@code ON CONFLICT}: the insert checks for the row itself. Two claims in the same instant
@@ -59,6 +65,14 @@ public enum Dialect {
         String updateReturning(String update, String column) {
             return "SELECT " + column + " FROM FINAL TABLE (" + update + ")";
         }
+
+        @Override
+        public String priceInsertIfAbsent() {
+            return "INSERT INTO parley_credit_price (" + CreditDao.PRICE_COLUMNS + ") SELECT "
+                    + "CAST(:model AS VARCHAR(256)), CAST(:in AS NUMERIC(19, 6)), CAST(:out AS NUMERIC(19, 6)), "
+                    + "CAST(:request AS NUMERIC(19, 6)), CAST(:at AS TIMESTAMP WITH TIME ZONE) WHERE NOT EXISTS "
+                    + "(SELECT 1 FROM parley_credit_price WHERE model = :model)";
+        }
     };
 
     /** The database's time now, in a condition on a lease: {@code expires_at < NOW} means the lease ran out. */
@@ -83,6 +97,14 @@ public enum Dialect {
      * one statement instead of an update and a read.
      */
     abstract String updateReturning(String update, String column);
+
+    /**
+     * Inserts a model's price unless it has one, without failing on PostgreSQL ({@code ON CONFLICT DO NOTHING});
+     * on H2 the insert checks for the row itself, and a price inserted in the same instant makes the primary key
+     * refuse this one ({@link SqlErrors#isUniqueViolation}), which the caller reads as "the model has a price".
+     * 1 row when it inserted.
+     */
+    public abstract String priceInsertIfAbsent();
 
     /** Inserts a PENDING claim unless the id is claimed, completed, or another message's id; 1 row when it did. */
     abstract String claimInsert();

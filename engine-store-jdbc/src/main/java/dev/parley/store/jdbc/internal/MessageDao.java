@@ -1,5 +1,6 @@
 package dev.parley.store.jdbc.internal;
 
+import dev.parley.api.Credits;
 import dev.parley.api.Message;
 import dev.parley.api.Page;
 import dev.parley.api.PageRequest;
@@ -119,7 +120,7 @@ public final class MessageDao {
 
     /** A new message, numbered by the caller. */
     static final String INSERT_POSITIONAL = "INSERT INTO parley_message (" + Rows.MESSAGE_COLUMNS + ") VALUES (?, ?, ?, "
-            + "?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+            + "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
     /**
      * Stores a turn's prompt and reply under their own numbers: one plain JDBC statement executed twice, since
@@ -154,6 +155,42 @@ public final class MessageDao {
         } else {
             s.setLong(12, m.usage().tokensIn());
             s.setLong(13, m.usage().tokensOut());
+        }
+        Credits credits = m.credits();
+        if (credits.metered()) {
+            s.setBoolean(14, true);
+            s.setBigDecimal(15, credits.used());
+            s.setBigDecimal(16, credits.remaining());
+            s.setString(17, credits.accountId());
+        } else {
+            s.setNull(14, Types.BOOLEAN);
+            s.setNull(15, Types.NUMERIC);
+            s.setNull(16, Types.NUMERIC);
+            s.setNull(17, Types.VARCHAR);
+        }
+    }
+
+    /** Keeps what a stored reply's turn was charged with it: primary key. */
+    public static final String SET_CREDITS = "UPDATE parley_message SET credits_metered = :metered, "
+            + "credits_used = :used, credits_remaining = :remaining, credits_account = :account "
+            + "WHERE conversation_id = :c AND seq = :seq";
+
+    /**
+     * Keeps a metered turn's {@link Credits} with its reply, numbered {@code sequence}, in the caller's
+     * transaction: the commit settles the charge after every check that can refuse the turn, the reply's insert
+     * included, so it writes them last.
+     */
+    void setCredits(Handle h, String conversationId, long sequence, Credits credits) {
+        int updated = h.createUpdate(SET_CREDITS)
+                .bind("metered", credits.metered())
+                .bind("used", credits.used())
+                .bind("remaining", credits.remaining())
+                .bind("account", credits.accountId())
+                .bind("c", conversationId)
+                .bind("seq", sequence)
+                .execute();
+        if (updated != 1) {
+            throw new IllegalStateException("the reply of a charged turn is not where its commit stored it");
         }
     }
 }

@@ -1,6 +1,7 @@
 package dev.parley.store.jdbc.internal;
 
 import dev.parley.api.ConversationInfo;
+import dev.parley.api.Credits;
 import dev.parley.api.Message;
 import dev.parley.api.MessageStatus;
 import dev.parley.api.ModelParameters;
@@ -11,6 +12,7 @@ import dev.parley.api.values.AuditEvent;
 import org.jdbi.v3.core.mapper.RowMapper;
 import org.jspecify.annotations.Nullable;
 
+import java.math.BigDecimal;
 import java.sql.ResultSet;
 import java.util.ArrayList;
 import java.util.List;
@@ -33,7 +35,8 @@ public final class Rows {
             + "created_at, updated_at, max_output_tokens, temperature, stop_sequences, response_format";
 
     public static final String MESSAGE_COLUMNS = "conversation_id, seq, id, role, body, tokens, model, user_tag, "
-            + "source_tag, status, created_at, usage_in, usage_out";
+            + "source_tag, status, created_at, usage_in, usage_out, credits_metered, credits_used, credits_remaining, "
+            + "credits_account";
 
     public static final String EVENT_COLUMNS = "id, type, conversation_id, organization_id, workspace_id, actor_id, "
             + "occurred_at, detail";
@@ -113,8 +116,32 @@ public final class Rows {
                 rs.getString("source_tag"),
                 value(MessageStatus.class, rs, "status"),
                 instant(rs, "created_at"),
-                usage);
+                usage,
+                credits(rs));
     };
+
+    /**
+     * What a reply's turn was charged, as its row keeps it: a null {@code credits_metered} (every user message, and
+     * replies of unmetered turns) is {@link Credits#unmetered()}; amounts are read as exact decimals at
+     * {@link Credits#SCALE} places.
+     */
+    private static Credits credits(ResultSet rs) throws SQLException {
+        boolean metered = rs.getBoolean("credits_metered");
+        if (rs.wasNull() || !metered) {
+            return Credits.unmetered();
+        }
+        return Credits.charged(amount(rs, "credits_used"), amount(rs, "credits_remaining"),
+                rs.getString("credits_account"));
+    }
+
+    /** A NUMERIC column of credits, exact, at {@link Credits#SCALE} decimals; a missing value is an unreadable row. */
+    static BigDecimal amount(ResultSet rs, String column) throws SQLException {
+        BigDecimal value = rs.getBigDecimal(column);
+        if (value == null) {
+            throw new IllegalStateException("column " + column + " holds no value");
+        }
+        return Credits.amount(column, value);
+    }
 
     public static final RowMapper<AuditEvent> EVENT = (rs, ctx) -> new AuditEvent(
             rs.getString("id"),
@@ -133,7 +160,7 @@ public final class Rows {
     public static Message stored(Message m) {
         Instant at = m.createdAt().truncatedTo(ChronoUnit.MICROS);
         return at.equals(m.createdAt()) ? m : new Message(m.id(), m.conversationId(), m.sequence(), m.role(), m.text(),
-                m.tokens(), m.model(), m.user(), m.source(), m.status(), at, m.usage());
+                m.tokens(), m.model(), m.user(), m.source(), m.status(), at, m.usage(), m.credits());
     }
 
     /** An instant as the database keeps it: UTC, microsecond precision. */

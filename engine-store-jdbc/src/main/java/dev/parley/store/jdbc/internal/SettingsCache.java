@@ -39,10 +39,11 @@ public final class SettingsCache {
 
     /**
      * As {@link #find}, with the conversation's stream status and the policy registry's version read in the same
-     * statement as its row state.
+     * statement as its row state: {@code read}, which the caller made with
+     * {@link ConversationDao#rowStateWithStreams}.
      */
-    public Optional<ConversationState> findWithStreams(Handle h, String conversationId) {
-        Optional<ConversationDao.RowStateWithStreams> read = conversations.rowStateWithStreams(h, conversationId);
+    public Optional<ConversationState> findWithStreams(Handle h, String conversationId,
+                                                       Optional<ConversationDao.RowStateWithStreams> read) {
         return settings(h, conversationId, read.map(ConversationDao.RowStateWithStreams::row))
                 .map(info -> new ConversationState(info, read.orElseThrow().streams(),
                         read.orElseThrow().policyVersion()));

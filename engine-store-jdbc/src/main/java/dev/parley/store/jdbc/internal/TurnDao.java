@@ -29,8 +29,8 @@ import java.util.UUID;
  * {@link Dialect}) is taken over under a new token. A turn a policy blocked settles its id as BLOCKED instead of
  * COMPLETE: such a row has no token and no lease, so it is never taken over, renewed or released, and every later
  * claim of the id reads {@link TurnClaim.Blocked}. Every method runs on the caller's {@link Handle}; a commit runs
- * its statements of this DAO, {@link MessageDao}, {@link AuditDao} and {@link ViolationDao} in the caller's one
- * transaction.
+ * its statements of this DAO, {@link MessageDao}, {@link AuditDao}, {@link ViolationDao} and, for a turn a budget
+ * metered, {@link CreditDao} in the caller's one transaction.
  */
 public final class TurnDao {
     /** Logs under the store's name, where a host looks for what the store did. */
@@ -90,9 +90,14 @@ public final class TurnDao {
     private final MessageDao messages;
     private final AuditDao audit;
     private final ViolationDao violations;
+    private final CreditDao credits;
 
-    /** The statements spelled for {@code dialect}; messages and events of a commit go through the other DAOs. */
-    public TurnDao(Dialect dialect, MessageDao messages, AuditDao audit, ViolationDao violations) {
+    /**
+     * The statements spelled for {@code dialect}; messages, events, violations and the charge of a commit go
+     * through the other DAOs.
+     */
+    public TurnDao(Dialect dialect, MessageDao messages, AuditDao audit, ViolationDao violations, CreditDao credits) {
+        this.credits = credits;
         this.messages = messages;
         this.audit = audit;
         this.violations = violations;
@@ -261,10 +266,10 @@ public final class TurnDao {
         violations.insertAll(h, turn.violations());
         if (turn.blocked() != null) {
             settleBlocked(h, turn, turn.blocked());
-            return Rows.stored(turn.reply());
+            return charged(h, turn, Rows.stored(turn.reply()));
         }
         if (!turn.inHistory()) {
-            return Rows.stored(turn.reply());
+            return charged(h, turn, Rows.stored(turn.reply()));
         }
         long count = numbered.get();
         Message prompt = Rows.stored(turn.prompt()).withSequence(count - 1);
@@ -295,7 +300,23 @@ public final class TurnDao {
                     .bind("fp", turn.fingerprint().isEmpty() ? null : turn.fingerprint())
                     .execute();
         }
-        return reply;
+        Message settled = charged(h, turn, reply);
+        if (settled.credits().metered()) {
+            messages.setCredits(h, turn.conversationId(), reply.sequence(), settled.credits());
+        }
+        return settled;
+    }
+
+    /**
+     * The reply with what the turn's charge cost, settled now that nothing can refuse the commit any more (a
+     * refused commit charges nothing and keeps its hold); the reply as it is for a turn no budget metered, with no
+     * statement at all.
+     */
+    private Message charged(Handle h, TurnRecord turn, Message reply) {
+        if (turn.charge() == null) {
+            return reply;
+        }
+        return reply.withCredits(credits.settle(h, turn.charge(), turn.conversationId(), turn.promptId(), turn.at()));
     }
 
     /**

@@ -1,0 +1,553 @@
+package dev.parley.store.jdbc.internal;
+
+import dev.parley.api.BudgetExceededException;
+import dev.parley.api.Credits;
+import dev.parley.api.InvalidRequestException;
+import dev.parley.api.Page;
+import dev.parley.api.PageRequest;
+import dev.parley.api.credits.AccountOwner;
+import dev.parley.api.credits.CreditAccount;
+import dev.parley.api.credits.CreditHold;
+import dev.parley.api.credits.HoldRequest;
+import dev.parley.api.credits.LedgerEntry;
+import dev.parley.api.credits.ModelPrice;
+import dev.parley.api.credits.TurnCharge;
+import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.mapper.RowMapper;
+import org.jdbi.v3.core.statement.UnableToExecuteStatementException;
+import org.jspecify.annotations.Nullable;
+
+import java.math.BigDecimal;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Types;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * The statements of credits: prices, accounts and their ledgers, holds, and the charge of a turn's commit. Not
+ * API. Thread safe (immutable).
+ *
+ * <p>Every change of a balance, and every reservation on it, locks the account's row first
+ * ({@code SELECT ... FOR UPDATE}), in the order of account ids (Java's order of the strings, the same in every
+ * engine), one row at a time: changes on an account from every engine on the database are one after another, and
+ * two transactions that lock the same accounts never wait on each other in a cycle. Under the lock, a transaction
+ * reads the account's balance and the sum of its live holds (those whose {@code expires_at} is not before the time
+ * asked about) fresh, so that no balance goes below zero and what live holds reserve never exceeds it. Every
+ * method runs on the caller's {@link Handle}, the changes in the caller's one transaction.
+ */
+public final class CreditDao {
+    private static final BigDecimal ZERO = BigDecimal.ZERO.setScale(Credits.SCALE);
+
+    /** The columns of a price, in {@link Dialect#priceInsertIfAbsent()}'s order. */
+    static final String PRICE_COLUMNS = "model, per_thousand_input, per_thousand_output, per_request, updated_at";
+    /** A model's price: primary key. */
+    public static final String PRICE = "SELECT " + PRICE_COLUMNS + " FROM parley_credit_price WHERE model = :model";
+    /** Every model's price: the table has a row per priced model, read whole. */
+    public static final String PRICES = "SELECT " + PRICE_COLUMNS + " FROM parley_credit_price";
+    /** A model's new price: primary key; no row when the model has none yet. */
+    public static final String PRICE_UPDATE = "UPDATE parley_credit_price SET per_thousand_input = :in, "
+            + "per_thousand_output = :out, per_request = :request, updated_at = :at WHERE model = :model";
+
+    /** An account's columns, with what its live holds reserve at {@code :at} (its holds' index). */
+    private static final String ACCOUNT_COLUMNS = "a.id, a.organization_id, a.owner_kind, a.owner_id, a.balance, "
+            + "a.created_at, (SELECT COALESCE(SUM(h.amount), 0) FROM parley_credit_hold h WHERE h.account_id = a.id "
+            + "AND h.expires_at >= :at) AS reserved";
+    /** An account by id, as it stands at {@code :at}: primary key. */
+    public static final String ACCOUNT = "SELECT " + ACCOUNT_COLUMNS + " FROM parley_credit_account a WHERE a.id = :id";
+    /** An owner's account, as it stands at {@code :at}: the owner's unique key. */
+    public static final String ACCOUNT_OF_OWNER = "SELECT " + ACCOUNT_COLUMNS + " FROM parley_credit_account a "
+            + "WHERE a.organization_id = :org AND a.owner_kind = :kind AND a.owner_id = :owner";
+    /** Whether an owner has an account (1) or not (0): the owner's unique key. */
+    static final String OWNER_COUNT = "SELECT COUNT(*) FROM parley_credit_account WHERE organization_id = :org "
+            + "AND owner_kind = :kind AND owner_id = :owner";
+    /** Whether an account id is taken (1) or not (0): primary key. */
+    static final String ID_COUNT = "SELECT COUNT(*) FROM parley_credit_account WHERE id = :id";
+    /** A new account, at zero. */
+    public static final String OPEN = "INSERT INTO parley_credit_account (id, organization_id, owner_kind, owner_id, "
+            + "balance, created_at) VALUES (:id, :org, :kind, :owner, 0, :at)";
+    /** An account's balance, its row locked until the transaction ends: primary key. */
+    public static final String LOCK = "SELECT balance FROM parley_credit_account WHERE id = :id FOR UPDATE";
+    /** What live holds reserve on each of some accounts at {@code :at}: a range of the holds' index each. */
+    public static final String HELD = "SELECT account_id, SUM(amount) AS held FROM parley_credit_hold "
+            + "WHERE account_id IN (<ids>) AND expires_at >= :at GROUP BY account_id";
+    /** The holds of some accounts that lapsed before {@code :at}: a range of the holds' index each. */
+    public static final String DELETE_LAPSED = "DELETE FROM parley_credit_hold WHERE account_id IN (<ids>) "
+            + "AND expires_at < :at";
+    /** A hold's row on one account. */
+    public static final String INSERT_HOLD = "INSERT INTO parley_credit_hold (hold_id, account_id, amount, "
+            + "expires_at, conversation_id, prompt_id) VALUES (?, ?, ?, ?, ?, ?)";
+    /** A live hold extended: the primary key's leading column. */
+    public static final String RENEW_HOLD = "UPDATE parley_credit_hold SET expires_at = :expires "
+            + "WHERE hold_id = :id AND expires_at >= :at";
+    /** A hold freed on every account: the primary key's leading column. */
+    public static final String DELETE_HOLD = "DELETE FROM parley_credit_hold WHERE hold_id = :id";
+    /** A turn's charge taken from each of its accounts, whose rows the transaction locked: primary key. */
+    public static final String DEBIT = "UPDATE parley_credit_account SET balance = balance - :amount "
+            + "WHERE id IN (<ids>)";
+    /** An account's new balance, its row locked: primary key. */
+    public static final String SET_BALANCE = "UPDATE parley_credit_account SET balance = :balance WHERE id = :id";
+
+    /** The columns of a ledger entry, in {@link #INSERT_ENTRY}'s order. */
+    static final String LEDGER_COLUMNS = "id, account_id, kind, amount, balance_after, reason, at, conversation_id, "
+            + "message_id, model, per_thousand_input, per_thousand_output, per_request, tokens_in, tokens_out";
+    /** A ledger entry, with positional parameters; a turn's commit executes it once per account. */
+    public static final String INSERT_ENTRY = "INSERT INTO parley_credit_ledger (" + LEDGER_COLUMNS
+            + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    /**
+     * How many entries an account's ledger has, in one statement with whether the account exists (no row when it
+     * does not): the account's primary key, and a range of the ledger's index.
+     */
+    public static final String LEDGER_COUNT = "SELECT (SELECT COUNT(*) FROM parley_credit_ledger l "
+            + "WHERE l.account_id = a.id) FROM parley_credit_account a WHERE a.id = :id";
+    /**
+     * A page of an account's ledger, newest first, ties by id descending (in the database's order of ids): a range
+     * of {@code ix_parley_credit_ledger_account}, read in its order.
+     */
+    public static final String LEDGER_PAGE = "SELECT " + LEDGER_COLUMNS + " FROM parley_credit_ledger "
+            + "WHERE account_id = :id ORDER BY account_id, at DESC, id DESC LIMIT :limit OFFSET :offset";
+
+    private static final RowMapper<ModelPrice> PRICE_ROW = (rs, ctx) -> new ModelPrice(
+            price(rs, "per_thousand_input"), price(rs, "per_thousand_output"), price(rs, "per_request"));
+
+    private static final RowMapper<CreditAccount> ACCOUNT_ROW = (rs, ctx) -> new CreditAccount(
+            rs.getString("id"),
+            new AccountOwner(Rows.value(AccountOwner.Kind.class, rs.getString("owner_kind"), "owner_kind"),
+                    rs.getString("organization_id"), rs.getString("owner_id")),
+            Rows.amount(rs, "balance"),
+            Rows.amount(rs, "reserved"),
+            instant(rs, "created_at"));
+
+    private static final RowMapper<LedgerEntry> ENTRY_ROW = (rs, ctx) -> {
+        String model = rs.getString("model");
+        ModelPrice price = null;
+        if (rs.getBigDecimal("per_thousand_input") != null) {
+            price = new ModelPrice(price(rs, "per_thousand_input"), price(rs, "per_thousand_output"),
+                    price(rs, "per_request"));
+        }
+        return new LedgerEntry(
+                rs.getString("id"),
+                rs.getString("account_id"),
+                Rows.value(LedgerEntry.Kind.class, rs.getString("kind"), "kind"),
+                Rows.amount(rs, "amount"),
+                Rows.amount(rs, "balance_after"),
+                rs.getString("reason"),
+                instant(rs, "at"),
+                rs.getString("conversation_id"),
+                rs.getString("message_id"),
+                model,
+                price,
+                rs.getLong("tokens_in"),
+                rs.getLong("tokens_out"));
+    };
+
+    private final String priceInsertIfAbsent;
+
+    public CreditDao(Dialect dialect) {
+        this.priceInsertIfAbsent = dialect.priceInsertIfAbsent();
+    }
+
+    // --- prices ---
+
+    /** The model's price, if it has one. */
+    public Optional<ModelPrice> price(Handle h, String model) {
+        return h.createQuery(PRICE).bind("model", model).map(PRICE_ROW).findOne();
+    }
+
+    /** Every model's price, by model. */
+    public Map<String, ModelPrice> prices(Handle h) {
+        Map<String, ModelPrice> prices = new LinkedHashMap<>();
+        h.createQuery(PRICES).map((rs, ctx) -> Map.entry(rs.getString("model"), PRICE_ROW.map(rs, ctx)))
+                .forEach(e -> prices.put(e.getKey(), e.getValue()));
+        return Map.copyOf(prices);
+    }
+
+    /**
+     * Sets the model's price, in the caller's transaction: only when it has none, or replacing the one it has.
+     * Correct however many engines put the same model's price at once: the insert inserts nothing when the model
+     * has a price (see {@link Dialect#priceInsertIfAbsent()}), and a replacement that found no row to update and
+     * then lost the insert to another engine updates the row that engine inserted.
+     *
+     * @return whether the price was stored
+     */
+    public boolean putPrice(Handle h, String model, ModelPrice price, boolean onlyIfAbsent, Instant at) {
+        if (!onlyIfAbsent && updatePrice(h, model, price, at)) {
+            return true;
+        }
+        if (insertPriceIfAbsent(h, model, price, at)) {
+            return true;
+        }
+        return !onlyIfAbsent && updatePrice(h, model, price, at);
+    }
+
+    private boolean updatePrice(Handle h, String model, ModelPrice price, Instant at) {
+        return h.createUpdate(PRICE_UPDATE)
+                .bind("in", price.perThousandInput())
+                .bind("out", price.perThousandOutput())
+                .bind("request", price.perRequest())
+                .bind("at", Rows.utc(at))
+                .bind("model", model)
+                .execute() == 1;
+    }
+
+    private boolean insertPriceIfAbsent(Handle h, String model, ModelPrice price, Instant at) {
+        try {
+            return h.createUpdate(priceInsertIfAbsent)
+                    .bind("model", model)
+                    .bind("in", price.perThousandInput())
+                    .bind("out", price.perThousandOutput())
+                    .bind("request", price.perRequest())
+                    .bind("at", Rows.utc(at))
+                    .execute() == 1;
+        } catch (RuntimeException e) {
+            if (SqlErrors.isUniqueViolation(e)) {
+                return false; // H2: a price inserted in the same instant passed the check too
+            }
+            throw e;
+        }
+    }
+
+    // --- accounts and the ledger ---
+
+    /**
+     * Opens an account at zero, in the caller's transaction.
+     *
+     * @throws InvalidRequestException naming {@code owner} when the owner has an account, or {@code accountId} when
+     *                                 the id is another account's; an owner's account opened by another engine in
+     *                                 the same instant makes the unique key refuse the insert, which the caller
+     *                                 classifies with {@link #openRefusal} once the transaction is rolled back
+     */
+    public CreditAccount open(Handle h, String accountId, AccountOwner owner, Instant at) {
+        InvalidRequestException refused = openRefusal(h, accountId, owner);
+        if (refused != null) {
+            throw refused;
+        }
+        h.createUpdate(OPEN)
+                .bind("id", accountId)
+                .bind("org", owner.organizationId())
+                .bind("kind", owner.kind().name())
+                .bind("owner", owner.ownerId())
+                .bind("at", Rows.utc(at))
+                .execute();
+        return new CreditAccount(accountId, owner, ZERO, ZERO, micros(at));
+    }
+
+    /** Why an account cannot be opened: the owner has one ({@code owner}), or the id is taken; null when it can. */
+    public @Nullable InvalidRequestException openRefusal(Handle h, String accountId, AccountOwner owner) {
+        if (h.createQuery(OWNER_COUNT)
+                .bind("org", owner.organizationId())
+                .bind("kind", owner.kind().name())
+                .bind("owner", owner.ownerId())
+                .mapTo(Long.class).one() > 0) {
+            return new InvalidRequestException("owner", "has a credit account already");
+        }
+        if (h.createQuery(ID_COUNT).bind("id", accountId).mapTo(Long.class).one() > 0) {
+            return new InvalidRequestException("accountId", "is the id of another account");
+        }
+        return null;
+    }
+
+    /** The account with this id, as it stands at {@code at}. */
+    public Optional<CreditAccount> account(Handle h, String accountId, Instant at) {
+        return h.createQuery(ACCOUNT).bind("id", accountId).bind("at", Rows.utc(at)).map(ACCOUNT_ROW).findOne();
+    }
+
+    /** The owner's account, as it stands at {@code at}. */
+    public Optional<CreditAccount> account(Handle h, AccountOwner owner, Instant at) {
+        return h.createQuery(ACCOUNT_OF_OWNER)
+                .bind("org", owner.organizationId())
+                .bind("kind", owner.kind().name())
+                .bind("owner", owner.ownerId())
+                .bind("at", Rows.utc(at))
+                .map(ACCOUNT_ROW)
+                .findOne();
+    }
+
+    /**
+     * Adds a top-up or adjustment to an account's ledger and its amount to the balance, in the caller's
+     * transaction, under the account's row lock.
+     *
+     * @throws InvalidRequestException naming {@code accountId} when there is no such account, or {@code amount}
+     *                                 when the balance would go below what live holds reserve at {@code at} (or
+     *                                 below zero); nothing is written then
+     */
+    public LedgerEntry post(Handle h, String entryId, String accountId, LedgerEntry.Kind kind, BigDecimal amount,
+                            String reason, Instant at) {
+        Optional<BigDecimal> locked = lock(h, accountId);
+        if (locked.isEmpty()) {
+            throw new InvalidRequestException("accountId", "names no credit account");
+        }
+        if (kind == LedgerEntry.Kind.CHARGE) {
+            throw new IllegalArgumentException("a charge is posted by a turn's commit, not by hand");
+        }
+        BigDecimal after = locked.get().add(amount);
+        if (after.compareTo(held(h, List.of(accountId), at).getOrDefault(accountId, ZERO)) < 0) {
+            throw new InvalidRequestException("amount", "would take the balance below zero or below what running turns hold");
+        }
+        // Checks every field (the amount's decimals among them) before anything is written.
+        LedgerEntry entry = new LedgerEntry(entryId, accountId, kind, amount, after, reason, micros(at), null, null,
+                null, null, 0, 0);
+        insertEntries(h, List.of(entry));
+        h.createUpdate(SET_BALANCE).bind("balance", entry.balanceAfter()).bind("id", accountId).execute();
+        return entry;
+    }
+
+    /**
+     * A page of an account's ledger, newest first, with its total. Reads twice: the caller opens one snapshot for
+     * both reads.
+     *
+     * @throws InvalidRequestException naming {@code accountId} when there is no such account
+     */
+    public Page<LedgerEntry> ledger(Handle h, String accountId, PageRequest page) {
+        Optional<Long> count = h.createQuery(LEDGER_COUNT).bind("id", accountId).mapTo(Long.class).findOne();
+        if (count.isEmpty()) {
+            throw new InvalidRequestException("accountId", "names no credit account");
+        }
+        long total = count.get();
+        if (total <= page.offset()) {
+            return Page.of(List.of(), page, total);
+        }
+        List<LedgerEntry> items = h.createQuery(LEDGER_PAGE)
+                .bind("id", accountId)
+                .bind("limit", page.size())
+                .bind("offset", page.offset())
+                .map(ENTRY_ROW)
+                .list();
+        return Page.of(items, page, total);
+    }
+
+    // --- holds ---
+
+    /**
+     * Reserves a turn's most cost on every account of its owners, all or none, in the caller's transaction: the
+     * owners' accounts in one statement; then, if any, the model's price, each account's row locked in id order,
+     * its lapsed holds deleted, the sum of its live ones read, and one hold row per account inserted.
+     *
+     * @throws BudgetExceededException naming the first account, in owner order, that cannot cover the amount
+     * @throws InvalidRequestException naming {@code model} when accounts apply and the model has no price
+     */
+    public CreditHold reserve(Handle h, HoldRequest request) {
+        List<String> accounts = accountsOf(h, request.owners());
+        Instant expires = micros(request.at().plus(request.lease()));
+        Optional<ModelPrice> price = price(h, request.model());
+        if (accounts.isEmpty()) {
+            return new CreditHold(request.holdId(), List.of(), ZERO, request.model(), price.orElse(ModelPrice.FREE),
+                    expires);
+        }
+        if (price.isEmpty()) {
+            throw new InvalidRequestException("model", "has no credit price, and credit accounts apply to the turn");
+        }
+        BigDecimal amount = price.get().cost(request.inputTokens(), request.maxOutputTokens());
+        Map<String, BigDecimal> balances = lockAll(h, accounts);
+        h.createUpdate(DELETE_LAPSED).bindList("ids", accounts).bind("at", Rows.utc(request.at())).execute();
+        Map<String, BigDecimal> held = held(h, accounts, request.at());
+        for (String id : accounts) {
+            BigDecimal available = balances.get(id).subtract(held.getOrDefault(id, ZERO));
+            if (available.compareTo(amount) < 0) {
+                throw new BudgetExceededException(id, amount.subtract(available.max(ZERO)));
+            }
+        }
+        try (PreparedStatement s = h.getConnection().prepareStatement(INSERT_HOLD)) {
+            for (String id : accounts) {
+                s.setString(1, request.holdId());
+                s.setString(2, id);
+                s.setBigDecimal(3, amount);
+                s.setObject(4, Rows.utc(expires));
+                s.setString(5, request.conversationId());
+                s.setString(6, request.promptId());
+                s.executeUpdate();
+            }
+        } catch (SQLException e) {
+            throw new UnableToExecuteStatementException(e, null);
+        }
+        return new CreditHold(request.holdId(), accounts, amount, request.model(), price.get(), expires);
+    }
+
+    /** The build of the statement that finds the accounts of {@code owners} owners: the owners' unique key. */
+    public static String accountsOfOwners(int owners) {
+        StringBuilder sql = new StringBuilder("SELECT id, organization_id, owner_kind, owner_id FROM "
+                + "parley_credit_account WHERE ");
+        for (int i = 0; i < owners; i++) {
+            sql.append(i == 0 ? "" : " OR ").append("(organization_id = :org").append(i)
+                    .append(" AND owner_kind = :kind").append(i).append(" AND owner_id = :owner").append(i).append(')');
+        }
+        return sql.toString();
+    }
+
+    /** The ids of the owners' accounts, in owner order, each once; one statement. */
+    private static List<String> accountsOf(Handle h, List<AccountOwner> owners) {
+        if (owners.isEmpty()) {
+            return List.of();
+        }
+        var query = h.createQuery(accountsOfOwners(owners.size()));
+        for (int i = 0; i < owners.size(); i++) {
+            AccountOwner o = owners.get(i);
+            query.bind("org" + i, o.organizationId()).bind("kind" + i, o.kind().name()).bind("owner" + i, o.ownerId());
+        }
+        Map<AccountOwner, String> found = new HashMap<>();
+        query.map((rs, ctx) -> Map.entry(new AccountOwner(Rows.value(AccountOwner.Kind.class,
+                        rs.getString("owner_kind"), "owner_kind"), rs.getString("organization_id"),
+                        rs.getString("owner_id")), rs.getString("id")))
+                .forEach(e -> found.put(e.getKey(), e.getValue()));
+        List<String> ids = new ArrayList<>(owners.size());
+        for (AccountOwner o : owners) {
+            String id = found.get(o);
+            if (id != null && !ids.contains(id)) {
+                ids.add(id);
+            }
+        }
+        return List.copyOf(ids);
+    }
+
+    /** Extends a hold live at {@code at} to {@code at + lease}; false when it is gone or lapsed. */
+    public boolean renew(Handle h, String holdId, Instant at, Duration lease) {
+        return h.createUpdate(RENEW_HOLD)
+                .bind("expires", Rows.utc(at.plus(lease)))
+                .bind("id", holdId)
+                .bind("at", Rows.utc(at))
+                .execute() > 0;
+    }
+
+    /** Frees a hold on every account; nothing when it is gone. */
+    public void release(Handle h, String holdId) {
+        h.createUpdate(DELETE_HOLD).bind("id", holdId).execute();
+    }
+
+    // --- a turn's charge ---
+
+    /**
+     * Charges a turn in its commit's transaction, after every check that can refuse the commit: each account of
+     * its hold locked in id order, the hold's rows deleted, and the cost taken from every account, but never more
+     * than the least any of them can pay without going below zero or taking what other live holds reserve at
+     * {@code at}; one CHARGE entry per account.
+     *
+     * @return the cost charged and the tightest balance left (first in the hold's order on ties)
+     */
+    public Credits settle(Handle h, TurnCharge charge, String conversationId, String promptId, Instant at) {
+        CreditHold hold = charge.hold();
+        if (!hold.metered()) {
+            release(h, hold.id());
+            return Credits.unmetered();
+        }
+        List<String> accounts = hold.accountIds();
+        Map<String, BigDecimal> balances = lockAll(h, accounts);
+        release(h, hold.id());
+        Map<String, BigDecimal> others = held(h, accounts, at);
+        BigDecimal amount = charge.cost();
+        for (String id : accounts) {
+            amount = amount.min(balances.get(id).subtract(others.getOrDefault(id, ZERO)).max(ZERO));
+        }
+        h.createUpdate(DEBIT).bindList("ids", accounts).bind("amount", amount).execute();
+        Instant when = micros(at);
+        List<LedgerEntry> entries = new ArrayList<>(accounts.size());
+        String tightest = null;
+        BigDecimal least = null;
+        for (String id : accounts) {
+            BigDecimal after = balances.get(id).subtract(amount);
+            entries.add(new LedgerEntry(UUID.randomUUID().toString(), id, LedgerEntry.Kind.CHARGE, amount.negate(),
+                    after, "turn", when, conversationId, promptId, hold.model(), hold.price(), charge.tokensIn(),
+                    charge.tokensOut()));
+            if (least == null || after.compareTo(least) < 0) {
+                least = after;
+                tightest = id;
+            }
+        }
+        insertEntries(h, entries);
+        return Credits.charged(amount, least, tightest);
+    }
+
+    /**
+     * Locks each account's row, one at a time in Java's order of their ids, and returns their balances.
+     *
+     * @throws IllegalStateException when an account does not exist (a hold names no account that could go away)
+     */
+    private static Map<String, BigDecimal> lockAll(Handle h, List<String> accounts) {
+        List<String> ordered = new ArrayList<>(accounts);
+        ordered.sort(null);
+        Map<String, BigDecimal> balances = new HashMap<>();
+        for (String id : ordered) {
+            balances.put(id, lock(h, id).orElseThrow(() -> new IllegalStateException(
+                    "a credit hold names an account that does not exist: " + id)));
+        }
+        return balances;
+    }
+
+    /** Locks an account's row until the transaction ends; its balance, or empty when there is no such account. */
+    private static Optional<BigDecimal> lock(Handle h, String accountId) {
+        return h.createQuery(LOCK).bind("id", accountId)
+                .map((rs, ctx) -> Rows.amount(rs, "balance"))
+                .findOne();
+    }
+
+    /** What live holds reserve at {@code at} on each account that has any. */
+    private static Map<String, BigDecimal> held(Handle h, List<String> accounts, Instant at) {
+        Map<String, BigDecimal> held = new HashMap<>();
+        h.createQuery(HELD).bindList("ids", accounts).bind("at", Rows.utc(at))
+                .map((rs, ctx) -> Map.entry(rs.getString("account_id"), Rows.amount(rs, "held")))
+                .forEach(e -> held.put(e.getKey(), e.getValue()));
+        return held;
+    }
+
+    /** Writes ledger entries: one plain JDBC statement, executed once per entry. */
+    private static void insertEntries(Handle h, List<LedgerEntry> entries) {
+        try (PreparedStatement s = h.getConnection().prepareStatement(INSERT_ENTRY)) {
+            for (LedgerEntry e : entries) {
+                s.setString(1, e.id());
+                s.setString(2, e.accountId());
+                s.setString(3, e.kind().name());
+                s.setBigDecimal(4, e.amount());
+                s.setBigDecimal(5, e.balanceAfter());
+                s.setString(6, e.reason());
+                s.setObject(7, Rows.utc(e.at()));
+                s.setString(8, e.conversationId());
+                s.setString(9, e.messageId());
+                s.setString(10, e.model());
+                ModelPrice p = e.price();
+                if (p == null) {
+                    s.setNull(11, Types.NUMERIC);
+                    s.setNull(12, Types.NUMERIC);
+                    s.setNull(13, Types.NUMERIC);
+                } else {
+                    s.setBigDecimal(11, p.perThousandInput());
+                    s.setBigDecimal(12, p.perThousandOutput());
+                    s.setBigDecimal(13, p.perRequest());
+                }
+                s.setLong(14, e.tokensIn());
+                s.setLong(15, e.tokensOut());
+                s.executeUpdate();
+            }
+        } catch (SQLException e) {
+            throw new UnableToExecuteStatementException(e, null);
+        }
+    }
+
+    private static BigDecimal price(ResultSet rs, String column) throws SQLException {
+        BigDecimal value = rs.getBigDecimal(column);
+        if (value == null) {
+            throw new IllegalStateException("column " + column + " holds no value");
+        }
+        return value;
+    }
+
+    private static Instant instant(ResultSet rs, String column) throws SQLException {
+        OffsetDateTime t = rs.getObject(column, OffsetDateTime.class);
+        if (t == null) {
+            throw new IllegalStateException("column " + column + " holds no value");
+        }
+        return t.toInstant();
+    }
+
+    private static Instant micros(Instant at) {
+        return at.truncatedTo(ChronoUnit.MICROS);
+    }
+}
