@@ -8,6 +8,7 @@ import dev.parley.api.policy.PolicyInput;
 import dev.parley.api.spi.Policy;
 import dev.parley.policy.internal.Checksums;
 import dev.parley.policy.internal.Ids;
+import dev.parley.policy.internal.PhoneRegion;
 
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -35,7 +36,9 @@ import org.jspecify.annotations.Nullable;
  *       region; it knows every region's real numbering plan, which no regex of ours would. Numbers that are not
  *       valid for a region (too short, unassigned ranges) are not found, nor national numbers of unconfigured
  *       regions. Extensions ({@code ext. 12}) are not part of the span, and numbers written in more than eight
- *       groups of digits are not found.</li>
+ *       groups of digits are not found. A candidate (a run of 5 to 17 digits with separators) goes to libphonenumber
+ *       only for the regions whose numbering plan, read from libphonenumber's metadata, allows a number in it: an
+ *       order number, a date or a version goes to none, and what is found is the same.</li>
  *   <li>Card: 13 to 19 digits, optionally separated by single spaces or dashes, not part of a longer digit run,
  *       with a known issuer prefix and length (Visa, Mastercard, American Express, Discover, JCB, Diners Club,
  *       UnionPay, Maestro) and a valid Luhn check digit. Look-alikes failing Luhn are not found; a Luhn-valid
@@ -45,6 +48,9 @@ import org.jspecify.annotations.Nullable;
  *       are not found.</li>
  * </ul>
  * Where two kinds overlap, cards and IBANs win over phone numbers.
+ *
+ * <p>One pass over the text finds where each kind can start (the first digit of a group, an '@'); each kind's
+ * pattern and checks run only there.
  */
 public final class PiiPolicy implements Policy {
     /** The default id. */
@@ -61,22 +67,28 @@ public final class PiiPolicy implements Policy {
     private static final Pattern EMAIL = Pattern.compile("(?<![A-Za-z0-9!#$%&'*+/=?^_`{|}~.-])" + ATOM
             + "(?:\\." + ATOM + "){0,16}+@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.){1,8}"
             + "[A-Za-z]{2,63}+(?![A-Za-z0-9-]|\\.[A-Za-z0-9])");
-    private static final Pattern CARD = Pattern.compile(
-            "(?<![0-9])(?<![0-9][ -])[0-9](?:[ -]?[0-9]){12,18}+(?![0-9])(?![ -][0-9])");
-    /** Where a phone number may be: a run of digits, spaces, dots, dashes, slashes, parentheses and plus signs. */
     /** Where a phone number may be: up to eight digit groups with short separators, 5 to 17 digits. */
     private static final Pattern PHONE_RUN = Pattern.compile("(?<![0-9])[+(]?[0-9]{1,17}+"
             + "(?:[ \\u00A0.\\-/()\\u2010-\\u2015]{1,3}+[0-9]{1,17}+){0,7}+\\)?");
-    private static final Pattern IBAN_START = Pattern.compile("(?<![A-Za-z0-9])[A-Z]{2}[0-9]{2}");
 
     private final String id;
     private final Set<Kind> kinds;
     private final List<String> regions;
+    /** The regions, then "ZZ" for international numbers of any region. */
+    private final List<PhoneRegion> phoneRegions;
 
     private PiiPolicy(String id, Set<Kind> kinds, List<String> regions) {
         this.id = id;
         this.kinds = kinds;
         this.regions = regions;
+        List<PhoneRegion> all = new ArrayList<>();
+        if (kinds.contains(Kind.PHONE)) {
+            for (String r : regions) {
+                all.add(PhoneRegion.of(r));
+            }
+            all.add(PhoneRegion.of(PhoneRegion.INTERNATIONAL));
+        }
+        this.phoneRegions = List.copyOf(all);
     }
 
     /** Every kind, phones of {@link #DEFAULT_REGIONS} and international ones, with id {@value #DEFAULT_ID}. */
@@ -121,39 +133,122 @@ public final class PiiPolicy implements Policy {
     public List<Finding> check(PolicyInput input) {
         Objects.requireNonNull(input, "input");
         String text = input.text();
-        List<Finding> found = new ArrayList<>();
-        int digits = 0;
-        for (int i = 0; i < text.length(); i++) {
+        int n = text.length();
+        List<int[]> cards = null;
+        List<int[]> ibans = null;
+        List<int[]> phoneRuns = null;
+        int phoneFrom = 0;
+        boolean at = false;
+        boolean wantCards = kinds.contains(Kind.CARD);
+        boolean wantIbans = kinds.contains(Kind.IBAN);
+        boolean wantPhones = kinds.contains(Kind.PHONE);
+        Matcher phoneRun = null;
+        // one pass: every kind's match starts at a digit, or ends at one an '@' is before
+        for (int i = 0; i < n; i++) {
             char ch = text.charAt(i);
-            if (ch >= '0' && ch <= '9') {
-                digits++;
+            if (ch == '@') {
+                at = true;
+                continue;
+            }
+            if (ch < '0' || ch > '9' || (i > 0 && isDigit(text.charAt(i - 1)))) {
+                continue;
+            }
+            // the first digit of a group
+            if (wantCards && !(i >= 2 && isSeparator(text.charAt(i - 1)) && isDigit(text.charAt(i - 2)))) {
+                int end = chainEnd(text, i);
+                if (end > 0) {
+                    cards = add(cards, i, end);
+                }
+            }
+            if (wantIbans && i >= 2 && i + 1 < n && isDigit(text.charAt(i + 1)) && isUpper(text.charAt(i - 1))
+                    && isUpper(text.charAt(i - 2)) && (i < 3 || !isAsciiLetterOrDigit(text.charAt(i - 3)))) {
+                ibans = add(ibans, i - 2, i + 2);
+            }
+            if (wantPhones) {
+                int start = i > 0 && i - 1 >= phoneFrom && (text.charAt(i - 1) == '+' || text.charAt(i - 1) == '(')
+                        ? i - 1 : i;
+                if (start >= phoneFrom) {
+                    if (phoneRun == null) {
+                        phoneRun = PHONE_RUN.matcher(text).useTransparentBounds(true);
+                    }
+                    phoneRun.region(start, n);
+                    if (!phoneRun.lookingAt() && start < i) {
+                        phoneRun.region(i, n);
+                        phoneRun.lookingAt();
+                    }
+                    phoneRuns = add(phoneRuns, phoneRun.start(), phoneRun.end());
+                    phoneFrom = phoneRun.end();
+                }
             }
         }
-        if (kinds.contains(Kind.CARD) && digits >= 13) {
-            cards(text, found);
+        List<Finding> found = new ArrayList<>();
+        if (cards != null) {
+            cards(text, cards, found);
         }
-        if (kinds.contains(Kind.IBAN) && digits >= 2) {
-            ibans(text, found);
+        if (ibans != null) {
+            ibans(text, ibans, found);
         }
-        if (kinds.contains(Kind.EMAIL) && text.indexOf('@') >= 0) {
-            Matcher m = EMAIL.matcher(text);
-            while (m.find()) {
-                add(found, m.start(), m.end(), Finding.PII_EMAIL, "e-mail address");
-            }
+        if (at && kinds.contains(Kind.EMAIL)) {
+            emails(text, found);
         }
-        if (kinds.contains(Kind.PHONE) && digits >= 5) {
-            phones(text, found);
+        if (phoneRuns != null) {
+            phones(text, phoneRuns, found);
         }
-        found.sort(Comparator.comparingInt(Finding::start).thenComparingInt(Finding::end));
+        if (found.size() > 1) {
+            found.sort(Comparator.comparingInt(Finding::start).thenComparingInt(Finding::end));
+        }
         return found;
     }
 
-    private void cards(String text, List<Finding> found) {
-        Matcher m = CARD.matcher(text);
+    private static List<int[]> add(@Nullable List<int[]> list, int start, int end) {
+        List<int[]> l = list == null ? new ArrayList<>(4) : list;
+        l.add(new int[] {start, end});
+        return l;
+    }
+
+    private static boolean isDigit(char ch) {
+        return ch >= '0' && ch <= '9';
+    }
+
+    private static boolean isSeparator(char ch) {
+        return ch == ' ' || ch == '-';
+    }
+
+    private static boolean isUpper(char ch) {
+        return ch >= 'A' && ch <= 'Z';
+    }
+
+    private static boolean isAsciiLetterOrDigit(char ch) {
+        return isDigit(ch) || isUpper(ch) || (ch >= 'a' && ch <= 'z');
+    }
+
+    /**
+     * Where a card number's digits that start at {@code start} end: digits with single spaces or dashes between
+     * them, 13 to 19 in all and not followed by more; 0 when the chain is shorter or longer.
+     */
+    private static int chainEnd(String text, int start) {
+        int n = text.length();
+        int digits = 0;
+        int i = start;
+        while (true) {
+            while (i < n && isDigit(text.charAt(i))) {
+                digits++;
+                i++;
+            }
+            if (i + 1 < n && isSeparator(text.charAt(i)) && isDigit(text.charAt(i + 1))) {
+                i++;
+                continue;
+            }
+            break;
+        }
+        return digits >= 13 && digits <= 19 ? i : 0;
+    }
+
+    private void cards(String text, List<int[]> spans, List<Finding> found) {
         StringBuilder digits = new StringBuilder(19);
-        while (m.find()) {
+        for (int[] span : spans) {
             digits.setLength(0);
-            for (int i = m.start(); i < m.end(); i++) {
+            for (int i = span[0]; i < span[1]; i++) {
                 char ch = text.charAt(i);
                 if (ch != ' ' && ch != '-') {
                     digits.append(ch);
@@ -161,9 +256,40 @@ public final class PiiPolicy implements Policy {
             }
             String network = network(digits);
             if (network != null && Checksums.luhn(digits)) {
-                add(found, m.start(), m.end(), Finding.PII_CARD, network + " card number");
+                add(found, span[0], span[1], Finding.PII_CARD, network + " card number");
             }
         }
+    }
+
+    /**
+     * E-mail addresses, from each '@': a match's local part is the whole run of local-part characters before its
+     * '@' (the pattern's look-behind admits no other start), so the pattern is tried only there.
+     */
+    private void emails(String text, List<Finding> found) {
+        Matcher m = null;
+        int from = 0;
+        for (int q = text.indexOf('@'); q >= 0; q = text.indexOf('@', q + 1)) {
+            int start = q;
+            while (start > 0 && isLocalChar(text.charAt(start - 1))) {
+                start--;
+            }
+            if (start == q || start < from) {
+                continue;
+            }
+            if (m == null) {
+                m = EMAIL.matcher(text).useTransparentBounds(true);
+            }
+            m.region(start, text.length());
+            if (m.lookingAt()) {
+                add(found, m.start(), m.end(), Finding.PII_EMAIL, "e-mail address");
+                from = m.end();
+            }
+        }
+    }
+
+    /** The characters of an address's local part: an atom's and the dot. */
+    private static boolean isLocalChar(char ch) {
+        return isAsciiLetterOrDigit(ch) || (ch < 128 && "!#$%&'*+/=?^_`{|}~.-".indexOf(ch) >= 0);
     }
 
     /** The card network of a number by its issuer prefix and length, or null when none issues it. */
@@ -203,17 +329,16 @@ public final class PiiPolicy implements Policy {
         return null;
     }
 
-    private void ibans(String text, List<Finding> found) {
-        Matcher m = IBAN_START.matcher(text);
+    private void ibans(String text, List<int[]> starts, List<Finding> found) {
         StringBuilder compact = new StringBuilder(34);
-        while (m.find()) {
-            int length = Checksums.ibanLength(text.substring(m.start(), m.start() + 2));
+        for (int[] span : starts) {
+            int length = Checksums.ibanLength(text.substring(span[0], span[0] + 2));
             if (length == 0) {
                 continue;
             }
-            int end = scanIban(text, m.start(), length, compact);
+            int end = scanIban(text, span[0], length, compact);
             if (end > 0 && Checksums.ibanMod97(compact)) {
-                add(found, m.start(), end, Finding.PII_IBAN, "IBAN");
+                add(found, span[0], end, Finding.PII_IBAN, "IBAN");
             }
         }
     }
@@ -248,18 +373,15 @@ public final class PiiPolicy implements Policy {
         return 0;
     }
 
-    private void phones(String text, List<Finding> found) {
+    private void phones(String text, List<int[]> runs, List<Finding> found) {
         PhoneNumberUtil util = PhoneNumberUtil.getInstance();
-        List<String> all = new ArrayList<>(regions);
-        all.add("ZZ");
         List<int[]> spans = new ArrayList<>();
         List<String> reasons = new ArrayList<>();
-        Matcher run = PHONE_RUN.matcher(text);
-        while (run.find()) {
+        for (int[] run : runs) {
             int digits = 0;
             int group = 0;
             int longestGroup = 0;
-            for (int i = run.start(); i < run.end(); i++) {
+            for (int i = run[0]; i < run[1]; i++) {
                 if (Character.isDigit(text.charAt(i))) {
                     digits++;
                     longestGroup = Math.max(longestGroup, ++group);
@@ -270,18 +392,26 @@ public final class PiiPolicy implements Policy {
             if (digits < 5 || digits > 17 || longestGroup < 2) {
                 continue;
             }
-            // libphonenumber slows down badly on long runs of digits and spaces: give it one candidate at a time
-            int start = Math.max(0, run.start() - 1);
-            int end = Math.min(text.length(), run.end() + 1);
+            // libphonenumber slows down badly on long runs of digits and spaces: give it one candidate at a time,
+            // and only for the regions whose numbering plan allows a number in it
+            int start = Math.max(0, run[0] - 1);
+            int end = Math.min(text.length(), run[1] + 1);
             String piece = text.substring(start, end);
-            for (String region : all) {
-                for (PhoneNumberMatch match : util.findNumbers(piece, region, PhoneNumberUtil.Leniency.VALID,
+            PhoneRegion.Piece read = PhoneRegion.Piece.of(piece);
+            for (PhoneRegion region : phoneRegions) {
+                if (!region.mayFind(read)) {
+                    continue;
+                }
+                for (PhoneNumberMatch match : util.findNumbers(piece, region.code(), PhoneNumberUtil.Leniency.VALID,
                         Long.MAX_VALUE)) {
                     String where = util.getRegionCodeForNumber(match.number());
                     spans.add(new int[] {start + match.start(), start + match.end()});
                     reasons.add("phone number" + (where == null || "ZZ".equals(where) ? "" : " (" + where + ")"));
                 }
             }
+        }
+        if (spans.isEmpty()) {
+            return;
         }
         Integer[] order = new Integer[spans.size()];
         for (int i = 0; i < order.length; i++) {
