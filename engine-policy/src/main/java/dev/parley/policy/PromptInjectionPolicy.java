@@ -18,7 +18,9 @@ import java.util.regex.Pattern;
  * matched on the NFKC-folded, lower-cased text and again with light leetspeak undone ("1gn0r3" is "ignore"),
  * tolerant of extra whitespace and punctuation between words ("I.g.n.o.r.e" is not caught,
  * "IGNORE   all -- previous instructions" and fullwidth letters are). Spans are of the original text.
- * Immutable and thread safe.
+ * Immutable and thread safe. One pass over the folded text finds the words a phrase can start with ("ignore",
+ * "you", "reveal", ...); each heuristic's pattern is tried only there, and only when the text holds a word every
+ * match of it holds.
  *
  * <p>Detects:
  * <ul>
@@ -57,7 +59,7 @@ public final class PromptInjectionPolicy implements Policy {
      * A pattern and the words of which every match holds one: a text without any of them is not scanned, which
      * spares most prose a pass of the pattern.
      */
-    private record Heuristic(String reason, List<String> anyOf, Pattern pattern) {
+    private record Heuristic(String reason, List<String> anyOf, List<String> leading, Pattern pattern) {
         boolean mayMatch(String folded) {
             for (String word : anyOf) {
                 if (folded.contains(word)) {
@@ -71,37 +73,45 @@ public final class PromptInjectionPolicy implements Policy {
     private static final List<Heuristic> HEURISTICS = List.of(
             h("instruction-override phrase",
                     List.of("ignore", "disregard", "forget", "override"),
+                    List.of("ignore", "disregard", "forget", "override"),
                     "(?:ignore|disregard|forget|override)" + S + "(?:all" + S + ")?(?:of"
                     + S + ")?(?:the" + S + "|your" + S + "|any" + S + "|my" + S + ")?(?:previous|prior|above"
                     + "|preceding|earlier|former)" + S + "(?:instructions?|rules|directions|prompts?|guidelines"
                     + "|directives|commands)"),
             h("instruction-override phrase",
                     List.of("ignore", "disregard", "override"),
+                    List.of("ignore", "disregard", "override"),
                     "(?:ignore|disregard|override)" + S + "(?:all" + S + "(?:of" + S
                     + ")?)?(?:your|the)" + S + "(?:system" + S + ")?(?:instructions|system" + S + "prompt"
                     + "|guidelines|programming)"),
             h("instruction-override phrase",
                     List.of("ignore", "disregard", "forget"),
+                    List.of("ignore", "disregard", "forget"),
                     "(?:ignore|disregard|forget)" + S + "(?:everything|all|the text)" + S
                     + "(?:above|before this|said before)"),
             h("persona jailbreak phrase",
                     List.of("now"),
+                    List.of("you"),
                     "you" + S + "are" + S + "now" + S + "(?:dan|jailbroken|unfiltered"
                     + "|unrestricted|free" + S + "of" + S + "(?:all" + S + ")?restrictions)"),
             h("persona jailbreak phrase",
                     List.of("anything"),
+                    List.of("do"),
                     "do" + S + "anything" + S + "now"),
             h("persona jailbreak phrase",
                     List.of("restrictions", "limits", "limitations", "filters", "rules", "guidelines", "censorship"),
+                    List.of("pretend", "act", "behave", "role"),
                     "(?:pretend|act|behave|roleplay|role" + S + "play)" + E
                     + "[^.!?\\n]{0,60}?" + B + "(?:without|with" + S + "no|free" + S + "of)" + S + "(?:any" + S
                     + ")?(?:restrictions|limits|limitations|filters|rules|guidelines|censorship)"),
             h("developer-mode jailbreak phrase",
                     List.of("developer"),
+                    List.of("enable", "activate", "enter", "with", "in", "developer"),
                     "(?:(?:enable|activate|enter|with|in)" + S + "developer" + S
                     + "mode|developer" + S + "mode" + S + "(?:enabled|on|activated))"),
             h("system-prompt extraction phrase",
                     List.of("prompt", "instructions", "message"),
+                    List.of("reveal", "print", "show", "display", "output", "repeat", "tell", "give", "what"),
                     "(?:reveal|print|show|display|output|repeat|tell" + S + "me|give"
                     + S + "me|what" + S + "(?:is|are|were))" + S + "(?:me" + S + ")?(?:your|the)" + S
                     + "(?:(?:full|entire|original|hidden|secret|exact)" + S + ")?(?:system" + S + "prompt|initial"
@@ -109,6 +119,7 @@ public final class PromptInjectionPolicy implements Policy {
                     + "instructions)"),
             h("system-prompt extraction phrase",
                     List.of("above"),
+                    List.of("repeat"),
                     "repeat" + S + "(?:the" + S + ")?(?:text|words|everything"
                     + "|all)" + S + "above"));
 
@@ -133,8 +144,26 @@ public final class PromptInjectionPolicy implements Policy {
         return new PromptInjectionPolicy(Ids.check(newId));
     }
 
-    private static Heuristic h(String reason, List<String> anyOf, String regex) {
-        return new Heuristic(reason, anyOf, Pattern.compile(B + "(?:" + regex + ")" + E));
+    private static Heuristic h(String reason, List<String> anyOf, List<String> leading, String regex) {
+        return new Heuristic(reason, anyOf, leading, Pattern.compile(B + "(?:" + regex + ")" + E));
+    }
+
+    /** A heuristic's leading word, by its first letter: every match of the heuristic starts with one. */
+    private record Lead(int heuristic, String word) {
+    }
+
+    @SuppressWarnings("unchecked")
+    private static final List<Lead>[] LEADS = new List[26];
+
+    static {
+        for (int c = 0; c < 26; c++) {
+            LEADS[c] = new ArrayList<>();
+        }
+        for (int h = 0; h < HEURISTICS.size(); h++) {
+            for (String word : HEURISTICS.get(h).leading()) {
+                LEADS[word.charAt(0) - 'a'].add(new Lead(h, word));
+            }
+        }
     }
 
     @Override
@@ -157,22 +186,79 @@ public final class PromptInjectionPolicy implements Policy {
         FoldedText unleet = folded.unleet();
         List<Finding> found = new ArrayList<>();
         for (FoldedText t : unleet == folded ? List.of(folded) : List.of(folded, unleet)) {
-            for (Heuristic h : HEURISTICS) {
-                if (!h.mayMatch(t.folded())) {
+            List<int[]>[] matches = scan(t.folded());
+            for (int h = 0; h < matches.length; h++) {
+                if (matches[h] == null) {
                     continue;
                 }
-                Matcher m = h.pattern().matcher(t.folded());
-                while (m.find()) {
-                    int start = t.originalStart(m.start());
-                    int end = t.originalEnd(m.end());
+                for (int[] m : matches[h]) {
+                    int start = t.originalStart(m[0]);
+                    int end = t.originalEnd(m[1]);
                     if (found.stream().noneMatch(x -> start < x.end() && x.start() < end)) {
-                        found.add(new Finding(start, end, Finding.INJECTION, id, h.reason()));
+                        found.add(new Finding(start, end, Finding.INJECTION, id, HEURISTICS.get(h).reason()));
                     }
                 }
             }
         }
         found.sort(Comparator.comparingInt(Finding::start));
         return found;
+    }
+
+    /**
+     * Each heuristic's matches in a folded text, in order: one pass finds the words that start a match (a
+     * heuristic's leading word, after no ASCII letter or digit), and the heuristic's pattern is tried only there,
+     * from where its last match ended, as a search of the whole text would. A heuristic is tried at all only when
+     * the text holds one of the words every match of it holds.
+     */
+    @SuppressWarnings("unchecked")
+    private static List<int[]>[] scan(String f) {
+        int count = HEURISTICS.size();
+        List<int[]>[] matches = new List[count];
+        int[] from = new int[count];
+        int[] tried = new int[count];
+        byte[] words = new byte[count]; // 0 not yet known, 1 has a word every match holds, 2 has none
+        Matcher[] matchers = new Matcher[count];
+        java.util.Arrays.fill(tried, -1);
+        int n = f.length();
+        for (int p = 0; p < n; p++) {
+            char c = f.charAt(p);
+            if (c < 'a' || c > 'z') {
+                continue;
+            }
+            if (p > 0) {
+                char before = f.charAt(p - 1);
+                if ((before >= 'a' && before <= 'z') || (before >= '0' && before <= '9')
+                        || (before >= 'A' && before <= 'Z')) {
+                    continue; // inside a word; other characters before are left to the pattern's look-behind
+                }
+            }
+            for (Lead lead : LEADS[c - 'a']) {
+                int h = lead.heuristic();
+                if (p < from[h] || tried[h] == p || !f.startsWith(lead.word(), p)) {
+                    continue;
+                }
+                tried[h] = p;
+                if (words[h] == 0) {
+                    words[h] = HEURISTICS.get(h).mayMatch(f) ? (byte) 1 : (byte) 2;
+                }
+                if (words[h] == 2) {
+                    continue;
+                }
+                if (matchers[h] == null) {
+                    matchers[h] = HEURISTICS.get(h).pattern().matcher(f).useTransparentBounds(true);
+                }
+                Matcher m = matchers[h];
+                m.region(p, n);
+                if (m.lookingAt()) {
+                    if (matches[h] == null) {
+                        matches[h] = new ArrayList<>(2);
+                    }
+                    matches[h].add(new int[] {m.start(), m.end()});
+                    from[h] = m.end();
+                }
+            }
+        }
+        return matches;
     }
 
     @Override
