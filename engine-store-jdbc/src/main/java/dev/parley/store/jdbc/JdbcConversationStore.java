@@ -92,6 +92,22 @@ import java.util.function.Function;
  *       transaction, ordered by the version row's lock, so that changes from engines sharing the database each
  *       return a distinct, increasing version. A send reads the version in the statement that reads its
  *       conversation, so checking for changed rules costs a turn no statement.</li>
+ *   <li>It is a {@link CreditLedger}: it keeps model prices ({@code parley_credit_price}), one account per owner
+ *       with its balance ({@code parley_credit_account}), every account's ledger ({@code parley_credit_ledger}:
+ *       top-ups, adjustments, and turns' charges with their model, price and tokens), and the holds live turns
+ *       reserve ({@code parley_credit_hold}), all as exact decimals ({@code NUMERIC}, read as {@code BigDecimal}
+ *       at {@link dev.parley.api.Credits#SCALE} decimals). A reserve is one transaction: the owners' accounts in
+ *       one statement, each account row locked in id order (so that engines reserving on the same accounts never
+ *       deadlock), its lapsed holds deleted, its live ones summed, and the hold stored on every account or none.
+ *       A turn's charge is settled in the turn's own transaction, after every check that can refuse the commit,
+ *       under the same locks: a refused commit charges nothing and keeps its hold, and no balance goes below zero
+ *       or below what other live holds reserve, however many engines share the database. The reply keeps what
+ *       its turn was charged ({@code credits_*} columns of {@code parley_message}), so that its replay, message
+ *       pages and the history tail return the same {@link dev.parley.api.Credits}. Holds lapse by the times their
+ *       callers pass, as the in-memory store's do (unlike claims and stream locks, which the database's clock
+ *       judges). The statement a send begins with
+ *       also tells whether the conversation's organization has any credit account, so that a turn no account
+ *       applies to reserves without a statement of its own ({@link #reserve}).</li>
  *   <li>Database failures, and rows the store cannot read back, surface as {@link StoreFailureException} with
  *       the cause attached; statement
  *       exceptions carry no SQL arguments, and on the PostgreSQL pools the store opens the driver leaves row

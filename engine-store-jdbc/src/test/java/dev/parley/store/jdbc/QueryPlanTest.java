@@ -4,6 +4,7 @@ import dev.parley.api.PageRequest;
 import dev.parley.api.values.ConversationFilter;
 import dev.parley.store.jdbc.internal.ConversationDao;
 import dev.parley.store.jdbc.internal.ConversationQuerySql;
+import dev.parley.store.jdbc.internal.CreditDao;
 import dev.parley.store.jdbc.internal.Dialect;
 import dev.parley.store.jdbc.internal.MessageDao;
 import dev.parley.store.jdbc.internal.PolicyDao;
@@ -22,6 +23,7 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
@@ -48,7 +50,22 @@ class QueryPlanTest {
      * their plans without scans, checked too, use its key.
      */
     private static final Set<String> SMALL_TABLE_SCANS = Set.of("policy rules", "policy rule changed",
-            "policy rule removed");
+            "policy rule removed", "credit price", "credit prices", "credit price changed");
+    /** Credit accounts of the big organization's users, beside those of other organizations. */
+    private static final int ORGANIZATION_ACCOUNTS = 10_000;
+    private static final int OTHER_ACCOUNTS = 90_000;
+    /** Ledger entries of the big organization's account, beside those of other accounts. */
+    private static final int ACCOUNT_ENTRIES = 200_000;
+    private static final int OTHER_ENTRIES = 100_000;
+    /**
+     * Holds on the big organization's account, as many turns as might run on it at once (all but 11 of them lapsed
+     * at the time asked about: a reserve deletes an account's lapsed holds, so few pile up), beside holds of other
+     * accounts.
+     */
+    private static final int ACCOUNT_HOLDS = 1_000;
+    private static final int OTHER_HOLDS = 100_000;
+    /** The time the credit statements ask about. */
+    private static final java.time.OffsetDateTime CREDIT_TIME = java.time.OffsetDateTime.parse("2026-01-01T00:16:30Z");
 
     @Test
     void everyHotQueryIsServedByAnIndexOnH2() throws Exception {
@@ -94,6 +111,29 @@ class QueryPlanTest {
             assertThat(plans.get("workspace violations page"))
                     .contains("IX_PARLEY_VIOLATION_WORKSPACE", "/* index sorted */");
             assertThat(plans.get("workspace violations count")).contains("IX_PARLEY_VIOLATION_WORKSPACE");
+            // Credits: the organization's accounts in a send's first read, and every credit statement by a key.
+            assertThat(plans.get("conversation with streams")).contains("UQ_PARLEY_CREDIT_ACCOUNT_OWNER");
+            assertThat(plans.get("credit accounts of owners")).contains("UNION ALL")
+                    .containsPattern("(?s)(UQ_PARLEY_CREDIT_ACCOUNT_OWNER.*){3}");
+            assertThat(plans.get("credit account")).containsPattern("PRIMARY_KEY_\\w+: ID = \\?2 \\*/")
+                    .contains("IX_PARLEY_CREDIT_HOLD_ACCOUNT");
+            assertThat(plans.get("credit account of owner")).contains("UQ_PARLEY_CREDIT_ACCOUNT_OWNER",
+                    "IX_PARLEY_CREDIT_HOLD_ACCOUNT");
+            assertThat(plans.get("credit account locked")).containsPattern("PRIMARY_KEY_\\w+: ID = \\?1 \\*/");
+            assertThat(plans.get("credit holds held")).contains("IX_PARLEY_CREDIT_HOLD_ACCOUNT: ACCOUNT_ID IN(");
+            assertThat(plans.get("lapsed credit holds deleted")).contains("IX_PARLEY_CREDIT_HOLD_ACCOUNT: ACCOUNT_ID IN(");
+            assertThat(plans.get("credit hold renewed")).contains("PRIMARY_KEY");
+            assertThat(plans.get("credit hold released")).contains("PRIMARY_KEY");
+            assertThat(plans.get("credit charged")).contains("PRIMARY_KEY");
+            assertThat(plans.get("credit balance set")).contains("PRIMARY_KEY");
+            // The count by the index H2 made for the ledger's foreign key, on account_id: a range all the same.
+            assertThat(plans.get("credit ledger count")).contains("PRIMARY_KEY", "ACCOUNT_ID = A.ID");
+            assertThat(plans.get("credit ledger page")).contains("IX_PARLEY_CREDIT_LEDGER_ACCOUNT", "/* index sorted */")
+                    .doesNotContain("index sorted: ");
+            assertThat(plans.get("credit price")).contains("PRIMARY_KEY");
+            assertThat(plans.get("credit prices")).contains("PRIMARY_KEY", "/* index sorted */");
+            assertThat(plans.get("credit price changed")).contains("PRIMARY_KEY");
+            assertThat(plans.get("credits of a reply stored")).contains("PRIMARY_KEY");
         }
     }
 
@@ -117,12 +157,16 @@ class QueryPlanTest {
                     h.execute("VACUUM ANALYZE parley_turn");
                     h.execute("VACUUM ANALYZE parley_violation");
                     h.execute("VACUUM ANALYZE parley_policy");
+                    h.execute("VACUUM ANALYZE parley_credit_price");
+                    h.execute("VACUUM ANALYZE parley_credit_account");
+                    h.execute("VACUUM ANALYZE parley_credit_ledger");
+                    h.execute("VACUUM ANALYZE parley_credit_hold");
                     Map<String, String> all = explainAll(h, "EXPLAIN ", Dialect.POSTGRESQL);
-                    // The registry's table is a few pages, which PostgreSQL rightly scans rather than use its key;
-                    // without scans its statements must be served by the key all the same.
+                    // The registry's table and the prices' are a few pages, which PostgreSQL rightly scans rather
+                    // than use their keys; without scans their statements must be served by the keys all the same.
                     h.execute("SET enable_seqscan = off");
                     explainAll(h, "EXPLAIN ", Dialect.POSTGRESQL).forEach((name, plan) -> {
-                        if (name.startsWith("policy rule")) {
+                        if (name.startsWith("policy rule") || name.startsWith("credit price")) {
                             all.put(name + " (no scans)", plan);
                         }
                     });
@@ -166,6 +210,28 @@ class QueryPlanTest {
                 assertThat(plans.get("workspace violations page")).contains("ix_parley_violation_workspace")
                         .doesNotContain("Sort");
                 assertThat(plans.get("workspace violations count")).contains("Index Only Scan using ix_parley_violation_");
+                assertThat(plans.get("conversation with streams")).contains("uq_parley_credit_account_owner");
+                assertThat(plans.get("credit accounts of owners")).contains("uq_parley_credit_account_owner");
+                assertThat(plans.get("credit account")).contains("pk_parley_credit_account",
+                        "ix_parley_credit_hold_account");
+                assertThat(plans.get("credit account of owner")).contains("uq_parley_credit_account_owner",
+                        "ix_parley_credit_hold_account");
+                assertThat(plans.get("credit account locked")).contains("LockRows", "pk_parley_credit_account");
+                assertThat(plans.get("credit holds held")).contains("ix_parley_credit_hold_account");
+                assertThat(plans.get("lapsed credit holds deleted")).contains("ix_parley_credit_hold_account");
+                assertThat(plans.get("credit hold renewed")).contains("pk_parley_credit_hold");
+                assertThat(plans.get("credit hold released")).contains("pk_parley_credit_hold");
+                assertThat(plans.get("credit charged")).contains("pk_parley_credit_account");
+                assertThat(plans.get("credit balance set")).contains("pk_parley_credit_account");
+                assertThat(plans.get("credit ledger count")).contains("pk_parley_credit_account",
+                        "Index Only Scan using ix_parley_credit_ledger_account");
+                assertThat(plans.get("credit ledger page")).contains("ix_parley_credit_ledger_account")
+                        .doesNotContain("Sort");
+                assertThat(plans.get("credit price (no scans)")).contains("pk_parley_credit_price");
+                assertThat(plans.get("credit prices (no scans)")).contains("Index Scan using pk_parley_credit_price")
+                        .doesNotContain("Sort");
+                assertThat(plans.get("credit price changed (no scans)")).contains("pk_parley_credit_price");
+                assertThat(plans.get("credits of a reply stored")).contains("pk_parley_message");
             }
         } finally {
             try (Connection c = DriverManager.getConnection(base)) {
@@ -214,6 +280,34 @@ class QueryPlanTest {
                 + "CONCAT('rule-', $X), 'deny-list', '5:words11:alpha,gamma', 'BLOCK', 'PRE,POST', 'OPEN', 2000000000, "
                 + "CASE WHEN MOD($X, 4) = 0 THEN NULL ELSE 'org-1' END, CASE WHEN MOD($X, 4) = 2 THEN 'ws-big' END, "
                 + "NULL, TRUE, $T FROM " + String.format(range, 100)));
+        // Credits: prices of a hundred models; the big organization's accounts (its own, the big workspace's, and
+        // its users') beside other organizations' users'; a long ledger and many holds on the organization's account.
+        h.execute(t.apply("INSERT INTO parley_credit_price (model, per_thousand_input, per_thousand_output, "
+                + "per_request, updated_at) SELECT CONCAT('model-', $X), 0.5, 1.5, 0, $T FROM " + String.format(range, 100)));
+        String account = "INSERT INTO parley_credit_account (id, organization_id, owner_kind, owner_id, balance, "
+                + "created_at) SELECT ";
+        h.execute(t.apply(account + "'acct-org-1', 'org-1', 'ORGANIZATION', 'org-1', 1000000, $T FROM "
+                + String.format(range, 1)));
+        h.execute(t.apply(account + "'acct-ws-big', 'org-1', 'WORKSPACE', 'ws-big', 1000, $T FROM "
+                + String.format(range, 1)));
+        h.execute(t.apply(account + "CONCAT('acct-u', $X), 'org-1', 'USER', CONCAT('user-', $X), 100, $T FROM "
+                + String.format(range, ORGANIZATION_ACCOUNTS)));
+        h.execute(t.apply(account + "CONCAT('acct-o', $X), CONCAT('org-', MOD($X, 30) + 2), 'USER', "
+                + "CONCAT('user-', $X), 5, $T FROM " + String.format(range, OTHER_ACCOUNTS)));
+        String entry = "INSERT INTO parley_credit_ledger (id, account_id, kind, amount, balance_after, reason, at, "
+                + "conversation_id, message_id, model, per_thousand_input, per_thousand_output, per_request, "
+                + "tokens_in, tokens_out) SELECT ";
+        h.execute(t.apply(entry + "CONCAT('le-b', $X), 'acct-org-1', 'CHARGE', -0.001, 1000000, 'turn', $T, 'big', "
+                + "CONCAT('m', $X), 'model-1', 0.5, 1.5, 0, 10, 10 FROM " + String.format(range, ACCOUNT_ENTRIES)));
+        h.execute(t.apply(entry + "CONCAT('le-o', $X), CONCAT('acct-u', MOD($X, " + ORGANIZATION_ACCOUNTS
+                + ") + 1), 'TOP_UP', 1, 100, 'funds', $T, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0 FROM "
+                + String.format(range, OTHER_ENTRIES)));
+        String hold = "INSERT INTO parley_credit_hold (hold_id, account_id, amount, expires_at, conversation_id, "
+                + "prompt_id) SELECT ";
+        h.execute(t.apply(hold + "CONCAT('h', $X), 'acct-org-1', 0.5, $T, 'big', CONCAT('m', $X) FROM "
+                + String.format(range, ACCOUNT_HOLDS)));
+        h.execute(t.apply(hold + "CONCAT('ho', $X), CONCAT('acct-o', MOD($X, " + OTHER_ACCOUNTS
+                + ") + 1), 0.5, $T, CONCAT('o', $X), 'm1' FROM " + String.format(range, OTHER_HOLDS)));
     }
 
     /** The plan of each hot query, with the values a busy engine would bind. */
@@ -278,6 +372,40 @@ class QueryPlanTest {
                 .bind("phases", "PRE").bind("failMode", "OPEN").bind("budget", 2_000_000_000L).bind("org", "org-1")
                 .bind("ws", (String) null).bind("repo", (String) null).bind("enabled", true)));
         plans.put("policy rule removed", plan(h.createQuery(explain + PolicyDao.DELETE).bind("id", "rule-7")));
+        // Credits: a turn's reserve and charge, the accounts' reads and changes, ledger pages and prices.
+        plans.put("credit accounts of owners", plan(h.createQuery(explain + CreditDao.accountsOfOwners(3))
+                .bind("org0", "org-1").bind("kind0", "ORGANIZATION").bind("owner0", "org-1")
+                .bind("org1", "org-1").bind("kind1", "WORKSPACE").bind("owner1", "ws-big")
+                .bind("org2", "org-1").bind("kind2", "USER").bind("owner2", "user-7")));
+        plans.put("credit account", plan(h.createQuery(explain + CreditDao.ACCOUNT).bind("id", "acct-org-1")
+                .bind("at", CREDIT_TIME)));
+        plans.put("credit account of owner", plan(h.createQuery(explain + CreditDao.ACCOUNT_OF_OWNER)
+                .bind("org", "org-1").bind("kind", "USER").bind("owner", "user-7").bind("at", CREDIT_TIME)));
+        plans.put("credit account locked", plan(h.createQuery(explain + CreditDao.LOCK).bind("id", "acct-org-1")));
+        List<String> accounts = List.of("acct-org-1", "acct-ws-big", "acct-u7");
+        plans.put("credit holds held", plan(h.createQuery(explain + CreditDao.HELD).bindList("ids", accounts)
+                .bind("at", CREDIT_TIME)));
+        plans.put("lapsed credit holds deleted", plan(h.createQuery(explain + CreditDao.DELETE_LAPSED)
+                .bindList("ids", accounts).bind("at", CREDIT_TIME)));
+        plans.put("credit hold renewed", plan(h.createQuery(explain + CreditDao.RENEW_HOLD).bind("id", "h995")
+                .bind("expires", CREDIT_TIME.plusMinutes(1)).bind("at", CREDIT_TIME)));
+        plans.put("credit hold released", plan(h.createQuery(explain + CreditDao.DELETE_HOLD).bind("id", "h995")));
+        plans.put("credit charged", plan(h.createQuery(explain + CreditDao.DEBIT).bindList("ids", accounts)
+                .bind("amount", new java.math.BigDecimal("0.001000000"))));
+        plans.put("credit balance set", plan(h.createQuery(explain + CreditDao.SET_BALANCE)
+                .bind("balance", new java.math.BigDecimal("10.000000000")).bind("id", "acct-org-1")));
+        plans.put("credit ledger count", plan(h.createQuery(explain + CreditDao.LEDGER_COUNT).bind("id", "acct-org-1")));
+        plans.put("credit ledger page", plan(h.createQuery(explain + new CreditDao(dialect).ledgerPage()).bind("id", "acct-org-1")
+                .bind("limit", 20).bind("offset", 0)));
+        plans.put("credit price", plan(h.createQuery(explain + CreditDao.PRICE).bind("model", "model-7")));
+        plans.put("credit prices", plan(h.createQuery(explain + CreditDao.PRICES)));
+        plans.put("credit price changed", plan(h.createQuery(explain + CreditDao.PRICE_UPDATE).bind("model", "model-7")
+                .bind("in", new java.math.BigDecimal("0.5")).bind("out", new java.math.BigDecimal("1.5"))
+                .bind("request", java.math.BigDecimal.ZERO).bind("at", CREDIT_TIME)));
+        plans.put("credits of a reply stored", plan(h.createQuery(explain + MessageDao.SET_CREDITS)
+                .bind("metered", true).bind("used", new java.math.BigDecimal("0.001000000"))
+                .bind("remaining", new java.math.BigDecimal("9.999000000")).bind("account", "acct-org-1")
+                .bind("c", "big").bind("seq", 2L)));
         filters.forEach((name, filter) -> {
             ConversationQuerySql sql = ConversationQuerySql.of(filter);
             plans.put(name + " page", plan(sql.bind(h.createQuery(explain + sql.page()))

@@ -53,8 +53,8 @@ public final class CreditDao {
     static final String PRICE_COLUMNS = "model, per_thousand_input, per_thousand_output, per_request, updated_at";
     /** A model's price: primary key. */
     public static final String PRICE = "SELECT " + PRICE_COLUMNS + " FROM parley_credit_price WHERE model = :model";
-    /** Every model's price: the table has a row per priced model, read whole. */
-    public static final String PRICES = "SELECT " + PRICE_COLUMNS + " FROM parley_credit_price";
+    /** Every model's price, by model: the table has a row per priced model, read whole, by its key. */
+    public static final String PRICES = "SELECT " + PRICE_COLUMNS + " FROM parley_credit_price ORDER BY model";
     /** A model's new price: primary key; no row when the model has none yet. */
     public static final String PRICE_UPDATE = "UPDATE parley_credit_price SET per_thousand_input = :in, "
             + "per_thousand_output = :out, per_request = :request, updated_at = :at WHERE model = :model";
@@ -112,10 +112,10 @@ public final class CreditDao {
             + "WHERE l.account_id = a.id) FROM parley_credit_account a WHERE a.id = :id";
     /**
      * A page of an account's ledger, newest first, ties by id descending (in the database's order of ids): a range
-     * of {@code ix_parley_credit_ledger_account}, read in its order.
+     * of {@code ix_parley_credit_ledger_account}, read in its order; {@link Dialect#ledgerPage()} spells it.
      */
-    public static final String LEDGER_PAGE = "SELECT " + LEDGER_COLUMNS + " FROM parley_credit_ledger "
-            + "WHERE account_id = :id ORDER BY account_id, at DESC, id DESC LIMIT :limit OFFSET :offset";
+    static final String LEDGER_PAGE_WHERE = " WHERE account_id = :id ORDER BY account_id, at DESC, id DESC "
+            + "LIMIT :limit OFFSET :offset";
 
     private static final RowMapper<ModelPrice> PRICE_ROW = (rs, ctx) -> new ModelPrice(
             price(rs, "per_thousand_input"), price(rs, "per_thousand_output"), price(rs, "per_request"));
@@ -152,9 +152,16 @@ public final class CreditDao {
     };
 
     private final String priceInsertIfAbsent;
+    private final String ledgerPage;
 
     public CreditDao(Dialect dialect) {
         this.priceInsertIfAbsent = dialect.priceInsertIfAbsent();
+        this.ledgerPage = dialect.ledgerPage();
+    }
+
+    /** The statement of a ledger page, as this database spells it. */
+    public String ledgerPage() {
+        return ledgerPage;
     }
 
     // --- prices ---
@@ -317,7 +324,7 @@ public final class CreditDao {
         if (total <= page.offset()) {
             return Page.of(List.of(), page, total);
         }
-        List<LedgerEntry> items = h.createQuery(LEDGER_PAGE)
+        List<LedgerEntry> items = h.createQuery(ledgerPage)
                 .bind("id", accountId)
                 .bind("limit", page.size())
                 .bind("offset", page.offset())
@@ -330,7 +337,7 @@ public final class CreditDao {
 
     /**
      * Reserves a turn's most cost on every account of its owners, all or none, in the caller's transaction: the
-     * owners' accounts in one statement; then, if any, the model's price, each account's row locked in id order,
+     * owners' accounts in one statement and the model's price; then, if any account, each one's row locked in id order,
      * its lapsed holds deleted, the sum of its live ones read, and one hold row per account inserted.
      *
      * @throws BudgetExceededException naming the first account, in owner order, that cannot cover the amount
@@ -373,13 +380,18 @@ public final class CreditDao {
         return new CreditHold(request.holdId(), accounts, amount, request.model(), price.get(), expires);
     }
 
-    /** The build of the statement that finds the accounts of {@code owners} owners: the owners' unique key. */
+    /**
+     * The statement that finds the accounts of {@code owners} owners: one look-up of the owners' unique key per
+     * owner, joined by UNION ALL (H2 reads a table whole for an OR of key look-ups; both databases serve each
+     * branch by the key).
+     */
     public static String accountsOfOwners(int owners) {
-        StringBuilder sql = new StringBuilder("SELECT id, organization_id, owner_kind, owner_id FROM "
-                + "parley_credit_account WHERE ");
+        StringBuilder sql = new StringBuilder();
         for (int i = 0; i < owners; i++) {
-            sql.append(i == 0 ? "" : " OR ").append("(organization_id = :org").append(i)
-                    .append(" AND owner_kind = :kind").append(i).append(" AND owner_id = :owner").append(i).append(')');
+            sql.append(i == 0 ? "" : " UNION ALL ")
+                    .append("SELECT id, organization_id, owner_kind, owner_id FROM parley_credit_account WHERE ")
+                    .append("organization_id = :org").append(i).append(" AND owner_kind = :kind").append(i)
+                    .append(" AND owner_id = :owner").append(i);
         }
         return sql.toString();
     }

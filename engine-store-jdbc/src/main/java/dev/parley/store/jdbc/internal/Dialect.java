@@ -40,6 +40,11 @@ public enum Dialect {
             return "INSERT INTO parley_credit_price (" + CreditDao.PRICE_COLUMNS + ") VALUES (:model, :in, :out, "
                     + ":request, :at) ON CONFLICT (model) DO NOTHING";
         }
+
+        @Override
+        public String ledgerPage() {
+            return "SELECT " + CreditDao.LEDGER_COLUMNS + " FROM parley_credit_ledger" + CreditDao.LEDGER_PAGE_WHERE;
+        }
     },
     /**
      * H2, which has no {@code ON CONFLICT}: the insert checks for the row itself. Two claims in the same instant
@@ -73,6 +78,13 @@ public enum Dialect {
                     + "CAST(:request AS NUMERIC(19, 6)), CAST(:at AS TIMESTAMP WITH TIME ZONE) WHERE NOT EXISTS "
                     + "(SELECT 1 FROM parley_credit_price WHERE model = :model)";
         }
+
+        /** Names the page's index: H2 would rather use the one it made for the foreign key, and sort. */
+        @Override
+        public String ledgerPage() {
+            return "SELECT " + CreditDao.LEDGER_COLUMNS + " FROM parley_credit_ledger "
+                    + "USE INDEX (ix_parley_credit_ledger_account)" + CreditDao.LEDGER_PAGE_WHERE;
+        }
     };
 
     /** The database's time now, in a condition on a lease: {@code expires_at < NOW} means the lease ran out. */
@@ -105,6 +117,12 @@ public enum Dialect {
      * 1 row when it inserted.
      */
     public abstract String priceInsertIfAbsent();
+
+    /**
+     * A page of an account's ledger, newest first, ties by id descending: a range of
+     * {@code ix_parley_credit_ledger_account} read in its order.
+     */
+    public abstract String ledgerPage();
 
     /** Inserts a PENDING claim unless the id is claimed, completed, or another message's id; 1 row when it did. */
     abstract String claimInsert();

@@ -44,12 +44,15 @@ CREATE TABLE parley_credit_ledger (
     per_request         NUMERIC(19, 6),
     tokens_in           BIGINT                   NOT NULL,
     tokens_out          BIGINT                   NOT NULL,
-    CONSTRAINT pk_parley_credit_ledger PRIMARY KEY (id),
-    CONSTRAINT fk_parley_credit_ledger_account FOREIGN KEY (account_id) REFERENCES parley_credit_account (id)
+    CONSTRAINT pk_parley_credit_ledger PRIMARY KEY (id)
 );
 
 -- An account's ledger pages, newest first, ties by id: one range of this index serves the page and its count.
+-- (H2 makes an index of its own for the foreign key, on account_id alone, and would prefer it for the page and
+-- sort the account's whole ledger: the page names this index on H2.)
 CREATE INDEX ix_parley_credit_ledger_account ON parley_credit_ledger (account_id, at DESC, id DESC);
+ALTER TABLE parley_credit_ledger ADD CONSTRAINT fk_parley_credit_ledger_account
+    FOREIGN KEY (account_id) REFERENCES parley_credit_account (id);
 
 -- What live turns reserve: one row per hold and account, the same amount on each. A hold counts against its
 -- account while expires_at is not before the time asked about; a turn's commit deletes its rows, a turn that stores
@@ -61,12 +64,13 @@ CREATE TABLE parley_credit_hold (
     expires_at      TIMESTAMP WITH TIME ZONE NOT NULL,
     conversation_id VARCHAR(128)             NOT NULL,
     prompt_id       VARCHAR(128)             NOT NULL,
-    CONSTRAINT pk_parley_credit_hold PRIMARY KEY (hold_id, account_id),
-    CONSTRAINT fk_parley_credit_hold_account FOREIGN KEY (account_id) REFERENCES parley_credit_account (id)
+    CONSTRAINT pk_parley_credit_hold PRIMARY KEY (hold_id, account_id)
 );
 
 -- The live holds of an account (their sum), and its lapsed ones (deleted), each one range of this index.
 CREATE INDEX ix_parley_credit_hold_account ON parley_credit_hold (account_id, expires_at);
+ALTER TABLE parley_credit_hold ADD CONSTRAINT fk_parley_credit_hold_account
+    FOREIGN KEY (account_id) REFERENCES parley_credit_account (id);
 
 -- What a reply's turn was charged, so that a replay returns it: null credits_metered is an unmetered turn (and
 -- every user message); a metered reply keeps the cost, the tightest balance left, and that account's id.
