@@ -50,6 +50,14 @@ public final class DenyListPolicy implements Policy {
     public static final String DEFAULT_ID = "deny-list";
 
     private static final int MAX_GAP = 16;
+    /** Which ASCII characters are word characters: letters and digits. */
+    private static final boolean[] ASCII_WORD = new boolean[128];
+
+    static {
+        for (char c = 0; c < 128; c++) {
+            ASCII_WORD[c] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+        }
+    }
     private static final String NOT_WORD = "[\\p{L}\\p{N}\\p{M}]";
 
     private final String id;
@@ -57,6 +65,12 @@ public final class DenyListPolicy implements Policy {
     private final int patternCount;
     /** Phrases of plain words by their first word. */
     private final Map<String, List<String[]>> phrases;
+    /** The same, as an open-addressing table (a power of two of slots) keyed by the first word's hash. */
+    private final String[] firstWords;
+    private final List<String[]>[] firstPhrases;
+    /** The lengths under 64 of the first words, a bit each, and whether one is longer. */
+    private final long firstLengths;
+    private final boolean longFirst;
     /** The words with other characters than letters and digits, as one pattern; null when there are none. */
     private final Pattern special;
     private final List<Pattern> patterns;
@@ -80,6 +94,29 @@ public final class DenyListPolicy implements Policy {
             span = Math.max(span, 2 * w.length() + MAX_GAP * (parts.length - 1));
         }
         this.phrases = Map.copyOf(byFirst);
+        int slots = Integer.highestOneBit(Math.max(1, byFirst.size()) * 2) * 2;
+        this.firstWords = new String[slots];
+        @SuppressWarnings("unchecked")
+        List<String[]>[] values = new List[slots];
+        long lengths = 0;
+        boolean longer = false;
+        for (Map.Entry<String, List<String[]>> e : byFirst.entrySet()) {
+            String w = e.getKey();
+            int slot = spread(w.hashCode()) & (slots - 1);
+            while (firstWords[slot] != null) {
+                slot = (slot + 1) & (slots - 1);
+            }
+            firstWords[slot] = w;
+            values[slot] = List.copyOf(e.getValue());
+            if (w.length() < 64) {
+                lengths |= 1L << w.length();
+            } else {
+                longer = true;
+            }
+        }
+        this.firstPhrases = values;
+        this.firstLengths = lengths;
+        this.longFirst = longer;
         if (specials.isEmpty()) {
             this.special = null;
         } else {
@@ -136,6 +173,10 @@ public final class DenyListPolicy implements Policy {
         this.wordCount = other.wordCount;
         this.patternCount = other.patternCount;
         this.phrases = other.phrases;
+        this.firstWords = other.firstWords;
+        this.firstPhrases = other.firstPhrases;
+        this.firstLengths = other.firstLengths;
+        this.longFirst = other.longFirst;
         this.special = other.special;
         this.patterns = other.patterns;
         this.maxSpan = other.maxSpan;
@@ -188,59 +229,117 @@ public final class DenyListPolicy implements Policy {
         return found;
     }
 
+    /**
+     * One pass over the folded text's words: a word whose length is that of some phrase's first word is looked up
+     * (by a hash of its characters, without copying it), and only a phrase starting there reads the words after it.
+     */
     private void matchPhrases(FoldedText t, List<Finding> found) {
         String f = t.folded();
         int n = f.length();
-        List<int[]> tokens = new ArrayList<>();
         int i = 0;
         while (i < n) {
-            int cp = f.codePointAt(i);
-            if (!isWordChar(cp)) {
-                i += Character.charCount(cp);
-                continue;
+            char c = f.charAt(i);
+            if (c < 128) {
+                if (!ASCII_WORD[c]) {
+                    i++;
+                    continue;
+                }
+            } else {
+                int cp = f.codePointAt(i);
+                if (!isWordChar(cp)) {
+                    i += Character.charCount(cp);
+                    continue;
+                }
             }
             int s = i;
-            while (i < n && isWordChar(f.codePointAt(i))) {
-                i += Character.charCount(f.codePointAt(i));
-            }
-            tokens.add(new int[] {s, i});
-        }
-        for (int k = 0; k < tokens.size(); k++) {
-            int[] tok = tokens.get(k);
-            List<String[]> candidates = phrases.get(f.substring(tok[0], tok[1]));
+            i = wordEnd(f, i);
+            List<String[]> candidates = lookup(f, s, i);
             if (candidates == null) {
                 continue;
             }
             int bestEnd = -1;
             for (String[] phrase : candidates) {
-                int end = phraseEnd(f, tokens, k, phrase);
-                bestEnd = Math.max(bestEnd, end);
+                bestEnd = Math.max(bestEnd, phraseEnd(f, i, phrase));
             }
             if (bestEnd > 0) {
-                add(t, tok[0], bestEnd, "deny-listed word", found);
+                add(t, s, bestEnd, "deny-listed word", found);
             }
         }
     }
 
-    /** Where {@code phrase} ends when it starts at token {@code k}, or -1. */
-    private static int phraseEnd(String f, List<int[]> tokens, int k, String[] phrase) {
-        if (k + phrase.length > tokens.size()) {
-            return -1;
+    /** Where the word starting at {@code i} ends. */
+    private static int wordEnd(String f, int i) {
+        int n = f.length();
+        while (i < n) {
+            char c = f.charAt(i);
+            if (c < 128) {
+                if (!ASCII_WORD[c]) {
+                    break;
+                }
+                i++;
+            } else {
+                int cp = f.codePointAt(i);
+                if (!isWordChar(cp)) {
+                    break;
+                }
+                i += Character.charCount(cp);
+            }
         }
+        return i;
+    }
+
+    /** The phrases whose first word is {@code f[start, end)}, or null. */
+    private List<String[]> lookup(String f, int start, int end) {
+        int length = end - start;
+        if (length < 64 ? (firstLengths & (1L << length)) == 0 : !longFirst) {
+            return null;
+        }
+        int h = 0;
+        for (int k = start; k < end; k++) {
+            h = 31 * h + f.charAt(k);
+        }
+        int mask = firstWords.length - 1;
+        for (int slot = spread(h) & mask; firstWords[slot] != null; slot = (slot + 1) & mask) {
+            String w = firstWords[slot];
+            if (w.length() == length && f.regionMatches(start, w, 0, length)) {
+                return firstPhrases[slot];
+            }
+        }
+        return null;
+    }
+
+    private static int spread(int h) {
+        return h ^ (h >>> 16);
+    }
+
+    /** Where {@code phrase} ends when its first word ends at {@code end}, or -1. */
+    private static int phraseEnd(String f, int end, String[] phrase) {
+        int n = f.length();
+        int prevEnd = end;
         for (int p = 1; p < phrase.length; p++) {
-            int[] prev = tokens.get(k + p - 1);
-            int[] tok = tokens.get(k + p);
-            if (tok[0] - prev[1] > MAX_GAP || !f.regionMatches(tok[0], phrase[p], 0, phrase[p].length())
-                    || tok[1] - tok[0] != phrase[p].length()) {
+            int s = prevEnd;
+            while (s < n && s - prevEnd <= MAX_GAP) {
+                int cp = f.codePointAt(s);
+                if (isWordChar(cp)) {
+                    break;
+                }
+                s += Character.charCount(cp);
+            }
+            if (s >= n || s - prevEnd > MAX_GAP) {
+                return -1; // no next word, or too far
+            }
+            int e = wordEnd(f, s);
+            if (e - s != phrase[p].length() || !f.regionMatches(s, phrase[p], 0, phrase[p].length())) {
                 return -1;
             }
-            for (int c = prev[1]; c < tok[0]; c++) {
+            for (int c = prevEnd; c < s; c++) {
                 if (!Character.isWhitespace(f.charAt(c)) && !Character.isSpaceChar(f.charAt(c))) {
                     return -1;
                 }
             }
+            prevEnd = e;
         }
-        return tokens.get(k + phrase.length - 1)[1];
+        return prevEnd;
     }
 
     private void add(FoldedText t, int foldedStart, int foldedEnd, String reason, List<Finding> found) {
