@@ -28,7 +28,8 @@ import java.util.Optional;
  * <p>A metered turn that sets no {@linkplain ModelParameters#maxOutputTokens() maximum output tokens} is asked for
  * at most {@link #maxOutputTokens()} (the default {@value #DEFAULT_MAX_OUTPUT_TOKENS}), so that its reply cannot
  * cost more than it reserved. A turn whose store keeps no credits, or to which no account applies, passes through
- * unmetered.
+ * unmetered; so does one whose first read found that its organization has no account at all
+ * ({@link EngineServices#creditAccountsMayApply()}), without asking the store.
  *
  * <p>It sits inside the provider boundary, after the stages at
  * {@link dev.parley.api.PromptPipeline.Position#BEFORE_MODEL_CALL}: a retry or a fallback to another model reserves
@@ -81,7 +82,7 @@ public final class BudgetStage implements PromptStage {
         Turn turn = chain.turn();
         EngineServices services = chain.services();
         Optional<CreditLedger> credits = services.credits();
-        if (credits.isEmpty()) {
+        if (credits.isEmpty() || !services.creditAccountsMayApply()) {
             return chain.proceed(turn);
         }
         if (turn.requestTokens().isEmpty()) {

@@ -44,11 +44,27 @@ public interface ConversationStore extends ConversationRepository, TurnLedger, S
      * @param policyVersion for a store that is a {@link PolicyRegistry}, its {@link PolicyRegistry#policyVersion()}
      *                      read in the same statement, which spares the turn a read of its own; empty otherwise
      */
-    record ConversationState(ConversationInfo conversation, StreamStatus streams, java.util.OptionalLong policyVersion) {
+    record ConversationState(ConversationInfo conversation, StreamStatus streams, java.util.OptionalLong policyVersion,
+                             boolean creditAccounts) {
         public ConversationState {
             Objects.requireNonNull(conversation, "conversation");
             Objects.requireNonNull(streams, "streams");
             Objects.requireNonNull(policyVersion, "policyVersion");
+        }
+
+        /** A state that says nothing of credit accounts: they may apply. */
+        public ConversationState(ConversationInfo conversation, StreamStatus streams,
+                                 java.util.OptionalLong policyVersion) {
+            this(conversation, streams, policyVersion, true);
+        }
+
+        /**
+         * The same state, saying whether credit accounts may apply to the conversation's turns: false when the
+         * store read, with the conversation, that its organization has none, so that the turn's budget stage need
+         * not ask (a turn that began before its organization had an account is then not metered).
+         */
+        public ConversationState withCreditAccounts(boolean mayApply) {
+            return new ConversationState(conversation, streams, policyVersion, mayApply);
         }
 
         /** A state without the registry's version. */

@@ -83,6 +83,14 @@ public interface EngineServices {
     }
 
     /**
+     * Whether credit accounts may apply to this turn: false only when the turn's first read found that its
+     * organization has none, so that a budget stage can pass the turn through unmetered without asking the store.
+     */
+    default boolean creditAccountsMayApply() {
+        return true;
+    }
+
+    /**
      * Keeps a hold for the turn: the engine renews it while the turn runs and releases it when the turn ends
      * without a commit that charged it (the turn failed, was refused, or a stage dropped the hold), so that every
      * terminal path of a turn settles or frees what it reserved.

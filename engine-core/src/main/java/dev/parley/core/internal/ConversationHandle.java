@@ -96,7 +96,8 @@ final class ConversationHandle implements Conversation {
             // store refuse this turn's commit, so that a send and a stream never both store turns run side by side.
             result = run(turn, info, new FencedServices(services,
                     new SendFencedStore(services.store(), streams.streamsEnded()), listener, context, engine.leases())
-                    .withPolicyVersion(state.policyVersion()));
+                    .withPolicyVersion(state.policyVersion())
+                    .withCreditAccounts(state.creditAccounts()));
         } catch (RuntimeException e) {
             listener.turnFailed(context, e);
             throw e;

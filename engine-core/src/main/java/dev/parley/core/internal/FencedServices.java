@@ -144,6 +144,20 @@ final class FencedServices implements EngineServices {
         return this;
     }
 
+    /** Whether credit accounts may apply, as the turn's first read found; true when it did not say. */
+    private volatile boolean creditAccounts = true;
+
+    /** The same services, for a turn whose first read said whether credit accounts may apply. */
+    FencedServices withCreditAccounts(boolean mayApply) {
+        this.creditAccounts = mayApply;
+        return this;
+    }
+
+    @Override
+    public boolean creditAccountsMayApply() {
+        return creditAccounts;
+    }
+
     @Override
     public java.util.List<dev.parley.api.policy.PolicyRule> policies(ConversationInfo conversation) {
         return services.policies(conversation, policyVersion);

@@ -142,27 +142,6 @@ public final class JdbcConversationStore implements ConversationStore, Violation
     private final StreamLockDao streamLocks;
     private final PolicyDao policies;
     private final CreditDao credits;
-    /**
-     * On the thread of a send: that the read its turn began with ({@link #findWithStreams}) found no credit account
-     * in the conversation's organization, for the turn's {@link #reserve} to answer without a statement.
-     */
-    private final ThreadLocal<NoAccounts> noAccounts = new ThreadLocal<>();
-
-    /**
-     * What a send's first read found: the conversation's organization had no credit account when it was read.
-     *
-     * @param conversationId the conversation read
-     * @param organizationId its organization
-     * @param readAtNanos when, by {@link System#nanoTime()}
-     */
-    private record NoAccounts(String conversationId, String organizationId, long readAtNanos) {
-        /** Whether it answers the reserve of this turn: same conversation, its organization's owners, fresh. */
-        boolean answers(HoldRequest request) {
-            return conversationId.equals(request.conversationId())
-                    && request.owners().stream().allMatch(o -> o.organizationId().equals(organizationId))
-                    && System.nanoTime() - readAtNanos <= request.lease().toNanos();
-        }
-    }
     /** Conversation settings by id and version; null when disabled. */
     private final @Nullable SettingsCache settingsCache;
 
@@ -250,7 +229,6 @@ public final class JdbcConversationStore implements ConversationStore, Violation
     @Override
     public Optional<ConversationState> findWithStreams(String conversationId, Instant now) {
         SettingsCache cache = settingsCache;
-        noAccounts.remove();
         boolean[] accounts = new boolean[1];
         Optional<ConversationState> state = call("read a conversation", h -> {
             Optional<ConversationDao.RowStateWithStreams> read = conversations.rowStateWithStreams(h, conversationId);
@@ -264,11 +242,7 @@ public final class JdbcConversationStore implements ConversationStore, Violation
             return conversations.findLive(h, conversationId).map(info -> new ConversationState(info,
                     read.get().streams(), read.get().policyVersion()));
         });
-        if (state.isPresent() && !accounts[0]) {
-            noAccounts.set(new NoAccounts(conversationId, state.get().conversation().organizationId(),
-                    System.nanoTime()));
-        }
-        return state;
+        return accounts[0] ? state : state.map(found -> found.withCreditAccounts(false));
     }
 
     @Override
@@ -561,23 +535,13 @@ public final class JdbcConversationStore implements ConversationStore, Violation
 
     /**
      * Reserves in one transaction: the owners' accounts in one statement, and, when there are any, each locked in
-     * id order, its lapsed holds deleted, its live ones summed, and the hold stored on every account or none. A
-     * send whose first read (the conversation with its streams, on the same thread) found no credit account in the
-     * conversation's organization is answered from that read, without a statement, as if it had reserved then: a
-     * turn that began before its organization had an account is not metered. Such an unmetered hold carries
-     * {@link ModelPrice#FREE}, since it is never charged.
+     * id order, its lapsed holds deleted, its live ones summed, and the hold stored on every account or none. (A
+     * send does not call it when its first read, {@link #findWithStreams}, found no credit account in the
+     * conversation's organization: that read says so in {@link ConversationState#creditAccounts()}.)
      */
     @Override
     public CreditHold reserve(HoldRequest request) {
         Objects.requireNonNull(request, "request");
-        NoAccounts none = noAccounts.get();
-        if (none != null) {
-            noAccounts.remove();
-            if (none.answers(request)) {
-                return new CreditHold(request.holdId(), List.of(), BigDecimal.ZERO, request.model(), ModelPrice.FREE,
-                        request.at().plus(request.lease()).truncatedTo(java.time.temporal.ChronoUnit.MICROS));
-            }
-        }
         return transaction("reserve credits", h -> credits.reserve(h, request));
     }
 
