@@ -148,22 +148,40 @@ public final class PromptInjectionPolicy implements Policy {
         return new Heuristic(reason, anyOf, leading, Pattern.compile(B + "(?:" + regex + ")" + E));
     }
 
-    /** A heuristic's leading word, by its first letter: every match of the heuristic starts with one. */
-    private record Lead(int heuristic, String word) {
+    /**
+     * A word the scan looks for, and its value: in {@link #LEADS} the index of the heuristic whose every match
+     * starts with it, in {@link #NEEDED} a bit for each heuristic whose every match holds it (or another word).
+     */
+    private record Lead(int value, String word) {
     }
 
-    @SuppressWarnings("unchecked")
-    private static final List<Lead>[] LEADS = new List[26];
+    /** The leading words by their first two letters (a to z each: 26 * first + second); null where none. */
+    private static final Lead[][] LEADS = new Lead[26 * 26][];
+
+    /** The words of which every match of a heuristic holds one, by their first two letters; null where none. */
+    private static final Lead[][] NEEDED = new Lead[26 * 26][];
 
     static {
-        for (int c = 0; c < 26; c++) {
-            LEADS[c] = new ArrayList<>();
-        }
+        java.util.Map<String, Integer> needed = new java.util.LinkedHashMap<>();
         for (int h = 0; h < HEURISTICS.size(); h++) {
-            for (String word : HEURISTICS.get(h).leading()) {
-                LEADS[word.charAt(0) - 'a'].add(new Lead(h, word));
+            for (String word : HEURISTICS.get(h).anyOf()) {
+                needed.merge(word, 1 << h, (a, b) -> a | b);
             }
         }
+        needed.forEach((word, heuristics) -> put(NEEDED, word, heuristics));
+        for (int h = 0; h < HEURISTICS.size(); h++) {
+            for (String word : HEURISTICS.get(h).leading()) {
+                put(LEADS, word, h);
+            }
+        }
+    }
+
+    private static void put(Lead[][] table, String word, int value) {
+        int key = 26 * (word.charAt(0) - 'a') + (word.charAt(1) - 'a');
+        Lead[] old = table[key] == null ? new Lead[0] : table[key];
+        Lead[] grown = java.util.Arrays.copyOf(old, old.length + 1);
+        grown[old.length] = new Lead(value, word);
+        table[key] = grown;
     }
 
     @Override
@@ -205,10 +223,11 @@ public final class PromptInjectionPolicy implements Policy {
     }
 
     /**
-     * Each heuristic's matches in a folded text, in order: one pass finds the words that start a match (a
-     * heuristic's leading word, after no ASCII letter or digit), and the heuristic's pattern is tried only there,
-     * from where its last match ended, as a search of the whole text would. A heuristic is tried at all only when
-     * the text holds one of the words every match of it holds.
+     * Each heuristic's matches in a folded text, in order: one pass over the words finds those that may start a
+     * match (a heuristic's leading word, after no ASCII letter or digit; other characters before it are left to the
+     * pattern's look-behind) and where the last word every match of a heuristic needs one of is; the heuristic's
+     * pattern is then tried only at its leading words before that, from where its last match ended, as a search of
+     * the whole text would.
      */
     @SuppressWarnings("unchecked")
     private static List<int[]>[] scan(String f) {
@@ -216,39 +235,63 @@ public final class PromptInjectionPolicy implements Policy {
         List<int[]>[] matches = new List[count];
         int[] from = new int[count];
         int[] tried = new int[count];
-        byte[] words = new byte[count]; // 0 not yet known, 1 has a word every match holds, 2 has none
         Matcher[] matchers = new Matcher[count];
         java.util.Arrays.fill(tried, -1);
-        int n = f.length();
-        for (int p = 0; p < n; p++) {
-            char c = f.charAt(p);
-            if (c < 'a' || c > 'z') {
+        char[] cs = f.toCharArray();
+        int n = cs.length;
+        // one pass over the words (runs of ASCII letters and digits; a word starts after any other character):
+        // where each heuristic's last needed word starts (a match starting after it cannot hold one), and the words
+        // that may start a match
+        int[] lastNeeded = new int[count];
+        java.util.Arrays.fill(lastNeeded, -1);
+        int[] anchors = new int[16];
+        int anchorCount = 0;
+        int p = 0;
+        while (p < n) {
+            char c = cs[p];
+            if (!isAsciiLetterOrDigit(c)) {
+                p++;
                 continue;
             }
-            if (p > 0) {
-                char before = f.charAt(p - 1);
-                if ((before >= 'a' && before <= 'z') || (before >= '0' && before <= '9')
-                        || (before >= 'A' && before <= 'Z')) {
-                    continue; // inside a word; other characters before are left to the pattern's look-behind
+            if (c >= 'a' && c <= 'z' && p + 1 < n && cs[p + 1] >= 'a' && cs[p + 1] <= 'z') {
+                int key = 26 * (c - 'a') + (cs[p + 1] - 'a');
+                Lead[] needed = NEEDED[key];
+                if (needed != null) {
+                    for (Lead w : needed) {
+                        if (has(cs, p, w.word())) {
+                            for (int h = 0; h < count; h++) {
+                                if ((w.value() & (1 << h)) != 0) {
+                                    lastNeeded[h] = p;
+                                }
+                            }
+                        }
+                    }
+                }
+                if (LEADS[key] != null) {
+                    if (anchorCount == anchors.length) {
+                        anchors = java.util.Arrays.copyOf(anchors, anchorCount * 2);
+                    }
+                    anchors[anchorCount++] = p;
                 }
             }
-            for (Lead lead : LEADS[c - 'a']) {
-                int h = lead.heuristic();
-                if (p < from[h] || tried[h] == p || !f.startsWith(lead.word(), p)) {
+            p++;
+            while (p < n && isAsciiLetterOrDigit(cs[p])) {
+                p++;
+            }
+        }
+        for (int a = 0; a < anchorCount; a++) {
+            int at = anchors[a];
+            for (Lead lead : LEADS[26 * (cs[at] - 'a') + (cs[at + 1] - 'a')]) {
+                int h = lead.value();
+                if (at > lastNeeded[h] || at < from[h] || tried[h] == at || !has(cs, at, lead.word())) {
                     continue;
                 }
-                tried[h] = p;
-                if (words[h] == 0) {
-                    words[h] = HEURISTICS.get(h).mayMatch(f) ? (byte) 1 : (byte) 2;
-                }
-                if (words[h] == 2) {
-                    continue;
-                }
+                tried[h] = at;
                 if (matchers[h] == null) {
                     matchers[h] = HEURISTICS.get(h).pattern().matcher(f).useTransparentBounds(true);
                 }
                 Matcher m = matchers[h];
-                m.region(p, n);
+                m.region(at, n);
                 if (m.lookingAt()) {
                     if (matches[h] == null) {
                         matches[h] = new ArrayList<>(2);
@@ -259,6 +302,22 @@ public final class PromptInjectionPolicy implements Policy {
             }
         }
         return matches;
+    }
+
+    private static boolean isAsciiLetterOrDigit(char c) {
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z');
+    }
+
+    private static boolean has(char[] cs, int at, String word) {
+        if (at + word.length() > cs.length) {
+            return false;
+        }
+        for (int k = 0; k < word.length(); k++) {
+            if (cs[at + k] != word.charAt(k)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     @Override

@@ -93,9 +93,16 @@ public final class FoldedText {
      * 3 to e, 4 to a, 5 to s, 7 to t, @ to a, $ to s. For heuristics that look for words, never for deny lists.
      */
     public FoldedText unleet() {
+        int first = 0;
+        while (first < folded.length() && !isLeet(folded.charAt(first))) {
+            first++;
+        }
+        if (first == folded.length()) {
+            return this; // nothing to undo: spare the copy
+        }
         char[] chars = folded.toCharArray();
         boolean changed = false;
-        for (int i = 0; i < chars.length; i++) {
+        for (int i = first; i < chars.length; i++) {
             char c = switch (chars[i]) {
                 case '0' -> 'o';
                 case '1' -> 'i';
@@ -111,6 +118,13 @@ public final class FoldedText {
             chars[i] = c;
         }
         return changed ? new FoldedText(original, new String(chars), starts, ends) : this;
+    }
+
+    private static boolean isLeet(char c) {
+        return switch (c) {
+            case '0', '1', '3', '4', '5', '7', '@', '$' -> true;
+            default -> false;
+        };
     }
 
     /** The text as given. */
