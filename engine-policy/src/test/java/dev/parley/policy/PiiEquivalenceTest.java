@@ -155,4 +155,42 @@ class PiiEquivalenceTest {
             }
         }
     }
+
+    @Test
+    void findsEachKindAtTheEdgesAndNextToPunctuation() {
+        PiiPolicy policy = PiiPolicy.standard();
+        for (String value : new String[] {"jane.doe@example.com", "4111111111111111", "4111 1111 1111 1111",
+            "DE89370400440532013000", "GB82 WEST 1234 5698 7654 32", "+44 20 7946 0958"}) {
+            for (String before : new String[] {"", " ", "(", "\"", "é ", "中 ", "😀 ", "\n"}) {
+                for (String after : new String[] {"", " ", ")", ".", ",", " é", " 中", " 😀", "\n"}) {
+                    if (!(before.equals("(") && value.startsWith("+"))) { // "(+44 ..." is a number whole
+                        Texts.findsExactly(policy, before, value, after);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void manyNearMissesFindWhatTheFormerVersionFoundAndStayFast() {
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; b.length() < 200_000; i++) {
+            b.append(switch (i % 8) {
+                case 0 -> "@ ";
+                case 1 -> "a@b ";
+                case 2 -> "4111 1111 1111 1112 ";
+                case 3 -> "DE00 1234 ";
+                case 4 -> "order " + (30_000 + i % 9_000) + " ";
+                case 5 -> "on 2026-03-" + (10 + i % 20) + " ";
+                case 6 -> "v" + (i % 9) + "." + (i % 7) + "." + (i % 5) + " ";
+                default -> "user@localhost ";
+            });
+        }
+        String text = b.toString();
+        PolicyInput input = PolicyInput.of(PolicyPhase.POST, text);
+        long start = System.nanoTime();
+        List<Finding> found = PiiPolicy.standard().check(input);
+        assertThat((System.nanoTime() - start) / 1_000_000).isLessThan(5_000);
+        assertThat(found).isEqualTo(LegacyPiiPolicy.standard().check(input));
+    }
 }

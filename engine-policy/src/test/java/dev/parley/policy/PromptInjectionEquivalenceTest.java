@@ -73,4 +73,13 @@ class PromptInjectionEquivalenceTest {
             }
         }
     }
+
+    @Test
+    void manyLeadingWordsWithoutAPhraseFindNothingAndStayFast() {
+        String text = "ignore the noise, you are here, do it now, act as usual with in what show me the rules. "
+                .repeat(3_000);
+        long start = System.nanoTime();
+        assertThat(PromptInjectionPolicy.standard().check(PolicyInput.of(PolicyPhase.POST, text))).isEmpty();
+        assertThat((System.nanoTime() - start) / 1_000_000).isLessThan(3_000);
+    }
 }
