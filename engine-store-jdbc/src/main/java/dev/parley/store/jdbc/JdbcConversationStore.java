@@ -24,6 +24,11 @@ import dev.parley.api.policy.ViolationQuery;
 import dev.parley.api.spi.ConversationStore;
 import dev.parley.api.spi.CreditLedger;
 import dev.parley.api.spi.PolicyRegistry;
+import dev.parley.api.spi.RateLimitLedger;
+import dev.parley.api.spi.UsageLedger;
+import dev.parley.api.usage.UsageQuery;
+import dev.parley.api.usage.UsageRow;
+import dev.parley.api.values.RateWindow;
 import dev.parley.api.spi.ViolationLog;
 import dev.parley.api.values.AuditEvent;
 import dev.parley.api.values.ConversationFilter;
@@ -38,11 +43,13 @@ import dev.parley.store.jdbc.internal.Dialect;
 import dev.parley.store.jdbc.internal.MessageDao;
 import dev.parley.store.jdbc.internal.Migrations;
 import dev.parley.store.jdbc.internal.PolicyDao;
+import dev.parley.store.jdbc.internal.RateLimitDao;
 import dev.parley.store.jdbc.internal.SettingsCache;
 import dev.parley.store.jdbc.internal.SqlErrors;
 import dev.parley.store.jdbc.internal.StorePools;
 import dev.parley.store.jdbc.internal.StreamLockDao;
 import dev.parley.store.jdbc.internal.TurnDao;
+import dev.parley.store.jdbc.internal.UsageDao;
 import dev.parley.store.jdbc.internal.ViolationDao;
 import org.jdbi.v3.core.HandleCallback;
 import org.jdbi.v3.core.Jdbi;
@@ -108,6 +115,20 @@ import java.util.function.Function;
  *       judges). The statement a send begins with
  *       also tells whether the conversation's organization has any credit account, so that a turn no account
  *       applies to reserves without a statement of its own ({@link #reserve}).</li>
+ *   <li>It is a {@link RateLimitLedger}: one counter row per key ({@code parley_rate_counter}) with the requests and
+ *       tokens of its latest minute window. An admission is one transaction, all or none: each key's counter is
+ *       changed by one atomic statement (an {@code INSERT ... ON CONFLICT DO UPDATE ... WHERE ... RETURNING} on
+ *       PostgreSQL; on H2 an insert of a missing counter, then a conditional update) that starts a new window or
+ *       counts the request only while the key is under its limits, and holds the row's lock until the transaction
+ *       ends; when a key refuses, the transaction is rolled back. Keys are changed in one order in every engine, so
+ *       that however many engines share the database they admit at most the limit between them, and never
+ *       deadlock.</li>
+ *   <li>It is a {@link UsageLedger}: a turn with a {@linkplain TurnRecord#meter() meter} (in history or not,
+ *       blocked ones too) writes one row of {@code parley_usage} in its commit's transaction, after every check
+ *       that can refuse the commit and after its charge, with the credits charged: a turn is in the reports exactly
+ *       when it is stored. A report sums the organization's rows of its days per day and key in the database
+ *       ({@code GROUP BY}, exact {@code NUMERIC} sums of credits), from one range of an index that leads with the
+ *       organization and the report's filter, its page and total read on one snapshot.</li>
  *   <li>Database failures, and rows the store cannot read back, surface as {@link StoreFailureException} with
  *       the cause attached; statement
  *       exceptions carry no SQL arguments, and on the PostgreSQL pools the store opens the driver leaves row
@@ -131,7 +152,8 @@ import java.util.function.Function;
  *
  * <p>Times are kept at microsecond precision. Thread safe.
  */
-public final class JdbcConversationStore implements ConversationStore, ViolationLog, PolicyRegistry, CreditLedger {
+public final class JdbcConversationStore implements ConversationStore, ViolationLog, PolicyRegistry, CreditLedger,
+        RateLimitLedger, UsageLedger {
     private final Jdbi jdbi;
     private final @Nullable HikariDataSource ownedPool;
     private final ConversationDao conversations = new ConversationDao();
@@ -142,6 +164,8 @@ public final class JdbcConversationStore implements ConversationStore, Violation
     private final StreamLockDao streamLocks;
     private final PolicyDao policies;
     private final CreditDao credits;
+    private final UsageDao usage;
+    private final RateLimitDao rateLimits;
     /** Conversation settings by id and version; null when disabled. */
     private final @Nullable SettingsCache settingsCache;
 
@@ -149,10 +173,12 @@ public final class JdbcConversationStore implements ConversationStore, Violation
         this.ownedPool = ownedPool;
         this.settingsCache = b.settingsCacheSize == 0 ? null : new SettingsCache(b.settingsCacheSize, conversations);
         try {
-            Migrations.migrate(dataSource);
             Dialect dialect = Dialect.of(dataSource);
+            Migrations.migrate(dataSource, dialect);
             this.credits = new CreditDao(dialect);
-            this.turns = new TurnDao(dialect, messages, audit, violations, credits);
+            this.usage = new UsageDao(dialect);
+            this.rateLimits = new RateLimitDao(dialect);
+            this.turns = new TurnDao(dialect, messages, audit, violations, credits, usage);
             this.streamLocks = new StreamLockDao(dialect);
             this.policies = new PolicyDao(dialect);
             this.jdbi = Jdbi.create(dataSource);
@@ -560,6 +586,53 @@ public final class JdbcConversationStore implements ConversationStore, Violation
             credits.release(h, holdId);
             return null;
         });
+    }
+
+    /**
+     * Admits in one transaction: each key's counter changed by one atomic statement, in Java's order of the keys
+     * (an upsert on PostgreSQL; on H2 an insert of a missing counter, then a conditional update), each row locked
+     * until the transaction ends. When a key refused, the transaction is rolled back, so that nothing is counted on
+     * any key; exactly one of two engines admitting the last request of a window counts it.
+     */
+    @Override
+    public Optional<String> admit(List<RateWindow> windows, Instant windowStart) {
+        Objects.requireNonNull(windows, "windows");
+        Objects.requireNonNull(windowStart, "windowStart");
+        if (windows.isEmpty()) {
+            return Optional.empty();
+        }
+        return transaction("admit a request under the rate limits", h -> {
+            Optional<String> refused = rateLimits.admit(h, windows, windowStart);
+            if (refused.isPresent()) {
+                h.rollback(); // all or none: the keys that admitted count nothing either
+            }
+            return refused;
+        });
+    }
+
+    @Override
+    public void addTokens(List<String> keys, long tokens, Instant windowStart) {
+        Objects.requireNonNull(keys, "keys");
+        Objects.requireNonNull(windowStart, "windowStart");
+        if (keys.isEmpty()) {
+            return;
+        }
+        transaction("count a turn's tokens under the rate limits", h -> {
+            rateLimits.addTokens(h, keys, tokens, windowStart);
+            return null;
+        });
+    }
+
+    /**
+     * An organization's usage report, its page and its total (the number of groups) read on one snapshot. The
+     * entries are written by {@link #commitTurn}, in the turn's transaction, for every turn with a meter.
+     */
+    @Override
+    public Page<UsageRow> usage(String organizationId, UsageQuery query, PageRequest page) {
+        Objects.requireNonNull(organizationId, "organizationId");
+        Objects.requireNonNull(query, "query");
+        Objects.requireNonNull(page, "page");
+        return snapshot("read a usage report", h -> usage.usage(h, organizationId, query, page));
     }
 
     private void invalidate(String conversationId) {

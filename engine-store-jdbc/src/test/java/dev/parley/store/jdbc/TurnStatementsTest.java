@@ -21,6 +21,7 @@ import dev.parley.api.spi.PolicyFactory;
 import dev.parley.api.policy.PolicyBlock;
 import dev.parley.api.policy.PolicyPhase;
 import dev.parley.api.policy.Violation;
+import dev.parley.api.usage.UsageEntry;
 import dev.parley.api.values.AuditEvent;
 import dev.parley.api.values.TurnClaim;
 import dev.parley.api.values.TurnRecord;
@@ -48,7 +49,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * turn (no violations, not blocked) must run exactly what it ran before governance came (the conversation's
  * totals, the two messages, the claim's completion), and a violation costs one execution of one more prepared
  * statement, however many the turn has. A whole send runs no statement more for the policy registry: only the
- * first turn after a change of the rules reads them.
+ * first turn after a change of the rules reads them. A turn with a meter (every send's) runs one statement more:
+ * its usage entry, one row per turn written in the turn's own transaction.
  */
 class TurnStatementsTest {
     private static final Instant T0 = Instant.parse("2026-01-01T00:00:00Z");
@@ -91,6 +93,9 @@ class TurnStatementsTest {
                     .isEqualTo(new int[] {4, 5});
             assertThat(commit(store, ordinary(store, c, "m3", List.of(violation(c, "m3"), violation(c, "m3"),
                     violation(c, "m3"))))).isEqualTo(new int[] {4, 7});
+            // A meter is one more statement: the turn's usage entry, which reads the conversation's scope itself.
+            assertThat(commit(store, ordinary(store, c, "m6", List.of()).withMeter(new UsageEntry("alice", "m", 1))))
+                    .isEqualTo(new int[] {4, 5});
             // Blocked: totals, its event, its violation, and the claim settled; no message.
             String token = token(store, c, "m4");
             TurnRecord blocked = TurnRecord.blocked(c.id(), "m4", new Usage(1, 0), T0, token, BLOCK,
@@ -104,11 +109,14 @@ class TurnStatementsTest {
     }
 
     /**
-     * The statements prepared and executed by a send of a prompt without an id, on both databases, as measured
-     * before the store was a policy registry: it still runs exactly these, since the one statement that reads
-     * the conversation with its streams now reads the registry's version too.
+     * The statements prepared and executed by a send of a prompt without an id, on both databases: what it ran
+     * before the store was a policy registry ({5, 6}: the one statement that reads the conversation with its
+     * streams reads the registry's version too), and one more of each since the store keeps a usage ledger: the
+     * send's usage entry, one row per turn, inserted in the turn's own commit transaction (so that the report
+     * never counts a turn that was not stored, nor misses one that was), as one statement that reads the
+     * conversation's organization and workspace itself.
      */
-    private static final int[] SEND = {5, 6};
+    private static final int[] SEND = {6, 7};
 
     @Test
     void aSendRunsNoStatementMoreForThePolicyRegistryOnH2() {

@@ -16,7 +16,7 @@ import java.sql.SQLException;
  */
 public enum Dialect {
     /** PostgreSQL: a conflicting claim inserts nothing, without an error. */
-    POSTGRESQL("(CURRENT_TIMESTAMP + CAST(:leaseMs AS DOUBLE PRECISION) * INTERVAL '1 millisecond')") {
+    POSTGRESQL("(CURRENT_TIMESTAMP + CAST(:leaseMs AS DOUBLE PRECISION) * INTERVAL '1 millisecond')", "day") {
         @Override
         String claimInsert() {
             return "INSERT INTO parley_turn (conversation_id, prompt_id, status, claimed_at, claim_token, fingerprint, "
@@ -45,12 +45,32 @@ public enum Dialect {
         public String ledgerPage() {
             return "SELECT " + CreditDao.LEDGER_COLUMNS + " FROM parley_credit_ledger" + CreditDao.LEDGER_PAGE_WHERE;
         }
+
+        /** One upsert: a missing counter is inserted counting the request; ON CONFLICT locks the row it finds. */
+        @Override
+        public String rateAdmit() {
+            return "INSERT INTO parley_rate_counter AS r (counter_key, window_start, requests, tokens) VALUES (:key, "
+                    + RateLimitDao.WINDOW + ", 1, 0) ON CONFLICT (counter_key) DO UPDATE SET "
+                    + RateLimitDao.admitSet("r.") + " WHERE " + RateLimitDao.admitCondition("r.") + " RETURNING r.requests";
+        }
+
+        @Override
+        public String rateAddTokens() {
+            return "INSERT INTO parley_rate_counter AS r (counter_key, window_start, requests, tokens) VALUES (:key, "
+                    + RateLimitDao.WINDOW + ", 0, :tokens) ON CONFLICT (counter_key) DO UPDATE SET "
+                    + RateLimitDao.addTokensSet("r.");
+        }
+
+        @Override
+        public boolean rateCounterUpserts() {
+            return true;
+        }
     },
     /**
      * H2, which has no {@code ON CONFLICT}: the insert checks for the row itself. Two claims in the same instant
      * can both pass the check; the unique key then refuses one, which the store reads as "claimed elsewhere".
      */
-    H2("DATEADD(MILLISECOND, CAST(:leaseMs AS BIGINT), CURRENT_TIMESTAMP)") {
+    H2("DATEADD(MILLISECOND, CAST(:leaseMs AS BIGINT), CURRENT_TIMESTAMP)", "\"DAY\"") {
         @Override
         String claimInsert() {
             return "INSERT INTO parley_turn (conversation_id, prompt_id, status, claimed_at, claim_token, fingerprint, "
@@ -85,15 +105,43 @@ public enum Dialect {
             return "SELECT " + CreditDao.LEDGER_COLUMNS + " FROM parley_credit_ledger "
                     + "USE INDEX (ix_parley_credit_ledger_account)" + CreditDao.LEDGER_PAGE_WHERE;
         }
+
+        /** The counter's row, which {@link RateLimitDao#INSERT_IF_ABSENT} made sure of, updated and returned. */
+        @Override
+        public String rateAdmit() {
+            return updateReturning("UPDATE parley_rate_counter SET " + RateLimitDao.admitSet("")
+                    + " WHERE counter_key = :key AND (" + RateLimitDao.admitCondition("") + ")", "requests");
+        }
+
+        @Override
+        public String rateAddTokens() {
+            return "UPDATE parley_rate_counter SET " + RateLimitDao.addTokensSet("") + " WHERE counter_key = :key";
+        }
+
+        @Override
+        public boolean rateCounterUpserts() {
+            return false;
+        }
     };
 
     /** The database's time now, in a condition on a lease: {@code expires_at < NOW} means the lease ran out. */
     static final String NOW = "CURRENT_TIMESTAMP";
 
     private final String leaseEnd;
+    private final String day;
 
-    Dialect(String leaseEnd) {
+    Dialect(String leaseEnd, String day) {
         this.leaseEnd = leaseEnd;
+        this.day = day;
+    }
+
+    /**
+     * The usage table's day column as this database must spell it: {@code DAY} is a keyword of H2, which names the
+     * column only quoted ({@code "DAY"}); PostgreSQL names it plainly ({@code day}). The migration that makes the
+     * column spells it so too.
+     */
+    public final String day() {
+        return day;
     }
 
     /** The end of a lease of {@code :leaseMs} milliseconds from the database's time now. */
@@ -123,6 +171,26 @@ public enum Dialect {
      * {@code ix_parley_credit_ledger_account} read in its order.
      */
     public abstract String ledgerPage();
+
+    /**
+     * Counts one request on a key's counter in one atomic statement, returning its requests when it did and no row
+     * when the key refused: the stored window is older than {@code :window} (a new window starts, at one request),
+     * or it has requests and tokens below {@code :requestLimit} and {@code :tokenLimit}. On PostgreSQL an
+     * {@code INSERT ... ON CONFLICT DO UPDATE ... WHERE ... RETURNING}, which inserts a missing counter too; on H2
+     * an UPDATE of the row {@link RateLimitDao#INSERT_IF_ABSENT} made sure of, read back through
+     * {@code FINAL TABLE}. Either way the row stays locked until the transaction ends.
+     */
+    public abstract String rateAdmit();
+
+    /**
+     * Adds {@code :tokens} to a key's counter of {@code :window} (a counter of an older window starts that one
+     * first, at zero requests), in one statement; PostgreSQL inserts a missing counter in it, H2 updates the row
+     * {@link RateLimitDao#INSERT_IF_ABSENT} made sure of.
+     */
+    public abstract String rateAddTokens();
+
+    /** Whether {@link #rateAdmit()} and {@link #rateAddTokens()} insert a missing counter themselves. */
+    public abstract boolean rateCounterUpserts();
 
     /** Inserts a PENDING claim unless the id is claimed, completed, or another message's id; 1 row when it did. */
     abstract String claimInsert();

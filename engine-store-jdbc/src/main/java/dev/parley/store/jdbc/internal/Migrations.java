@@ -21,12 +21,14 @@ public final class Migrations {
 
     /**
      * Brings the schema behind {@code dataSource} up to date: a database without Parley's tables is taken as
-     * version 0, whatever else is in it.
+     * version 0, whatever else is in it. The migrations' one placeholder, {@code ${day}}, is the usage table's day
+     * column as {@code dialect} spells it ({@link Dialect#day()}).
      */
-    public static void migrate(DataSource dataSource) {
+    public static void migrate(DataSource dataSource, Dialect dialect) {
         var result = Flyway.configure()
                 .dataSource(dataSource)
                 .locations(LOCATION)
+                .placeholders(java.util.Map.of("day", dialect.day()))
                 .table(HISTORY_TABLE)
                 .baselineOnMigrate(true)
                 .baselineVersion("0")

@@ -29,8 +29,8 @@ import java.util.UUID;
  * {@link Dialect}) is taken over under a new token. A turn a policy blocked settles its id as BLOCKED instead of
  * COMPLETE: such a row has no token and no lease, so it is never taken over, renewed or released, and every later
  * claim of the id reads {@link TurnClaim.Blocked}. Every method runs on the caller's {@link Handle}; a commit runs
- * its statements of this DAO, {@link MessageDao}, {@link AuditDao}, {@link ViolationDao} and, for a turn a budget
- * metered, {@link CreditDao} in the caller's one transaction.
+ * its statements of this DAO, {@link MessageDao}, {@link AuditDao}, {@link ViolationDao}, for a turn a budget
+ * metered {@link CreditDao}, and for a turn with a meter {@link UsageDao} in the caller's one transaction.
  */
 public final class TurnDao {
     /** Logs under the store's name, where a host looks for what the store did. */
@@ -91,13 +91,16 @@ public final class TurnDao {
     private final AuditDao audit;
     private final ViolationDao violations;
     private final CreditDao credits;
+    private final UsageDao usage;
 
     /**
-     * The statements spelled for {@code dialect}; messages, events, violations and the charge of a commit go
-     * through the other DAOs.
+     * The statements spelled for {@code dialect}; messages, events, violations, the charge and the usage entry of
+     * a commit go through the other DAOs.
      */
-    public TurnDao(Dialect dialect, MessageDao messages, AuditDao audit, ViolationDao violations, CreditDao credits) {
+    public TurnDao(Dialect dialect, MessageDao messages, AuditDao audit, ViolationDao violations, CreditDao credits,
+                   UsageDao usage) {
         this.credits = credits;
+        this.usage = usage;
         this.messages = messages;
         this.audit = audit;
         this.violations = violations;
@@ -266,10 +269,10 @@ public final class TurnDao {
         violations.insertAll(h, turn.violations());
         if (turn.blocked() != null) {
             settleBlocked(h, turn, turn.blocked());
-            return charged(h, turn, Rows.stored(turn.reply()));
+            return metered(h, turn, charged(h, turn, Rows.stored(turn.reply())));
         }
         if (!turn.inHistory()) {
-            return charged(h, turn, Rows.stored(turn.reply()));
+            return metered(h, turn, charged(h, turn, Rows.stored(turn.reply())));
         }
         long count = numbered.get();
         Message prompt = Rows.stored(turn.prompt()).withSequence(count - 1);
@@ -304,7 +307,18 @@ public final class TurnDao {
         if (settled.credits().metered()) {
             messages.setCredits(h, turn.conversationId(), reply.sequence(), settled.credits());
         }
-        return settled;
+        return metered(h, turn, settled);
+    }
+
+    /**
+     * Records the turn in the usage ledger with the credits its commit charged, last, now that nothing can refuse
+     * the commit: one statement for a turn with a meter, none for one without.
+     */
+    private Message metered(Handle h, TurnRecord turn, Message reply) {
+        if (turn.meter() != null) {
+            usage.record(h, turn.conversationId(), turn.meter(), turn.at(), turn.usage(), reply.credits());
+        }
+        return reply;
     }
 
     /**

@@ -5,7 +5,8 @@
  * {@link dev.parley.store.jdbc.internal.MessageDao}, {@link dev.parley.store.jdbc.internal.TurnDao},
  * {@link dev.parley.store.jdbc.internal.StreamLockDao}, {@link dev.parley.store.jdbc.internal.AuditDao},
  * {@link dev.parley.store.jdbc.internal.ViolationDao}, {@link dev.parley.store.jdbc.internal.PolicyDao},
- * {@link dev.parley.store.jdbc.internal.CreditDao}), each
+ * {@link dev.parley.store.jdbc.internal.CreditDao},
+ * {@link dev.parley.store.jdbc.internal.RateLimitDao}, {@link dev.parley.store.jdbc.internal.UsageDao}), each
  * running on the caller's JDBI handle, so that the store opens one handle or transaction per operation and a
  * turn stays one transaction across them. Beside them: {@link dev.parley.store.jdbc.internal.SqlErrors},
  * {@link dev.parley.store.jdbc.internal.StorePools}, {@link dev.parley.store.jdbc.internal.Migrations} and
