@@ -94,7 +94,8 @@ import java.util.function.Function;
  *   <li>A page and its total are read on one snapshot, so they agree while other turns commit.</li>
  *   <li>Every query is served by an index: history tails and message pages by the (conversation, sequence)
  *       key, conversation pages by organization, workspace, owner or repository with creation time, violation
- *       pages by workspace or conversation with their time.</li>
+ *       pages by workspace or conversation with their time, usage reports by the organization
+ *       and the report's filter with the day, rate-limit counters by their key.</li>
  *   <li>It is a {@link PolicyRegistry}: every change of a rule and the move of the registry's version are one
  *       transaction, ordered by the version row's lock, so that changes from engines sharing the database each
  *       return a distinct, increasing version. A send reads the version in the statement that reads its

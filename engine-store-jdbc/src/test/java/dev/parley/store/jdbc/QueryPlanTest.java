@@ -8,6 +8,9 @@ import dev.parley.store.jdbc.internal.CreditDao;
 import dev.parley.store.jdbc.internal.Dialect;
 import dev.parley.store.jdbc.internal.MessageDao;
 import dev.parley.store.jdbc.internal.PolicyDao;
+import dev.parley.store.jdbc.internal.RateLimitDao;
+import dev.parley.store.jdbc.internal.UsageDao;
+import dev.parley.api.usage.UsageQuery;
 import dev.parley.store.jdbc.internal.StreamLockDao;
 import dev.parley.store.jdbc.internal.TurnDao;
 import dev.parley.store.jdbc.internal.ViolationDao;
@@ -35,8 +38,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * EXPLAINs every query the store makes on a turn or a page, on 1,000,000 messages in one conversation and
  * 100,000 conversations in one workspace (beside 300,000 elsewhere), and 100,000 policy violations in that
- * workspace, half of them in the big conversation (beside 300,000 elsewhere), and checks that an index serves
- * each. The plans are written to {@code target/query-plans-<database>.txt}.
+ * workspace, half of them in the big conversation (beside 300,000 elsewhere), credits, a year of 200,000 usage
+ * entries of one organization (beside 300,000 of others) and 100,000 rate-limit counters, and checks that an
+ * index serves each. The plans are written to {@code target/query-plans-<database>.txt}.
  */
 class QueryPlanTest {
     private static final int MESSAGES = 1_000_000;
@@ -64,6 +68,14 @@ class QueryPlanTest {
      */
     private static final int ACCOUNT_HOLDS = 1_000;
     private static final int OTHER_HOLDS = 100_000;
+    /** Usage entries of the big organization, over a year, beside those of other organizations. */
+    private static final int ORGANIZATION_USAGE = 200_000;
+    private static final int OTHER_USAGE = 300_000;
+    /** Rate-limit counters (one per key). */
+    private static final int RATE_COUNTERS = 100_000;
+    /** The usage reports' days: a month of the year of usage. */
+    private static final java.time.LocalDate USAGE_FROM = java.time.LocalDate.parse("2025-06-01");
+    private static final java.time.LocalDate USAGE_TO = java.time.LocalDate.parse("2025-06-30");
     /** The time the credit statements ask about. */
     private static final java.time.OffsetDateTime CREDIT_TIME = java.time.OffsetDateTime.parse("2026-01-01T00:16:30Z");
 
@@ -73,7 +85,8 @@ class QueryPlanTest {
         try (JdbcConversationStore store = JdbcConversationStore.of(url, "sa", "")) {
             Jdbi jdbi = Jdbi.create(url, "sa", "");
             Map<String, String> plans = jdbi.withHandle(h -> {
-                populate(h, "SYSTEM_RANGE(1, %d) r", "X", "DATEADD(SECOND, X, TIMESTAMP WITH TIME ZONE '2026-01-01 00:00:00+00')");
+                populate(h, "SYSTEM_RANGE(1, %d) r", "X", "DATEADD(SECOND, X, TIMESTAMP WITH TIME ZONE '2026-01-01 00:00:00+00')",
+                        "DATEADD(DAY, MOD(X, 365), DATE '2025-01-01')", Dialect.H2);
                 return explainAll(h, "EXPLAIN ", Dialect.H2);
             });
             write("h2", plans);
@@ -134,6 +147,23 @@ class QueryPlanTest {
             assertThat(plans.get("credit prices")).contains("PRIMARY_KEY", "/* index sorted */");
             assertThat(plans.get("credit price changed")).contains("PRIMARY_KEY");
             assertThat(plans.get("credits of a reply stored")).contains("PRIMARY_KEY");
+            // Usage: a turn's entry reads the conversation by its key; each report is one range of the index that
+            // leads with the organization and its filter (the day range within it), never the organization's year.
+            assertThat(plans.get("usage entry stored")).containsPattern("PRIMARY_KEY_\\w+: ID = \\?9 \\*/");
+            assertThat(plans.get("organization usage page")).contains("IX_PARLEY_USAGE_DAY: ");
+            assertThat(plans.get("organization usage count")).contains("IX_PARLEY_USAGE_DAY: ");
+            assertThat(plans.get("member usage page")).contains("IX_PARLEY_USAGE_USER: ");
+            assertThat(plans.get("member usage count")).contains("IX_PARLEY_USAGE_USER: ");
+            assertThat(plans.get("member in workspace usage page")).contains("IX_PARLEY_USAGE_USER: ");
+            assertThat(plans.get("member in workspace usage count")).contains("IX_PARLEY_USAGE_USER: ");
+            assertThat(plans.get("workspace usage page")).contains("IX_PARLEY_USAGE_WORKSPACE: ");
+            assertThat(plans.get("workspace usage count")).contains("IX_PARLEY_USAGE_WORKSPACE: ");
+            assertThat(plans.get("conversation usage page")).contains("IX_PARLEY_USAGE_CONVERSATION: ");
+            assertThat(plans.get("conversation usage count")).contains("IX_PARLEY_USAGE_CONVERSATION: ");
+            // Rate limits: every statement on a counter by its primary key.
+            assertThat(plans.get("rate counter update")).containsPattern("PRIMARY_KEY_\\w+: COUNTER_KEY = \\?5 \\*/");
+            assertThat(plans.get("rate counter tokens added")).containsPattern("PRIMARY_KEY_\\w+: COUNTER_KEY = \\?7 \\*/");
+            assertThat(plans.get("rate counter inserted if absent")).containsPattern("PRIMARY_KEY_\\w+: COUNTER_KEY = \\?3 \\*/");
         }
     }
 
@@ -151,7 +181,8 @@ class QueryPlanTest {
                 Jdbi jdbi = Jdbi.create(url);
                 Map<String, String> plans = jdbi.withHandle(h -> {
                     populate(h, "generate_series(1, %d) AS r(x)", "x",
-                            "TIMESTAMPTZ '2026-01-01 00:00:00+00' + x * INTERVAL '1 second'");
+                            "TIMESTAMPTZ '2026-01-01 00:00:00+00' + x * INTERVAL '1 second'",
+                            "DATE '2025-01-01' + MOD(x, 365)::integer", Dialect.POSTGRESQL);
                     h.execute("VACUUM ANALYZE parley_message");
                     h.execute("VACUUM ANALYZE parley_conversation");
                     h.execute("VACUUM ANALYZE parley_turn");
@@ -161,6 +192,8 @@ class QueryPlanTest {
                     h.execute("VACUUM ANALYZE parley_credit_account");
                     h.execute("VACUUM ANALYZE parley_credit_ledger");
                     h.execute("VACUUM ANALYZE parley_credit_hold");
+                    h.execute("VACUUM ANALYZE parley_usage");
+                    h.execute("VACUUM ANALYZE parley_rate_counter");
                     Map<String, String> all = explainAll(h, "EXPLAIN ", Dialect.POSTGRESQL);
                     // The registry's table and the prices' are a few pages, which PostgreSQL rightly scans rather
                     // than use their keys; without scans their statements must be served by the keys all the same.
@@ -232,6 +265,19 @@ class QueryPlanTest {
                         .doesNotContain("Sort");
                 assertThat(plans.get("credit price changed (no scans)")).contains("pk_parley_credit_price");
                 assertThat(plans.get("credits of a reply stored")).contains("pk_parley_message");
+                assertThat(plans.get("usage entry stored")).contains("pk_parley_conversation");
+                assertThat(plans.get("organization usage page")).contains("ix_parley_usage_day");
+                assertThat(plans.get("organization usage count")).contains("Index Only Scan using ix_parley_usage_");
+                for (String report : List.of("member", "member in workspace")) {
+                    assertThat(plans.get(report + " usage page")).as(report).contains("ix_parley_usage_user");
+                    assertThat(plans.get(report + " usage count")).as(report).contains("ix_parley_usage_user");
+                }
+                assertThat(plans.get("workspace usage page")).contains("ix_parley_usage_workspace");
+                assertThat(plans.get("workspace usage count")).contains("ix_parley_usage_workspace");
+                assertThat(plans.get("conversation usage page")).contains("ix_parley_usage_conversation");
+                assertThat(plans.get("conversation usage count")).contains("ix_parley_usage_conversation");
+                assertThat(plans.get("rate counter admitted")).contains("Conflict Arbiter Indexes: pk_parley_rate_counter");
+                assertThat(plans.get("rate counter tokens added")).contains("Conflict Arbiter Indexes: pk_parley_rate_counter");
             }
         } finally {
             try (Connection c = DriverManager.getConnection(base)) {
@@ -241,8 +287,8 @@ class QueryPlanTest {
     }
 
     /** One big conversation, one big workspace, and conversations elsewhere so that selectivity is realistic. */
-    private static void populate(Handle h, String range, String x, String timeOfX) {
-        UnaryOperator<String> t = sql -> sql.replace("$X", x).replace("$T", timeOfX);
+    private static void populate(Handle h, String range, String x, String timeOfX, String dayOfX, Dialect dialect) {
+        UnaryOperator<String> t = sql -> sql.replace("$X", x).replace("$T", timeOfX).replace("$D", dayOfX);
         h.execute(t.apply("INSERT INTO parley_conversation (id, organization_id, workspace_id, repository_id, owner_id, "
                 + "settings_version, tokens_in, tokens_out, message_count, created_at, updated_at) "
                 + "SELECT 'big', 'org-1', 'ws-big', NULL, 'alice', 0, 0, 0, " + MESSAGES + ", $T, $T FROM "
@@ -308,6 +354,20 @@ class QueryPlanTest {
                 + String.format(range, ACCOUNT_HOLDS)));
         h.execute(t.apply(hold + "CONCAT('ho', $X), CONCAT('acct-o', MOD($X, " + OTHER_ACCOUNTS
                 + ") + 1), 0.5, $T, CONCAT('o', $X), 'm1' FROM " + String.format(range, OTHER_HOLDS)));
+        // Usage: a year of the big organization's turns, across its users, workspaces, conversations and models,
+        // beside other organizations' turns; and the rate-limit counters of many callers.
+        String usage = "INSERT INTO parley_usage (organization_id, workspace_id, conversation_id, user_id, model, "
+                + dialect.day() + ", at, prompt_tokens, tokens_in, tokens_out, credits) SELECT ";
+        h.execute(t.apply(usage + "'org-1', CASE WHEN MOD($X, 5) = 0 THEN 'ws-big' ELSE CONCAT('ws-', MOD($X, 20)) END, "
+                + "CONCAT('w', MOD($X, " + WORKSPACE_CONVERSATIONS + ")), CONCAT('user-', MOD($X, 1000)), "
+                + "CONCAT('model-', MOD($X, 10)), $D, $T, 5, 50, 20, 0.000123456 FROM "
+                + String.format(range, ORGANIZATION_USAGE)));
+        h.execute(t.apply(usage + "CONCAT('org-', MOD($X, 30) + 2), CONCAT('ws-', MOD($X, 300)), CONCAT('o', $X), "
+                + "CONCAT('user-', MOD($X, 5000)), 'model-1', $D, $T, 5, 50, 20, 0 FROM "
+                + String.format(range, OTHER_USAGE)));
+        h.execute(t.apply("INSERT INTO parley_rate_counter (counter_key, window_start, requests, tokens) SELECT "
+                + "CONCAT('caller:org-1:user-', $X), TIMESTAMP '2026-01-01 00:16:00', 3, 100 FROM "
+                + String.format(range, RATE_COUNTERS)));
     }
 
     /** The plan of each hot query, with the values a busy engine would bind. */
@@ -406,6 +466,40 @@ class QueryPlanTest {
                 .bind("metered", true).bind("used", new java.math.BigDecimal("0.001000000"))
                 .bind("remaining", new java.math.BigDecimal("9.999000000")).bind("account", "acct-org-1")
                 .bind("c", "big").bind("seq", 2L)));
+        // Usage: a turn's entry, and the reports of an organization admin, a member, a workspace admin and of one
+        // conversation, each a page of groups and their count.
+        UsageDao usage = new UsageDao(dialect);
+        plans.put("usage entry stored", plan(h.createQuery(explain + usage.insertStatement())
+                .bind(0, "user-7").bind(1, "model-1").bind(2, USAGE_FROM).bind(3, CREDIT_TIME).bind(4, 5L)
+                .bind(5, 50L).bind(6, 20L).bind(7, new java.math.BigDecimal("0.000123456")).bind(8, "big")));
+        Map<String, UsageQuery> reports = new LinkedHashMap<>();
+        reports.put("organization", UsageQuery.by(UsageQuery.GroupBy.WORKSPACE, USAGE_FROM, USAGE_TO));
+        reports.put("member", UsageQuery.by(UsageQuery.GroupBy.CONVERSATION, USAGE_FROM, USAGE_TO).ofUser("user-7"));
+        reports.put("member in workspace", UsageQuery.by(UsageQuery.GroupBy.MODEL, USAGE_FROM, USAGE_TO)
+                .inWorkspace("ws-big").ofUser("user-7"));
+        reports.put("workspace", UsageQuery.by(UsageQuery.GroupBy.USER, USAGE_FROM, USAGE_TO).inWorkspace("ws-big"));
+        reports.put("conversation", UsageQuery.by(UsageQuery.GroupBy.MODEL, USAGE_FROM, USAGE_TO).inConversation("w7"));
+        reports.forEach((name, q) -> {
+            plans.put(name + " usage page", plan(UsageDao.bind(h.createQuery(explain + usage.page(q)), "org-1", q)
+                    .bind("limit", 20).bind("offset", 0)));
+            plans.put(name + " usage count", plan(UsageDao.bind(h.createQuery(explain + usage.count(q)), "org-1", q)));
+        });
+        // Rate limits: an admission and a stored turn's tokens on one key's counter (and on H2 the insert of a
+        // missing counter before either, and the UPDATE inside the admission's FINAL TABLE, EXPLAINed alone).
+        RateLimitDao rateLimits = new RateLimitDao(dialect);
+        java.time.LocalDateTime window = java.time.LocalDateTime.parse("2026-01-01T00:16:00");
+        plans.put("rate counter admitted", plan(h.createQuery(explain + rateLimits.admitStatement())
+                .bind("key", "caller:org-1:user-7").bind("window", window).bind("requestLimit", 10L)
+                .bind("tokenLimit", Long.MAX_VALUE)));
+        plans.put("rate counter tokens added", plan(h.createQuery(explain + rateLimits.addTokensStatement())
+                .bind("key", "caller:org-1:user-7").bind("window", window).bind("tokens", 70L)));
+        if (dialect == Dialect.H2) {
+            plans.put("rate counter update", plan(h.createQuery(explain + RateLimitDao.ADMIT_UPDATE)
+                    .bind("key", "caller:org-1:user-7").bind("window", window).bind("requestLimit", 10L)
+                    .bind("tokenLimit", Long.MAX_VALUE)));
+            plans.put("rate counter inserted if absent", plan(h.createQuery(explain + RateLimitDao.INSERT_IF_ABSENT)
+                    .bind("key", "caller:org-1:user-new").bind("window", window)));
+        }
         filters.forEach((name, filter) -> {
             ConversationQuerySql sql = ConversationQuerySql.of(filter);
             plans.put(name + " page", plan(sql.bind(h.createQuery(explain + sql.page()))

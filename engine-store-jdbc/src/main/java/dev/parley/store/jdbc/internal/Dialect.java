@@ -109,13 +109,12 @@ public enum Dialect {
         /** The counter's row, which {@link RateLimitDao#INSERT_IF_ABSENT} made sure of, updated and returned. */
         @Override
         public String rateAdmit() {
-            return updateReturning("UPDATE parley_rate_counter SET " + RateLimitDao.admitSet("")
-                    + " WHERE counter_key = :key AND (" + RateLimitDao.admitCondition("") + ")", "requests");
+            return updateReturning(RateLimitDao.ADMIT_UPDATE, "requests");
         }
 
         @Override
         public String rateAddTokens() {
-            return "UPDATE parley_rate_counter SET " + RateLimitDao.addTokensSet("") + " WHERE counter_key = :key";
+            return RateLimitDao.ADD_TOKENS_UPDATE;
         }
 
         @Override

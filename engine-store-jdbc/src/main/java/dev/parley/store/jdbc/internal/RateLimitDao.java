@@ -35,6 +35,12 @@ public final class RateLimitDao {
     public static final String INSERT_IF_ABSENT = "INSERT INTO parley_rate_counter (counter_key, window_start, "
             + "requests, tokens) SELECT CAST(:key AS VARCHAR(400)), " + WINDOW + ", 0, 0 WHERE NOT EXISTS "
             + "(SELECT 1 FROM parley_rate_counter WHERE counter_key = :key)";
+    /** H2's admission of one key: the counter's row, by its primary key, updated when the key admits. */
+    public static final String ADMIT_UPDATE = "UPDATE parley_rate_counter SET " + admitSet("")
+            + " WHERE counter_key = :key AND (" + admitCondition("") + ")";
+    /** H2's tokens added to one key's counter: its row, by its primary key. */
+    public static final String ADD_TOKENS_UPDATE = "UPDATE parley_rate_counter SET " + addTokensSet("")
+            + " WHERE counter_key = :key";
     /** Whether a key has a counter (1) or not (0): primary key. */
     static final String COUNTER_COUNT = "SELECT COUNT(*) FROM parley_rate_counter WHERE counter_key = :key";
     /** How often a change that found no counter tries again (another transaction's new counter rolled back). */
