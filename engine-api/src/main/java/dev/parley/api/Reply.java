@@ -16,8 +16,8 @@ import java.util.Objects;
  * @param status how the reply ended
  * @param replayed true when the reply was stored earlier and no model was called for this request
  * @param createdAt when the reply was written
- * @param policy how each configured policy judged each phase of the turn, in the order they ran; empty when no
- *               policy applies, and for a replayed reply (its turn's checks were reported when it ran)
+ * @param policyOutcomes how each configured policy judged each phase of the turn, in the order they ran; empty when no
+ *                       policy applies, and for a replayed reply (its turn's checks were reported when it ran)
  */
 public record Reply(
         String conversationId,
@@ -30,7 +30,7 @@ public record Reply(
         MessageStatus status,
         boolean replayed,
         Instant createdAt,
-        java.util.List<dev.parley.api.policy.PolicyOutcome> policy) {
+        java.util.List<dev.parley.api.policy.PolicyOutcome> policyOutcomes) {
 
     /** A reply no policy checked. */
     public Reply(String conversationId, String promptId, String messageId, String text, String model, Usage usage,
@@ -40,7 +40,7 @@ public record Reply(
     }
 
     public Reply {
-        policy = java.util.List.copyOf(policy);
+        policyOutcomes = java.util.List.copyOf(policyOutcomes);
         Objects.requireNonNull(conversationId, "conversationId");
         Objects.requireNonNull(promptId, "promptId");
         Objects.requireNonNull(messageId, "messageId");

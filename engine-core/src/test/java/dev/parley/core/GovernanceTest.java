@@ -174,7 +174,7 @@ public class GovernanceTest {
         List<Message> stored = c.messages(PageRequest.first()).items();
         assertThat(stored).extracting(Message::text).noneMatch(t -> t.contains(SECRET));
         assertThat(stored.get(0).text()).isEqualTo("store [REDACTED:SECRET] for me");
-        assertThat(reply.policy()).filteredOn(o -> o.status() == PolicyOutcome.Status.FOUND).singleElement()
+        assertThat(reply.policyOutcomes()).filteredOn(o -> o.status() == PolicyOutcome.Status.FOUND).singleElement()
                 .satisfies(o -> {
                     assertThat(o.ruleId()).isEqualTo("keys");
                     assertThat(o.phase()).isEqualTo(PolicyPhase.PRE);
@@ -195,7 +195,7 @@ public class GovernanceTest {
         Reply reply = c.send(Prompt.text(SECRET + " and " + SECRET.replace('Q', 'R')).build());
 
         assertThat(model.callCount()).isEqualTo(1);
-        assertThat(reply.policy()).extracting(PolicyOutcome::ruleId, PolicyOutcome::status, PolicyOutcome::findings)
+        assertThat(reply.policyOutcomes()).extracting(PolicyOutcome::ruleId, PolicyOutcome::status, PolicyOutcome::findings)
                 .containsExactly(org.assertj.core.groups.Tuple.tuple("keys-log", PolicyOutcome.Status.FOUND, 2),
                         org.assertj.core.groups.Tuple.tuple("keys-alert", PolicyOutcome.Status.FOUND, 2));
         assertThat(alerts).hasSize(2).allSatisfy(v -> {
@@ -299,7 +299,7 @@ public class GovernanceTest {
             assertThat(r.text()).as("split %s", split.get(0).length()).isEqualTo(REDACTED_REPLY);
             assertThat(r.completions).singleElement().satisfies(reply -> {
                 assertThat(reply.text()).isEqualTo(REDACTED_REPLY);
-                assertThat(reply.policy()).filteredOn(o -> o.phase() == PolicyPhase.DURING).singleElement()
+                assertThat(reply.policyOutcomes()).filteredOn(o -> o.phase() == PolicyPhase.DURING).singleElement()
                         .satisfies(o -> assertThat(o.findings()).isEqualTo(1));
             });
             assertThat(c.messages(PageRequest.first()).items().get(1).text()).isEqualTo(REDACTED_REPLY);
@@ -322,7 +322,7 @@ public class GovernanceTest {
 
         assertThat(r.text()).isEqualTo(text);
         assertThat(seen).hasSize(2);
-        assertThat(r.completions.get(0).policy()).singleElement()
+        assertThat(r.completions.get(0).policyOutcomes()).singleElement()
                 .satisfies(o -> assertThat(o.findings()).isEqualTo(2));
     }
 
@@ -471,8 +471,8 @@ public class GovernanceTest {
 
         Reply reply = c.send(Prompt.text("hello").build());
 
-        assertThat(reply.policy()).extracting(PolicyOutcome::status).containsOnly(PolicyOutcome.Status.NOT_EVALUATED);
-        assertThat(reply.policy()).extracting(PolicyOutcome::phase).contains(PolicyPhase.PRE, PolicyPhase.POST);
+        assertThat(reply.policyOutcomes()).extracting(PolicyOutcome::status).containsOnly(PolicyOutcome.Status.NOT_EVALUATED);
+        assertThat(reply.policyOutcomes()).extracting(PolicyOutcome::phase).contains(PolicyPhase.PRE, PolicyPhase.POST);
         assertThat(model.callCount()).isEqualTo(1);
     }
 
@@ -497,7 +497,7 @@ public class GovernanceTest {
 
         Reply reply = c.send(Prompt.text("hello").build());
 
-        assertThat(reply.policy()).singleElement()
+        assertThat(reply.policyOutcomes()).singleElement()
                 .satisfies(o -> assertThat(o.status()).isEqualTo(PolicyOutcome.Status.NOT_EVALUATED));
     }
 
@@ -516,7 +516,7 @@ public class GovernanceTest {
         Conversation inWs2 = engine.as(both).create(NewConversation.inWorkspace("ws-2").build());
 
         Reply reply = inWs1.send(Prompt.text("key " + SECRET).build());
-        assertThat(reply.policy()).extracting(PolicyOutcome::ruleId).containsOnly("org-keys");
+        assertThat(reply.policyOutcomes()).extracting(PolicyOutcome::ruleId).containsOnly("org-keys");
         assertThatThrownBy(() -> inWs2.send(Prompt.text("key " + SECRET).build()))
                 .isInstanceOfSatisfying(PolicyBlockedException.class,
                         e -> assertThat(e.policyName()).isEqualTo("ws2-keys"));

@@ -125,7 +125,7 @@ class PolicyActionMatrixTest {
         } else {
             assertThat(error).isNull();
             assertThat(reply.text()).isEqualTo(expectedReply);
-            assertThat(reply.policy()).singleElement().satisfies(o -> {
+            assertThat(reply.policyOutcomes()).singleElement().satisfies(o -> {
                 assertThat(o.phase()).isEqualTo(phase);
                 assertThat(o.action()).isEqualTo(action);
                 assertThat(o.status()).isEqualTo(PolicyOutcome.Status.FOUND);

@@ -109,7 +109,7 @@ public class PolicyRegistryTest {
         Conversation viaFirst = first.as(member("alice")).create(NewConversation.inWorkspace(WS).build());
         Conversation viaSecond = second.as(member("alice")).get(viaFirst.id());
         Prompt withKey = Prompt.text("key " + SECRET).build();
-        assertThat(viaSecond.send(withKey).policy()).isEmpty();
+        assertThat(viaSecond.send(withKey).policyOutcomes()).isEmpty();
 
         first.policies().put(blockKeys("keys").build());
 
@@ -118,11 +118,11 @@ public class PolicyRegistryTest {
         assertThat(second.policies().list()).extracting(PolicySpec::id).containsExactly("keys");
 
         first.policies().put(blockKeys("keys").action("log").build());
-        assertThat(viaSecond.send(withKey).policy()).singleElement()
+        assertThat(viaSecond.send(withKey).policyOutcomes()).singleElement()
                 .satisfies(o -> assertThat(o.status()).isEqualTo(PolicyOutcome.Status.FOUND));
 
         first.policies().put(blockKeys("keys").enabled(false).build());
-        assertThat(viaSecond.send(withKey).policy()).isEmpty();
+        assertThat(viaSecond.send(withKey).policyOutcomes()).isEmpty();
 
         assertThat(first.policies().remove("keys")).isTrue();
         assertThat(first.policies().remove("keys")).isFalse();
@@ -135,16 +135,16 @@ public class PolicyRegistryTest {
                 PolicyRule.log(new GovernanceTest.KeyPolicy()).id("house-keys").build()));
         Conversation c = engine.as(member("alice")).create(NewConversation.inWorkspace(WS).build());
         Prompt withKey = Prompt.text("key " + SECRET).build();
-        assertThat(c.send(withKey).policy()).extracting(PolicyOutcome::ruleId).containsOnly("house-keys");
+        assertThat(c.send(withKey).policyOutcomes()).extracting(PolicyOutcome::ruleId).containsOnly("house-keys");
 
         engine.policies().put(blockKeys("house-keys").build());
         assertThatThrownBy(() -> c.send(withKey)).isInstanceOf(PolicyBlockedException.class);
 
         engine.policies().put(blockKeys("house-keys").enabled(false).build());
-        assertThat(c.send(withKey).policy()).isEmpty();
+        assertThat(c.send(withKey).policyOutcomes()).isEmpty();
 
         engine.policies().remove("house-keys");
-        assertThat(c.send(withKey).policy()).extracting(PolicyOutcome::ruleId).containsOnly("house-keys");
+        assertThat(c.send(withKey).policyOutcomes()).extracting(PolicyOutcome::ruleId).containsOnly("house-keys");
     }
 
     @Test
@@ -156,7 +156,7 @@ public class PolicyRegistryTest {
         engine.policies().put(blockKeys("ws2-keys").scope(PolicyScope.workspace(ORG, "ws-2")).build());
 
         Reply allowed = inWs1.send(Prompt.text("key " + SECRET).build());
-        assertThat(allowed.policy()).isEmpty();
+        assertThat(allowed.policyOutcomes()).isEmpty();
         assertThatThrownBy(() -> inWs2.send(Prompt.text("key " + SECRET).build()))
                 .isInstanceOf(PolicyBlockedException.class);
     }

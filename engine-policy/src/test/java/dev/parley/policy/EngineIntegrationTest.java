@@ -61,7 +61,7 @@ class EngineIntegrationTest {
 
         Reply reply = c.send(Prompt.text("hello").build());
 
-        assertThat(reply.policy()).extracting(PolicyOutcome::status)
+        assertThat(reply.policyOutcomes()).extracting(PolicyOutcome::status)
                 .containsOnly(PolicyOutcome.Status.NOT_EVALUATED);
         assertThat(chat.callCount()).isEqualTo(1);
     }
