@@ -238,9 +238,20 @@ abstract class KillTest {
         } finally {
             child.destroyForcibly();
         }
-        assertThat(killed).as("the child reached the point of its kill (see %s)", dir.resolve(name + ".err")).isTrue();
+        assertThat(killed).as("the child reached the point of its kill; its standard error:%n%s",
+                childErrors(dir.resolve(name + ".err"))).isTrue();
         assertThat(conversation).isNotNull();
         return conversation;
+    }
+
+    /** The end of a child's standard error, for a failure's message (the test's directory is deleted after it). */
+    private static String childErrors(Path file) {
+        try {
+            String all = java.nio.file.Files.readString(file, StandardCharsets.UTF_8);
+            return all.length() <= 4000 ? all : all.substring(all.length() - 4000);
+        } catch (IOException e) {
+            return "(unreadable: " + e + ")";
+        }
     }
 
     private static Map<String, String> storedTurns(ConversationEngine engine, String conversationId) throws IOException {

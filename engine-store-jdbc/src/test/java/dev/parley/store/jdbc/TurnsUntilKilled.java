@@ -34,7 +34,7 @@ public final class TurnsUntilKilled {
     /** What each of the {@code credits} mode's model calls uses. */
     static final Usage CREDITS_USAGE = new Usage(40, 20);
     /** The {@code credits} mode's claim lease: the hold of a turn the kill interrupts lapses this soon after. */
-    static final Duration CREDITS_LEASE = Duration.ofSeconds(1);
+    static final Duration CREDITS_LEASE = Duration.ofSeconds(3);
 
     private TurnsUntilKilled() {
     }
