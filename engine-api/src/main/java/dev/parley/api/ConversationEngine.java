@@ -290,7 +290,7 @@ public interface ConversationEngine extends AutoCloseable {
          * with {@link RateLimitedException} before anything runs: by {@code send}, and by {@code stream} itself
          * rather than through the listener, so that a host can answer it at once (HTTP 429 with Retry-After). The
          * counters are shared by every engine on a store that keeps them
-         * ({@link dev.parley.api.spi.RateLimitLedger}, as the in-memory store is), else kept per engine.
+         * ({@link dev.parley.api.spi.RateLimitLedger}, as the in-memory and JDBC stores are), else kept per engine.
          */
         public Builder rateLimits(RateLimits limits) {
             this.rateLimits = once("rateLimits", this.rateLimits, limits);
