@@ -20,7 +20,8 @@ import java.util.Optional;
  * turn (its conversation's organization, workspace and repository, and its caller in the organization), all or
  * none, or refuses the turn with {@link dev.parley.api.BudgetExceededException} naming the account and the
  * shortfall before any model call. The turn's commit then charges the real cost and frees the rest
- * ({@link PersistStage}); a failed model call frees the hold at once (a failed call is charged nothing), and the
+ * ({@link PersistStage}); a stream a DURING policy stopped is charged for what the model produced, in its blocked
+ * commit; a failed model call frees the hold at once (a failed call is charged nothing), and the
  * engine frees the hold of any turn that ends without a commit that charged it. A hold is renewed while its turn
  * runs, so that one left by an engine that died lapses after the engine's
  * {@linkplain dev.parley.api.Timeouts#claimLease() claim lease}.
@@ -38,6 +39,12 @@ import java.util.Optional;
 public final class BudgetStage implements PromptStage {
     /** The output tokens a metered turn that sets no maximum is capped at and reserves for. */
     public static final int DEFAULT_MAX_OUTPUT_TOKENS = 4096;
+
+    /**
+     * The clock of holds' leases: the system's, as claims' are, so that engines whose clocks differ agree on when a
+     * hold lapses.
+     */
+    private static final java.time.Clock LEASE_CLOCK = java.time.Clock.systemUTC();
 
     private final int maxOutputTokens;
 
@@ -93,12 +100,11 @@ public final class BudgetStage implements PromptStage {
         int maxOut = parameters.maxOutputTokens().orElse(maxOutputTokens);
         CreditLedger ledger = credits.get();
         CreditHold hold = ledger.reserve(new HoldRequest(services.newId(), turn.conversation().id(), turn.promptId(),
-                owners(turn), turn.model(), turn.requestTokens().getAsLong(), maxOut, services.clock().instant(),
+                owners(turn), turn.model(), turn.requestTokens().getAsLong(), maxOut, LEASE_CLOCK.instant(),
                 services.timeouts().claimLease()));
         if (!hold.metered()) {
             return chain.proceed(turn);
         }
-        services.holdWithTurn(hold);
         Turn capped = turn;
         if (parameters.maxOutputTokens().isEmpty()) {
             ModelParameters cap = ModelParameters.builder().maxOutputTokens(maxOut).build();
@@ -106,11 +112,16 @@ public final class BudgetStage implements PromptStage {
         }
         TurnResult result;
         try {
+            services.holdWithTurn(hold);
             result = chain.proceed(capped);
+        } catch (dev.parley.api.PolicyBlockedException e) {
+            // A DURING policy stopped the stream: the model produced output, which the blocked turn's commit charges
+            // against this hold (EngineServices.openHold), or the turn's end frees.
+            throw e;
         } catch (RuntimeException | Error e) {
             // A failed call is charged nothing; a retry above reserves afresh.
             try {
-                ledger.releaseHold(hold.id());
+                services.releaseHold(hold);
             } catch (RuntimeException releaseFailure) {
                 e.addSuppressed(releaseFailure);
             }

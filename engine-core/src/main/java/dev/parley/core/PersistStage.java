@@ -80,7 +80,7 @@ public final class PersistStage implements PromptStage {
         if (!result.violations().isEmpty()) {
             record = record.withViolations(result.violations());
         }
-        record = charged(record, result).withMeter(new dev.parley.api.usage.UsageEntry(turn.caller().userId(),
+        record = charged(record, result, services).withMeter(new dev.parley.api.usage.UsageEntry(turn.caller().userId(),
                 result.model(), promptTokens));
         String fingerprint = turn.attribute(IdempotencyStage.UNCLAIMED_FINGERPRINT).orElse(null);
         Message stored = services.store().commitTurn(fingerprint == null ? record : record.withFingerprint(fingerprint));
@@ -89,12 +89,15 @@ public final class PersistStage implements PromptStage {
     }
 
     /** The record charging the turn's settled usage against the credits it holds, if a budget stage held any. */
-    private static TurnRecord charged(TurnRecord record, TurnResult result) {
-        if (result.hold().isEmpty()) {
+    private static TurnRecord charged(TurnRecord record, TurnResult result, EngineServices services) {
+        // A blocked stream's result was made afresh by the policy stage: its hold is the one the turn still keeps.
+        java.util.Optional<dev.parley.api.credits.CreditHold> hold = result.hold().isPresent() ? result.hold()
+                : result.blocked().isPresent() ? services.openHold() : java.util.Optional.empty();
+        if (hold.isEmpty()) {
             return record;
         }
         dev.parley.api.Usage usage = result.usage().orElseThrow();
-        return record.withCharge(new dev.parley.api.credits.TurnCharge(result.hold().get(), usage.tokensIn(),
+        return record.withCharge(new dev.parley.api.credits.TurnCharge(hold.get(), usage.tokensIn(),
                 usage.tokensOut()));
     }
 
@@ -114,7 +117,7 @@ public final class PersistStage implements PromptStage {
                 services.clock().instant(), turn.claim().orElse(null), block, result.violations(), java.util.List.of());
         int promptTokens = turn.promptTokens().isPresent()
                 ? turn.promptTokens().getAsInt() : services.tokenCounter(turn.model()).count(turn.prompt().text());
-        record = charged(record, result).withMeter(new dev.parley.api.usage.UsageEntry(turn.caller().userId(),
+        record = charged(record, result, services).withMeter(new dev.parley.api.usage.UsageEntry(turn.caller().userId(),
                 result.model(), promptTokens));
         String fingerprint = turn.attribute(IdempotencyStage.UNCLAIMED_FINGERPRINT).orElse(null);
         services.store().commitTurn(fingerprint == null ? record : record.withFingerprint(fingerprint));

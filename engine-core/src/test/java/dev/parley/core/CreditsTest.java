@@ -266,7 +266,9 @@ public class CreditsTest {
         assertThat(reply.status()).isEqualTo(dev.parley.api.MessageStatus.CANCELLED);
         BigDecimal cost = ORDINARY.cost(reply.usage().tokensIn(), reply.usage().tokensOut());
         assertThat(reply.usage().tokensIn()).isPositive();
-        assertThat(reply.usage().tokensOut()).isPositive();
+        assertThat(reply.usage().tokensOut()).isPositive()
+                .as("only the part that streamed: 8 words in all").isLessThan(8);
+        assertThat(reply.text()).isNotEqualTo("one two three four five six seven eight");
         assertThat(reply.credits().used()).isEqualTo(cost);
         assertThat(balance(engine, org)).isEqualTo(credits("10").subtract(cost));
         assertThat(reserved(engine, org)).isEqualTo(credits("0"));
@@ -292,6 +294,28 @@ public class CreditsTest {
                 .isInstanceOf(PolicyBlockedException.class);
         assertThat(model.callCount()).isEqualTo(1);
         assertThat(balance(engine, org)).isEqualTo(credits("10").subtract(cost));
+        assertThat(reserved(engine, org)).isEqualTo(credits("0"));
+    }
+
+    @Test
+    void aStreamADuringPolicyStopsIsChargedForTheInputAndWhatTheModelStreamed() throws Exception {
+        String reply = "Here it is: " + GovernanceTest.SECRET + " and some more words after it";
+        ScriptedModel model = ScriptedModel.builder().replies(reply).build();
+        ConversationEngine engine = engine(store, model, ORDINARY, b -> b.policies(PolicySet.of(
+                PolicyRule.block(new GovernanceTest.KeyPolicy()).phases(PolicyPhase.DURING).build())));
+        CreditAccount org = funded(engine, AccountOwner.organization(ORG), "10");
+        Conversation c = conversation(engine);
+        StreamingTest.Recorder r = new StreamingTest.Recorder();
+
+        assertThat(c.stream(capped("what is my key?", 100), r).await(Duration.ofSeconds(30))).isTrue();
+
+        assertThat(r.errors).singleElement().isInstanceOf(PolicyBlockedException.class);
+        assertThat(charges(engine, org)).singleElement().satisfies(e -> {
+            assertThat(e.tokensIn()).isPositive();
+            assertThat(e.tokensOut()).as("what the model streamed").isPositive();
+            assertThat(e.amount()).isEqualTo(ORDINARY.cost(e.tokensIn(), e.tokensOut()).negate());
+        });
+        assertThat(balance(engine, org)).isLessThan(credits("10"));
         assertThat(reserved(engine, org)).isEqualTo(credits("0"));
     }
 

@@ -172,9 +172,47 @@ public class RateLimitTest {
         assertThatThrownBy(() -> c.send(Prompt.text("three").build()))
                 .isInstanceOfSatisfying(RateLimitedException.class, e -> assertThat(e.getMessage()).contains("tokens"));
         assertThat(model.callCount()).isEqualTo(2);
-        // A replay uses no tokens, but a request it is: with a request limit it would count.
         clock.advance(Duration.ofMinutes(1));
         c.send(Prompt.text("three").build());
+    }
+
+    @Test
+    void aReplayCountsAsARequestAndUsesNoTokens() {
+        ScriptedModel model = ScriptedModel.builder().replyWith(r -> "reply").usage(40, 20).build();
+        ConversationEngine engine = engine(store, model, RateLimits.builder().perCaller(2, 100).build());
+        Conversation c = conversation(engine, user("alice"), WS);
+        Prompt once = Prompt.text("one").id("m-1").build();
+
+        c.send(once); // 1 request, 60 tokens
+        assertThat(c.send(once).replayed()).isTrue(); // 2 requests, still 60 tokens
+
+        assertThatThrownBy(() -> c.send(once)).isInstanceOfSatisfying(RateLimitedException.class,
+                e -> assertThat(e.getMessage()).contains("requests"));
+        assertThat(model.callCount()).isEqualTo(1);
+        clock.advance(Duration.ofMinutes(1));
+        c.send(Prompt.text("two").build()); // 60 tokens in the new minute: under 100
+        c.send(Prompt.text("three").build()); // and one more request: 120 tokens now
+        clock.advance(Duration.ofMinutes(1));
+        assertThat(c.send(once).replayed()).isTrue();
+    }
+
+    @Test
+    void aBlockedTurnsSpentTokensCountAgainstTheTokenLimit() {
+        ScriptedModel model = ScriptedModel.builder().replyWith(r -> "Your key is " + GovernanceTest.SECRET)
+                .usage(70, 40).build();
+        ConversationEngine e = ConversationEngine.builder().store(store).model(EngineFixture.MODEL, model).clock(clock)
+                .rateLimits(RateLimits.builder().perCaller(0, 100).build())
+                .policies(dev.parley.api.policy.PolicySet.of(dev.parley.api.policy.PolicyRule
+                        .block(new GovernanceTest.KeyPolicy()).phases(dev.parley.api.policy.PolicyPhase.POST).build()))
+                .build();
+        engines.add(e);
+        Conversation c = conversation(e, user("alice"), WS);
+
+        assertThatThrownBy(() -> c.send(Prompt.text("my key?").build()))
+                .isInstanceOf(dev.parley.api.PolicyBlockedException.class); // 110 tokens spent and stored
+
+        assertThatThrownBy(() -> c.send(Prompt.text("again").build())).isInstanceOf(RateLimitedException.class);
+        assertThat(model.callCount()).isEqualTo(1);
     }
 
     @Test

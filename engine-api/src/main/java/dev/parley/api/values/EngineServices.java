@@ -101,6 +101,19 @@ public interface EngineServices {
         throw new IllegalStateException("there is no turn to keep the hold with");
     }
 
+    /**
+     * The newest hold kept with this turn ({@link #holdWithTurn}) that no commit charged and no stage released:
+     * what a turn that ends without its hold on the result (a stream a DURING policy stopped) is charged against.
+     */
+    default java.util.Optional<dev.parley.api.credits.CreditHold> openHold() {
+        return java.util.Optional.empty();
+    }
+
+    /** Frees a hold kept with this turn now, charging nothing: its model call failed. */
+    default void releaseHold(dev.parley.api.credits.CreditHold hold) {
+        credits().ifPresent(ledger -> ledger.releaseHold(hold.id()));
+    }
+
     /** The engine's leases and waits ({@link dev.parley.api.ConversationEngine.Builder#timeouts}). */
     dev.parley.api.Timeouts timeouts();
 }

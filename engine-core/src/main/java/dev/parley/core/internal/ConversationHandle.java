@@ -97,13 +97,12 @@ final class ConversationHandle implements Conversation {
             result = run(turn, info, new FencedServices(services,
                     new SendFencedStore(services.store(), streams.streamsEnded()), listener, context, engine.leases())
                     .withPolicyVersion(state.policyVersion())
-                    .withCreditAccounts(state.creditAccounts()));
+                    .withCreditAccounts(state.creditAccounts()).onStored(record -> usedTokens(info, record)));
         } catch (RuntimeException e) {
             listener.turnFailed(context, e);
             throw e;
         }
         listener.turnEnd(context, result.status(), result.replayed());
-        usedTokens(info, result);
         return toReply(prompt, info, result);
     }
 
@@ -165,12 +164,11 @@ final class ConversationHandle implements Conversation {
         return result;
     }
 
-    /** Counts a stored turn's tokens against the engine's rate limits; a replay used none. */
-    private void usedTokens(ConversationInfo info, TurnResult result) {
+    /** Counts a stored turn's tokens (a blocked one's too) against the engine's rate limits. */
+    private void usedTokens(ConversationInfo info, dev.parley.api.values.TurnRecord record) {
         RateLimiting limits = engine.rateLimiting();
-        if (limits != null && !result.replayed()) {
-            dev.parley.api.Usage usage = result.usage().orElseThrow();
-            limits.used(caller, info, usage.tokensIn() + usage.tokensOut());
+        if (limits != null) {
+            limits.used(caller, info, record.usage().tokensIn() + record.usage().tokensOut());
         }
     }
 
@@ -214,6 +212,16 @@ final class ConversationHandle implements Conversation {
         EngineListener.TurnContext context = turn.context();
         EngineListener engineListener = SafeListener.forTurn(engine.config().listenerFactory(), context);
         engineListener.turnStart(context);
+        RateLimiting limits = engine.rateLimiting();
+        if (limits != null) {
+            try {
+                // Before the lock: a refused stream never holds the conversation, even for a moment.
+                limits.admit(caller, info);
+            } catch (RuntimeException e) {
+                engineListener.turnFailed(context, e);
+                throw e;
+            }
+        }
         boolean locked;
         try {
             locked = services.store().acquireStreamLock(id, holder, services.clock().instant(), lease);
@@ -225,16 +233,6 @@ final class ConversationHandle implements Conversation {
             ConversationLockedException refused = new ConversationLockedException(id, "another stream is active");
             engineListener.turnFailed(context, refused);
             throw refused;
-        }
-        RateLimiting limits = engine.rateLimiting();
-        if (limits != null) {
-            try {
-                limits.admit(caller, info);
-            } catch (RuntimeException e) {
-                services.store().yieldStreamLock(id, holder); // no turn ran
-                engineListener.turnFailed(context, e);
-                throw e;
-            }
         }
         engineListener.streamLockAcquired(context);
         run.observe(engineListener, context);
@@ -280,9 +278,7 @@ final class ConversationHandle implements Conversation {
             FencedServices fenced = new FencedServices(services,
                     new LeaseFencedStore(services.store(), run, holder, lease, services.clock()), listener, context,
                     engine.leases());
-            TurnResult result = run(turn, info, fenced);
-            usedTokens(info, result);
-            reply = toReply(turn.prompt(), info, result);
+            reply = toReply(turn.prompt(), info, run(turn, info, fenced.onStored(record -> usedTokens(info, record))));
         } catch (RuntimeException e) {
             failure = e;
         } catch (Error e) {

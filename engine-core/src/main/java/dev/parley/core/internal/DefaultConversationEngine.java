@@ -109,7 +109,13 @@ final class DefaultConversationEngine implements ConversationEngine {
             throw new IllegalStateException("credit prices were given, but the store keeps no credits: "
                     + store.getClass().getSimpleName() + " is no CreditLedger");
         }
-        config.prices().forEach((model, price) -> ledger.putPrice(model, price, true, services.clock().instant()));
+        config.prices().forEach((model, price) -> {
+            if (!ledger.putPrice(model, price, true, services.clock().instant())) {
+                ledger.price(model).filter(stored -> !stored.equals(price)).ifPresent(stored -> LOG.warn(
+                        "Model {} keeps its stored credit price {}, not the price {} set in code: a price changed "
+                                + "at run time wins; set it with engine.credits().setPrice", model, stored, price));
+            }
+        });
     }
 
     /**

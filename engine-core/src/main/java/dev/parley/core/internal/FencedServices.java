@@ -50,8 +50,40 @@ final class FencedServices implements EngineServices {
 
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(FencedServices.class);
 
-    /** The credit holds of the turn not yet charged by a commit, with their renewals; guarded by itself. */
+    /**
+     * The credit holds of the turn not yet charged by a commit, with their renewals (null when the engine was closing
+     * and none could be scheduled); guarded by itself.
+     */
     private final java.util.Map<String, java.util.concurrent.ScheduledFuture<?>> holds = new java.util.HashMap<>(2);
+    /** The same holds' values, newest last; guarded by {@link #holds}. */
+    private final java.util.List<dev.parley.api.credits.CreditHold> open = new java.util.ArrayList<>(2);
+    /** Told of each turn record the store committed, after the commit; null for none. */
+    private volatile java.util.function.Consumer<dev.parley.api.values.TurnRecord> onStored;
+
+    /** The same services, telling {@code then} of each record committed (the engine counts rate-limit tokens). */
+    FencedServices onStored(java.util.function.Consumer<dev.parley.api.values.TurnRecord> then) {
+        this.onStored = then;
+        return this;
+    }
+
+    @Override
+    public java.util.Optional<dev.parley.api.credits.CreditHold> openHold() {
+        synchronized (holds) {
+            return open.isEmpty() ? java.util.Optional.empty() : java.util.Optional.of(open.get(open.size() - 1));
+        }
+    }
+
+    @Override
+    public void releaseHold(dev.parley.api.credits.CreditHold hold) {
+        synchronized (holds) {
+            java.util.concurrent.ScheduledFuture<?> renewal = holds.remove(hold.id());
+            if (renewal != null) {
+                renewal.cancel(false);
+            }
+            open.removeIf(h -> h.id().equals(hold.id()));
+        }
+        credits().ifPresent(ledger -> ledger.releaseHold(hold.id()));
+    }
 
     @Override
     public java.util.Optional<dev.parley.api.spi.CreditLedger> credits() {
@@ -70,15 +102,21 @@ final class FencedServices implements EngineServices {
             if (holds.containsKey(id)) {
                 return;
             }
-            holds.put(id, leases.scheduleWithFixedDelay(() -> renew(ledger, id, lease), every, every,
-                    java.util.concurrent.TimeUnit.MILLISECONDS));
+            open.add(hold);
+            try {
+                holds.put(id, leases.scheduleWithFixedDelay(() -> renew(ledger, id, lease), every, every,
+                        java.util.concurrent.TimeUnit.MILLISECONDS));
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                // The engine is closing: no renewal, but the hold is still the turn's, released when it ends.
+                holds.put(id, null);
+            }
         }
     }
 
     private void renew(dev.parley.api.spi.CreditLedger ledger, String holdId, java.time.Duration lease) {
         boolean live;
         try {
-            live = ledger.renewHold(holdId, services.clock().instant(), lease);
+            live = ledger.renewHold(holdId, java.time.Instant.now(), lease);
         } catch (RuntimeException e) {
             LOG.warn("Could not renew a credit hold; it lapses after {} unless a later renewal succeeds", lease, e);
             return;
@@ -101,11 +139,17 @@ final class FencedServices implements EngineServices {
         java.util.List<String> left;
         synchronized (holds) {
             if (holds.isEmpty()) {
+                open.clear();
                 return;
             }
-            holds.values().forEach(r -> r.cancel(false));
+            holds.values().forEach(r -> {
+                if (r != null) {
+                    r.cancel(false);
+                }
+            });
             left = java.util.List.copyOf(holds.keySet());
             holds.clear();
+            open.clear();
         }
         dev.parley.api.spi.CreditLedger ledger = credits().orElseThrow();
         for (String id : left) {
@@ -121,11 +165,17 @@ final class FencedServices implements EngineServices {
     void stored(dev.parley.api.values.TurnRecord record) {
         if (record.charge() != null) {
             synchronized (holds) {
-                java.util.concurrent.ScheduledFuture<?> renewal = holds.remove(record.charge().hold().id());
+                String charged = record.charge().hold().id();
+                java.util.concurrent.ScheduledFuture<?> renewal = holds.remove(charged);
                 if (renewal != null) {
                     renewal.cancel(false);
                 }
+                open.removeIf(h -> h.id().equals(charged));
             }
+        }
+        java.util.function.Consumer<dev.parley.api.values.TurnRecord> then = onStored;
+        if (then != null) {
+            then.accept(record);
         }
         record.events().forEach(services::notifySink);
         for (dev.parley.api.policy.Violation v : record.violations()) {

@@ -26,7 +26,7 @@ public final class MemoryRateLimits implements RateLimitLedger {
     public synchronized Optional<String> admit(List<RateWindow> windows, Instant windowStart) {
         for (RateWindow w : windows) {
             Counter c = counters.get(w.key());
-            if (c == null || !c.window.equals(windowStart)) {
+            if (c == null || c.window.isBefore(windowStart)) {
                 continue; // a new window: nothing counted yet
             }
             if (w.requestLimit() > 0 && c.requests >= w.requestLimit() || w.tokenLimit() > 0 && c.tokens >= w.tokenLimit()) {
@@ -48,7 +48,8 @@ public final class MemoryRateLimits implements RateLimitLedger {
 
     private Counter current(String key, Instant windowStart) {
         Counter c = counters.computeIfAbsent(key, k -> new Counter());
-        if (!windowStart.equals(c.window)) {
+        // A window older than the counter's (an engine whose clock is behind) counts in the counter's own.
+        if (c.window == null || c.window.isBefore(windowStart)) {
             c.window = windowStart;
             c.requests = 0;
             c.tokens = 0;

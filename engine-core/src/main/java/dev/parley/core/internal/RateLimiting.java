@@ -50,16 +50,21 @@ final class RateLimiting {
         List<Scoped> out = new ArrayList<>(3);
         String org = conversation.organizationId();
         for (Map.Entry<RateLimits.Scope, RateLimits.Limit> e : limits.limits().entrySet()) {
+            // Each id length-prefixed, so that ids holding ':' cannot make two scopes share a key.
             String key = switch (e.getKey()) {
-                case CALLER -> "caller:" + org + ":" + caller.userId();
-                case WORKSPACE -> "workspace:" + org + ":" + conversation.workspaceId();
-                case ORGANIZATION -> "organization:" + org;
+                case CALLER -> "caller:" + part(org) + part(caller.userId());
+                case WORKSPACE -> "workspace:" + part(org) + part(conversation.workspaceId());
+                case ORGANIZATION -> "organization:" + part(org);
             };
             RateLimits.Limit limit = e.getValue();
             out.add(new Scoped(e.getKey(), new RateWindow(key, limit.requestsPerMinute().orElse(0),
                     limit.tokensPerMinute().orElse(0))));
         }
         return out;
+    }
+
+    private static String part(String id) {
+        return id.length() + ":" + id + ";";
     }
 
     private record Scoped(RateLimits.Scope scope, RateWindow window) {
