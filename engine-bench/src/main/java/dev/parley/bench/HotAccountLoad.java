@@ -25,8 +25,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * A load harness: 64 threads send turns, each in a conversation of its own, all in one organization, on
  * PostgreSQL, with no credit account and with one account of the organization that every turn reserves on and is
- * charged to (the hot account), alternately, in one run. Prints turns per second and the median and p99 latency of
- * each trial.
+ * charged to (the hot account), alternately, in one run. Appends turns per second and the median and p99 latency of
+ * each trial to {@code hot-account-report.txt}.
  *
  * <p>Run (PostgreSQL URL from {@code PARLEY_TEST_POSTGRES_URL}, as the tests take it):
  * {@code java -cp engine-bench/target/benchmarks.jar dev.parley.bench.HotAccountLoad [seconds] [threads]}
@@ -96,9 +96,12 @@ public final class HotAccountLoad {
             double elapsed = (System.nanoTime() - t0) / 1e9;
             pool.shutdown();
             long[] merged = all.stream().flatMapToLong(Arrays::stream).sorted().toArray();
-            System.out.printf("HotAccountLoad trial=%s threads=%d: %d turns in %.1f s = %.0f turns/s, median %.2f ms, "
-                            + "p99 %.2f ms%n", trial, threads, merged.length, elapsed, merged.length / elapsed,
-                    merged[merged.length / 2] / 1e6, merged[(int) (merged.length * 0.99)] / 1e6);
+            String line = String.format("HotAccountLoad trial=%s threads=%d: %d turns in %.1f s = %.0f turns/s, "
+                            + "median %.2f ms, p99 %.2f ms%n", trial, threads, merged.length, elapsed,
+                    merged.length / elapsed, merged[merged.length / 2] / 1e6, merged[(int) (merged.length * 0.99)] / 1e6);
+            java.nio.file.Files.writeString(java.nio.file.Path.of("hot-account-report.txt"), line,
+                    java.nio.charset.StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.CREATE,
+                    java.nio.file.StandardOpenOption.APPEND);
         }
     }
 }
