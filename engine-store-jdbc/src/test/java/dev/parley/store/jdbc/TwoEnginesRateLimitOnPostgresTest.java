@@ -106,7 +106,9 @@ class TwoEnginesRateLimitOnPostgresTest {
                 stored += c.messages(PageRequest.first()).totalElements();
             }
             assertThat(stored).as("stored messages, two per accepted turn").isEqualTo(2L * LIMIT);
-            assertThat(counter("workspace:" + org + ":ws")).as("the workspace's counter").isEqualTo(LIMIT);
+            // The engine's key of a workspace: its kind, then each id length-prefixed.
+            String key = "workspace:" + org.length() + ":" + org + ";" + "ws".length() + ":ws;";
+            assertThat(counter(key)).as("the workspace's counter").isEqualTo(LIMIT);
         }
     }
 
