@@ -61,6 +61,15 @@ public interface CreditAccounts {
     LedgerEntry topUp(String accountId, BigDecimal amount, String reason);
 
     /**
+     * Adds credits to an account once per {@code requestId}: a repeat of the call with the same id (a retried
+     * payment webhook, say) returns the first call's entry and adds nothing. The request id becomes the entry's id.
+     *
+     * @throws InvalidRequestException as {@link #topUp(String, BigDecimal, String)}, or naming {@code requestId} when
+     *                                 it is malformed or was used for another account, kind or amount
+     */
+    LedgerEntry topUp(String accountId, BigDecimal amount, String reason, String requestId);
+
+    /**
      * Corrects an account's balance up or down.
      *
      * @throws InvalidRequestException naming {@code amount} when it is zero, has more than {@link Credits#SCALE}
@@ -69,6 +78,12 @@ public interface CreditAccounts {
      *                                 account; nothing is stored then
      */
     LedgerEntry adjust(String accountId, BigDecimal amount, String reason);
+
+    /**
+     * Corrects an account's balance once per {@code requestId}, as {@link #topUp(String, BigDecimal, String, String)}
+     * adds credits once.
+     */
+    LedgerEntry adjust(String accountId, BigDecimal amount, String reason, String requestId);
 
     /**
      * An account's ledger, newest first.

@@ -443,6 +443,25 @@ public class CreditsTest {
     }
 
     @Test
+    void aTopUpRetriedWithItsRequestIdAddsCreditsOnce() {
+        ConversationEngine engine = engine(ScriptedModel.echo(), ORDINARY);
+        CreditAccounts credits = engine.credits();
+        CreditAccount org = credits.open(AccountOwner.organization(ORG));
+
+        LedgerEntry first = credits.topUp(org.id(), new BigDecimal("100"), "payment 991", "pay-991");
+        LedgerEntry retried = credits.topUp(org.id(), new BigDecimal("100"), "payment 991", "pay-991");
+
+        assertThat(retried).isEqualTo(first);
+        assertThat(first.id()).isEqualTo("pay-991");
+        assertThat(balance(engine, org)).isEqualTo(credits("100"));
+        assertThatThrownBy(() -> credits.topUp(org.id(), new BigDecimal("5"), "payment 991", "pay-991"))
+                .isInstanceOfSatisfying(InvalidRequestException.class, e -> assertThat(e.field()).isEqualTo("requestId"));
+        assertThatThrownBy(() -> credits.adjust(org.id(), new BigDecimal("-1"), "fix", " "))
+                .isInstanceOfSatisfying(InvalidRequestException.class, e -> assertThat(e.field()).isEqualTo("requestId"));
+        assertThat(balance(engine, org)).isEqualTo(credits("100"));
+    }
+
+    @Test
     void aPriceSetInCodeIsStoredOnceAndARunTimeChangeIsKeptAcrossARestart() {
         ConversationEngine first = engine(ScriptedModel.echo(), ORDINARY);
         first.credits().setPrice(EngineFixture.MODEL, ModelPrice.perThousand("2", "3"));

@@ -54,7 +54,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  *   <li>Accounts: one per owner, opened at zero; a second for the same owner is refused naming {@code owner}.</li>
  *   <li>Ledger: a top-up or adjustment changes the balance by its amount, in one step, and the balance always equals
  *       the sum of the ledger; an adjustment below zero or below what live holds reserve is refused naming
- *       {@code amount}, an unknown account naming {@code accountId}; nothing is stored then. Entries are listed
+ *       {@code amount}, an unknown account naming {@code accountId}; nothing is stored then. A post repeated under
+ *       its entry id returns the first entry and changes nothing; another change under that id is refused naming
+ *       {@code entryId}. Entries are listed
  *       newest first in the page envelope.</li>
  *   <li>Holds: all accounts or none; a short account is named with its exact shortfall; a hold whose lease ran out
  *       counts no more, and cannot be renewed; a released hold frees its credits.</li>
@@ -249,6 +251,31 @@ public abstract class CreditLedgerContract {
                         e -> assertThat(e.field()).isEqualTo("accountId"));
         assertThat(balance(a)).isEqualTo(credits("10"));
         assertThat(ledger.ledger(a.id(), PageRequest.first()).totalElements()).isEqualTo(1);
+    }
+
+    @Test
+    void aPostRepeatedUnderItsIdReturnsTheFirstEntryAndAnotherChangeUnderItIsRefused() {
+        CreditAccount a = account(AccountOwner.organization(org), "0");
+        CreditAccount other = account(AccountOwner.workspace(org, "ws-1"), "0");
+        String id = "le-" + UUID.randomUUID();
+        LedgerEntry first = ledger.post(id, a.id(), LedgerEntry.Kind.TOP_UP, new BigDecimal("25"), "invoice 17", tick());
+
+        LedgerEntry again = ledger.post(id, a.id(), LedgerEntry.Kind.TOP_UP, new BigDecimal("25.000"), "invoice 17",
+                tick());
+
+        assertThat(again).isEqualTo(first);
+        assertThat(balance(a)).isEqualTo(credits("25"));
+        assertThat(ledger.ledger(a.id(), PageRequest.first()).totalElements()).isEqualTo(1);
+        for (Runnable changed : List.<Runnable>of(
+                () -> ledger.post(id, a.id(), LedgerEntry.Kind.TOP_UP, new BigDecimal("26"), "invoice 17", tick()),
+                () -> ledger.post(id, a.id(), LedgerEntry.Kind.ADJUSTMENT, new BigDecimal("25"), "invoice 17", tick()),
+                () -> ledger.post(id, other.id(), LedgerEntry.Kind.TOP_UP, new BigDecimal("25"), "invoice 17", tick()))) {
+            assertThatThrownBy(changed::run).isInstanceOfSatisfying(InvalidRequestException.class,
+                    e -> assertThat(e.field()).isEqualTo("entryId"));
+        }
+        assertThat(balance(a)).isEqualTo(credits("25"));
+        assertThat(balance(other)).isEqualTo(credits("0"));
+        assertThat(ledger.ledger(other.id(), PageRequest.first()).totalElements()).isZero();
     }
 
     @Test

@@ -61,9 +61,14 @@ public interface CreditLedger {
      * Adds an entry to an account's ledger and its amount to the balance, in one transaction: a
      * {@link LedgerEntry.Kind#TOP_UP} (positive) or an {@link LedgerEntry.Kind#ADJUSTMENT} (either sign).
      *
-     * @throws dev.parley.api.InvalidRequestException naming {@code accountId} when there is no such account, or
+     * An entry id the ledger has already makes the call a repeat: the entry stored under it is returned and nothing
+     * changes, so that a host can retry a top-up safely with the same id.
+     *
+     * @throws dev.parley.api.InvalidRequestException naming {@code accountId} when there is no such account,
      *                                                {@code amount} when it would take the balance below what live
-     *                                                turns hold on it or below zero; nothing is stored then
+     *                                                turns hold on it or below zero, or {@code entryId} when that id is
+     *                                                an entry of another account, kind or amount; nothing is stored
+     *                                                then
      */
     LedgerEntry post(String entryId, String accountId, LedgerEntry.Kind kind, BigDecimal amount, String reason,
                      Instant at);

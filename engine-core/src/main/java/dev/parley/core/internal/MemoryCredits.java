@@ -41,6 +41,8 @@ public final class MemoryCredits implements CreditLedger {
     private final Map<String, Account> accounts = new HashMap<>();
     private final Map<AccountOwner, Account> byOwner = new HashMap<>();
     private final Map<String, Hold> holds = new HashMap<>();
+    /** Every top-up and adjustment by its id, so that a repeat is answered with the first. */
+    private final Map<String, LedgerEntry> posted = new HashMap<>();
 
     private static final class Account {
         final String id;
@@ -125,6 +127,10 @@ public final class MemoryCredits implements CreditLedger {
         if (kind == LedgerEntry.Kind.CHARGE) {
             throw new IllegalArgumentException("a charge is posted by a turn's commit, not by hand");
         }
+        LedgerEntry earlier = posted.get(entryId);
+        if (earlier != null) {
+            return repeat(earlier, accountId, kind, amount);
+        }
         BigDecimal after = a.balance.add(amount);
         if (after.compareTo(reserved(a, at)) < 0) {
             throw new InvalidRequestException("amount", "would take the balance below zero or below what running turns hold");
@@ -133,7 +139,17 @@ public final class MemoryCredits implements CreditLedger {
                 null, null, 0, 0);
         a.balance = after;
         a.ledger.add(entry);
+        posted.put(entryId, entry);
         return entry;
+    }
+
+    /** A post under the id of an earlier one: that entry when it is the same change, else refused. */
+    static LedgerEntry repeat(LedgerEntry earlier, String accountId, LedgerEntry.Kind kind, BigDecimal amount) {
+        if (!earlier.accountId().equals(accountId) || earlier.kind() != kind
+                || earlier.amount().compareTo(amount) != 0) {
+            throw new InvalidRequestException("entryId", "is the id of another ledger entry");
+        }
+        return earlier;
     }
 
     @Override

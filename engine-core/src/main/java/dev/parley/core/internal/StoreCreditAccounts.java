@@ -88,20 +88,30 @@ final class StoreCreditAccounts implements CreditAccounts {
 
     @Override
     public LedgerEntry topUp(String accountId, BigDecimal amount, String reason) {
+        return topUp(accountId, amount, reason, null);
+    }
+
+    @Override
+    public LedgerEntry topUp(String accountId, BigDecimal amount, String reason, String requestId) {
         BigDecimal credits = amount(amount);
         if (credits.signum() <= 0) {
             throw new InvalidRequestException("amount", "of a top-up must be positive");
         }
-        return post(accountId, LedgerEntry.Kind.TOP_UP, credits, reason);
+        return post(accountId, LedgerEntry.Kind.TOP_UP, credits, reason, requestId);
     }
 
     @Override
     public LedgerEntry adjust(String accountId, BigDecimal amount, String reason) {
+        return adjust(accountId, amount, reason, null);
+    }
+
+    @Override
+    public LedgerEntry adjust(String accountId, BigDecimal amount, String reason, String requestId) {
         BigDecimal credits = amount(amount);
         if (credits.signum() == 0) {
             throw new InvalidRequestException("amount", "of an adjustment must not be zero");
         }
-        return post(accountId, LedgerEntry.Kind.ADJUSTMENT, credits, reason);
+        return post(accountId, LedgerEntry.Kind.ADJUSTMENT, credits, reason, requestId);
     }
 
     @Override
@@ -112,11 +122,21 @@ final class StoreCreditAccounts implements CreditAccounts {
         return ledger.ledger(accountId, page);
     }
 
-    private LedgerEntry post(String accountId, LedgerEntry.Kind kind, BigDecimal credits, String reason) {
+    /** Posts under the request id, or a fresh id when there is none; the store's "entryId" is the caller's "requestId". */
+    private LedgerEntry post(String accountId, LedgerEntry.Kind kind, BigDecimal credits, String reason,
+                             String requestId) {
         checkOpen.run();
         Checks.id("accountId", accountId);
         Checks.label("reason", reason, LedgerEntry.MAX_REASON_LENGTH);
-        return ledger.post(ids.get(), accountId, kind, credits, reason, clock.instant());
+        String entryId = requestId == null ? ids.get() : Checks.id("requestId", requestId);
+        try {
+            return ledger.post(entryId, accountId, kind, credits, reason, clock.instant());
+        } catch (InvalidRequestException e) {
+            if (e.field().equals("entryId")) {
+                throw new InvalidRequestException("requestId", "was used for another account, kind or amount");
+            }
+            throw e;
+        }
     }
 
     /** Largest amount a top-up or adjustment may move: far above any balance, small enough for every column. */

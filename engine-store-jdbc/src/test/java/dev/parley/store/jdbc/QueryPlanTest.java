@@ -455,6 +455,7 @@ class QueryPlanTest {
         plans.put("credit balance set", plan(h.createQuery(explain + CreditDao.SET_BALANCE)
                 .bind("balance", new java.math.BigDecimal("10.000000000")).bind("id", "acct-org-1")));
         plans.put("credit ledger count", plan(h.createQuery(explain + CreditDao.LEDGER_COUNT).bind("id", "acct-org-1")));
+        plans.put("credit ledger entry by id", plan(h.createQuery(explain + CreditDao.ENTRY_BY_ID).bind("id", "le-7")));
         plans.put("credit ledger page", plan(h.createQuery(explain + new CreditDao(dialect).ledgerPage()).bind("id", "acct-org-1")
                 .bind("limit", 20).bind("offset", 0)));
         plans.put("credit price", plan(h.createQuery(explain + CreditDao.PRICE).bind("model", "model-7")));

@@ -108,6 +108,8 @@ public final class CreditDao {
      * How many entries an account's ledger has, in one statement with whether the account exists (no row when it
      * does not): the account's primary key, and a range of the ledger's index.
      */
+    /** A ledger entry by its id (the primary key): a repeated top-up or adjustment is answered with it. */
+    public static final String ENTRY_BY_ID = "SELECT " + LEDGER_COLUMNS + " FROM parley_credit_ledger WHERE id = :id";
     public static final String LEDGER_COUNT = "SELECT (SELECT COUNT(*) FROM parley_credit_ledger l "
             + "WHERE l.account_id = a.id) FROM parley_credit_account a WHERE a.id = :id";
     /**
@@ -296,6 +298,15 @@ public final class CreditDao {
         }
         if (kind == LedgerEntry.Kind.CHARGE) {
             throw new IllegalArgumentException("a charge is posted by a turn's commit, not by hand");
+        }
+        // A repeat of an earlier post (under the account's lock, so two repeats on one account see each other).
+        Optional<LedgerEntry> earlier = h.createQuery(ENTRY_BY_ID).bind("id", entryId).map(ENTRY_ROW).findOne();
+        if (earlier.isPresent()) {
+            LedgerEntry e = earlier.get();
+            if (!e.accountId().equals(accountId) || e.kind() != kind || e.amount().compareTo(amount) != 0) {
+                throw new InvalidRequestException("entryId", "is the id of another ledger entry");
+            }
+            return e;
         }
         BigDecimal after = locked.get().add(amount);
         if (after.compareTo(held(h, List.of(accountId), at).getOrDefault(accountId, ZERO)) < 0) {
