@@ -67,22 +67,7 @@ public record EngineConfig(
         java.util.Map<String, dev.parley.api.credits.ModelPrice> prices,
         RateLimits rateLimits) {
 
-    /** A configuration with no rate limits. */
-    public EngineConfig(@Nullable ConversationStore store, List<ModelRegistration> models, String defaultModel,
-                        PromptPipeline pipeline, Clock clock, @Nullable Supplier<String> ids,
-                        @Nullable TokenCounter tokenCounter, SteeringResolver steeringResolver,
-                        Duration steeringCacheTtl, ScopeDirectory scopeDirectory, EventSink eventSink,
-                        int defaultContextSize, Timeouts timeouts, int defaultContextWindow,
-                        @Nullable Executor streamExecutor, dev.parley.api.spi.EngineListener.Factory listenerFactory,
-                        dev.parley.api.policy.PolicySet policies, dev.parley.api.spi.AlertSink alertSink,
-                        List<dev.parley.api.spi.PolicyFactory> policyFactories,
-                        java.util.Map<String, dev.parley.api.credits.ModelPrice> prices) {
-        this(store, models, defaultModel, pipeline, clock, ids, tokenCounter, steeringResolver, steeringCacheTtl,
-                scopeDirectory, eventSink, defaultContextSize, timeouts, defaultContextWindow, streamExecutor,
-                listenerFactory, policies, alertSink, policyFactories, prices, RateLimits.NONE);
-    }
-
-    /** A configuration with no credit prices set in code. */
+    /** A configuration with no credit prices set in code and no rate limits. */
     public EngineConfig(@Nullable ConversationStore store, List<ModelRegistration> models, String defaultModel,
                         PromptPipeline pipeline, Clock clock, @Nullable Supplier<String> ids,
                         @Nullable TokenCounter tokenCounter, SteeringResolver steeringResolver,

@@ -185,7 +185,7 @@ public final class InMemoryConversationStore implements ConversationStore, Viola
             }
         }
         matching.sort(NEWEST_FIRST);
-        return slice(matching, page);
+        return dev.parley.core.internal.Pages.slice(matching, page);
     }
 
     @Override
@@ -212,7 +212,7 @@ public final class InMemoryConversationStore implements ConversationStore, Viola
             return Page.of(List.of(), page, 0);
         }
         synchronized (e) {
-            return e.deleted ? Page.of(List.of(), page, 0) : slice(e.messages, page);
+            return e.deleted ? Page.of(List.of(), page, 0) : dev.parley.core.internal.Pages.slice(e.messages, page);
         }
     }
 
@@ -377,7 +377,7 @@ public final class InMemoryConversationStore implements ConversationStore, Viola
             }
         }
         matching.sort(NEWEST_VIOLATION_FIRST);
-        return slice(matching, page);
+        return dev.parley.core.internal.Pages.slice(matching, page);
     }
 
     private static void collect(Entry e, ViolationQuery query, List<Violation> into) {
@@ -649,11 +649,5 @@ public final class InMemoryConversationStore implements ConversationStore, Viola
             throw new ConversationNotFoundException(conversationId);
         }
         return e;
-    }
-
-    private static <T> Page<T> slice(List<T> all, PageRequest page) {
-        long from = Math.min(page.offset(), all.size());
-        long to = Math.min(from + page.size(), all.size());
-        return Page.of(new ArrayList<>(all.subList((int) from, (int) to)), page, all.size());
     }
 }

@@ -51,18 +51,7 @@ public record TurnRecord(String conversationId, String promptId, Message prompt,
                          dev.parley.api.credits.@Nullable TurnCharge charge,
                          dev.parley.api.usage.@Nullable UsageEntry meter) {
 
-    /** A turn the usage ledger does not record. */
-    public TurnRecord(String conversationId, String promptId, Message prompt, Message reply, Usage usage,
-                      boolean inHistory, Instant at, @Nullable String claimToken, java.util.OptionalLong streamsEnded,
-                      java.util.List<AuditEvent> events, String fingerprint,
-                      java.util.List<dev.parley.api.policy.Violation> violations,
-                      dev.parley.api.policy.@Nullable PolicyBlock blocked,
-                      dev.parley.api.credits.@Nullable TurnCharge charge) {
-        this(conversationId, promptId, prompt, reply, usage, inHistory, at, claimToken, streamsEnded, events,
-                fingerprint, violations, blocked, charge, null);
-    }
-
-    /** A turn no budget metered. */
+    /** A turn no budget metered, which the usage ledger does not record. */
     public TurnRecord(String conversationId, String promptId, Message prompt, Message reply, Usage usage,
                       boolean inHistory, Instant at, @Nullable String claimToken, java.util.OptionalLong streamsEnded,
                       java.util.List<AuditEvent> events, String fingerprint,

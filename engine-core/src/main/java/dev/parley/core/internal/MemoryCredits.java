@@ -160,10 +160,7 @@ public final class MemoryCredits implements CreditLedger {
         }
         List<LedgerEntry> all = new ArrayList<>(a.ledger);
         all.sort(NEWEST_FIRST);
-        long from = (long) (page.page() - 1) * page.size();
-        List<LedgerEntry> items = from >= all.size() ? List.of()
-                : all.subList((int) from, (int) Math.min(all.size(), from + page.size()));
-        return Page.of(items, page, all.size());
+        return Pages.slice(all, page);
     }
 
     @Override

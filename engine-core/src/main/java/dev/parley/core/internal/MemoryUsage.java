@@ -63,9 +63,6 @@ public final class MemoryUsage {
         }
         List<UsageRow> rows = new ArrayList<>(counts.size());
         counts.forEach((k, c) -> rows.add(new UsageRow(k.day(), k.key(), c[0], c[1], c[2], c[3], credits.get(k))));
-        long from = (long) (page.page() - 1) * page.size();
-        List<UsageRow> items = from >= rows.size() ? List.of()
-                : rows.subList((int) from, (int) Math.min(rows.size(), from + page.size()));
-        return Page.of(items, page, rows.size());
+        return Pages.slice(rows, page);
     }
 }
