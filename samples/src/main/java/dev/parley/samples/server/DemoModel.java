@@ -1,0 +1,87 @@
+package dev.parley.samples.server;
+
+import dev.parley.api.spi.ModelProvider;
+import dev.parley.api.values.ModelMessage;
+import dev.parley.api.values.ModelRequest;
+import dev.parley.api.values.ModelResponse;
+import dev.parley.api.values.StreamingHandler;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * The offline model of the {@code demo} provider: it answers every prompt at once, without a network or an API key,
+ * with a reply that shows what the engine sent it (the prompt, how much history and context). It reports no usage,
+ * so the engine counts the tokens. A stream is delivered word by word, with an optional pause between words, and
+ * stops early when cancelled. Thread safe.
+ */
+public final class DemoModel implements ModelProvider {
+    private static final int QUOTE_LENGTH = 120;
+
+    private final Duration pauseBetweenWords;
+
+    /** A demo model with {@code pauseBetweenWords} between the words of a stream. */
+    public DemoModel(Duration pauseBetweenWords) {
+        this.pauseBetweenWords = Objects.requireNonNull(pauseBetweenWords, "pauseBetweenWords");
+    }
+
+    /** A demo model that streams without pauses. */
+    public DemoModel() {
+        this(Duration.ZERO);
+    }
+
+    @Override
+    public ModelResponse chat(ModelRequest request) {
+        return new ModelResponse(reply(request), null);
+    }
+
+    @Override
+    public void stream(ModelRequest request, StreamingHandler handler) {
+        String text = reply(request);
+        StringBuilder sent = new StringBuilder();
+        try {
+            for (String word : text.split("(?<= )")) {
+                if (handler.cancelled()) {
+                    break;
+                }
+                handler.onDelta(word);
+                sent.append(word);
+                if (!pauseBetweenWords.isZero()) {
+                    Thread.sleep(pauseBetweenWords.toMillis());
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        handler.onComplete(new ModelResponse(sent.toString(), null));
+    }
+
+    private static String reply(ModelRequest request) {
+        List<ModelMessage> messages = request.messages();
+        String prompt = "";
+        int history = 0;
+        int system = 0;
+        for (int i = 0; i < messages.size(); i++) {
+            ModelMessage m = messages.get(i);
+            if (i == messages.size() - 1 && m.role() == ModelMessage.Role.USER) {
+                prompt = m.text();
+            } else if (m.role() == ModelMessage.Role.SYSTEM) {
+                system++;
+            } else {
+                history++;
+            }
+        }
+        String quote = prompt.codePointCount(0, prompt.length()) > QUOTE_LENGTH
+                ? prompt.substring(0, prompt.offsetByCodePoints(0, QUOTE_LENGTH)) + "…"
+                : prompt;
+        return "This is the offline demo model. You said: \"" + quote + "\". I can see " + history
+                + " earlier message" + (history == 1 ? "" : "s") + " of this conversation and " + system
+                + " system message" + (system == 1 ? "" : "s") + ".";
+    }
+
+    @Override
+    public String toString() {
+        return "DemoModel";
+    }
+}

@@ -1,0 +1,188 @@
+package dev.parley.samples.server;
+
+import dev.parley.api.Caller;
+import dev.parley.api.ConversationEngine;
+import dev.parley.api.ConversationQuery;
+import dev.parley.api.PageRequest;
+import dev.parley.api.ParleyException;
+import dev.parley.api.RateLimitedException;
+import dev.parley.samples.server.config.ServerConfig;
+import io.javalin.Javalin;
+import io.javalin.http.Context;
+import io.javalin.http.HttpResponseException;
+
+import java.nio.file.Path;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The HTTP server: one {@link ConversationEngine} built from a {@link ServerConfig}, served by Javalin on Jetty.
+ * Every engine error code is answered with one status ({@link ErrorStatus}); requests the HTTP layer refuses (no
+ * credentials, a body that is not the JSON an endpoint takes, a body over {@link #MAX_BODY_BYTES}) get a 4xx naming
+ * the field; an unexpected failure is logged and answered 500 without details. Each request is logged with method,
+ * path, status and time, never its body or query string (which can carry API keys). Thread safe.
+ *
+ * <pre>{@code
+ * try (ParleyServer server = ParleyServer.start(config, ParleyServer.Settings.defaults())) {
+ *     server.awaitStop();
+ * }
+ * }</pre>
+ */
+public final class ParleyServer implements AutoCloseable {
+    /** The largest request body taken: room for a prompt of the engine's largest size, JSON-escaped. */
+    public static final long MAX_BODY_BYTES = 8L << 20;
+
+    private static final Logger LOG = LoggerFactory.getLogger(ParleyServer.class);
+    private static final Logger REQUESTS = LoggerFactory.getLogger("dev.parley.samples.server.requests");
+
+    private final ConversationEngine engine;
+    private final Javalin app;
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private final Object stopped = new Object();
+
+    /**
+     * Where the server listens and keeps its data.
+     *
+     * @param host the address to listen on
+     * @param port the port to listen on; 0 picks a free one
+     * @param dataDir where the H2 store's file is kept, unless {@code PARLEY_JDBC_URL} names a PostgreSQL store
+     * @param environment the environment variables ({@code PARLEY_JDBC_URL}, {@code PARLEY_JDBC_USER},
+     *                    {@code PARLEY_JDBC_PASSWORD}); a lookup that returns null when unset
+     */
+    public record Settings(String host, int port, Path dataDir, Function<String, String> environment) {
+        public Settings {
+            Objects.requireNonNull(host, "host");
+            Objects.requireNonNull(dataDir, "dataDir");
+            Objects.requireNonNull(environment, "environment");
+            if (port < 0 || port > 65_535) {
+                throw new IllegalArgumentException("port must be between 0 and 65535, was " + port);
+            }
+        }
+
+        /** Port 8080 on every address, data in {@code ./data}, this process's environment. */
+        public static Settings defaults() {
+            return new Settings("0.0.0.0", 8080, Path.of("data"), System::getenv);
+        }
+    }
+
+    private ParleyServer(ConversationEngine engine, Javalin app) {
+        this.engine = engine;
+        this.app = app;
+    }
+
+    /** Builds the engine of {@code config} and starts serving it. */
+    public static ParleyServer start(ServerConfig config, Settings settings) {
+        Objects.requireNonNull(config, "config");
+        Objects.requireNonNull(settings, "settings");
+        ConversationEngine engine = EngineSetup.build(config, settings.dataDir(), settings.environment());
+        try {
+            Authenticator authenticator = new Authenticator(config.users());
+            RepositoryApi repositoryApi = new RepositoryApi(engine, authenticator);
+            String probeUser = "health-probe";
+            String probeOrg = Objects.requireNonNull(config.organizations().get(0).id());
+            Javalin app = Javalin.create(c -> {
+                c.startup.showJavalinBanner = false;
+                c.http.maxRequestSize = MAX_BODY_BYTES;
+                c.http.prefer405over404 = true;
+                c.jetty.host = settings.host();
+                c.jetty.port = settings.port();
+                c.jetty.modifyServer(server -> server.setStopTimeout(10_000));
+                c.requestLogger.http((ctx, ms) -> REQUESTS.info("{} {} {} {} ms", ctx.method(), ctx.path(),
+                        ctx.statusCode(), Math.round(ms)));
+                c.routes.get("/health", ctx -> health(ctx, engine, Caller.user(probeUser, probeOrg).build()));
+                repositoryApi.register(c.routes);
+                c.routes.exception(ApiException.class, (e, ctx) -> error(ctx, e.status(), e.getMessage()));
+                c.routes.exception(ParleyException.class, ParleyServer::engineError);
+                c.routes.exception(HttpResponseException.class, ParleyServer::httpError);
+                c.routes.exception(Exception.class, ParleyServer::unexpected);
+            });
+            app.start();
+            LOG.info("listening on http://{}:{}", settings.host(), app.port());
+            return new ParleyServer(engine, app);
+        } catch (RuntimeException | Error e) {
+            engine.close();
+            throw e;
+        }
+    }
+
+    /** The port the server listens on. */
+    public int port() {
+        return app.port();
+    }
+
+    /** Waits until {@link #close()} has stopped the server. */
+    public void awaitStop() throws InterruptedException {
+        synchronized (stopped) {
+            while (!closed.get()) {
+                stopped.wait();
+            }
+        }
+    }
+
+    /**
+     * Stops taking requests, lets those in progress finish (up to 10 seconds), then closes the engine, which cancels
+     * active streams (their partial replies kept) and closes the store. Idempotent.
+     */
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        LOG.info("stopping");
+        try {
+            app.stop();
+        } finally {
+            engine.close();
+            synchronized (stopped) {
+                stopped.notifyAll();
+            }
+            LOG.info("stopped");
+        }
+    }
+
+    /** 200 when the store answers a read, else 503. */
+    private static void health(Context ctx, ConversationEngine engine, Caller probe) {
+        try {
+            engine.as(probe).list(ConversationQuery.all(PageRequest.of(1, 1)));
+            RepositoryApi.respond(ctx, 200, Json.object("status", "UP"));
+        } catch (ParleyException | IllegalStateException e) {
+            LOG.warn("health check failed: {}", e.toString());
+            RepositoryApi.respond(ctx, 503, Json.object("status", "DOWN"));
+        }
+    }
+
+    private static void engineError(ParleyException e, Context ctx) {
+        if (e instanceof RateLimitedException limited) {
+            long seconds = Math.max(1, (limited.retryAfter().toMillis() + 999) / 1000);
+            ctx.header("Retry-After", Long.toString(seconds));
+        }
+        error(ctx, ErrorStatus.of(e.code()), Objects.requireNonNullElse(e.getMessage(), e.code().name()));
+    }
+
+    private static void httpError(HttpResponseException e, Context ctx) {
+        String message = switch (e.getStatus()) {
+            case 404 -> "no such endpoint: " + ctx.method() + " " + ctx.path();
+            case 405 -> "method not allowed: " + ctx.method() + " " + ctx.path();
+            case 413 -> "body: must be at most " + MAX_BODY_BYTES + " bytes";
+            default -> Objects.requireNonNullElse(e.getMessage(), "request refused");
+        };
+        error(ctx, e.getStatus(), message);
+    }
+
+    private static void unexpected(Exception e, Context ctx) {
+        if (e instanceof IllegalStateException && String.valueOf(e.getMessage()).contains("closed")) {
+            error(ctx, 503, "the server is shutting down");
+            return;
+        }
+        LOG.error("unexpected failure of {} {}", ctx.method(), ctx.path(), e);
+        error(ctx, 500, "internal error");
+    }
+
+    private static void error(Context ctx, int status, String message) {
+        RepositoryApi.respond(ctx, status, Json.object("success", false, "message", message));
+    }
+}

@@ -1,0 +1,75 @@
+package dev.parley.samples.server;
+
+import dev.parley.samples.server.config.ConfigException;
+import dev.parley.samples.server.config.ConfigLoader;
+import dev.parley.samples.server.config.ServerConfig;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code serve [--config FILE] [--port N] [--data DIR] [--host ADDRESS]}: starts the HTTP server on the configuration
+ * file, or on the built-in demo configuration when none is given (then it logs the demo tokens and a {@code curl}
+ * line to try), and runs until the process is stopped (SIGTERM or Ctrl-C stop it gracefully). Exits with 2 when the
+ * configuration is invalid, naming each bad field.
+ */
+@Command(name = "serve", mixinStandardHelpOptions = true,
+        description = "Starts the HTTP server that speaks the conversation APIs over one Parley engine.")
+public final class ServeCommand implements Callable<Integer> {
+    private static final Logger LOG = LoggerFactory.getLogger(ServeCommand.class);
+
+    @Option(names = "--config", paramLabel = "FILE",
+            description = "JSON configuration file; without it the built-in demo configuration is used.")
+    @Nullable Path config;
+
+    @Option(names = "--port", defaultValue = "8080", description = "Port to listen on (default: ${DEFAULT-VALUE}).")
+    int port;
+
+    @Option(names = "--host", defaultValue = "0.0.0.0", description = "Address to listen on (default: ${DEFAULT-VALUE}).")
+    String host = "0.0.0.0";
+
+    @Option(names = "--data", defaultValue = "data",
+            description = "Directory of the H2 store, unless PARLEY_JDBC_URL is set (default: ${DEFAULT-VALUE}).")
+    Path data = Path.of("data");
+
+    @Override
+    public Integer call() throws InterruptedException {
+        ConfigLoader loader = ConfigLoader.withSystemEnvironment();
+        ServerConfig serverConfig;
+        try {
+            serverConfig = config == null ? loader.demo() : loader.load(config);
+        } catch (ConfigException e) {
+            LOG.error("{}", e.getMessage());
+            return 2;
+        }
+        ParleyServer server = ParleyServer.start(serverConfig,
+                new ParleyServer.Settings(host, port, data, System::getenv));
+        Runtime.getRuntime().addShutdownHook(new Thread(server::close, "parley-shutdown"));
+        if (config == null) {
+            logDemo(serverConfig, server.port());
+        }
+        server.awaitStop();
+        return 0;
+    }
+
+    private static void logDemo(ServerConfig config, int port) {
+        LOG.info("running on the built-in demo configuration; its users and bearer tokens:");
+        for (ServerConfig.User user : config.users()) {
+            String role = Boolean.TRUE.equals(user.organizationAdmin()) ? "organization admin"
+                    : user.workspaces().toString();
+            LOG.info("  {} ({}): {}", user.id(), role, user.token());
+        }
+        LOG.info("try: curl -s -X POST http://localhost:{}/conversation -H 'Authorization: Bearer demo-alice-token'"
+                + " -H 'Content-Type: application/json' -d '{\"repoId\":\"handbook\"}'", port);
+        LOG.info("then: curl -s -X POST http://localhost:{}/conversation/<conversationId>/prompt"
+                + " -H 'Authorization: Bearer demo-alice-token' -H 'Content-Type: application/json'"
+                + " -d '{\"prompt\":\"Hello!\"}'", port);
+    }
+}
