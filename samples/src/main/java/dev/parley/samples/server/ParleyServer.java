@@ -41,6 +41,7 @@ public final class ParleyServer implements AutoCloseable {
 
     private final ConversationEngine engine;
     private final Javalin app;
+    private final int port;
     private final AtomicBoolean closed = new AtomicBoolean();
     private final Object stopped = new Object();
 
@@ -72,6 +73,7 @@ public final class ParleyServer implements AutoCloseable {
     private ParleyServer(ConversationEngine engine, Javalin app) {
         this.engine = engine;
         this.app = app;
+        this.port = app.port();
     }
 
     /** Builds the engine of {@code config} and starts serving it. */
@@ -109,9 +111,9 @@ public final class ParleyServer implements AutoCloseable {
         }
     }
 
-    /** The port the server listens on. */
+    /** The port the server listens on (or listened on, once closed). */
     public int port() {
-        return app.port();
+        return port;
     }
 
     /** Waits until {@link #close()} has stopped the server. */
