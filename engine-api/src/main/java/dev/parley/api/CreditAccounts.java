@@ -1,6 +1,7 @@
 package dev.parley.api;
 
 import dev.parley.api.credits.AccountOwner;
+import dev.parley.api.credits.AccountTerms;
 import dev.parley.api.credits.CreditAccount;
 import dev.parley.api.credits.LedgerEntry;
 import dev.parley.api.credits.ModelPrice;
@@ -20,6 +21,8 @@ import java.util.Optional;
  * credits.setPrice("gpt-4o-mini", ModelPrice.perThousand("0.15", "0.60"));
  * CreditAccount acme = credits.open(AccountOwner.organization("acme"));
  * credits.topUp(acme.id(), new BigDecimal("2000"), "December plan");
+ * credits.setTerms(acme.id(), AccountTerms.every(CreditPeriod.monthly()).resetTo("2000")
+ *         .limit(SpendLimit.soft("1500")));
  * }</pre>
  */
 public interface CreditAccounts {
@@ -44,6 +47,14 @@ public interface CreditAccounts {
      * @throws InvalidRequestException naming {@code owner} when it has one already
      */
     CreditAccount open(AccountOwner owner);
+
+    /**
+     * Sets an account's period, renewal and spending limit from now on ({@link AccountTerms}); its balance is
+     * unchanged. Setting the terms it has again changes nothing, so a host may set them in code at every start.
+     *
+     * @throws InvalidRequestException naming {@code accountId} when there is no such account; nothing is stored then
+     */
+    CreditAccount setTerms(String accountId, AccountTerms terms);
 
     /** The account with this id, as it stands now. */
     Optional<CreditAccount> account(String accountId);

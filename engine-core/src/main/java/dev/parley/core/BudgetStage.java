@@ -105,6 +105,9 @@ public final class BudgetStage implements PromptStage {
         if (!hold.metered()) {
             return chain.proceed(turn);
         }
+        for (String account : hold.softLimitReached()) {
+            services.listener().softLimitReached(turn.context(), account);
+        }
         Turn capped = turn;
         if (parameters.maxOutputTokens().isEmpty()) {
             ModelParameters cap = ModelParameters.builder().maxOutputTokens(maxOut).build();

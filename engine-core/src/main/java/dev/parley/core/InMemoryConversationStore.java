@@ -591,6 +591,12 @@ public final class InMemoryConversationStore implements ConversationStore, Viola
     }
 
     @Override
+    public dev.parley.api.credits.CreditAccount setTerms(String accountId, dev.parley.api.credits.AccountTerms terms,
+                                                         Instant at) {
+        return credits.setTerms(accountId, terms, at);
+    }
+
+    @Override
     public Optional<dev.parley.api.credits.CreditAccount> account(String accountId, Instant at) {
         return credits.account(accountId, at);
     }

@@ -15,10 +15,13 @@ import dev.parley.api.Prompt;
 import dev.parley.api.Reply;
 import dev.parley.api.StreamHandle;
 import dev.parley.api.credits.AccountOwner;
+import dev.parley.api.credits.AccountTerms;
 import dev.parley.api.credits.CreditAccount;
+import dev.parley.api.credits.CreditPeriod;
 import dev.parley.api.credits.HoldRequest;
 import dev.parley.api.credits.LedgerEntry;
 import dev.parley.api.credits.ModelPrice;
+import dev.parley.api.credits.SpendLimit;
 import dev.parley.api.policy.PolicyPhase;
 import dev.parley.api.policy.PolicyRule;
 import dev.parley.api.policy.PolicySet;
@@ -429,6 +432,13 @@ public class CreditsTest {
                 new Bad("accountId", () -> credits.topUp("x'; DROP TABLE parley_credit_account; --", BigDecimal.ONE, "sql")),
                 new Bad("accountId", () -> credits.ledger("no-such-account", PageRequest.first())),
                 new Bad("owner", () -> credits.open(AccountOwner.organization(ORG))),
+                new Bad("terms", () -> credits.setTerms(org.id(), null)),
+                new Bad("accountId", () -> credits.setTerms("no-such-account", AccountTerms.NONE)),
+                new Bad("allowance", () -> credits.setTerms(org.id(),
+                        AccountTerms.every(CreditPeriod.monthly()).topUp("1000000000001"))),
+                new Bad("limit", () -> credits.setTerms(org.id(), AccountTerms.NONE.limit(SpendLimit.hard("1e9")))),
+                new Bad("period", () -> credits.setTerms(org.id(),
+                        AccountTerms.every(CreditPeriod.parse("every month")))),
                 new Bad("owner", () -> credits.open(null)),
                 new Bad("ownerId", () -> AccountOwner.workspace(ORG, " ")));
         for (Bad b : bad) {
@@ -440,6 +450,45 @@ public class CreditsTest {
         assertThat(balance(engine, org)).isEqualTo(credits("10"));
         assertThat(credits.ledger(org.id(), PageRequest.first()).totalElements()).isEqualTo(1);
         assertThat(credits.price(EngineFixture.MODEL)).contains(ORDINARY);
+        assertThat(credits.account(org.id()).orElseThrow().terms()).isEqualTo(AccountTerms.NONE);
+    }
+
+    @Test
+    void aHardLimitRefusesATurnBeforeTheModelCallAndASoftLimitIsReportedToTheListenerWithoutStoppingIt() {
+        ScriptedModel model = ScriptedModel.builder().replyWith(r -> "five tokens of reply").usage(7, 5).build();
+        List<String> reached = java.util.Collections.synchronizedList(new ArrayList<>());
+        ConversationEngine engine = engine(store, model, PER_OUTPUT_TOKEN, b -> b.eventListener(
+                new dev.parley.api.spi.EngineListener() {
+                    @Override
+                    public void softLimitReached(TurnContext turn, String accountId) {
+                        reached.add(accountId + "@" + turn.messageId());
+                    }
+                }));
+        CreditAccount workspace = funded(engine, AccountOwner.workspace(ORG, WS), "100");
+        CreditAccount user = funded(engine, AccountOwner.user(ORG, "alice"), "100");
+        engine.credits().setTerms(workspace.id(), AccountTerms.every(CreditPeriod.monthly())
+                .limit(SpendLimit.soft("8")));
+        engine.credits().setTerms(user.id(), AccountTerms.every(CreditPeriod.monthly()).limit(SpendLimit.hard("12")));
+        Conversation c = conversation(engine);
+
+        Reply first = c.send(capped("first", 5)); // reserves 5: below the soft 8
+        Reply second = c.send(capped("second", 5)); // 5 spent + 5: reaches the soft 8, refuses nothing
+        assertThat(first.credits().used()).isEqualTo(credits("5"));
+        assertThat(second.credits().used()).isEqualTo(credits("5"));
+        assertThat(reached).containsExactly(workspace.id() + "@" + second.promptId());
+
+        // The user may spend 12 a month: 10 spent, and a turn reserving 5 is 3 short, refused before the model call.
+        assertThatThrownBy(() -> c.send(capped("third", 5)))
+                .isInstanceOfSatisfying(BudgetExceededException.class, e -> {
+                    assertThat(e.accountId()).isEqualTo(user.id());
+                    assertThat(e.shortfall()).isEqualTo(credits("3"));
+                });
+        assertThat(model.callCount()).isEqualTo(2);
+        assertThat(balance(engine, user)).isEqualTo(credits("90"));
+        CreditAccount after = engine.credits().account(user.id()).orElseThrow();
+        assertThat(after.spent()).isEqualTo(credits("10"));
+        assertThat(after.available()).isEqualTo(credits("2"));
+        assertThat(engine.credits().account(workspace.id()).orElseThrow().limitReached()).isTrue();
     }
 
     @Test

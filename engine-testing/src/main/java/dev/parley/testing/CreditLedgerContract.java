@@ -12,11 +12,14 @@ import dev.parley.api.Role;
 import dev.parley.api.Steering;
 import dev.parley.api.Usage;
 import dev.parley.api.credits.AccountOwner;
+import dev.parley.api.credits.AccountTerms;
 import dev.parley.api.credits.CreditAccount;
 import dev.parley.api.credits.CreditHold;
+import dev.parley.api.credits.CreditPeriod;
 import dev.parley.api.credits.HoldRequest;
 import dev.parley.api.credits.LedgerEntry;
 import dev.parley.api.credits.ModelPrice;
+import dev.parley.api.credits.SpendLimit;
 import dev.parley.api.credits.TurnCharge;
 import dev.parley.api.policy.PolicyBlock;
 import dev.parley.api.policy.PolicyPhase;
@@ -65,7 +68,14 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  *       keeps, for a replay) the reply's {@link Credits}: the cost and the tightest balance left, naming its
  *       account. A refused commit charges nothing. A cost above the hold is charged at most what the account can
  *       pay without going below zero or taking what other holds reserve. A blocked turn's charge is settled too.</li>
- *   <li>Concurrency: any number of threads reserving against one balance get exactly as many holds as it covers.</li>
+ *   <li>Terms: setting them changes no balance and reads the period's spending from the ledger; again, nothing
+ *       changes. The first operation after a period's end writes its renewal once, as a RENEWAL entry (a reset
+ *       expires unused credits but keeps what live holds reserve; a top-up adds an allowance per period started),
+ *       and the balance stays the sum of the ledger. A hard limit refuses what the period cannot spend, naming the
+ *       account and the shortfall, until the next period; a soft limit refuses nothing and the hold names the
+ *       accounts it reaches.</li>
+ *   <li>Concurrency: any number of threads reserving against one balance, or one hard limit, get exactly as many
+ *       holds as it covers; a renewal many threads meet is written once.</li>
  *   <li>Exactness: ten thousand charges of 0.00001 credits sum exactly.</li>
  * </ul>
  */
@@ -174,7 +184,10 @@ public abstract class CreditLedgerContract {
 
     /** Commits a turn under a claim, charging {@code in} and {@code out} tokens against {@code hold}. */
     private Message commit(ConversationInfo c, String promptId, CreditHold hold, long in, long out) {
-        Instant at = tick();
+        return commitAt(c, promptId, hold, in, out, tick());
+    }
+
+    private Message commitAt(ConversationInfo c, String promptId, CreditHold hold, long in, long out, Instant at) {
         String token = ((TurnClaim.Claimed) store.claimTurn(c.id(), promptId, "fp-" + promptId, at, LEASE)).token();
         return store.commitTurn(record(c, promptId, at, token, in, out).withCharge(new TurnCharge(hold, in, out)));
     }
@@ -442,6 +455,217 @@ public abstract class CreditLedgerContract {
 
         assertThat(balance(a)).isEqualTo(credits("8.6"));
         assertThat(reserved(a, now())).isEqualTo(credits("0"));
+    }
+
+    // --- terms: periods, renewals and limits ---
+
+    private static final Instant FEB_1 = Instant.parse("2026-02-01T00:00:00Z");
+
+    private List<LedgerEntry> entries(CreditAccount a, LedgerEntry.Kind kind) {
+        List<LedgerEntry> out = new ArrayList<>();
+        for (int page = 1; ; page++) {
+            var p = ledger.ledger(a.id(), PageRequest.of(page, 100));
+            p.items().stream().filter(e -> e.kind() == kind).forEach(out::add);
+            if (page >= p.totalPages()) {
+                return out;
+            }
+        }
+    }
+
+    @Test
+    void termsOfAnUnknownAccountAreRefusedNamingIt() {
+        assertThatThrownBy(() -> ledger.setTerms("acct-missing-" + UUID.randomUUID(),
+                AccountTerms.every(CreditPeriod.monthly()), tick()))
+                .isInstanceOfSatisfying(InvalidRequestException.class, e -> assertThat(e.field()).isEqualTo("accountId"));
+    }
+
+    @Test
+    void settingTermsChangesNoBalanceReadsThePeriodsSpendingFromTheLedgerAndAgainChangesNothing() {
+        CreditAccount a = account(AccountOwner.organization(org), "100");
+        ConversationInfo c = conversation("ws-1");
+        commit(c, "m-1", ledger.reserve(request(c, "m-1", 1000, 500, tick())), 1000, 500); // 2
+
+        AccountTerms terms = AccountTerms.every(CreditPeriod.monthly()).limit(SpendLimit.soft("10"));
+        CreditAccount set = ledger.setTerms(a.id(), terms, tick());
+
+        assertThat(set.balance()).isEqualTo(credits("98"));
+        assertThat(set.terms()).isEqualTo(terms);
+        assertThat(set.spent()).isEqualTo(credits("2"));
+        assertThat(set.periodStart()).isEqualTo(Instant.parse("2026-01-01T00:00:00Z"));
+        assertThat(set.periodEnd()).isEqualTo(FEB_1);
+        assertThat(ledger.setTerms(a.id(), terms, tick())).isEqualTo(ledger.account(a.id(), now()).orElseThrow())
+                .satisfies(again -> assertThat(again.spent()).isEqualTo(credits("2")));
+        assertThat(ledger.ledger(a.id(), PageRequest.first()).totalElements()).isEqualTo(2);
+
+        // Without a period, a limit counts what the account ever spent.
+        CreditAccount lifetime = ledger.setTerms(a.id(), AccountTerms.NONE.limit(SpendLimit.hard("3")), tick());
+        assertThat(lifetime.periodEnd()).isNull();
+        assertThat(lifetime.spent()).isEqualTo(credits("2"));
+        assertThat(lifetime.available()).isEqualTo(credits("1"));
+    }
+
+    @Test
+    void aMonthlyResetExpiresUnusedCreditsOnceWithARenewalEntryAndTheBalanceStaysTheSumOfTheLedger() {
+        CreditAccount a = account(AccountOwner.organization(org), "100");
+        ledger.setTerms(a.id(), AccountTerms.every(CreditPeriod.monthly()).resetTo("40"), tick());
+        ConversationInfo c = conversation("ws-1");
+        commit(c, "m-1", ledger.reserve(request(c, "m-1", 1000, 500, tick())), 1000, 500); // 2
+        assertThat(ledger.account(a.id(), now()).orElseThrow().spent()).isEqualTo(credits("2"));
+
+        CreditAccount february = ledger.account(a.id(), FEB_1).orElseThrow();
+
+        assertThat(february.balance()).isEqualTo(credits("40")).isEqualTo(ledgerSum(a));
+        assertThat(february.spent()).isEqualTo(credits("0"));
+        assertThat(february.periodStart()).isEqualTo(FEB_1);
+        assertThat(february.periodEnd()).isEqualTo(Instant.parse("2026-03-01T00:00:00Z"));
+        assertThat(entries(a, LedgerEntry.Kind.RENEWAL)).singleElement().satisfies(e -> {
+            assertThat(e.amount()).isEqualTo(credits("-58"));
+            assertThat(e.balanceAfter()).isEqualTo(credits("40"));
+            assertThat(e.reason()).isEqualTo("renewal");
+            assertThat(e.at()).isEqualTo(FEB_1);
+        });
+        assertThat(ledger.account(a.id(), FEB_1.plusSeconds(86_400)).orElseThrow().balance()).isEqualTo(credits("40"));
+        assertThat(entries(a, LedgerEntry.Kind.RENEWAL)).as("renewed once a period").hasSize(1);
+    }
+
+    @Test
+    void aTopUpRenewalAddsTheAllowanceForEveryPeriodThatStarted() {
+        CreditAccount a = account(AccountOwner.organization(org), "5");
+        ledger.setTerms(a.id(), AccountTerms.every(CreditPeriod.monthly()).topUp("10"), tick());
+
+        // Untouched through February and March: April's first read adds three allowances, in one entry.
+        CreditAccount april = ledger.account(a.id(), Instant.parse("2026-04-15T12:00:00Z")).orElseThrow();
+
+        assertThat(april.balance()).isEqualTo(credits("35")).isEqualTo(ledgerSum(a));
+        assertThat(april.periodStart()).isEqualTo(Instant.parse("2026-04-01T00:00:00Z"));
+        assertThat(entries(a, LedgerEntry.Kind.RENEWAL)).singleElement()
+                .satisfies(e -> assertThat(e.amount()).isEqualTo(credits("30")));
+    }
+
+    @Test
+    void aResetKeepsWhatLiveHoldsReserveSoThatATurnInFlightCanPay() {
+        CreditAccount a = account(AccountOwner.organization(org), "10");
+        ledger.setTerms(a.id(), AccountTerms.every(CreditPeriod.monthly()).resetTo("5"), tick());
+        ConversationInfo c = conversation("ws-1");
+        CreditHold hold = ledger.reserve(request(c, "m-1", 3000, 2000, FEB_1.minusSeconds(30))); // 7
+
+        CreditAccount february = ledger.account(a.id(), FEB_1.plusSeconds(10)).orElseThrow();
+        assertThat(february.balance()).isEqualTo(credits("12"));
+        assertThat(february.reserved()).isEqualTo(credits("7"));
+        assertThat(february.available()).isEqualTo(credits("5"));
+
+        Message reply = commitAt(c, "m-1", hold, 1000, 500, FEB_1.plusSeconds(20)); // 2
+        assertThat(reply.credits().used()).isEqualTo(credits("2"));
+        CreditAccount after = ledger.account(a.id(), FEB_1.plusSeconds(21)).orElseThrow();
+        assertThat(after.balance()).isEqualTo(credits("10")).isEqualTo(ledgerSum(a));
+        assertThat(after.spent()).as("a turn counts in the period it is charged in").isEqualTo(credits("2"));
+    }
+
+    @Test
+    void aHardLimitRefusesWhatThePeriodCannotSpendUntilTheNextPeriod() {
+        CreditAccount a = account(AccountOwner.organization(org), "100");
+        ledger.setTerms(a.id(), AccountTerms.every(CreditPeriod.monthly()).limit(SpendLimit.hard("5")), tick());
+        ConversationInfo c = conversation("ws-1");
+        commit(c, "m-1", ledger.reserve(request(c, "m-1", 1000, 500, tick())), 1000, 500); // 2 spent
+        CreditHold live = ledger.reserve(request(c, "m-2", 1000, 0, tick())); // 1 reserved
+
+        assertThatThrownBy(() -> ledger.reserve(request(c, "m-3", 2000, 500, now()))) // 3 more: 1 over the limit
+                .isInstanceOfSatisfying(BudgetExceededException.class, e -> {
+                    assertThat(e.accountId()).isEqualTo(a.id());
+                    assertThat(e.shortfall()).isEqualTo(credits("1"));
+                });
+        assertThat(ledger.account(a.id(), now()).orElseThrow().available()).isEqualTo(credits("2"));
+        ledger.releaseHold(live.id());
+
+        CreditHold february = ledger.reserve(request(c, "m-3", 2000, 1500, FEB_1)); // 5: a new period's whole limit
+        assertThat(february.amount()).isEqualTo(credits("5"));
+        assertThatThrownBy(() -> ledger.reserve(request(c, "m-4", 1, 0, FEB_1.plusSeconds(1))))
+                .isInstanceOf(BudgetExceededException.class);
+        assertThat(balance(a)).isEqualTo(credits("98"));
+    }
+
+    @Test
+    void aSoftLimitRefusesNothingAndTheHoldNamesTheAccountsItReaches() {
+        CreditAccount orgAccount = account(AccountOwner.organization(org), "100");
+        CreditAccount user = account(AccountOwner.user(org, "alice"), "100");
+        ledger.setTerms(user.id(), AccountTerms.NONE.limit(SpendLimit.soft("3")), tick());
+        ConversationInfo c = conversation("ws-1");
+
+        CreditHold first = ledger.reserve(request(c, "m-1", 1000, 500, tick())); // 2: below 3
+        assertThat(first.softLimitReached()).isEmpty();
+        commit(c, "m-1", first, 1000, 500);
+        CreditHold second = ledger.reserve(request(c, "m-2", 1000, 500, tick())); // 2 spent + 2: reaches 3
+        assertThat(second.softLimitReached()).containsExactly(user.id());
+        commit(c, "m-2", second, 1000, 500);
+
+        CreditAccount after = ledger.account(user.id(), now()).orElseThrow();
+        assertThat(after.spent()).isEqualTo(credits("4"));
+        assertThat(after.limitReached()).isTrue();
+        assertThat(after.balance()).isEqualTo(credits("96"));
+        assertThat(ledger.account(orgAccount.id(), now()).orElseThrow().limitReached()).isFalse();
+    }
+
+    @Test
+    void concurrentHoldsUnderAHardLimitGetExactlyAsManyAsItAllows() throws Exception {
+        CreditAccount a = account(AccountOwner.organization(org), "1000");
+        ledger.setTerms(a.id(), AccountTerms.every(CreditPeriod.daily()).limit(SpendLimit.hard("10")), tick());
+        ConversationInfo c = conversation("ws-1");
+        Instant at = tick();
+        assertThat(granted(64, i -> ledger.reserve(request(c, "m-" + i, 250, 0, at)))).isEqualTo(40);
+        assertThat(reserved(a, at)).isEqualTo(credits("10"));
+    }
+
+    @Test
+    void aRenewalManyThreadsMeetAtOnceIsWrittenOnce() throws Exception {
+        CreditAccount a = account(AccountOwner.organization(org), "1");
+        ledger.setTerms(a.id(), AccountTerms.every(CreditPeriod.monthly()).topUp("10"), tick());
+        ConversationInfo c = conversation("ws-1");
+        assertThat(granted(32, i -> {
+            if (i % 2 == 0) {
+                ledger.account(a.id(), FEB_1.plusSeconds(i));
+            } else {
+                ledger.reserve(request(c, "m-" + i, 100, 0, FEB_1.plusSeconds(i))); // 0.1 each
+            }
+        })).isEqualTo(32);
+        assertThat(entries(a, LedgerEntry.Kind.RENEWAL)).singleElement()
+                .satisfies(e -> assertThat(e.amount()).isEqualTo(credits("10")));
+        assertThat(ledger.account(a.id(), FEB_1.plusSeconds(40)).orElseThrow().balance()).isEqualTo(credits("11"))
+                .isEqualTo(ledgerSum(a));
+    }
+
+    /** A call that may be refused with {@link BudgetExceededException}. */
+    @FunctionalInterface
+    private interface Attempt {
+        void run(int i);
+    }
+
+    /** Runs {@code calls} attempts from 16 threads at once; how many were not refused. */
+    private static int granted(int calls, Attempt attempt) throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(16);
+        CountDownLatch start = new CountDownLatch(1);
+        List<Future<Boolean>> results = new ArrayList<>();
+        try {
+            for (int i = 0; i < calls; i++) {
+                int n = i;
+                results.add(pool.submit(() -> {
+                    start.await();
+                    try {
+                        attempt.run(n);
+                        return true;
+                    } catch (BudgetExceededException e) {
+                        return false;
+                    }
+                }));
+            }
+            start.countDown();
+            int granted = 0;
+            for (Future<Boolean> f : results) {
+                granted += f.get(60, TimeUnit.SECONDS) ? 1 : 0;
+            }
+            return granted;
+        } finally {
+            pool.shutdownNow();
+        }
     }
 
     // --- concurrency and exactness ---

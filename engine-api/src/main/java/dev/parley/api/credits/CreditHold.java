@@ -21,10 +21,13 @@ import java.util.Objects;
  * @param model the model the turn is for
  * @param price that model's price when reserved: what the turn is charged at
  * @param expiresAt when it lapses unless renewed
+ * @param softLimitReached the accounts whose {@linkplain SpendLimit.Kind#SOFT soft limit} this turn reaches: what
+ *                         their period spent and reserved, with this hold, is at least the limit
  */
 public record CreditHold(String id, List<String> accountIds, BigDecimal amount, String model, ModelPrice price,
-                         Instant expiresAt) {
+                         Instant expiresAt, List<String> softLimitReached) {
     public CreditHold {
+        softLimitReached = List.copyOf(softLimitReached);
         Checks.id("id", id);
         accountIds = List.copyOf(accountIds);
         amount = Credits.amount("amount", amount);
@@ -34,6 +37,12 @@ public record CreditHold(String id, List<String> accountIds, BigDecimal amount, 
         if (amount.signum() < 0) {
             throw new IllegalArgumentException("a hold is never negative");
         }
+    }
+
+    /** A hold that reaches no soft limit. */
+    public CreditHold(String id, List<String> accountIds, BigDecimal amount, String model, ModelPrice price,
+                      Instant expiresAt) {
+        this(id, accountIds, amount, model, price, expiresAt, List.of());
     }
 
     /** Whether any account applies: the turn is charged. */

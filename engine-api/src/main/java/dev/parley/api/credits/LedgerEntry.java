@@ -21,7 +21,8 @@ import org.jspecify.annotations.Nullable;
  * @param amount the change: positive for a top-up, negative for a charge, either sign for an adjustment; at
  *               {@link Credits#SCALE} decimals
  * @param balanceAfter the account's balance right after this entry
- * @param reason why: the host's words for a top-up or adjustment, {@code "turn"} for a charge
+ * @param reason why: the host's words for a top-up or adjustment, {@code "turn"} for a charge, {@code "renewal"}
+ *               for a renewal
  * @param at when
  * @param conversationId for a charge, the turn's conversation
  * @param messageId for a charge, the turn's message id (its prompt's)
@@ -43,7 +44,9 @@ public record LedgerEntry(String id, String accountId, Kind kind, BigDecimal amo
         /** A correction a host made, up or down. */
         ADJUSTMENT,
         /** A turn's cost. */
-        CHARGE
+        CHARGE,
+        /** The start of an account's period: the change its {@link AccountTerms.Renewal} made, reason {@code "renewal"}. */
+        RENEWAL
     }
 
     public LedgerEntry {

@@ -3,6 +3,7 @@ package dev.parley.api.spi;
 import dev.parley.api.Page;
 import dev.parley.api.PageRequest;
 import dev.parley.api.credits.AccountOwner;
+import dev.parley.api.credits.AccountTerms;
 import dev.parley.api.credits.CreditAccount;
 import dev.parley.api.credits.CreditHold;
 import dev.parley.api.credits.HoldRequest;
@@ -51,7 +52,21 @@ public interface CreditLedger {
      */
     CreditAccount openAccount(String accountId, AccountOwner owner, Instant at);
 
-    /** The account with this id, as it stands at {@code at} (holds live then count as reserved). */
+    /**
+     * Sets an account's terms from {@code at} on, without changing its balance: periodic terms start the period
+     * containing {@code at}, whose spending is what the ledger charged since its start (ever, without a period).
+     * Setting the terms an account has again changes nothing.
+     *
+     * @return the account as it stands under them
+     * @throws dev.parley.api.InvalidRequestException naming {@code accountId} when there is no such account; nothing
+     *                                                is stored then
+     */
+    CreditAccount setTerms(String accountId, AccountTerms terms, Instant at);
+
+    /**
+     * The account with this id, as it stands at {@code at} (holds live then count as reserved). A renewal due at
+     * {@code at} is written first ({@link AccountTerms}).
+     */
     Optional<CreditAccount> account(String accountId, Instant at);
 
     /** The account of this owner, as it stands at {@code at}. */
@@ -82,8 +97,10 @@ public interface CreditLedger {
 
     /**
      * Reserves what a turn may cost on every account of its owners, all or none, in one transaction: the
-     * request's {@code inputTokens} and {@code maxOutputTokens} at the model's price. A turn none of whose owners
-     * has an account gets a hold with no accounts, which reserved nothing.
+     * request's {@code inputTokens} and {@code maxOutputTokens} at the model's price, within each account's
+     * {@linkplain CreditAccount#available() available} credits (its balance, and its hard limit). Renewals due are
+     * written first. The hold names the accounts whose soft limit the turn reaches. A turn none of whose owners has
+     * an account gets a hold with no accounts, which reserved nothing.
      *
      * @throws dev.parley.api.BudgetExceededException naming the first account, in owner order, whose available
      *                                                credits do not cover the amount, and the shortfall; nothing

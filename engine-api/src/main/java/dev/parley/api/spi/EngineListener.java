@@ -122,6 +122,14 @@ public interface EngineListener {
     default void commitFailed(TurnContext turn, RuntimeException error) {
     }
 
+    /**
+     * The turn's reservation reached the {@linkplain dev.parley.api.credits.SpendLimit.Kind#SOFT soft limit} of a
+     * credit account: what its period spent and reserved, with this turn, is at least the limit. The turn goes on.
+     * Arrives inside the budget stage, before the model call, once per account and turn.
+     */
+    default void softLimitReached(TurnContext turn, String accountId) {
+    }
+
     /** The stream holds its conversation's lock. */
     default void streamLockAcquired(TurnContext turn) {
     }

@@ -6,6 +6,7 @@ import dev.parley.api.InvalidRequestException;
 import dev.parley.api.Page;
 import dev.parley.api.PageRequest;
 import dev.parley.api.credits.AccountOwner;
+import dev.parley.api.credits.AccountTerms;
 import dev.parley.api.credits.CreditAccount;
 import dev.parley.api.credits.CreditHold;
 import dev.parley.api.credits.HoldRequest;
@@ -49,6 +50,10 @@ public final class MemoryCredits implements CreditLedger {
         final AccountOwner owner;
         final Instant createdAt;
         BigDecimal balance = ZERO;
+        AccountTerms terms = AccountTerms.NONE;
+        BigDecimal spent = ZERO;
+        Instant periodStart;
+        Instant periodEnd;
         final List<LedgerEntry> ledger = new ArrayList<>();
 
         Account(String id, AccountOwner owner, Instant createdAt) {
@@ -108,13 +113,36 @@ public final class MemoryCredits implements CreditLedger {
     @Override
     public synchronized Optional<CreditAccount> account(String accountId, Instant at) {
         Account a = accounts.get(accountId);
-        return a == null ? Optional.empty() : Optional.of(view(a, at));
+        return a == null ? Optional.empty() : Optional.of(renew(a, at));
     }
 
     @Override
     public synchronized Optional<CreditAccount> account(AccountOwner owner, Instant at) {
         Account a = byOwner.get(owner);
-        return a == null ? Optional.empty() : Optional.of(view(a, at));
+        return a == null ? Optional.empty() : Optional.of(renew(a, at));
+    }
+
+    @Override
+    public synchronized CreditAccount setTerms(String accountId, AccountTerms terms, Instant at) {
+        java.util.Objects.requireNonNull(terms, "terms");
+        Account a = accounts.get(accountId);
+        if (a == null) {
+            throw new InvalidRequestException("accountId", "names no credit account");
+        }
+        renew(a, at);
+        Instant since = terms.period() == null ? null : terms.period().startOf(at);
+        BigDecimal spent = ZERO;
+        for (LedgerEntry e : a.ledger) {
+            if (e.kind() == LedgerEntry.Kind.CHARGE && (since == null || !e.at().isBefore(since))) {
+                spent = spent.subtract(e.amount());
+            }
+        }
+        CreditAccount next = view(a, at).withTerms(terms, spent, at);
+        a.terms = terms;
+        a.spent = next.spent();
+        a.periodStart = next.periodStart();
+        a.periodEnd = next.periodEnd();
+        return next;
     }
 
     @Override
@@ -131,6 +159,7 @@ public final class MemoryCredits implements CreditLedger {
         if (earlier != null) {
             return repeat(earlier, accountId, kind, amount);
         }
+        renew(a, at);
         BigDecimal after = a.balance.add(amount);
         if (after.compareTo(reserved(a, at)) < 0) {
             throw new InvalidRequestException("amount", "would take the balance below zero or below what running turns hold");
@@ -183,14 +212,18 @@ public final class MemoryCredits implements CreditLedger {
         }
         holds.values().removeIf(h -> h.expiresAt.isBefore(request.at()));
         BigDecimal amount = price.cost(request.inputTokens(), request.maxOutputTokens());
+        List<CreditAccount> views = new ArrayList<>(charged.size());
         for (Account a : charged) {
-            BigDecimal available = a.balance.subtract(reserved(a, request.at()));
+            CreditAccount view = renew(a, request.at());
+            BigDecimal available = view.available();
             if (available.compareTo(amount) < 0) {
-                throw new BudgetExceededException(a.id, amount.subtract(available.max(ZERO)));
+                throw new BudgetExceededException(a.id, amount.subtract(available));
             }
+            views.add(view);
         }
+        List<String> soft = views.stream().filter(v -> v.softLimitReachedBy(amount)).map(CreditAccount::id).toList();
         CreditHold hold = new CreditHold(request.holdId(), charged.stream().map(a -> a.id).toList(), amount,
-                request.model(), price, expires);
+                request.model(), price, expires, soft);
         holds.put(hold.id(), new Hold(hold));
         return hold;
     }
@@ -230,12 +263,13 @@ public final class MemoryCredits implements CreditLedger {
                 throw new IllegalStateException("the hold names an account that does not exist: " + id);
             }
             charged.add(a);
-            amount = amount.min(a.balance.subtract(reserved(a, at)).max(ZERO));
+            amount = amount.min(renew(a, at).available());
         }
         Account tightest = null;
         Instant when = micros(at);
         for (Account a : charged) {
             a.balance = a.balance.subtract(amount);
+            a.spent = a.spent.add(amount);
             a.ledger.add(new LedgerEntry(UUID.randomUUID().toString(), a.id, LedgerEntry.Kind.CHARGE, amount.negate(),
                     a.balance, "turn", when, conversationId, promptId, hold.model(), hold.price(), charge.tokensIn(),
                     charge.tokensOut()));
@@ -257,7 +291,27 @@ public final class MemoryCredits implements CreditLedger {
     }
 
     private CreditAccount view(Account a, Instant at) {
-        return new CreditAccount(a.id, a.owner, a.balance, reserved(a, at), a.createdAt);
+        return new CreditAccount(a.id, a.owner, a.balance, reserved(a, at), a.createdAt, a.terms, a.spent,
+                a.periodStart, a.periodEnd);
+    }
+
+    /** The account at {@code at}, its renewal written first when one is due. */
+    private CreditAccount renew(Account a, Instant at) {
+        CreditAccount now = view(a, at);
+        if (!now.renewalDue(at)) {
+            return now;
+        }
+        CreditAccount renewed = now.renewed(at);
+        BigDecimal change = renewed.balance().subtract(a.balance);
+        if (change.signum() != 0) {
+            a.ledger.add(new LedgerEntry(UUID.randomUUID().toString(), a.id, LedgerEntry.Kind.RENEWAL, change,
+                    renewed.balance(), "renewal", micros(renewed.periodStart()), null, null, null, null, 0, 0));
+        }
+        a.balance = renewed.balance();
+        a.spent = renewed.spent();
+        a.periodStart = renewed.periodStart();
+        a.periodEnd = renewed.periodEnd();
+        return renewed;
     }
 
     private static Instant micros(Instant at) {

@@ -171,6 +171,15 @@ final class SafeListener implements EngineListener {
     }
 
     @Override
+    public void softLimitReached(TurnContext turn, String accountId) {
+        try {
+            host.softLimitReached(turn, accountId);
+        } catch (RuntimeException e) {
+            failed("softLimitReached", e);
+        }
+    }
+
+    @Override
     public void streamLockReleased(TurnContext turn) {
         try {
             host.streamLockReleased(turn);

@@ -6,6 +6,7 @@ import dev.parley.api.InvalidRequestException;
 import dev.parley.api.Page;
 import dev.parley.api.PageRequest;
 import dev.parley.api.credits.AccountOwner;
+import dev.parley.api.credits.AccountTerms;
 import dev.parley.api.credits.CreditAccount;
 import dev.parley.api.credits.LedgerEntry;
 import dev.parley.api.credits.ModelPrice;
@@ -69,6 +70,22 @@ final class StoreCreditAccounts implements CreditAccounts {
             throw new InvalidRequestException("owner", "is required");
         }
         return ledger.openAccount(ids.get(), owner, clock.instant());
+    }
+
+    @Override
+    public CreditAccount setTerms(String accountId, AccountTerms terms) {
+        checkOpen.run();
+        Checks.id("accountId", accountId);
+        if (terms == null) {
+            throw new InvalidRequestException("terms", "is required");
+        }
+        if (terms.allowance() != null && terms.allowance().compareTo(MAX_AMOUNT) > 0) {
+            throw new InvalidRequestException("allowance", "must be at most " + MAX_AMOUNT.toPlainString() + " credits");
+        }
+        if (terms.limit() != null && terms.limit().amount().compareTo(MAX_AMOUNT) > 0) {
+            throw new InvalidRequestException("limit", "must be at most " + MAX_AMOUNT.toPlainString() + " credits");
+        }
+        return ledger.setTerms(accountId, terms, clock.instant());
     }
 
     @Override

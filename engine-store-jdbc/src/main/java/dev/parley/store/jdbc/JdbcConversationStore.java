@@ -12,6 +12,7 @@ import dev.parley.api.PageRequest;
 import dev.parley.api.ParleyException;
 import dev.parley.api.StoreFailureException;
 import dev.parley.api.credits.AccountOwner;
+import dev.parley.api.credits.AccountTerms;
 import dev.parley.api.credits.CreditAccount;
 import dev.parley.api.credits.CreditHold;
 import dev.parley.api.credits.HoldRequest;
@@ -520,18 +521,36 @@ public final class JdbcConversationStore implements ConversationStore, Violation
         }
     }
 
+    /** Reads the account; when its renewal is due, writes that first in its own transaction and reads again. */
     @Override
     public Optional<CreditAccount> account(String accountId, Instant at) {
         Objects.requireNonNull(accountId, "accountId");
         Objects.requireNonNull(at, "at");
-        return call("read a credit account", h -> credits.account(h, accountId, at));
+        Optional<CreditAccount> read = call("read a credit account", h -> credits.account(h, accountId, at));
+        return read.isPresent() && read.get().renewalDue(at) ? renewed(accountId, at) : read;
     }
 
     @Override
     public Optional<CreditAccount> account(AccountOwner owner, Instant at) {
         Objects.requireNonNull(owner, "owner");
         Objects.requireNonNull(at, "at");
-        return call("read a credit account", h -> credits.account(h, owner, at));
+        Optional<CreditAccount> read = call("read a credit account", h -> credits.account(h, owner, at));
+        return read.isPresent() && read.get().renewalDue(at) ? renewed(read.get().id(), at) : read;
+    }
+
+    private Optional<CreditAccount> renewed(String accountId, Instant at) {
+        return transaction("renew a credit account", h -> {
+            credits.renewIfDue(h, accountId, at);
+            return credits.account(h, accountId, at);
+        });
+    }
+
+    @Override
+    public CreditAccount setTerms(String accountId, AccountTerms terms, Instant at) {
+        Objects.requireNonNull(accountId, "accountId");
+        Objects.requireNonNull(terms, "terms");
+        Objects.requireNonNull(at, "at");
+        return transaction("set a credit account's terms", h -> credits.setTerms(h, accountId, terms, at));
     }
 
     @Override

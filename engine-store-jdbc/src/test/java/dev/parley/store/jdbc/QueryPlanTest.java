@@ -454,6 +454,19 @@ class QueryPlanTest {
                 .bind("amount", new java.math.BigDecimal("0.001000000"))));
         plans.put("credit balance set", plan(h.createQuery(explain + CreditDao.SET_BALANCE)
                 .bind("balance", new java.math.BigDecimal("10.000000000")).bind("id", "acct-org-1")));
+        plans.put("credit account renewed", plan(h.createQuery(explain + CreditDao.RENEW)
+                .bind("balance", new java.math.BigDecimal("10.000000000")).bind("spent", java.math.BigDecimal.ZERO)
+                .bind("start", CREDIT_TIME).bind("end", CREDIT_TIME.plusMonths(1)).bind("id", "acct-org-1")));
+        plans.put("credit account terms set", plan(h.createQuery(explain + CreditDao.SET_TERMS)
+                .bind("period", "P1M from 2000-01-01 in Z").bind("renewal", "RESET")
+                .bind("allowance", new java.math.BigDecimal("100.000000000"))
+                .bind("limit", new java.math.BigDecimal("80.000000000")).bind("limitKind", "SOFT")
+                .bind("spent", java.math.BigDecimal.ZERO).bind("start", CREDIT_TIME)
+                .bind("end", CREDIT_TIME.plusMonths(1)).bind("id", "acct-org-1")));
+        // Run only when a host sets an account's terms: a user's account (the organization's holds nearly every
+        // charge of the data, which PostgreSQL rightly reads whole).
+        plans.put("credit spent since", plan(h.createQuery(explain + CreditDao.SPENT_SINCE).bind("id", "acct-u7")
+                .bind("since", CREDIT_TIME.minusDays(30))));
         plans.put("credit ledger count", plan(h.createQuery(explain + CreditDao.LEDGER_COUNT).bind("id", "acct-org-1")));
         plans.put("credit ledger entry by id", plan(h.createQuery(explain + CreditDao.ENTRY_BY_ID).bind("id", "le-7")));
         plans.put("credit ledger page", plan(h.createQuery(explain + new CreditDao(dialect).ledgerPage()).bind("id", "acct-org-1")

@@ -6,11 +6,14 @@ import dev.parley.api.InvalidRequestException;
 import dev.parley.api.Page;
 import dev.parley.api.PageRequest;
 import dev.parley.api.credits.AccountOwner;
+import dev.parley.api.credits.AccountTerms;
 import dev.parley.api.credits.CreditAccount;
 import dev.parley.api.credits.CreditHold;
+import dev.parley.api.credits.CreditPeriod;
 import dev.parley.api.credits.HoldRequest;
 import dev.parley.api.credits.LedgerEntry;
 import dev.parley.api.credits.ModelPrice;
+import dev.parley.api.credits.SpendLimit;
 import dev.parley.api.credits.TurnCharge;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.mapper.RowMapper;
@@ -59,9 +62,12 @@ public final class CreditDao {
     public static final String PRICE_UPDATE = "UPDATE parley_credit_price SET per_thousand_input = :in, "
             + "per_thousand_output = :out, per_request = :request, updated_at = :at WHERE model = :model";
 
+    /** An account's own columns, its terms among them. */
+    private static final String ROW_COLUMNS = "a.id, a.organization_id, a.owner_kind, a.owner_id, a.balance, "
+            + "a.created_at, a.period, a.renewal, a.allowance, a.limit_amount, a.limit_kind, a.spent, a.period_start, "
+            + "a.period_end";
     /** An account's columns, with what its live holds reserve at {@code :at} (its holds' index). */
-    private static final String ACCOUNT_COLUMNS = "a.id, a.organization_id, a.owner_kind, a.owner_id, a.balance, "
-            + "a.created_at, (SELECT COALESCE(SUM(h.amount), 0) FROM parley_credit_hold h WHERE h.account_id = a.id "
+    private static final String ACCOUNT_COLUMNS = ROW_COLUMNS + ", (SELECT COALESCE(SUM(h.amount), 0) FROM parley_credit_hold h WHERE h.account_id = a.id "
             + "AND h.expires_at >= :at) AS reserved";
     /** An account by id, as it stands at {@code :at}: primary key. */
     public static final String ACCOUNT = "SELECT " + ACCOUNT_COLUMNS + " FROM parley_credit_account a WHERE a.id = :id";
@@ -76,8 +82,9 @@ public final class CreditDao {
     /** A new account, at zero. */
     public static final String OPEN = "INSERT INTO parley_credit_account (id, organization_id, owner_kind, owner_id, "
             + "balance, created_at) VALUES (:id, :org, :kind, :owner, 0, :at)";
-    /** An account's balance, its row locked until the transaction ends: primary key. */
-    public static final String LOCK = "SELECT balance FROM parley_credit_account WHERE id = :id FOR UPDATE";
+    /** An account, its row locked until the transaction ends: primary key. */
+    public static final String LOCK = "SELECT " + ROW_COLUMNS + " FROM parley_credit_account a WHERE a.id = :id "
+            + "FOR UPDATE";
     /** What live holds reserve on each of some accounts at {@code :at}: a range of the holds' index each. */
     public static final String HELD = "SELECT account_id, SUM(amount) AS held FROM parley_credit_hold "
             + "WHERE account_id IN (<ids>) AND expires_at >= :at GROUP BY account_id";
@@ -93,10 +100,20 @@ public final class CreditDao {
     /** A hold freed on every account: the primary key's leading column. */
     public static final String DELETE_HOLD = "DELETE FROM parley_credit_hold WHERE hold_id = :id";
     /** A turn's charge taken from each of its accounts, whose rows the transaction locked: primary key. */
-    public static final String DEBIT = "UPDATE parley_credit_account SET balance = balance - :amount "
-            + "WHERE id IN (<ids>)";
+    public static final String DEBIT = "UPDATE parley_credit_account SET balance = balance - :amount, "
+            + "spent = spent + :amount WHERE id IN (<ids>)";
     /** An account's new balance, its row locked: primary key. */
     public static final String SET_BALANCE = "UPDATE parley_credit_account SET balance = :balance WHERE id = :id";
+    /** An account renewed for a new period, its row locked: primary key. */
+    public static final String RENEW = "UPDATE parley_credit_account SET balance = :balance, spent = :spent, "
+            + "period_start = :start, period_end = :end WHERE id = :id";
+    /** An account's new terms, its row locked: primary key. */
+    public static final String SET_TERMS = "UPDATE parley_credit_account SET period = :period, renewal = :renewal, "
+            + "allowance = :allowance, limit_amount = :limit, limit_kind = :limitKind, spent = :spent, "
+            + "period_start = :start, period_end = :end WHERE id = :id";
+    /** What turns were charged to an account from {@code :since} on: a range of the ledger's index. */
+    public static final String SPENT_SINCE = "SELECT COALESCE(-SUM(amount), 0) FROM parley_credit_ledger "
+            + "WHERE account_id = :id AND at >= :since AND kind = 'CHARGE'";
 
     /** The columns of a ledger entry, in {@link #INSERT_ENTRY}'s order. */
     static final String LEDGER_COLUMNS = "id, account_id, kind, amount, balance_after, reason, at, conversation_id, "
@@ -122,13 +139,32 @@ public final class CreditDao {
     private static final RowMapper<ModelPrice> PRICE_ROW = (rs, ctx) -> new ModelPrice(
             price(rs, "per_thousand_input"), price(rs, "per_thousand_output"), price(rs, "per_request"));
 
-    private static final RowMapper<CreditAccount> ACCOUNT_ROW = (rs, ctx) -> new CreditAccount(
-            rs.getString("id"),
-            new AccountOwner(Rows.value(AccountOwner.Kind.class, rs.getString("owner_kind"), "owner_kind"),
-                    rs.getString("organization_id"), rs.getString("owner_id")),
-            Rows.amount(rs, "balance"),
-            Rows.amount(rs, "reserved"),
-            instant(rs, "created_at"));
+    private static final RowMapper<CreditAccount> ACCOUNT_ROW = (rs, ctx) -> account(rs, Rows.amount(rs, "reserved"));
+
+    /** The account of the current row, reserving {@code reserved}. */
+    private static CreditAccount account(ResultSet rs, BigDecimal reserved) throws SQLException {
+        String period = rs.getString("period");
+        BigDecimal limit = rs.getBigDecimal("limit_amount");
+        AccountTerms terms = new AccountTerms(
+                period == null ? null : CreditPeriod.parse(period),
+                Rows.value(AccountTerms.Renewal.class, rs.getString("renewal"), "renewal"),
+                rs.getBigDecimal("allowance"),
+                limit == null ? null
+                        : new SpendLimit(limit, Rows.value(SpendLimit.Kind.class, rs.getString("limit_kind"), "limit_kind")));
+        OffsetDateTime start = rs.getObject("period_start", OffsetDateTime.class);
+        OffsetDateTime end = rs.getObject("period_end", OffsetDateTime.class);
+        return new CreditAccount(
+                rs.getString("id"),
+                new AccountOwner(Rows.value(AccountOwner.Kind.class, rs.getString("owner_kind"), "owner_kind"),
+                        rs.getString("organization_id"), rs.getString("owner_id")),
+                Rows.amount(rs, "balance"),
+                reserved,
+                instant(rs, "created_at"),
+                terms,
+                Rows.amount(rs, "spent"),
+                start == null ? null : start.toInstant(),
+                end == null ? null : end.toInstant());
+    }
 
     private static final RowMapper<LedgerEntry> ENTRY_ROW = (rs, ctx) -> {
         String model = rs.getString("model");
@@ -248,7 +284,7 @@ public final class CreditDao {
                 .bind("owner", owner.ownerId())
                 .bind("at", Rows.utc(at))
                 .execute();
-        return new CreditAccount(accountId, owner, ZERO, ZERO, micros(at));
+        return CreditAccount.opened(accountId, owner, micros(at));
     }
 
     /** Why an account cannot be opened: the owner has one ({@code owner}), or the id is taken; null when it can. */
@@ -292,7 +328,7 @@ public final class CreditDao {
      */
     public LedgerEntry post(Handle h, String entryId, String accountId, LedgerEntry.Kind kind, BigDecimal amount,
                             String reason, Instant at) {
-        Optional<BigDecimal> locked = lock(h, accountId);
+        Optional<CreditAccount> locked = lock(h, accountId);
         if (locked.isEmpty()) {
             throw new InvalidRequestException("accountId", "names no credit account");
         }
@@ -308,8 +344,9 @@ public final class CreditDao {
             }
             return e;
         }
-        BigDecimal after = locked.get().add(amount);
-        if (after.compareTo(held(h, List.of(accountId), at).getOrDefault(accountId, ZERO)) < 0) {
+        CreditAccount account = renew(h, locked.get(), held(h, List.of(accountId), at).getOrDefault(accountId, ZERO), at);
+        BigDecimal after = account.balance().add(amount);
+        if (after.compareTo(account.reserved()) < 0) {
             throw new InvalidRequestException("amount", "would take the balance below zero or below what running turns hold");
         }
         // Checks every field (the amount's decimals among them) before anything is written.
@@ -366,13 +403,18 @@ public final class CreditDao {
             throw new InvalidRequestException("model", "has no credit price, and credit accounts apply to the turn");
         }
         BigDecimal amount = price.get().cost(request.inputTokens(), request.maxOutputTokens());
-        Map<String, BigDecimal> balances = lockAll(h, accounts);
+        Map<String, CreditAccount> locked = lockAll(h, accounts);
         h.createUpdate(DELETE_LAPSED).bindList("ids", accounts).bind("at", Rows.utc(request.at())).execute();
         Map<String, BigDecimal> held = held(h, accounts, request.at());
+        List<String> soft = new ArrayList<>(0);
         for (String id : accounts) {
-            BigDecimal available = balances.get(id).subtract(held.getOrDefault(id, ZERO));
+            CreditAccount account = renew(h, locked.get(id), held.getOrDefault(id, ZERO), request.at());
+            BigDecimal available = account.available();
             if (available.compareTo(amount) < 0) {
-                throw new BudgetExceededException(id, amount.subtract(available.max(ZERO)));
+                throw new BudgetExceededException(id, amount.subtract(available));
+            }
+            if (account.softLimitReachedBy(amount)) {
+                soft.add(id);
             }
         }
         try (PreparedStatement s = h.getConnection().prepareStatement(INSERT_HOLD)) {
@@ -388,7 +430,7 @@ public final class CreditDao {
         } catch (SQLException e) {
             throw new UnableToExecuteStatementException(e, null);
         }
-        return new CreditHold(request.holdId(), accounts, amount, request.model(), price.get(), expires);
+        return new CreditHold(request.holdId(), accounts, amount, request.model(), price.get(), expires, soft);
     }
 
     /**
@@ -463,12 +505,15 @@ public final class CreditDao {
             return Credits.unmetered();
         }
         List<String> accounts = hold.accountIds();
-        Map<String, BigDecimal> balances = lockAll(h, accounts);
+        Map<String, CreditAccount> locked = lockAll(h, accounts);
         release(h, hold.id());
         Map<String, BigDecimal> others = held(h, accounts, at);
+        Map<String, BigDecimal> balances = new HashMap<>();
         BigDecimal amount = charge.cost();
         for (String id : accounts) {
-            amount = amount.min(balances.get(id).subtract(others.getOrDefault(id, ZERO)).max(ZERO));
+            CreditAccount account = renew(h, locked.get(id), others.getOrDefault(id, ZERO), at);
+            balances.put(id, account.balance());
+            amount = amount.min(account.available());
         }
         h.createUpdate(DEBIT).bindList("ids", accounts).bind("amount", amount).execute();
         Instant when = micros(at);
@@ -494,22 +539,99 @@ public final class CreditDao {
      *
      * @throws IllegalStateException when an account does not exist (a hold names no account that could go away)
      */
-    private static Map<String, BigDecimal> lockAll(Handle h, List<String> accounts) {
+    private static Map<String, CreditAccount> lockAll(Handle h, List<String> accounts) {
         List<String> ordered = new ArrayList<>(accounts);
         ordered.sort(null);
-        Map<String, BigDecimal> balances = new HashMap<>();
+        Map<String, CreditAccount> locked = new HashMap<>();
         for (String id : ordered) {
-            balances.put(id, lock(h, id).orElseThrow(() -> new IllegalStateException(
+            locked.put(id, lock(h, id).orElseThrow(() -> new IllegalStateException(
                     "a credit hold names an account that does not exist: " + id)));
         }
-        return balances;
+        return locked;
     }
 
-    /** Locks an account's row until the transaction ends; its balance, or empty when there is no such account. */
-    private static Optional<BigDecimal> lock(Handle h, String accountId) {
+    /**
+     * Locks an account's row until the transaction ends; the account as stored, reserving nothing (the caller reads
+     * its holds), or empty when there is no such account.
+     */
+    private static Optional<CreditAccount> lock(Handle h, String accountId) {
         return h.createQuery(LOCK).bind("id", accountId)
-                .map((rs, ctx) -> Rows.amount(rs, "balance"))
+                .map((rs, ctx) -> account(rs, ZERO))
                 .findOne();
+    }
+
+    /**
+     * The locked account with live holds of {@code held}, as it stands at {@code at}: its renewal, when one is due,
+     * written first (a RENEWAL entry for the change of balance, stamped at the new period's start, and the new
+     * period on the row).
+     */
+    private static CreditAccount renew(Handle h, CreditAccount locked, BigDecimal held, Instant at) {
+        CreditAccount account = locked.withReserved(held);
+        if (!account.renewalDue(at)) {
+            return account;
+        }
+        CreditAccount renewed = account.renewed(at);
+        BigDecimal change = renewed.balance().subtract(account.balance());
+        if (change.signum() != 0) {
+            insertEntries(h, List.of(new LedgerEntry(UUID.randomUUID().toString(), account.id(),
+                    LedgerEntry.Kind.RENEWAL, change, renewed.balance(), "renewal", micros(renewed.periodStart()),
+                    null, null, null, null, 0, 0)));
+        }
+        h.createUpdate(RENEW)
+                .bind("balance", renewed.balance())
+                .bind("spent", renewed.spent())
+                .bind("start", Rows.utc(renewed.periodStart()))
+                .bind("end", Rows.utc(renewed.periodEnd()))
+                .bind("id", account.id())
+                .execute();
+        return renewed;
+    }
+
+    /**
+     * Writes the renewal due on an account at {@code at}, if any, in the caller's transaction; nothing when there is
+     * no such account or none is due.
+     */
+    public void renewIfDue(Handle h, String accountId, Instant at) {
+        Optional<CreditAccount> locked = lock(h, accountId);
+        if (locked.isPresent() && locked.get().renewalDue(at)) {
+            renew(h, locked.get(), held(h, List.of(accountId), at).getOrDefault(accountId, ZERO), at);
+        }
+    }
+
+    /**
+     * Sets an account's terms, in the caller's transaction, under its row lock: a renewal due under the old terms
+     * first, then the new terms with the spending of their current period read from the ledger.
+     *
+     * @throws InvalidRequestException naming {@code accountId} when there is no such account
+     */
+    public CreditAccount setTerms(Handle h, String accountId, AccountTerms terms, Instant at) {
+        Optional<CreditAccount> locked = lock(h, accountId);
+        if (locked.isEmpty()) {
+            throw new InvalidRequestException("accountId", "names no credit account");
+        }
+        CreditAccount account = renew(h, locked.get(), held(h, List.of(accountId), at).getOrDefault(accountId, ZERO),
+                at);
+        Instant since = terms.period() == null ? account.createdAt() : terms.period().startOf(at);
+        BigDecimal spent = h.createQuery(SPENT_SINCE).bind("id", accountId).bind("since", Rows.utc(since))
+                .map((rs, ctx) -> Credits.amount("spent", rs.getBigDecimal(1))).one();
+        CreditAccount next = account.withTerms(terms, spent, at);
+        SpendLimit limit = terms.limit();
+        var update = h.createUpdate(SET_TERMS);
+        if (next.periodStart() == null) {
+            update.bindNull("start", Types.TIMESTAMP_WITH_TIMEZONE).bindNull("end", Types.TIMESTAMP_WITH_TIMEZONE);
+        } else {
+            update.bind("start", Rows.utc(next.periodStart())).bind("end", Rows.utc(next.periodEnd()));
+        }
+        update
+                .bind("period", terms.period() == null ? null : terms.period().toString())
+                .bind("renewal", terms.renewal().name())
+                .bind("allowance", terms.allowance())
+                .bind("limit", limit == null ? null : limit.amount())
+                .bind("limitKind", limit == null ? null : limit.kind().name())
+                .bind("spent", next.spent())
+                .bind("id", accountId)
+                .execute();
+        return next;
     }
 
     /** What live holds reserve at {@code at} on each account that has any. */
