@@ -443,6 +443,7 @@ class QueryPlanTest {
                 .bind("org", "org-1").bind("kind", "USER").bind("owner", "user-7").bind("at", CREDIT_TIME)));
         plans.put("credit account locked", plan(h.createQuery(explain + CreditDao.LOCK).bind("id", "acct-org-1")));
         List<String> accounts = List.of("acct-org-1", "acct-ws-big", "acct-u7");
+        plans.put("credit accounts locked", plan(h.createQuery(explain + CreditDao.LOCK_ALL).bindList("ids", accounts)));
         plans.put("credit holds held", plan(h.createQuery(explain + CreditDao.HELD).bindList("ids", accounts)
                 .bind("at", CREDIT_TIME)));
         plans.put("lapsed credit holds deleted", plan(h.createQuery(explain + CreditDao.DELETE_LAPSED)

@@ -42,9 +42,9 @@ import java.util.UUID;
  * API. Thread safe (immutable).
  *
  * <p>Every change of a balance, and every reservation on it, locks the account's row first
- * ({@code SELECT ... FOR UPDATE}), in the order of account ids (Java's order of the strings, the same in every
- * engine), one row at a time: changes on an account from every engine on the database are one after another, and
- * two transactions that lock the same accounts never wait on each other in a cycle. Under the lock, a transaction
+ * ({@code SELECT ... FOR UPDATE}); a transaction that changes several accounts locks them all in one statement, in
+ * the database's order of their ids ({@link #LOCK_ALL}): changes on an account from every engine on the database
+ * are one after another, and two transactions that lock the same accounts never wait on each other in a cycle. Under the lock, a transaction
  * reads the account's balance and the sum of its live holds (those whose {@code expires_at} is not before the time
  * asked about) fresh, so that no balance goes below zero and what live holds reserve never exceeds it. Every
  * method runs on the caller's {@link Handle}, the changes in the caller's one transaction.
@@ -85,6 +85,13 @@ public final class CreditDao {
     /** An account, its row locked until the transaction ends: primary key. */
     public static final String LOCK = "SELECT " + ROW_COLUMNS + " FROM parley_credit_account a WHERE a.id = :id "
             + "FOR UPDATE";
+    /**
+     * Some accounts, their rows locked until the transaction ends, in the database's order of their ids: primary
+     * key. Every transaction that locks more than one account locks them with this statement, so that two of them
+     * never wait on each other in a cycle.
+     */
+    public static final String LOCK_ALL = "SELECT " + ROW_COLUMNS + " FROM parley_credit_account a "
+            + "WHERE a.id IN (<ids>) ORDER BY a.id FOR UPDATE";
     /** What live holds reserve on each of some accounts at {@code :at}: a range of the holds' index each. */
     public static final String HELD = "SELECT account_id, SUM(amount) AS held FROM parley_credit_hold "
             + "WHERE account_id IN (<ids>) AND expires_at >= :at GROUP BY account_id";
@@ -191,10 +198,12 @@ public final class CreditDao {
 
     private final String priceInsertIfAbsent;
     private final String ledgerPage;
+    private final @Nullable String notDurable;
 
     public CreditDao(Dialect dialect) {
         this.priceInsertIfAbsent = dialect.priceInsertIfAbsent();
         this.ledgerPage = dialect.ledgerPage();
+        this.notDurable = dialect.notDurable();
     }
 
     /** The statement of a ledger page, as this database spells it. */
@@ -403,6 +412,11 @@ public final class CreditDao {
             throw new InvalidRequestException("model", "has no credit price, and credit accounts apply to the turn");
         }
         BigDecimal amount = price.get().cost(request.inputTokens(), request.maxOutputTokens());
+        if (notDurable != null) {
+            // A hold need not survive a crash of the database: a lost one frees its credits early, and its turn's
+            // charge is still capped at what each account can pay (settle). Its commit need not wait for the disk.
+            h.execute(notDurable);
+        }
         Map<String, CreditAccount> locked = lockAll(h, accounts);
         h.createUpdate(DELETE_LAPSED).bindList("ids", accounts).bind("at", Rows.utc(request.at())).execute();
         Map<String, BigDecimal> held = held(h, accounts, request.at());
@@ -425,8 +439,9 @@ public final class CreditDao {
                 s.setObject(4, Rows.utc(expires));
                 s.setString(5, request.conversationId());
                 s.setString(6, request.promptId());
-                s.executeUpdate();
+                s.addBatch();
             }
+            s.executeBatch();
         } catch (SQLException e) {
             throw new UnableToExecuteStatementException(e, null);
         }
@@ -535,17 +550,23 @@ public final class CreditDao {
     }
 
     /**
-     * Locks each account's row, one at a time in Java's order of their ids, and returns their balances.
+     * Locks the accounts' rows ({@link #LOCK_ALL}, or {@link #LOCK} for one) and returns them as stored.
      *
      * @throws IllegalStateException when an account does not exist (a hold names no account that could go away)
      */
     private static Map<String, CreditAccount> lockAll(Handle h, List<String> accounts) {
-        List<String> ordered = new ArrayList<>(accounts);
-        ordered.sort(null);
-        Map<String, CreditAccount> locked = new HashMap<>();
-        for (String id : ordered) {
-            locked.put(id, lock(h, id).orElseThrow(() -> new IllegalStateException(
+        if (accounts.size() == 1) {
+            String id = accounts.get(0);
+            return Map.of(id, lock(h, id).orElseThrow(() -> new IllegalStateException(
                     "a credit hold names an account that does not exist: " + id)));
+        }
+        Map<String, CreditAccount> locked = new HashMap<>();
+        h.createQuery(LOCK_ALL).bindList("ids", accounts).map((rs, ctx) -> account(rs, ZERO))
+                .forEach(a -> locked.put(a.id(), a));
+        for (String id : accounts) {
+            if (!locked.containsKey(id)) {
+                throw new IllegalStateException("a credit hold names an account that does not exist: " + id);
+            }
         }
         return locked;
     }
@@ -669,8 +690,9 @@ public final class CreditDao {
                 }
                 s.setLong(14, e.tokensIn());
                 s.setLong(15, e.tokensOut());
-                s.executeUpdate();
+                s.addBatch();
             }
+            s.executeBatch();
         } catch (SQLException e) {
             throw new UnableToExecuteStatementException(e, null);
         }

@@ -46,6 +46,11 @@ public enum Dialect {
             return "SELECT " + CreditDao.LEDGER_COLUMNS + " FROM parley_credit_ledger" + CreditDao.LEDGER_PAGE_WHERE;
         }
 
+        @Override
+        public @org.jspecify.annotations.Nullable String notDurable() {
+            return "SET LOCAL synchronous_commit = off";
+        }
+
         /** One upsert: a missing counter is inserted counting the request; ON CONFLICT locks the row it finds. */
         @Override
         public String rateAdmit() {
@@ -164,6 +169,15 @@ public enum Dialect {
      * 1 row when it inserted.
      */
     public abstract String priceInsertIfAbsent();
+
+    /**
+     * The statement that lets the current transaction's commit return before it is durable, for writes a crash may
+     * lose (a credit hold: one lost frees its credits early, and its turn's charge is still capped at what each
+     * account can pay); null where the database has no such setting per transaction (H2).
+     */
+    public @org.jspecify.annotations.Nullable String notDurable() {
+        return null;
+    }
 
     /**
      * A page of an account's ledger, newest first, ties by id descending: a range of
