@@ -61,10 +61,20 @@ final class EngineSetup {
 
     /** The engine of {@code config}, its store chosen by {@code environment} and {@code dataDir}. */
     static ConversationEngine build(ServerConfig config, Path dataDir, Function<String, String> environment) {
+        return build(config, dataDir, environment, Map.of());
+    }
+
+    /**
+     * The engine of {@code config}, with each model named in {@code providers} served by that provider instead of the
+     * configured one (its scope and price kept).
+     */
+    static ConversationEngine build(ServerConfig config, Path dataDir, Function<String, String> environment,
+                                    Map<String, ModelProvider> providers) {
         ConversationEngine.Builder b = ConversationEngine.builder().store(store(dataDir, environment));
         for (ServerConfig.Model model : config.models()) {
             String name = Objects.requireNonNull(model.name());
-            b.model(modelScope(model.scope()), name, provider(model));
+            ModelProvider given = providers.get(name);
+            b.model(modelScope(model.scope()), name, given != null ? given : provider(model));
         }
         Map<String, ModelPrice> prices = new HashMap<>();
         for (ServerConfig.Model model : config.models()) {
@@ -77,6 +87,7 @@ final class EngineSetup {
             b.defaultModel(config.defaultModel());
         }
         b.scopeDirectory(directory(config.repositories()));
+        b.steeringResolver(new ConfiguredSteering(config.brandVoices(), config.targetAudiences()));
         b.policies(policies(config.policies()));
         b.alertSink(violation -> LOG.warn("policy alert: {}", violation));
         if (config.rateLimits() != null) {

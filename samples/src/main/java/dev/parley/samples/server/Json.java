@@ -18,6 +18,12 @@ final class Json {
             .enable(JsonGenerator.Feature.WRITE_BIGDECIMAL_AS_PLAIN)
             .build();
 
+    /** Writes non-ASCII characters as JSON escapes: for event streams, whose lines must not depend on a charset. */
+    private static final ObjectMapper ASCII_WRITER = JsonMapper.builder()
+            .enable(JsonGenerator.Feature.WRITE_BIGDECIMAL_AS_PLAIN)
+            .enable(com.fasterxml.jackson.core.json.JsonWriteFeature.ESCAPE_NON_ASCII)
+            .build();
+
     private Json() {
     }
 
@@ -51,6 +57,15 @@ final class Json {
             return WRITER.writeValueAsBytes(value);
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("response cannot be written as JSON", e);
+        }
+    }
+
+    /** The JSON of {@code value} on one line of ASCII, every other character escaped. */
+    static byte[] asciiBytes(Object value) {
+        try {
+            return ASCII_WRITER.writeValueAsBytes(value);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("event cannot be written as JSON", e);
         }
     }
 }

@@ -19,9 +19,12 @@ final class JsonBody {
     private static final int MAX_QUOTED_NAME = 64;
 
     private final JsonNode object;
+    /** How field names are prefixed in messages: empty for the body, {@code "list[2]."} for an element. */
+    private final String prefix;
 
-    private JsonBody(JsonNode object) {
+    private JsonBody(JsonNode object, String prefix) {
         this.object = object;
+        this.prefix = prefix;
     }
 
     /**
@@ -48,21 +51,95 @@ final class JsonBody {
         if (node == null || !node.isObject()) {
             throw ApiException.badRequest("body", "must be a JSON object");
         }
+        return checked(node, "", allowed);
+    }
+
+    /**
+     * The body {@code bytes} as in {@link #parse}, or an object with no fields when there are no bytes: for an
+     * endpoint whose body is optional.
+     */
+    static JsonBody parseOptional(ObjectMapper mapper, byte[] bytes, Set<String> allowed) {
+        if (bytes.length == 0) {
+            return new JsonBody(mapper.createObjectNode(), "");
+        }
+        return parse(mapper, bytes, allowed);
+    }
+
+    private static JsonBody checked(JsonNode node, String prefix, Set<String> allowed) {
         for (Iterator<String> names = node.fieldNames(); names.hasNext(); ) {
             String name = names.next();
             if (!allowed.contains(name)) {
-                throw ApiException.badRequest(printable(name), "unknown field; this endpoint takes "
+                throw ApiException.badRequest(prefix + printable(name), "unknown field; "
+                        + (prefix.isEmpty() ? "this endpoint takes " : "it takes ")
                         + String.join(", ", new java.util.TreeSet<>(allowed)));
             }
         }
-        return new JsonBody(node);
+        return new JsonBody(node, prefix);
+    }
+
+    /** Whether the body has the field at all, null or not: how a patch tells an omitted field from a null one. */
+    boolean has(String field) {
+        return object.has(field);
+    }
+
+    /** Whether the body has no field. */
+    boolean isEmpty() {
+        return object.isEmpty();
+    }
+
+    /** The name of {@code field} in messages: with the path of this object inside the body. */
+    String name(String field) {
+        return prefix + field;
+    }
+
+    /** A whole-number field that may be absent or null, within {@code min} and {@code max}. */
+    @Nullable Long optionalLong(String field, long min, long max) {
+        JsonNode value = object.get(field);
+        if (value == null || value.isNull()) {
+            return null;
+        }
+        if (!value.isIntegralNumber() || !value.canConvertToLong()) {
+            throw ApiException.badRequest(name(field), "must be a whole number");
+        }
+        long n = value.longValue();
+        if (n < min || n > max) {
+            throw ApiException.badRequest(name(field), "must be between " + min + " and " + max);
+        }
+        return n;
+    }
+
+    /**
+     * A field that may be absent or null and is otherwise an array of objects, each with fields among
+     * {@code allowed} and at most {@code maxItems} of them.
+     */
+    java.util.List<JsonBody> optionalObjects(String field, Set<String> allowed, int maxItems) {
+        JsonNode value = object.get(field);
+        if (value == null || value.isNull()) {
+            return java.util.List.of();
+        }
+        if (!value.isArray()) {
+            throw ApiException.badRequest(name(field), "must be an array of objects");
+        }
+        if (value.size() > maxItems) {
+            throw ApiException.badRequest(name(field), "must have at most " + maxItems + " items");
+        }
+        java.util.List<JsonBody> items = new java.util.ArrayList<>();
+        for (int i = 0; i < value.size(); i++) {
+            JsonNode item = value.get(i);
+            String path = name(field) + "[" + i + "]";
+            if (!item.isObject()) {
+                throw ApiException.badRequest(path, "must be an object");
+            }
+            items.add(checked(item, path + ".", allowed));
+        }
+        return java.util.List.copyOf(items);
     }
 
     /** A required string field. */
     String requiredText(String field) {
         String value = optionalText(field);
         if (value == null) {
-            throw ApiException.badRequest(field, "is required");
+            throw ApiException.badRequest(name(field), "is required");
         }
         return value;
     }
@@ -74,7 +151,7 @@ final class JsonBody {
             return null;
         }
         if (!value.isTextual()) {
-            throw ApiException.badRequest(field, "must be a string");
+            throw ApiException.badRequest(name(field), "must be a string");
         }
         return value.textValue();
     }

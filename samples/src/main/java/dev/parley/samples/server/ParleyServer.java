@@ -3,19 +3,24 @@ package dev.parley.samples.server;
 import dev.parley.api.Caller;
 import dev.parley.api.ConversationEngine;
 import dev.parley.api.ConversationQuery;
+import dev.parley.api.ErrorCode;
 import dev.parley.api.PageRequest;
 import dev.parley.api.ParleyException;
 import dev.parley.api.RateLimitedException;
+import dev.parley.api.spi.ModelProvider;
 import dev.parley.samples.server.config.ServerConfig;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
 
 import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
 
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,6 +45,7 @@ public final class ParleyServer implements AutoCloseable {
     private static final Logger REQUESTS = LoggerFactory.getLogger("dev.parley.samples.server.requests");
 
     private final ConversationEngine engine;
+    private final WorkspaceApi workspaceApi;
     private final Javalin app;
     private final int port;
     private final AtomicBoolean closed = new AtomicBoolean();
@@ -53,25 +59,42 @@ public final class ParleyServer implements AutoCloseable {
      * @param dataDir where the H2 store's file is kept, unless {@code PARLEY_JDBC_URL} names a PostgreSQL store
      * @param environment the environment variables ({@code PARLEY_JDBC_URL}, {@code PARLEY_JDBC_USER},
      *                    {@code PARLEY_JDBC_PASSWORD}); a lookup that returns null when unset
+     * @param models providers that serve the configured models of these names instead of the configured provider
+     *               (their scope and price kept): how a host brings a model of its own, or a test a scripted one
      */
-    public record Settings(String host, int port, Path dataDir, Function<String, String> environment) {
+    public record Settings(String host, int port, Path dataDir, Function<String, String> environment,
+                           Map<String, ModelProvider> models) {
         public Settings {
             Objects.requireNonNull(host, "host");
             Objects.requireNonNull(dataDir, "dataDir");
             Objects.requireNonNull(environment, "environment");
+            models = Map.copyOf(Objects.requireNonNull(models, "models"));
             if (port < 0 || port > 65_535) {
                 throw new IllegalArgumentException("port must be between 0 and 65535, was " + port);
             }
+        }
+
+        /** Settings whose models are all served by their configured providers. */
+        public Settings(String host, int port, Path dataDir, Function<String, String> environment) {
+            this(host, port, dataDir, environment, Map.of());
         }
 
         /** Port 8080 on every address, data in {@code ./data}, this process's environment. */
         public static Settings defaults() {
             return new Settings("0.0.0.0", 8080, Path.of("data"), System::getenv);
         }
+
+        /** These settings with the model {@code name} served by {@code provider}. */
+        public Settings withModel(String name, ModelProvider provider) {
+            Map<String, ModelProvider> more = new HashMap<>(models);
+            more.put(Objects.requireNonNull(name, "name"), Objects.requireNonNull(provider, "provider"));
+            return new Settings(host, port, dataDir, environment, more);
+        }
     }
 
-    private ParleyServer(ConversationEngine engine, Javalin app) {
+    private ParleyServer(ConversationEngine engine, WorkspaceApi workspaceApi, Javalin app) {
         this.engine = engine;
+        this.workspaceApi = workspaceApi;
         this.app = app;
         this.port = app.port();
     }
@@ -80,10 +103,12 @@ public final class ParleyServer implements AutoCloseable {
     public static ParleyServer start(ServerConfig config, Settings settings) {
         Objects.requireNonNull(config, "config");
         Objects.requireNonNull(settings, "settings");
-        ConversationEngine engine = EngineSetup.build(config, settings.dataDir(), settings.environment());
+        ConversationEngine engine = EngineSetup.build(config, settings.dataDir(), settings.environment(),
+                settings.models());
         try {
             Authenticator authenticator = new Authenticator(config.users());
             RepositoryApi repositoryApi = new RepositoryApi(engine, authenticator);
+            WorkspaceApi workspaceApi = new WorkspaceApi(engine, authenticator, config);
             String probeUser = "health-probe";
             String probeOrg = Objects.requireNonNull(config.organizations().get(0).id());
             Javalin app = Javalin.create(c -> {
@@ -97,14 +122,15 @@ public final class ParleyServer implements AutoCloseable {
                         ctx.statusCode(), Math.round(ms)));
                 c.routes.get("/health", ctx -> health(ctx, engine, Caller.user(probeUser, probeOrg).build()));
                 repositoryApi.register(c.routes);
-                c.routes.exception(ApiException.class, (e, ctx) -> error(ctx, e.status(), e.getMessage()));
+                workspaceApi.register(c.routes);
+                c.routes.exception(ApiException.class, (e, ctx) -> error(ctx, e.status(), null, e.getMessage()));
                 c.routes.exception(ParleyException.class, ParleyServer::engineError);
                 c.routes.exception(HttpResponseException.class, ParleyServer::httpError);
                 c.routes.exception(Exception.class, ParleyServer::unexpected);
             });
             app.start();
             LOG.info("listening on http://{}:{}", settings.host(), app.port());
-            return new ParleyServer(engine, app);
+            return new ParleyServer(engine, workspaceApi, app);
         } catch (RuntimeException | Error e) {
             engine.close();
             throw e;
@@ -126,8 +152,9 @@ public final class ParleyServer implements AutoCloseable {
     }
 
     /**
-     * Stops taking requests, lets those in progress finish (up to 10 seconds), then closes the engine, which cancels
-     * active streams (their partial replies kept) and closes the store. Idempotent.
+     * Cancels the streams this server is sending (their partial replies kept, their clients told with a final event),
+     * stops taking requests, lets those in progress finish (up to 10 seconds), then closes the engine, which cancels
+     * any stream left and closes the store. Idempotent.
      */
     @Override
     public void close() {
@@ -136,6 +163,7 @@ public final class ParleyServer implements AutoCloseable {
         }
         LOG.info("stopping");
         try {
+            workspaceApi.cancelStreams();
             app.stop();
         } finally {
             engine.close();
@@ -162,7 +190,7 @@ public final class ParleyServer implements AutoCloseable {
             long seconds = Math.max(1, (limited.retryAfter().toMillis() + 999) / 1000);
             ctx.header("Retry-After", Long.toString(seconds));
         }
-        error(ctx, ErrorStatus.of(e.code()), Objects.requireNonNullElse(e.getMessage(), e.code().name()));
+        error(ctx, ErrorStatus.of(e.code()), e.code(), Objects.requireNonNullElse(e.getMessage(), e.code().name()));
     }
 
     private static void httpError(HttpResponseException e, Context ctx) {
@@ -172,19 +200,29 @@ public final class ParleyServer implements AutoCloseable {
             case 413 -> "body: must be at most " + MAX_BODY_BYTES + " bytes";
             default -> Objects.requireNonNullElse(e.getMessage(), "request refused");
         };
-        error(ctx, e.getStatus(), message);
+        error(ctx, e.getStatus(), null, message);
     }
 
     private static void unexpected(Exception e, Context ctx) {
         if (e instanceof IllegalStateException && String.valueOf(e.getMessage()).contains("closed")) {
-            error(ctx, 503, "the server is shutting down");
+            error(ctx, 503, null, "the server is shutting down");
             return;
         }
         LOG.error("unexpected failure of {} {}", ctx.method(), ctx.path(), e);
-        error(ctx, 500, "internal error");
+        error(ctx, 500, null, "internal error");
     }
 
-    private static void error(Context ctx, int status, String message) {
-        RepositoryApi.respond(ctx, status, Json.object("success", false, "message", message));
+    /**
+     * An error in the shape of the API the request was for: {@code {code, message}} on the workspace-style API,
+     * {@code {success: false, message}} on the others.
+     *
+     * @param code the engine's code, or null for a refusal of the HTTP layer (its code follows from the status)
+     */
+    private static void error(Context ctx, int status, @Nullable ErrorCode code, String message) {
+        if (WorkspaceApi.serves(ctx.path())) {
+            WorkspaceApi.error(ctx, status, code, message);
+        } else {
+            RepositoryApi.respond(ctx, status, Json.object("success", false, "message", message));
+        }
     }
 }

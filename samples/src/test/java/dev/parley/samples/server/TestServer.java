@@ -17,6 +17,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 
 import org.jspecify.annotations.Nullable;
 
@@ -33,6 +34,12 @@ final class TestServer implements AutoCloseable {
 
     /** A server on the class-path configuration {@code resource}, its {@code ${NAME}}s read from {@code env}. */
     static TestServer start(String resource, Path dataDir, Map<String, String> env) {
+        return start(resource, dataDir, env, UnaryOperator.identity());
+    }
+
+    /** A server as {@link #start(String, Path, Map)} does, its settings changed by {@code settings}. */
+    static TestServer start(String resource, Path dataDir, Map<String, String> env,
+                            UnaryOperator<ParleyServer.Settings> settings) {
         ServerConfig config;
         try (InputStream in = TestServer.class.getResourceAsStream(resource)) {
             config = new ConfigLoader(env::get).parse(resource, in.readAllBytes());
@@ -40,7 +47,7 @@ final class TestServer implements AutoCloseable {
             throw new UncheckedIOException(e);
         }
         return new TestServer(ParleyServer.start(config,
-                new ParleyServer.Settings("127.0.0.1", 0, dataDir, name -> null)));
+                settings.apply(new ParleyServer.Settings("127.0.0.1", 0, dataDir, name -> null))));
     }
 
     /** A loopback URL on which nothing listens: a model there is refused at once. */
@@ -73,6 +80,29 @@ final class TestServer implements AutoCloseable {
                 .header("Content-Type", "application/json");
         headers.forEach(b::header);
         return send(b);
+    }
+
+    Response patch(String path, @Nullable String token, String json) {
+        return send(request(path, token).method("PATCH", HttpRequest.BodyPublishers.ofString(json, StandardCharsets.UTF_8))
+                .header("Content-Type", "application/json"));
+    }
+
+    /** Posts {@code json} and returns the response as soon as its head has arrived, its body to be read as it comes. */
+    HttpResponse<InputStream> open(String path, @Nullable String token, String json) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(uri(path))
+                .POST(HttpRequest.BodyPublishers.ofString(json, StandardCharsets.UTF_8))
+                .header("Content-Type", "application/json");
+        if (token != null) {
+            b.header("Authorization", "Bearer " + token);
+        }
+        try {
+            return client.send(b.build(), HttpResponse.BodyHandlers.ofInputStream());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
     }
 
     Response postBytes(String path, @Nullable String token, byte[] body) {

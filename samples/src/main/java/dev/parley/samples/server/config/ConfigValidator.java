@@ -51,6 +51,8 @@ final class ConfigValidator {
         checkCredits(config.credits());
         checkPolicies(config.policies());
         checkRateLimits(config.rateLimits());
+        checkSteering("brandVoices", config.brandVoices());
+        checkSteering("targetAudiences", config.targetAudiences());
         return List.copyOf(problems);
     }
 
@@ -305,6 +307,30 @@ final class ConfigValidator {
                 }
             } else if (policy.maxChars() != null) {
                 problems.add(path + ".maxChars: only a size rule has maxChars");
+            }
+        }
+    }
+
+    private void checkSteering(String name, List<ServerConfig.SteeringText> list) {
+        Set<String> ids = new HashSet<>();
+        for (int i = 0; i < list.size(); i++) {
+            String path = name + "[" + i + "]";
+            ServerConfig.SteeringText entry = list.get(i);
+            if (entry == null) {
+                problems.add(path + ": must not be null");
+                continue;
+            }
+            boolean org = organization(path + ".organizationId", entry.organizationId());
+            if (id(path + ".id", entry.id()) && org && !ids.add(entry.organizationId() + "\u0000" + entry.id())) {
+                problems.add(path + ".id: duplicates another id of the organization");
+            }
+            if (entry.text() == null) {
+                problems.add(path + ".text: is required");
+            } else if (entry.text().isBlank()) {
+                problems.add(path + ".text: must not be blank");
+            } else if (entry.text().length() > dev.parley.api.Limits.MAX_STEERING_LENGTH) {
+                problems.add(path + ".text: must be at most " + dev.parley.api.Limits.MAX_STEERING_LENGTH
+                        + " characters");
             }
         }
     }

@@ -22,6 +22,8 @@ import org.jspecify.annotations.Nullable;
  * @param credits the credit accounts opened at start, with their opening balance
  * @param policies the policy rules turns are checked with
  * @param rateLimits requests and tokens per minute, or null for none
+ * @param brandVoices the brand voices a workspace-style conversation's {@code brandVoiceId} may name
+ * @param targetAudiences the target audiences a workspace-style conversation's {@code targetAudienceId} may name
  */
 public record ServerConfig(
         @Nullable List<Organization> organizations,
@@ -33,7 +35,9 @@ public record ServerConfig(
         @Nullable String defaultModel,
         @Nullable List<CreditAccount> credits,
         @Nullable List<Policy> policies,
-        @Nullable RateLimit rateLimits) {
+        @Nullable RateLimit rateLimits,
+        @Nullable List<SteeringText> brandVoices,
+        @Nullable List<SteeringText> targetAudiences) {
 
     public ServerConfig {
         organizations = copy(organizations);
@@ -44,6 +48,8 @@ public record ServerConfig(
         models = copy(models);
         credits = copy(credits);
         policies = copy(policies);
+        brandVoices = copy(brandVoices);
+        targetAudiences = copy(targetAudiences);
     }
 
     private static <T> List<T> copy(@Nullable List<T> list) {
@@ -171,5 +177,18 @@ public record ServerConfig(
 
     /** One scope's limits per minute. */
     public record Limit(@Nullable Long requestsPerMinute, @Nullable Long tokensPerMinute) {
+    }
+
+    /**
+     * A brand voice or target audience of one organization: the text the model is steered with when a conversation
+     * names its id.
+     */
+    public record SteeringText(@Nullable String id, @Nullable String organizationId, @Nullable String text) {
+
+        /** Without the text, which can be long. */
+        @Override
+        public String toString() {
+            return "SteeringText{id=" + id + ", organizationId=" + organizationId + "}";
+        }
     }
 }
