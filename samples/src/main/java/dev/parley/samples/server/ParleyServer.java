@@ -117,7 +117,10 @@ public final class ParleyServer implements AutoCloseable {
                 c.http.prefer405over404 = true;
                 c.jetty.host = settings.host();
                 c.jetty.port = settings.port();
-                c.jetty.modifyServer(server -> server.setStopTimeout(10_000));
+                c.jetty.modifyServer(server -> {
+                    server.setStopTimeout(10_000);
+                    server.setErrorHandler(new JettyErrors());
+                });
                 c.requestLogger.http((ctx, ms) -> REQUESTS.info("{} {} {} {} ms", ctx.method(), ctx.path(),
                         ctx.statusCode(), Math.round(ms)));
                 c.routes.get("/health", ctx -> health(ctx, engine, Caller.user(probeUser, probeOrg).build()));

@@ -105,12 +105,21 @@ final class TestServer implements AutoCloseable {
         }
     }
 
+    /**
+     * Posts raw bytes on a connection of its own: the server closes a connection whose body it refused unread (413),
+     * and a pooled connection closed that way would fail the next request that reused it.
+     */
     Response postBytes(String path, @Nullable String token, byte[] body) {
-        return send(request(path, token).POST(HttpRequest.BodyPublishers.ofByteArray(body))
+        HttpClient once = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+        return send(once, request(path, token).POST(HttpRequest.BodyPublishers.ofByteArray(body))
                 .header("Content-Type", "application/json"));
     }
 
     Response send(HttpRequest.Builder request) {
+        return send(client, request);
+    }
+
+    private static Response send(HttpClient client, HttpRequest.Builder request) {
         try {
             HttpResponse<String> r = client.send(request.build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
             return new Response(r.statusCode(), r.body(), r.headers().firstValue("Retry-After").orElse(null),
