@@ -71,5 +71,8 @@ public final class ServeCommand implements Callable<Integer> {
         LOG.info("then: curl -s -X POST http://localhost:{}/conversation/<conversationId>/prompt"
                 + " -H 'Authorization: Bearer demo-alice-token' -H 'Content-Type: application/json'"
                 + " -d '{\"prompt\":\"Hello!\"}'", port);
+        LOG.info("or the workspace-style API: curl -s -X POST http://localhost:{}/api/v1/workspaces/support/conversations"
+                + " -H 'Authorization: Bearer demo-alice-token' -H 'Content-Type: application/json'"
+                + " -d '{\"brandVoiceId\":\"acme-voice\"}'", port);
     }
 }

@@ -55,6 +55,22 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void brandVoicesAndTargetAudiencesAreCheckedByPath() {
+        String json = VALID.replace("\"models\":", """
+                "brandVoices": [{"id": "friendly", "organizationId": "acme", "text": "Warm."},
+                                {"id": "friendly", "organizationId": "acme", "text": "Again."},
+                                {"id": "loud", "organizationId": "initech", "text": "LOUD"}],
+                "targetAudiences": [{"id": "devs", "organizationId": "acme", "text": "  "}],
+                "models":""");
+
+        assertThat(problemsOf(json))
+                .contains("brandVoices[1].id: duplicates another id of the organization")
+                .contains("brandVoices[2].organizationId: ")
+                .contains("targetAudiences[0].text: must not be blank")
+                .doesNotContain("brandVoices[0]");
+    }
+
+    @Test
     void theBuiltInDemoConfigurationIsValid() {
         ServerConfig demo = ConfigLoader.withSystemEnvironment().demo();
         assertThat(demo.organizations()).hasSize(1);
