@@ -44,7 +44,9 @@ import java.util.Optional;
  * text, with its violations and audit events, and its message id refused the same way when sent again. A check
  * that throws or runs past its budget is {@link PolicyOutcome.Status#NOT_EVALUATED}: the turn goes on (fail-open)
  * or is blocked (fail-closed). The outcomes of every check are on the result ({@link TurnResult#policyOutcomes()})
- * and the reply. Replays never reach this stage: the idempotency stage answers them. Stateless and thread safe.
+ * and the reply, and the turn's listener is told of them
+ * ({@link dev.parley.api.spi.EngineListener#policyChecked}). Replays never reach this stage: the idempotency stage
+ * answers them. Stateless and thread safe.
  */
 public final class PolicyStage implements PromptStage {
 
@@ -55,6 +57,15 @@ public final class PolicyStage implements PromptStage {
         if (rules.isEmpty()) {
             return chain.proceed(turn);
         }
+        TurnResult answered = govern(chain, turn, rules);
+        dev.parley.api.spi.EngineListener listener = chain.services().listener();
+        if (listener != dev.parley.api.spi.EngineListener.NONE) {
+            listener.policyChecked(turn.context(), answered.policyOutcomes());
+        }
+        return answered;
+    }
+
+    private static TurnResult govern(Chain chain, Turn turn, List<PolicyRule> rules) {
         Governance governance = new Governance(turn, chain.services());
         Turn checked = pre(governance, turn, rules);
         PolicyBlock block = governance.block();

@@ -2,8 +2,21 @@ package dev.parley.core;
 
 import dev.parley.api.Conversation;
 import dev.parley.api.ConversationEngine;
+import dev.parley.api.Credits;
 import dev.parley.api.MessageStatus;
 import dev.parley.api.ModelUnavailableException;
+import dev.parley.api.PolicyBlockedException;
+import dev.parley.api.RateLimitedException;
+import dev.parley.api.RateLimits;
+import dev.parley.api.credits.AccountOwner;
+import dev.parley.api.credits.ModelPrice;
+import dev.parley.api.policy.Finding;
+import dev.parley.api.policy.PolicyInput;
+import dev.parley.api.policy.PolicyOutcome;
+import dev.parley.api.policy.PolicyPhase;
+import dev.parley.api.policy.PolicyRule;
+import dev.parley.api.policy.PolicySet;
+import dev.parley.api.spi.Policy;
 import dev.parley.api.NewConversation;
 import dev.parley.api.Prompt;
 import dev.parley.api.PromptPipeline;
@@ -26,7 +39,9 @@ import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.UnaryOperator;
 
+import static dev.parley.core.EngineFixture.ORG;
 import static dev.parley.core.EngineFixture.WS;
 import static dev.parley.core.EngineFixture.member;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -60,10 +75,37 @@ public class EngineListenerTest {
         return conversation(model, EngineListener.factory(events), PromptPipeline.defaults());
     }
 
+    /** A conversation on an engine the test configures further, listened to by {@link #events}. */
+    private Conversation conversation(ScriptedModel model, UnaryOperator<ConversationEngine.Builder> more) {
+        engine = more.apply(EngineFixture.builder(model, newStore(), Clock.systemUTC()).eventListener(events)).build();
+        return engine.as(member("alice")).create(NewConversation.inWorkspace(WS).build());
+    }
+
+    /** Finds the word "forbidden", or every word "noted"; reports spans only. */
+    private static Policy finding(String id, String word) {
+        return new Policy() {
+            @Override
+            public String id() {
+                return id;
+            }
+
+            @Override
+            public List<Finding> check(PolicyInput input) {
+                List<Finding> out = new ArrayList<>();
+                for (int i = input.text().indexOf(word); i >= 0; i = input.text().indexOf(word, i + 1)) {
+                    out.add(new Finding(i, i + word.length(), Finding.SECRET, id, "the word"));
+                }
+                return out;
+            }
+        };
+    }
+
     /** Records each event as text, such as {@code stageStart AccessStage}. Thread safe. */
     static final class Recorder implements EngineListener {
         final List<String> all = new CopyOnWriteArrayList<>();
         final List<TurnContext> turns = new CopyOnWriteArrayList<>();
+        final List<Usage> charged = new CopyOnWriteArrayList<>();
+        final List<Credits> credits = new CopyOnWriteArrayList<>();
 
         @Override
         public void turnStart(TurnContext turn) {
@@ -132,6 +174,19 @@ public class EngineListenerTest {
         }
 
         @Override
+        public void policyChecked(TurnContext turn, List<PolicyOutcome> outcomes) {
+            all.add("policyChecked " + outcomes.stream().map(o -> o.ruleId() + ":" + o.phase() + ":" + o.status())
+                    .collect(java.util.stream.Collectors.joining(",")));
+        }
+
+        @Override
+        public void turnCharged(TurnContext turn, Usage usage, Credits credits) {
+            charged.add(usage);
+            this.credits.add(credits);
+            all.add("turnCharged");
+        }
+
+        @Override
         public void streamLockAcquired(TurnContext turn) {
             all.add("streamLockAcquired");
         }
@@ -193,12 +248,13 @@ public class EngineListenerTest {
                 "stageEnd AccountingStage",
                 "commitStart",
                 "commitEnd",
+                "turnCharged",
                 "stageEnd PersistStage",
                 "stageEnd IdempotencyStage",
                 "stageEnd AccessStage",
                 "turnEnd COMPLETE");
         assertThat(events.turns).containsExactly(
-                new EngineListener.TurnContext(c.id(), "m-1", EngineFixture.MODEL, false));
+                new EngineListener.TurnContext(c.id(), WS, "m-1", EngineFixture.MODEL, false));
     }
 
     @Test
@@ -252,7 +308,7 @@ public class EngineListenerTest {
         assertThat(events.all).containsSubsequence("modelCallStart " + EngineFixture.MODEL, "firstDelta", "modelCallEnd",
                 "commitStart", "commitEnd", "stageEnd AccessStage", "streamLockReleased", "turnEnd CANCELLED");
         assertThat(events.all).filteredOn("firstDelta"::equals).hasSize(1);
-        assertThat(events.turns).containsExactly(new EngineListener.TurnContext(c.id(), "s-1", EngineFixture.MODEL, true));
+        assertThat(events.turns).containsExactly(new EngineListener.TurnContext(c.id(), WS, "s-1", EngineFixture.MODEL, true));
     }
 
     @Test
@@ -323,5 +379,100 @@ public class EngineListenerTest {
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("stage Retarget changed the turn's message id");
         assertPaired(events.all);
+    }
+
+    @Test
+    void thePolicyStageReportsEachRulesOutcomeBeforeItReturns() {
+        Conversation c = conversation(ScriptedModel.builder().replies(ANSWER).build(), b -> b.policies(PolicySet.of(
+                PolicyRule.alert(finding("noted", "noted")).phases(PolicyPhase.PRE).build(),
+                PolicyRule.block(finding("forbidden", "forbidden")).phases(PolicyPhase.POST).build())));
+
+        c.send(Prompt.text("noted and noted").build());
+
+        assertPaired(events.all);
+        assertThat(events.all).containsSubsequence("stageStart PolicyStage", "modelCallEnd",
+                "policyChecked noted:PRE:FOUND,forbidden:POST:PASSED", "stageEnd PolicyStage", "commitStart");
+    }
+
+    @Test
+    void aBlockedTurnReportsItsOutcomesItsCommitAndItsChargeThenFails() {
+        Conversation c = conversation(ScriptedModel.builder().replies(ANSWER).build(), b -> b.policies(PolicySet.of(
+                PolicyRule.block(finding("forbidden", "forbidden")).phases(PolicyPhase.PRE).build())));
+
+        assertThatThrownBy(() -> c.send(Prompt.text("a forbidden word").build()))
+                .isInstanceOf(PolicyBlockedException.class);
+
+        assertPaired(events.all);
+        assertThat(events.all).doesNotContain("modelCallStart " + EngineFixture.MODEL);
+        assertThat(events.all).containsSubsequence("stageStart PolicyStage", "policyChecked forbidden:PRE:FOUND",
+                "stageEnd PolicyStage", "commitStart", "commitEnd", "turnCharged", "stageFailed PersistStage");
+        assertThat(events.all.get(events.all.size() - 1)).isEqualTo("turnFailed PolicyBlockedException");
+        assertThat(events.credits).containsExactly(Credits.unmetered());
+    }
+
+    @Test
+    void noPolicyInScopeMeansNoPolicyEvent() {
+        Conversation c = conversation(ScriptedModel.builder().replies(ANSWER).build());
+
+        c.send(Prompt.text("hello").build());
+
+        assertThat(events.all).noneMatch(e -> e.startsWith("policyChecked"));
+    }
+
+    @Test
+    void turnChargedReportsTheSettledUsageAndTheCreditsTheCommitCharged() {
+        Conversation c = conversation(ScriptedModel.builder().replies(ANSWER).usage(120, 3).build(),
+                b -> b.price(EngineFixture.MODEL, ModelPrice.perThousand("0", "1000")));
+        var account = engine.credits().open(AccountOwner.organization(ORG));
+        engine.credits().topUp(account.id(), new java.math.BigDecimal("100000"), "test funds");
+
+        Reply reply = c.send(Prompt.text("hello").id("m-1").build());
+        assertThat(c.send(Prompt.text("hello").id("m-1").build()).replayed()).isTrue(); // no second charge
+
+        assertThat(events.charged).containsExactly(reply.usage());
+        assertThat(events.credits).singleElement().satisfies(charged -> {
+            assertThat(charged.metered()).isTrue();
+            assertThat(charged.used()).isEqualByComparingTo("3");
+            assertThat(charged).isEqualTo(reply.credits());
+        });
+    }
+
+    @Test
+    void aRateLimitedSendAndStreamAreATurnStartAndATurnFailedWithNothingBetween() {
+        Conversation c = conversation(ScriptedModel.builder().replies(ANSWER).build(),
+                b -> b.rateLimits(RateLimits.builder().perCaller(1, 0).build()));
+        c.send(Prompt.text("hello").build());
+        events.all.clear();
+
+        assertThatThrownBy(() -> c.send(Prompt.text("again").build())).isInstanceOf(RateLimitedException.class);
+        assertThat(events.all).containsExactly("turnStart", "turnFailed RateLimitedException");
+
+        events.all.clear();
+        assertThatThrownBy(() -> c.stream(Prompt.text("again").build(), new StreamingTest.Recorder()))
+                .isInstanceOf(RateLimitedException.class);
+        assertThat(events.all).containsExactly("turnStart", "turnFailed RateLimitedException");
+    }
+
+    @Test
+    void severalFactoriesEachGiveTheTurnAListenerAndOneThatThrowsKeepsNoEventFromTheOthers() {
+        Recorder second = new Recorder();
+        EngineListener throwing = new EngineListener() {
+            @Override
+            public void stageStart(TurnContext turn, String stage) {
+                throw new IllegalStateException("listener bug");
+            }
+        };
+        EngineListener.Factory failingFactory = turn -> {
+            throw new IllegalStateException("factory bug");
+        };
+        Conversation c = conversation(ScriptedModel.builder().replies(ANSWER).build(), EngineListener.factories(
+                EngineListener.factory(events), EngineListener.factory(throwing), failingFactory,
+                EngineListener.factory(second)), PromptPipeline.defaults());
+
+        assertThat(c.send(Prompt.text("hello").build()).text()).isEqualTo(ANSWER);
+
+        assertThat(events.all).isNotEmpty().isEqualTo(second.all);
+        assertThat(events.all).contains("stageStart AccessStage").endsWith("turnEnd COMPLETE");
+        assertThatThrownBy(EngineListener::factories).isInstanceOf(IllegalArgumentException.class);
     }
 }

@@ -1,5 +1,6 @@
 /**
- * Shared by Parley's own modules: argument checks and the {@link dev.parley.api.internal.EngineProvider}
+ * Shared by Parley's own modules: argument checks, the listener behind
+ * {@link dev.parley.api.spi.EngineListener#factories} and the {@link dev.parley.api.internal.EngineProvider}
  * through which the API finds engine-core.
  *
  * <p>Audience: Parley's modules only. Nothing here is API; it may change in any release.

@@ -1,6 +1,10 @@
 package dev.parley.api.spi;
 
+import dev.parley.api.Credits;
 import dev.parley.api.Usage;
+import dev.parley.api.policy.PolicyOutcome;
+
+import java.util.List;
 
 /**
  * Watches the engine's work on each turn without wrapping anything, in the manner of OkHttp's
@@ -13,19 +17,26 @@ import dev.parley.api.Usage;
  * <p><b>Order of one turn.</b> {@link #turnStart}; for a stream {@link #streamLockAcquired}; then for each stage
  * the turn reaches, in pipeline order, {@link #stageStart}, and inside the provider call stage
  * {@link #modelCallStart}, {@link #firstDelta} (streams that deliver any text), {@link #modelCallEnd}; inside the
- * persist stage {@link #commitStart} and {@link #commitEnd}; each stage's {@link #stageEnd} as it returns, inner
- * stages first; for a stream {@link #streamLockReleased}; last {@link #turnEnd} or {@link #turnFailed}. A replayed
- * turn ends at the idempotency stage: the stages after it, the model call and the commit have no events. A stream
- * that waits for its message id held elsewhere gives its lock up meanwhile: {@link #streamLockReleased} and
- * {@link #streamLockAcquired} again around the wait. A request refused before its turn begins (an unknown
- * conversation, no access, a bad field) has no events.
+ * policy stage, as it answers, {@link #policyChecked}; inside the persist stage {@link #commitStart},
+ * {@link #commitEnd} and {@link #turnCharged}; each stage's {@link #stageEnd} as it returns, inner stages first; for
+ * a stream {@link #streamLockReleased}; last {@link #turnEnd} or {@link #turnFailed}. A replayed turn ends at the
+ * idempotency stage: the stages after it, the model call and the commit have no events. A stream that waits for its
+ * message id held elsewhere gives its lock up meanwhile: {@link #streamLockReleased} and {@link #streamLockAcquired}
+ * again around the wait. A turn the engine's rate limits refuse is {@link #turnStart} then {@link #turnFailed} with
+ * a {@link dev.parley.api.RateLimitedException}, nothing between, for a send and a stream alike. A request refused
+ * before its turn begins (an unknown conversation, no access, a bad field, a send while a stream holds the
+ * conversation) has no events.
  *
- * <p><b>Threads.</b> A send's events arrive on the caller's thread; a stream's on its stream thread, except
- * {@link #firstDelta}, which arrives on the thread that delivered the delta (often the provider's). Events of one
- * turn never overlap. A listener shared by turns must be thread safe; {@link Factory} gives each turn its own.
+ * <p><b>Threads.</b> A send's events arrive on the caller's thread. A stream's {@link #turnStart} and first
+ * {@link #streamLockAcquired} (or its {@link #turnFailed} when it is refused at once) arrive on the caller's thread,
+ * so that a listener can take the caller's context there; the rest on its stream thread, except {@link #firstDelta},
+ * which arrives on the thread that delivered the delta (often the provider's). Events of one turn never overlap.
+ * A listener shared by turns must be thread safe; {@link Factory} gives each turn its own.
  *
  * <p><b>Failures.</b> A listener that throws is logged and ignored: it can neither fail nor change the turn.
  * Events carry no user text: {@link TurnContext} holds ids, the model name and whether the turn streams.
+ *
+ * <p>Several listeners: {@link #factories(Factory...)} gives each turn one listener per factory.
  */
 public interface EngineListener {
     /** The listener that ignores every event. */
@@ -46,16 +57,37 @@ public interface EngineListener {
     }
 
     /**
+     * A factory whose turn listener tells every event to a listener from each of {@code factories}, in the order
+     * given. A listener that throws does not keep the event from the ones after it: the first exception is thrown
+     * on once all were told (and then logged and ignored by the engine, as any listener's), later ones added to it
+     * as suppressed. A factory that throws or answers null or {@link #NONE} gives that turn no listener of its own.
+     * The factory is thread safe when {@code factories} are.
+     *
+     * @throws IllegalArgumentException when no factory is given
+     */
+    static Factory factories(Factory... factories) {
+        java.util.Objects.requireNonNull(factories, "factories");
+        if (factories.length == 0) {
+            throw new IllegalArgumentException("at least one factory must be given");
+        }
+        List<Factory> all = List.of(factories);
+        return all.size() == 1 ? all.get(0) : new dev.parley.api.internal.CompositeListener.OfFactories(all);
+    }
+
+    /**
      * What every event says of its turn. Holds no user text.
      *
      * @param conversationId the conversation
+     * @param workspaceId the conversation's workspace (a host decides whether it is worth a metric tag)
      * @param messageId the turn's message id (the client's, or one the engine generated)
      * @param model the model name chosen for the turn
      * @param streaming whether the turn streams
      */
-    record TurnContext(String conversationId, String messageId, String model, boolean streaming) {
+    record TurnContext(String conversationId, String workspaceId, String messageId, String model,
+                       boolean streaming) {
         public TurnContext {
             java.util.Objects.requireNonNull(conversationId, "conversationId");
+            java.util.Objects.requireNonNull(workspaceId, "workspaceId");
             java.util.Objects.requireNonNull(messageId, "messageId");
             java.util.Objects.requireNonNull(model, "model");
         }
@@ -110,6 +142,16 @@ public interface EngineListener {
     default void modelCallFailed(TurnContext turn, RuntimeException error) {
     }
 
+    /**
+     * The policy stage checked the turn with the policies in the conversation's scope: one outcome per rule and
+     * phase, in phase order, as {@link dev.parley.api.Reply#policyOutcomes()} reports them (rule ids, actions,
+     * statuses and finding counts, never the text found). Arrives inside the policy stage as it answers, once per
+     * turn it answers, a blocked turn included; not at all when no policy applies, or when a later stage or the
+     * model failed the turn.
+     */
+    default void policyChecked(TurnContext turn, List<PolicyOutcome> outcomes) {
+    }
+
     /** The turn's commit to the store begins. */
     default void commitStart(TurnContext turn) {
     }
@@ -120,6 +162,17 @@ public interface EngineListener {
 
     /** The commit failed or was refused; nothing of the turn was stored. */
     default void commitFailed(TurnContext turn, RuntimeException error) {
+    }
+
+    /**
+     * What the committed turn counted, right after {@link #commitEnd}: once per committed turn, a policy-blocked
+     * one included (its tokens count though none of its text is kept). Replays have none: they are never counted
+     * or charged again.
+     *
+     * @param usage the settled usage the commit added to the conversation's totals
+     * @param credits what the commit charged, {@link Credits#unmetered()} when no account applied
+     */
+    default void turnCharged(TurnContext turn, Usage usage, Credits credits) {
     }
 
     /**

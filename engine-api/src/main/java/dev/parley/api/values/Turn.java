@@ -103,7 +103,8 @@ public record Turn(
 
     /** What the engine's listener is told of this turn: ids, model, whether it streams; no user text. */
     public EngineListener.TurnContext context() {
-        return new EngineListener.TurnContext(conversation.id(), promptId, model, stream != null);
+        return new EngineListener.TurnContext(conversation.id(), conversation.workspaceId(), promptId, model,
+                stream != null);
     }
 
     /** The output path of a streamed turn. */

@@ -83,13 +83,19 @@ final class ConversationHandle implements Conversation {
         if (streams.lock().isPresent()) {
             throw new ConversationLockedException(id, "a stream is active");
         }
-        RateLimiting limits = engine.rateLimiting();
-        if (limits != null) {
-            limits.admit(caller, info);
-        }
         EngineListener.TurnContext context = turn.context();
         EngineListener listener = SafeListener.forTurn(engine.config().listenerFactory(), context);
         listener.turnStart(context);
+        RateLimiting limits = engine.rateLimiting();
+        if (limits != null) {
+            try {
+                // A turn refused by a rate limit is reported, as a stream's is: turnStart, then turnFailed.
+                limits.admit(caller, info);
+            } catch (RuntimeException e) {
+                listener.turnFailed(context, e);
+                throw e;
+            }
+        }
         TurnResult result;
         try {
             // The check above and the commit bracket the turn: a stream that starts or runs meanwhile makes the

@@ -8,7 +8,7 @@ import dev.parley.api.values.TurnRecord;
 /**
  * The store as one turn sees it: its commit carries the events the turn's stages recorded with it
  * ({@link dev.parley.api.values.EngineServices#recordWithTurn}), which reach the host's sink once stored, and is
- * reported to the turn's listener, start and end (or failure). Every other call goes to the store as is. Thread
+ * reported to the turn's listener, start and end (or failure), then what it counted and charged. Every other call goes to the store as is. Thread
  * safe as the store is.
  */
 final class ObservedStore extends ForwardingConversationStore {
@@ -41,6 +41,8 @@ final class ObservedStore extends ForwardingConversationStore {
             throw e;
         }
         listener.commitEnd(context);
+        listener.turnCharged(context, record.usage(),
+                record.charge() == null ? dev.parley.api.Credits.unmetered() : stored.credits());
         turn.stored(record);
         return stored;
     }

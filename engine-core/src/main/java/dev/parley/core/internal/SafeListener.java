@@ -1,10 +1,14 @@
 package dev.parley.core.internal;
 
+import dev.parley.api.Credits;
 import dev.parley.api.MessageStatus;
 import dev.parley.api.Usage;
+import dev.parley.api.policy.PolicyOutcome;
 import dev.parley.api.spi.EngineListener;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+
+import java.util.List;
 
 /**
  * A host's listener as the engine calls it: an exception it throws is logged (the first at WARN, later ones at
@@ -135,6 +139,15 @@ final class SafeListener implements EngineListener {
     }
 
     @Override
+    public void policyChecked(TurnContext turn, List<PolicyOutcome> outcomes) {
+        try {
+            host.policyChecked(turn, outcomes);
+        } catch (RuntimeException e) {
+            failed("policyChecked", e);
+        }
+    }
+
+    @Override
     public void commitStart(TurnContext turn) {
         try {
             host.commitStart(turn);
@@ -158,6 +171,15 @@ final class SafeListener implements EngineListener {
             host.commitFailed(turn, error);
         } catch (RuntimeException e) {
             failed("commitFailed", e);
+        }
+    }
+
+    @Override
+    public void turnCharged(TurnContext turn, Usage usage, Credits credits) {
+        try {
+            host.turnCharged(turn, usage, credits);
+        } catch (RuntimeException e) {
+            failed("turnCharged", e);
         }
     }
 
