@@ -105,9 +105,6 @@ public final class BudgetStage implements PromptStage {
         if (!hold.metered()) {
             return chain.proceed(turn);
         }
-        for (String account : hold.softLimitReached()) {
-            services.listener().softLimitReached(turn.context(), account);
-        }
         Turn capped = turn;
         if (parameters.maxOutputTokens().isEmpty()) {
             ModelParameters cap = ModelParameters.builder().maxOutputTokens(maxOut).build();
@@ -116,6 +113,9 @@ public final class BudgetStage implements PromptStage {
         TurnResult result;
         try {
             services.holdWithTurn(hold);
+            for (String account : hold.softLimitReached()) {
+                services.listener().softLimitReached(turn.context(), account);
+            }
             result = chain.proceed(capped);
         } catch (dev.parley.api.PolicyBlockedException e) {
             // A DURING policy stopped the stream: the model produced output, which the blocked turn's commit charges

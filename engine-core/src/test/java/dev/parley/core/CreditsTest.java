@@ -436,7 +436,7 @@ public class CreditsTest {
                 new Bad("accountId", () -> credits.setTerms("no-such-account", AccountTerms.NONE)),
                 new Bad("allowance", () -> credits.setTerms(org.id(),
                         AccountTerms.every(CreditPeriod.monthly()).topUp("1000000000001"))),
-                new Bad("limit", () -> credits.setTerms(org.id(), AccountTerms.NONE.limit(SpendLimit.hard("1e9")))),
+                new Bad("limit", () -> credits.setTerms(org.id(), AccountTerms.NONE.limit(SpendLimit.hard("1000000000001")))),
                 new Bad("period", () -> credits.setTerms(org.id(),
                         AccountTerms.every(CreditPeriod.parse("every month")))),
                 new Bad("owner", () -> credits.open(null)),

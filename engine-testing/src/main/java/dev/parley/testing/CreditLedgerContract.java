@@ -562,6 +562,63 @@ public abstract class CreditLedgerContract {
     }
 
     @Test
+    void aResetThatTheTurnsOwnChargeMeetsFirstKeepsThatTurnsHoldToo() {
+        CreditAccount a = account(AccountOwner.organization(org), "10");
+        ledger.setTerms(a.id(), AccountTerms.every(CreditPeriod.monthly()).resetTo("5"), tick());
+        ConversationInfo c = conversation("ws-1");
+        CreditHold hold = ledger.reserve(request(c, "m-1", 3000, 2000, FEB_1.minusSeconds(30))); // 7
+
+        // No read in between: the commit itself writes February's renewal.
+        Message reply = commitAt(c, "m-1", hold, 1000, 500, FEB_1.plusSeconds(20)); // 2
+
+        assertThat(reply.credits().used()).isEqualTo(credits("2"));
+        assertThat(reply.credits().remaining()).isEqualTo(credits("10"));
+        assertThat(balance(a)).isEqualTo(credits("10")).isEqualTo(ledgerSum(a));
+        assertThat(entries(a, LedgerEntry.Kind.RENEWAL)).singleElement()
+                .satisfies(e -> assertThat(e.balanceAfter()).isEqualTo(credits("12")));
+    }
+
+    @Test
+    void anEngineWhoseClockIsBehindNeitherMovesAPeriodBackNorGetsItsAllowanceTwice() {
+        CreditAccount a = account(AccountOwner.organization(org), "1");
+        AccountTerms terms = AccountTerms.every(CreditPeriod.monthly()).topUp("10");
+        ledger.setTerms(a.id(), terms, tick());
+        assertThat(ledger.account(a.id(), FEB_1.plusSeconds(2)).orElseThrow().balance()).isEqualTo(credits("11"));
+        ConversationInfo c = conversation("ws-1");
+        CreditHold hold = ledger.reserve(request(c, "m-1", 1000, 500, FEB_1.plusSeconds(3))); // 2
+
+        // Another engine, two seconds behind, still in January by its clock.
+        Instant behind = FEB_1.minusSeconds(2);
+        assertThat(ledger.setTerms(a.id(), terms, behind).periodStart()).isEqualTo(FEB_1);
+        commitAt(c, "m-1", hold, 1000, 500, behind);
+        CreditAccount limited = ledger.setTerms(a.id(), terms.limit(SpendLimit.soft("100")), behind);
+
+        assertThat(limited.periodStart()).isEqualTo(FEB_1);
+        assertThat(limited.spent()).as("the charge counts in February").isEqualTo(credits("2"));
+        assertThat(entries(a, LedgerEntry.Kind.CHARGE)).singleElement()
+                .satisfies(e -> assertThat(e.at()).isAfterOrEqualTo(FEB_1));
+        assertThat(ledger.account(a.id(), FEB_1.plusSeconds(5)).orElseThrow().balance()).isEqualTo(credits("9"))
+                .isEqualTo(ledgerSum(a));
+        assertThat(entries(a, LedgerEntry.Kind.RENEWAL)).as("February renewed once").hasSize(1);
+    }
+
+    @Test
+    void aCostAboveTheHoldIsChargedAtMostWhatAHardLimitLeaves() {
+        CreditAccount a = account(AccountOwner.organization(org), "100");
+        ledger.setTerms(a.id(), AccountTerms.every(CreditPeriod.monthly()).limit(SpendLimit.hard("5")), tick());
+        ConversationInfo c = conversation("ws-1");
+        CreditHold hold = ledger.reserve(request(c, "m-1", 1000, 500, tick())); // 2
+
+        Message reply = commit(c, "m-1", hold, 10_000, 0); // 10, of which the limit leaves 5
+
+        assertThat(reply.credits().used()).isEqualTo(credits("5"));
+        CreditAccount after = ledger.account(a.id(), now()).orElseThrow();
+        assertThat(after.spent()).isEqualTo(credits("5"));
+        assertThat(after.balance()).isEqualTo(credits("95")).isEqualTo(ledgerSum(a));
+        assertThat(after.available()).isEqualTo(credits("0"));
+    }
+
+    @Test
     void aHardLimitRefusesWhatThePeriodCannotSpendUntilTheNextPeriod() {
         CreditAccount a = account(AccountOwner.organization(org), "100");
         ledger.setTerms(a.id(), AccountTerms.every(CreditPeriod.monthly()).limit(SpendLimit.hard("5")), tick());

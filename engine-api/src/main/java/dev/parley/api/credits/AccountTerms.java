@@ -24,17 +24,24 @@ import org.jspecify.annotations.Nullable;
  * <p><b>Renewal.</b> The first operation on an account at or after its period's end (a read, a top-up, a turn's
  * reservation or charge) starts the current period: it writes the renewal as a {@link LedgerEntry.Kind#RENEWAL}
  * entry, so that the balance still equals the sum of the ledger, and the period's spending starts again at zero.
- * Setting terms never changes the balance: the first period's credits are a top-up of the host's. A turn's cost
- * counts in the period it is charged in.
+ * Setting terms never changes the balance: the first period's credits are a top-up of the host's. Setting the
+ * periods an account has already keeps its current period and spending; a period never moves back, so an engine
+ * whose clock is behind cannot start a period that was renewed again. A turn's cost counts in the period it is
+ * charged in, and its charge is stamped no earlier than that period's start. Reservations read the system clock
+ * (as leases do); keep engines' clocks on it.
  *
  * @param period the account's periods; null for none
  * @param renewal what a new period does to the balance
  * @param allowance the credits a {@link Renewal#RESET} or {@link Renewal#TOP_UP} renewal grants; null for
  *                  {@link Renewal#KEEP}
- * @param limit the most a period may spend; null for no limit
+ * @param limit the most a period may spend; null for no limit. A turn is charged the same amount on each of its
+ *              accounts, so a hard limit on one (a user's, say) also caps what the others are charged for that turn
  */
 public record AccountTerms(@Nullable CreditPeriod period, Renewal renewal, @Nullable BigDecimal allowance,
                            @Nullable SpendLimit limit) {
+    /** The largest allowance or limit: far above any balance, small enough for every store's columns. */
+    public static final BigDecimal MAX_CREDITS = new BigDecimal("1000000000000");
+
     /** No period and no limit. */
     public static final AccountTerms NONE = new AccountTerms(null, Renewal.KEEP, null, null);
 
@@ -44,7 +51,8 @@ public record AccountTerms(@Nullable CreditPeriod period, Renewal renewal, @Null
         KEEP,
         /**
          * The balance becomes the allowance: unused credits expire. Credits that live turns hold at that moment are
-         * kept for them, on top of the allowance, so that no turn in flight is left unable to pay.
+         * kept for them, on top of the allowance, so that no turn in flight is left unable to pay; what such a turn
+         * does not spend stays on the balance.
          */
         RESET,
         /** The allowance is added to what is left, once for each period that started. */
@@ -71,6 +79,9 @@ public record AccountTerms(@Nullable CreditPeriod period, Renewal renewal, @Null
             }
             if (allowance.signum() <= 0) {
                 throw new InvalidRequestException("allowance", "must be positive");
+            }
+            if (allowance.compareTo(MAX_CREDITS) > 0) {
+                throw new InvalidRequestException("allowance", "must be at most " + MAX_CREDITS.toPlainString());
             }
             try {
                 allowance = Credits.amount("allowance", allowance);

@@ -109,13 +109,40 @@ public record CreditAccount(String id, AccountOwner owner, BigDecimal balance, B
     }
 
     /**
-     * The account under new terms from {@code at}: its balance unchanged; periodic terms start the period containing
-     * {@code at}, whose spending so far is {@code spentSince}: what the ledger charged since that period's start, or
-     * ever without periods, which the caller reads. Setting the same terms again changes nothing.
+     * Where the ledger's charges must be summed from for the spending under {@code newTerms} set at {@code at}:
+     * empty when the periods are the same as now, whose current period and its spending carry over; the start of
+     * the new period otherwise (the period containing {@code at}, or the current period's start if that is later:
+     * a period never moves back); the account's opening without periods (its whole life).
+     */
+    public java.util.Optional<Instant> spendingCountedFrom(AccountTerms newTerms, Instant at) {
+        CreditPeriod period = newTerms.period();
+        if (Objects.equals(period, terms.period())) {
+            return java.util.Optional.empty();
+        }
+        return java.util.Optional.of(period == null ? createdAt : period.startOf(notBeforePeriod(at)));
+    }
+
+    /**
+     * The account under new terms from {@code at}, its balance unchanged. With the same periods as now, the current
+     * period and its spending carry over and {@code spentSince} is ignored; otherwise periodic terms start the
+     * period containing {@code at} (never one before the current period's start), whose spending so far is
+     * {@code spentSince}, which the caller reads from the ledger ({@link #spendingCountedFrom}).
      */
     public CreditAccount withTerms(AccountTerms newTerms, BigDecimal spentSince, Instant at) {
         CreditPeriod period = newTerms.period();
+        if (Objects.equals(period, terms.period())) {
+            return new CreditAccount(id, owner, balance, reserved, createdAt, newTerms, spent, periodStart, periodEnd);
+        }
+        Instant from = notBeforePeriod(at);
         return new CreditAccount(id, owner, balance, reserved, createdAt, newTerms, spentSince,
-                period == null ? null : period.startOf(at), period == null ? null : period.endOf(at));
+                period == null ? null : period.startOf(from), period == null ? null : period.endOf(from));
+    }
+
+    /**
+     * {@code at}, or the current period's start when that is later: what an engine whose clock is behind does to
+     * the account happens in the current period, never in one before it.
+     */
+    public Instant notBeforePeriod(Instant at) {
+        return periodStart != null && periodStart.isAfter(at) ? periodStart : at;
     }
 }

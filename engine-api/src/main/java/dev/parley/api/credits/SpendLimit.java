@@ -14,7 +14,7 @@ import java.util.Objects;
  * {@link dev.parley.api.spi.EngineListener#softLimitReached}). Top-ups and adjustments are not spending. Immutable
  * and thread safe.
  *
- * @param amount the limit, positive, at most {@link Credits#SCALE} decimals
+ * @param amount the limit, positive, at most {@link AccountTerms#MAX_CREDITS}, at most {@link Credits#SCALE} decimals
  * @param kind whether reaching it refuses turns
  */
 public record SpendLimit(BigDecimal amount, Kind kind) {
@@ -37,6 +37,9 @@ public record SpendLimit(BigDecimal amount, Kind kind) {
         }
         if (amount.signum() <= 0) {
             throw new InvalidRequestException("limit", "must be positive");
+        }
+        if (amount.compareTo(AccountTerms.MAX_CREDITS) > 0) {
+            throw new InvalidRequestException("limit", "must be at most " + AccountTerms.MAX_CREDITS.toPlainString());
         }
         try {
             amount = Credits.amount("limit", amount);

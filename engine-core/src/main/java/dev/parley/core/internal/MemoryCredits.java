@@ -129,15 +129,20 @@ public final class MemoryCredits implements CreditLedger {
         if (a == null) {
             throw new InvalidRequestException("accountId", "names no credit account");
         }
-        renew(a, at);
-        Instant since = terms.period() == null ? null : terms.period().startOf(at);
+        CreditAccount current = renew(a, at);
+        if (current.terms().equals(terms)) {
+            return current;
+        }
         BigDecimal spent = ZERO;
-        for (LedgerEntry e : a.ledger) {
-            if (e.kind() == LedgerEntry.Kind.CHARGE && (since == null || !e.at().isBefore(since))) {
-                spent = spent.subtract(e.amount());
+        Optional<Instant> since = current.spendingCountedFrom(terms, at);
+        if (since.isPresent()) {
+            for (LedgerEntry e : a.ledger) {
+                if (e.kind() == LedgerEntry.Kind.CHARGE && !e.at().isBefore(since.get())) {
+                    spent = spent.subtract(e.amount());
+                }
             }
         }
-        CreditAccount next = view(a, at).withTerms(terms, spent, at);
+        CreditAccount next = current.withTerms(terms, spent, at);
         a.terms = terms;
         a.spent = next.spent();
         a.periodStart = next.periodStart();
@@ -251,23 +256,27 @@ public final class MemoryCredits implements CreditLedger {
      */
     public synchronized Credits settle(TurnCharge charge, String conversationId, String promptId, Instant at) {
         CreditHold hold = charge.hold();
-        holds.remove(hold.id());
         if (!hold.metered()) {
+            holds.remove(hold.id());
             return Credits.unmetered();
         }
         List<Account> charged = new ArrayList<>(hold.accountIds().size());
-        BigDecimal amount = charge.cost();
         for (String id : hold.accountIds()) {
             Account a = accounts.get(id);
             if (a == null) {
                 throw new IllegalStateException("the hold names an account that does not exist: " + id);
             }
             charged.add(a);
-            amount = amount.min(renew(a, at).available());
+            renew(a, at); // while the turn's own hold still counts: a reset keeps it
+        }
+        holds.remove(hold.id());
+        BigDecimal amount = charge.cost();
+        for (Account a : charged) {
+            amount = amount.min(view(a, at).available());
         }
         Account tightest = null;
-        Instant when = micros(at);
         for (Account a : charged) {
+            Instant when = micros(view(a, at).notBeforePeriod(at));
             a.balance = a.balance.subtract(amount);
             a.spent = a.spent.add(amount);
             a.ledger.add(new LedgerEntry(UUID.randomUUID().toString(), a.id, LedgerEntry.Kind.CHARGE, amount.negate(),

@@ -79,12 +79,6 @@ final class StoreCreditAccounts implements CreditAccounts {
         if (terms == null) {
             throw new InvalidRequestException("terms", "is required");
         }
-        if (terms.allowance() != null && terms.allowance().compareTo(MAX_AMOUNT) > 0) {
-            throw new InvalidRequestException("allowance", "must be at most " + MAX_AMOUNT.toPlainString() + " credits");
-        }
-        if (terms.limit() != null && terms.limit().amount().compareTo(MAX_AMOUNT) > 0) {
-            throw new InvalidRequestException("limit", "must be at most " + MAX_AMOUNT.toPlainString() + " credits");
-        }
         return ledger.setTerms(accountId, terms, clock.instant());
     }
 

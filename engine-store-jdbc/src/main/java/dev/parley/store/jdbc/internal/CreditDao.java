@@ -521,24 +521,32 @@ public final class CreditDao {
         }
         List<String> accounts = hold.accountIds();
         Map<String, CreditAccount> locked = lockAll(h, accounts);
+        if (accounts.stream().anyMatch(id -> locked.get(id).renewalDue(at))) {
+            // A renewal first, while the turn's own hold still counts: a reset keeps what it holds.
+            Map<String, BigDecimal> all = held(h, accounts, at);
+            for (String id : accounts) {
+                locked.put(id, renew(h, locked.get(id), all.getOrDefault(id, ZERO), at).withReserved(ZERO));
+            }
+        }
         release(h, hold.id());
         Map<String, BigDecimal> others = held(h, accounts, at);
         Map<String, BigDecimal> balances = new HashMap<>();
+        Map<String, Instant> stamps = new HashMap<>();
         BigDecimal amount = charge.cost();
         for (String id : accounts) {
-            CreditAccount account = renew(h, locked.get(id), others.getOrDefault(id, ZERO), at);
+            CreditAccount account = locked.get(id).withReserved(others.getOrDefault(id, ZERO));
             balances.put(id, account.balance());
+            stamps.put(id, micros(account.notBeforePeriod(at)));
             amount = amount.min(account.available());
         }
         h.createUpdate(DEBIT).bindList("ids", accounts).bind("amount", amount).execute();
-        Instant when = micros(at);
         List<LedgerEntry> entries = new ArrayList<>(accounts.size());
         String tightest = null;
         BigDecimal least = null;
         for (String id : accounts) {
             BigDecimal after = balances.get(id).subtract(amount);
             entries.add(new LedgerEntry(UUID.randomUUID().toString(), id, LedgerEntry.Kind.CHARGE, amount.negate(),
-                    after, "turn", when, conversationId, promptId, hold.model(), hold.price(), charge.tokensIn(),
+                    after, "turn", stamps.get(id), conversationId, promptId, hold.model(), hold.price(), charge.tokensIn(),
                     charge.tokensOut()));
             if (least == null || after.compareTo(least) < 0) {
                 least = after;
@@ -557,8 +565,10 @@ public final class CreditDao {
     private static Map<String, CreditAccount> lockAll(Handle h, List<String> accounts) {
         if (accounts.size() == 1) {
             String id = accounts.get(0);
-            return Map.of(id, lock(h, id).orElseThrow(() -> new IllegalStateException(
+            Map<String, CreditAccount> one = new HashMap<>(2);
+            one.put(id, lock(h, id).orElseThrow(() -> new IllegalStateException(
                     "a credit hold names an account that does not exist: " + id)));
+            return one;
         }
         Map<String, CreditAccount> locked = new HashMap<>();
         h.createQuery(LOCK_ALL).bindList("ids", accounts).map((rs, ctx) -> account(rs, ZERO))
@@ -621,7 +631,8 @@ public final class CreditDao {
 
     /**
      * Sets an account's terms, in the caller's transaction, under its row lock: a renewal due under the old terms
-     * first, then the new terms with the spending of their current period read from the ledger.
+     * first; nothing more when the terms are the same; else the new terms, with the spending of their current
+     * period read from the ledger when their periods differ from the old ones.
      *
      * @throws InvalidRequestException naming {@code accountId} when there is no such account
      */
@@ -632,8 +643,12 @@ public final class CreditDao {
         }
         CreditAccount account = renew(h, locked.get(), held(h, List.of(accountId), at).getOrDefault(accountId, ZERO),
                 at);
-        Instant since = terms.period() == null ? account.createdAt() : terms.period().startOf(at);
-        BigDecimal spent = h.createQuery(SPENT_SINCE).bind("id", accountId).bind("since", Rows.utc(since))
+        if (account.terms().equals(terms)) {
+            return account;
+        }
+        Optional<Instant> since = account.spendingCountedFrom(terms, at);
+        BigDecimal spent = since.isEmpty() ? ZERO : h.createQuery(SPENT_SINCE).bind("id", accountId)
+                .bind("since", Rows.utc(since.get()))
                 .map((rs, ctx) -> Credits.amount("spent", rs.getBigDecimal(1))).one();
         CreditAccount next = account.withTerms(terms, spent, at);
         SpendLimit limit = terms.limit();
