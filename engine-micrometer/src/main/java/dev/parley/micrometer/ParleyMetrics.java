@@ -1,0 +1,245 @@
+package dev.parley.micrometer;
+
+import dev.parley.api.spi.EngineListener;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.observation.ObservationRegistry;
+
+import java.util.Arrays;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The metrics of one or more engines, as the {@link EngineListener.Factory} they are given:
+ *
+ * <pre>{@code
+ * ParleyMetrics metrics = ParleyMetrics.builder(meterRegistry).build();
+ * ConversationEngine engine = ConversationEngine.builder()
+ *         .eventListenerFactory(metrics)
+ *         ...
+ *         .build();
+ * }</pre>
+ *
+ * <p>What it records, every meter tagged by {@code model} (and by {@code workspace} when the host asks for it with
+ * {@link Builder#tagWorkspace()}: tag cardinality is the host's call):
+ * <table>
+ *   <caption>Meters</caption>
+ *   <tr><th>name</th><th>type</th><th>other tags</th><th>what</th></tr>
+ *   <tr><td>{@value #TURNS}</td><td>counter</td><td>outcome, streaming</td><td>turns by how they ended</td></tr>
+ *   <tr><td>{@value #TURN}</td><td>observation (timer)</td><td>outcome, streaming</td><td>a turn's latency</td></tr>
+ *   <tr><td>{@value #FIRST_DELTA}</td><td>timer</td><td></td><td>from a stream's start to its first delta</td></tr>
+ *   <tr><td>{@value #STAGE}</td><td>observation (timer)</td><td>stage</td><td>each pipeline stage, the stages
+ *       inside it included</td></tr>
+ *   <tr><td>{@value #MODEL_CALL}</td><td>observation (timer)</td><td>outcome</td><td>the provider call</td></tr>
+ *   <tr><td>{@value #TOKENS}</td><td>counter</td><td>type ({@code input}, {@code output})</td><td>the settled
+ *       tokens of committed turns</td></tr>
+ *   <tr><td>{@value #CREDITS}</td><td>counter</td><td></td><td>credits charged by committed turns</td></tr>
+ *   <tr><td>{@value #POLICY_FINDINGS}</td><td>counter</td><td>policy, action, phase</td><td>findings of each
+ *       policy rule</td></tr>
+ *   <tr><td>{@value #POLICY_UNEVALUATED}</td><td>counter</td><td>policy, phase</td><td>checks that threw or ran
+ *       past their budget</td></tr>
+ *   <tr><td>{@value #REFUSALS}</td><td>counter</td><td>reason ({@code BUDGET_EXCEEDED}, {@code RATE_LIMITED},
+ *       {@code POLICY_BLOCKED}, {@code CONVERSATION_LOCKED})</td><td>turns refused</td></tr>
+ *   <tr><td>{@value #REPLAYS}</td><td>counter</td><td></td><td>turns answered from the store</td></tr>
+ *   <tr><td>{@value #ACTIVE_STREAMS}</td><td>gauge</td><td>(no model tag)</td><td>streams holding their
+ *       conversation's lock</td></tr>
+ * </table>
+ *
+ * <p>An outcome is the reply's status ({@code COMPLETE}, {@code CANCELLED}), {@code REPLAYED}, or the
+ * {@link dev.parley.api.ErrorCode} of the failure ({@code INTERNAL} for an exception that has none); a model call's
+ * is {@code OK} or its error code. Observations also carry the conversation and message ids as high-cardinality
+ * values, which meters ignore and a tracing bridge puts on its spans. No name, tag or value carries a prompt or a
+ * reply.
+ *
+ * <p>Observations are made on the {@link Builder#observationRegistry ObservationRegistry} the host gives (its
+ * handlers make the timers and, with a tracing bridge, the spans), or else on one of this object's own whose only
+ * handler times them on the meter registry, with percentiles and a histogram. None is ever made current: a turn's
+ * observations are linked by their parents, so that none can stay behind on a host's thread.
+ *
+ * <p>Thread safe: one instance serves any number of turns and engines at once.
+ */
+public final class ParleyMetrics implements EngineListener.Factory {
+    /** Turns, by outcome. */
+    public static final String TURNS = "parley.turns";
+    /** A turn, from its start to its end. */
+    public static final String TURN = "parley.turn";
+    /** From a stream's start to its first delta. */
+    public static final String FIRST_DELTA = "parley.turn.first.delta";
+    /** A stage of the pipeline. */
+    public static final String STAGE = "parley.stage";
+    /** The provider call. */
+    public static final String MODEL_CALL = "parley.model.call";
+    /** Settled tokens of committed turns. */
+    public static final String TOKENS = "parley.tokens";
+    /** Credits charged by committed turns. */
+    public static final String CREDITS = "parley.credits.charged";
+    /** Findings of policy rules. */
+    public static final String POLICY_FINDINGS = "parley.policy.findings";
+    /** Policy checks that threw or ran past their time budget. */
+    public static final String POLICY_UNEVALUATED = "parley.policy.unevaluated";
+    /** Turns refused by a budget, a rate limit, a policy or a stream's lock. */
+    public static final String REFUSALS = "parley.refusals";
+    /** Turns answered from the store without a model call. */
+    public static final String REPLAYS = "parley.replays";
+    /** Streams holding their conversation's lock. */
+    public static final String ACTIVE_STREAMS = "parley.streams.active";
+
+    private final MeterRegistry meters;
+    private final ObservationRegistry observations;
+    private final boolean tagWorkspace;
+    private final double[] percentiles;
+    private final AtomicInteger activeStreams = new AtomicInteger();
+    /** Meters by name and tags, so that a turn looks each up once without building an id. */
+    private final ConcurrentMap<MeterKey, Counter> counters = new ConcurrentHashMap<>();
+    private final ConcurrentMap<MeterKey, Timer> timers = new ConcurrentHashMap<>();
+
+    private ParleyMetrics(Builder b) {
+        this.meters = b.meters;
+        this.tagWorkspace = b.tagWorkspace;
+        this.percentiles = b.percentiles == null ? new double[]{0.5, 0.95, 0.99} : b.percentiles;
+        if (b.observations == null) {
+            ObservationRegistry own = ObservationRegistry.create();
+            own.observationConfig().observationHandler(new TimingHandler(this));
+            this.observations = own;
+        } else {
+            this.observations = b.observations;
+        }
+        Gauge.builder(ACTIVE_STREAMS, activeStreams, AtomicInteger::get)
+                .description("Streams holding their conversation's lock")
+                .strongReference(true)
+                .register(meters);
+    }
+
+    /** A builder recording on {@code meters}. */
+    public static Builder builder(MeterRegistry meters) {
+        return new Builder(Objects.requireNonNull(meters, "meters"));
+    }
+
+    /** The listener of one turn. */
+    @Override
+    public EngineListener create(EngineListener.TurnContext turn) {
+        return new TurnMetrics(this, turn);
+    }
+
+    MeterRegistry meters() {
+        return meters;
+    }
+
+    ObservationRegistry observations() {
+        return observations;
+    }
+
+    boolean tagWorkspace() {
+        return tagWorkspace;
+    }
+
+    AtomicInteger activeStreams() {
+        return activeStreams;
+    }
+
+    /** The counter of this name and tags (tag keys and values alternating). */
+    Counter counter(String name, String... tags) {
+        MeterKey key = new MeterKey(name, tags);
+        Counter c = counters.get(key);
+        return c != null ? c : counters.computeIfAbsent(key, k -> Counter.builder(name).tags(tags).register(meters));
+    }
+
+    /** The timer of this name and tags, with the configured percentiles and a histogram. */
+    Timer timer(String name, Tags tags) {
+        MeterKey key = new MeterKey(name, tags);
+        Timer t = timers.get(key);
+        return t != null ? t : timers.computeIfAbsent(key, k -> Timer.builder(name).tags(tags)
+                .publishPercentiles(percentiles).publishPercentileHistogram().register(meters));
+    }
+
+    @Override
+    public String toString() {
+        return "ParleyMetrics[" + meters.getClass().getSimpleName() + (tagWorkspace ? ", by workspace]" : "]");
+    }
+
+    /** A meter's name and tags, as a map key. */
+    private record MeterKey(String name, Object tags) {
+        MeterKey(String name, String[] tags) {
+            this(name, Arrays.asList(tags));
+        }
+    }
+
+    /**
+     * Configures {@link ParleyMetrics}; each option may be set once. Not thread safe: build on one thread.
+     */
+    public static final class Builder {
+        private final MeterRegistry meters;
+        private @Nullable ObservationRegistry observations;
+        private boolean tagWorkspace;
+        private boolean tagWorkspaceSet;
+        private double @Nullable [] percentiles;
+
+        private Builder(MeterRegistry meters) {
+            this.meters = meters;
+        }
+
+        /**
+         * Makes the turn, stage and model-call observations on the host's registry, whose handlers then make the
+         * timers (a {@code DefaultMeterObservationHandler}) and spans (a tracing bridge); by default they are made
+         * on a registry of this object's own that only times them on the meter registry.
+         *
+         * @throws IllegalStateException when already set
+         */
+        public Builder observationRegistry(ObservationRegistry registry) {
+            Objects.requireNonNull(registry, "registry");
+            if (observations != null) {
+                throw new IllegalStateException("observationRegistry was already set to " + observations);
+            }
+            this.observations = registry;
+            return this;
+        }
+
+        /**
+         * Tags every meter of a turn with its conversation's {@code workspace} too: one series per workspace,
+         * which only the host can say it can afford. Off by default.
+         *
+         * @throws IllegalStateException when already set
+         */
+        public Builder tagWorkspace() {
+            if (tagWorkspaceSet) {
+                throw new IllegalStateException("tagWorkspace was already set");
+            }
+            tagWorkspaceSet = true;
+            tagWorkspace = true;
+            return this;
+        }
+
+        /**
+         * The percentiles the timers this object makes publish (0.5, 0.95 and 0.99 unless set); they also publish a
+         * histogram. Timers a host's observation handlers make are configured by the host.
+         *
+         * @throws IllegalArgumentException when one is not in (0, 1]
+         * @throws IllegalStateException when already set
+         */
+        public Builder percentiles(double... values) {
+            Objects.requireNonNull(values, "values");
+            if (percentiles != null) {
+                throw new IllegalStateException("percentiles were already set to " + Arrays.toString(percentiles));
+            }
+            for (double p : values) {
+                if (!(p > 0 && p <= 1)) {
+                    throw new IllegalArgumentException("a percentile must be in (0, 1]: " + p);
+                }
+            }
+            this.percentiles = values.clone();
+            return this;
+        }
+
+        /** The metrics, with their active-streams gauge registered. */
+        public ParleyMetrics build() {
+            return new ParleyMetrics(this);
+        }
+    }
+}
