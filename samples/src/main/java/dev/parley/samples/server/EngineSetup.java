@@ -27,7 +27,6 @@ import dev.parley.samples.server.config.ServerConfig;
 import dev.parley.store.jdbc.JdbcConversationStore;
 
 import java.math.BigDecimal;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -35,42 +34,32 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
-import java.util.function.Function;
 
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Builds the one {@link ConversationEngine} the server runs on from a checked {@link ServerConfig}: the store (an H2
- * file under the data directory, or PostgreSQL when {@code PARLEY_JDBC_URL} is set), the models and their prices, the
+ * Builds the one {@link ConversationEngine} the server runs on from a checked {@link ServerConfig}: the store (on the
+ * server's {@link ServerDatabase}), the models and their prices, the
  * repositories' scopes, the policy rules and rate limits; then opens the configured credit accounts. Not thread
  * safe; use once.
  */
 final class EngineSetup {
-    /** Environment variable of a PostgreSQL JDBC URL; with it the server shares its store with other instances. */
-    static final String JDBC_URL = "PARLEY_JDBC_URL";
-    static final String JDBC_USER = "PARLEY_JDBC_USER";
-    static final String JDBC_PASSWORD = "PARLEY_JDBC_PASSWORD";
-
     private static final Logger LOG = LoggerFactory.getLogger(EngineSetup.class);
     private static final Duration DEFAULT_MODEL_TIMEOUT = Duration.ofSeconds(60);
 
     private EngineSetup() {
     }
 
-    /** The engine of {@code config}, its store chosen by {@code environment} and {@code dataDir}. */
-    static ConversationEngine build(ServerConfig config, Path dataDir, Function<String, String> environment) {
-        return build(config, dataDir, environment, Map.of());
-    }
-
     /**
-     * The engine of {@code config}, with each model named in {@code providers} served by that provider instead of the
-     * configured one (its scope and price kept).
+     * The engine of {@code config} on {@code database}, with each model named in {@code providers} served by that
+     * provider instead of the configured one (its scope and price kept).
      */
-    static ConversationEngine build(ServerConfig config, Path dataDir, Function<String, String> environment,
+    static ConversationEngine build(ServerConfig config, ServerDatabase database,
                                     Map<String, ModelProvider> providers) {
-        ConversationEngine.Builder b = ConversationEngine.builder().store(store(dataDir, environment));
+        ConversationEngine.Builder b = ConversationEngine.builder()
+                .store(JdbcConversationStore.of(database.dataSource()));
         for (ServerConfig.Model model : config.models()) {
             String name = Objects.requireNonNull(model.name());
             ModelProvider given = providers.get(name);
@@ -101,19 +90,6 @@ final class EngineSetup {
             throw e;
         }
         return engine;
-    }
-
-    private static JdbcConversationStore store(Path dataDir, Function<String, String> environment) {
-        String url = environment.apply(JDBC_URL);
-        if (url != null && !url.isBlank()) {
-            String user = environment.apply(JDBC_USER);
-            String password = environment.apply(JDBC_PASSWORD);
-            LOG.info("store: {} (from {})", url.replaceAll("password=[^&;]*", "password=***"), JDBC_URL);
-            return JdbcConversationStore.of(url, user == null ? "" : user, password == null ? "" : password);
-        }
-        Path file = dataDir.resolve("parley");
-        LOG.info("store: H2 file {}.mv.db", file.toAbsolutePath());
-        return JdbcConversationStore.h2File(file);
     }
 
     private static ModelProvider provider(ServerConfig.Model model) {

@@ -156,6 +156,37 @@ final class JsonBody {
         return value.textValue();
     }
 
+    /** A boolean field that may be absent or null. */
+    @Nullable Boolean optionalBoolean(String field) {
+        JsonNode value = object.get(field);
+        if (value == null || value.isNull()) {
+            return null;
+        }
+        if (!value.isBoolean()) {
+            throw ApiException.badRequest(name(field), "must be true or false");
+        }
+        return value.booleanValue();
+    }
+
+    /**
+     * A switch given as a string: on when it is one of {@code on} (exactly), off for any other string, when absent or
+     * null; a JSON boolean is taken as its value. Any other JSON type is refused.
+     */
+    boolean optionalSwitch(String field, Set<String> on) {
+        JsonNode value = object.get(field);
+        if (value == null || value.isNull()) {
+            return false;
+        }
+        if (value.isBoolean()) {
+            return value.booleanValue();
+        }
+        if (!value.isTextual()) {
+            throw ApiException.badRequest(name(field), "must be a string (" + String.join(" or ",
+                    new java.util.TreeSet<>(on)) + " turns it on)");
+        }
+        return on.contains(value.textValue());
+    }
+
     /** A field name fit to quote in a message and a log: control characters escaped, long names cut. */
     private static String printable(String name) {
         StringBuilder sb = new StringBuilder();

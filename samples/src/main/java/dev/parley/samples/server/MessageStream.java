@@ -1,6 +1,8 @@
 package dev.parley.samples.server;
 
+import dev.parley.api.Conversation;
 import dev.parley.api.ParleyException;
+import dev.parley.api.Prompt;
 import dev.parley.api.Reply;
 import dev.parley.api.StreamHandle;
 import dev.parley.api.StreamListener;
@@ -11,10 +13,12 @@ import jakarta.servlet.http.HttpServletResponse;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -22,8 +26,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One engine stream sent to one HTTP client as Server-Sent Events, through Javalin's SSE {@link Emitter}: a
- * {@code delta} event per piece of the reply ({@code {"text": ...}}), then exactly one {@code final} event with the
- * stored assistant message, or one {@code error} event ({@code {code, message}}). Each event is flushed as it is
+ * {@code delta} event per piece of the reply ({@code {"text": ...}}), then exactly one {@code final} event with what
+ * the API says of the stored reply (the workspace style's assistant message, the assistant style's text and credits),
+ * or one {@code error} event ({@code {code, message}}). Each event is flushed as it is
  * written. The engine's listener calls only queue events; the request's own thread writes them ({@link #send}), so a
  * slow client slows only its stream. A client that goes away is noticed at the next write (a comment is written when
  * nothing happened for {@link #KEEP_ALIVE}), and its engine stream is cancelled: the partial reply is kept.
@@ -40,7 +45,31 @@ final class MessageStream implements StreamListener {
     }
 
     private final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
+    private final Function<Reply, Object> finalEvent;
     private volatile @Nullable StreamHandle handle;
+
+    /** A stream whose {@code final} event carries {@code finalEvent} of the stored reply. */
+    MessageStream(Function<Reply, Object> finalEvent) {
+        this.finalEvent = Objects.requireNonNull(finalEvent, "finalEvent");
+    }
+
+    /**
+     * Starts the engine stream of {@code prompt} first, so that a refusal (a stream already active, a bad field) is an
+     * ordinary error response; only then answers {@code ctx} with the event stream, on the calling thread, while
+     * {@code active} holds it under the conversation's id (so that shutdown can cancel it).
+     */
+    static void serve(Context ctx, Conversation conversation, Prompt prompt, Function<Reply, Object> finalEvent,
+                      Map<String, MessageStream> active) throws InterruptedException {
+        MessageStream stream = new MessageStream(finalEvent);
+        StreamHandle streamHandle = conversation.stream(prompt, stream);
+        stream.started(streamHandle);
+        active.put(conversation.id(), stream);
+        try {
+            stream.send(ctx);
+        } finally {
+            active.remove(conversation.id(), stream);
+        }
+    }
 
     /** Queues a delta. */
     @Override
@@ -51,7 +80,7 @@ final class MessageStream implements StreamListener {
     /** Queues the final event: the stored reply, complete or cancelled. */
     @Override
     public void onComplete(Reply reply) {
-        events.add(new Event("final", WorkspaceApi.message(reply), true));
+        events.add(new Event("final", finalEvent.apply(reply), true));
     }
 
     /** Queues the error event. */

@@ -45,7 +45,9 @@ public final class ParleyServer implements AutoCloseable {
     private static final Logger REQUESTS = LoggerFactory.getLogger("dev.parley.samples.server.requests");
 
     private final ConversationEngine engine;
+    private final ServerDatabase database;
     private final WorkspaceApi workspaceApi;
+    private final AssistantApi assistantApi;
     private final Javalin app;
     private final int port;
     private final AtomicBoolean closed = new AtomicBoolean();
@@ -92,9 +94,12 @@ public final class ParleyServer implements AutoCloseable {
         }
     }
 
-    private ParleyServer(ConversationEngine engine, WorkspaceApi workspaceApi, Javalin app) {
+    private ParleyServer(ConversationEngine engine, ServerDatabase database, WorkspaceApi workspaceApi,
+                         AssistantApi assistantApi, Javalin app) {
         this.engine = engine;
+        this.database = database;
         this.workspaceApi = workspaceApi;
+        this.assistantApi = assistantApi;
         this.app = app;
         this.port = app.port();
     }
@@ -103,12 +108,20 @@ public final class ParleyServer implements AutoCloseable {
     public static ParleyServer start(ServerConfig config, Settings settings) {
         Objects.requireNonNull(config, "config");
         Objects.requireNonNull(settings, "settings");
-        ConversationEngine engine = EngineSetup.build(config, settings.dataDir(), settings.environment(),
-                settings.models());
+        ServerDatabase database = ServerDatabase.open(settings.dataDir(), settings.environment());
+        ConversationEngine engine;
+        try {
+            engine = EngineSetup.build(config, database, settings.models());
+        } catch (RuntimeException | Error e) {
+            database.close();
+            throw e;
+        }
         try {
             Authenticator authenticator = new Authenticator(config.users());
             RepositoryApi repositoryApi = new RepositoryApi(engine, authenticator);
             WorkspaceApi workspaceApi = new WorkspaceApi(engine, authenticator, config);
+            AssistantApi assistantApi = new AssistantApi(engine, authenticator,
+                    new AssistantConversations(database.dataSource()), config);
             String probeUser = "health-probe";
             String probeOrg = Objects.requireNonNull(config.organizations().get(0).id());
             Javalin app = Javalin.create(c -> {
@@ -126,6 +139,7 @@ public final class ParleyServer implements AutoCloseable {
                 c.routes.get("/health", ctx -> health(ctx, engine, Caller.user(probeUser, probeOrg).build()));
                 repositoryApi.register(c.routes);
                 workspaceApi.register(c.routes);
+                assistantApi.register(c.routes);
                 c.routes.exception(ApiException.class, (e, ctx) -> error(ctx, e.status(), null, e.getMessage()));
                 c.routes.exception(ParleyException.class, ParleyServer::engineError);
                 c.routes.exception(HttpResponseException.class, ParleyServer::httpError);
@@ -133,9 +147,10 @@ public final class ParleyServer implements AutoCloseable {
             });
             app.start();
             LOG.info("listening on http://{}:{}", settings.host(), app.port());
-            return new ParleyServer(engine, workspaceApi, app);
+            return new ParleyServer(engine, database, workspaceApi, assistantApi, app);
         } catch (RuntimeException | Error e) {
             engine.close();
+            database.close();
             throw e;
         }
     }
@@ -143,6 +158,11 @@ public final class ParleyServer implements AutoCloseable {
     /** The port the server listens on (or listened on, once closed). */
     public int port() {
         return port;
+    }
+
+    /** The engine the server runs on: for tests that look behind the HTTP answers. */
+    ConversationEngine engine() {
+        return engine;
     }
 
     /** Waits until {@link #close()} has stopped the server. */
@@ -157,7 +177,7 @@ public final class ParleyServer implements AutoCloseable {
     /**
      * Cancels the streams this server is sending (their partial replies kept, their clients told with a final event),
      * stops taking requests, lets those in progress finish (up to 10 seconds), then closes the engine, which cancels
-     * any stream left and closes the store. Idempotent.
+     * any stream left and closes the store, and last the database pool. Idempotent.
      */
     @Override
     public void close() {
@@ -167,9 +187,11 @@ public final class ParleyServer implements AutoCloseable {
         LOG.info("stopping");
         try {
             workspaceApi.cancelStreams();
+            assistantApi.cancelStreams();
             app.stop();
         } finally {
             engine.close();
+            database.close();
             synchronized (stopped) {
                 stopped.notifyAll();
             }

@@ -64,7 +64,7 @@ public final class ServeCommand implements Callable<Integer> {
         for (ServerConfig.User user : config.users()) {
             String role = Boolean.TRUE.equals(user.organizationAdmin()) ? "organization admin"
                     : user.workspaces().toString();
-            LOG.info("  {} ({}): {}", user.id(), role, user.token());
+            LOG.info("  {} ({}): {}, api key {}", user.id(), role, user.token(), user.apiKey());
         }
         LOG.info("try: curl -s -X POST http://localhost:{}/conversation -H 'Authorization: Bearer demo-alice-token'"
                 + " -H 'Content-Type: application/json' -d '{\"repoId\":\"handbook\"}'", port);
@@ -74,5 +74,8 @@ public final class ServeCommand implements Callable<Integer> {
         LOG.info("or the workspace-style API: curl -s -X POST http://localhost:{}/api/v1/workspaces/support/conversations"
                 + " -H 'Authorization: Bearer demo-alice-token' -H 'Content-Type: application/json'"
                 + " -d '{\"brandVoiceId\":\"acme-voice\"}'", port);
+        LOG.info("or the assistant-style API: curl -s -X POST 'http://localhost:{}/api/conversation/my-first-chat"
+                + "?api_key=demo-alice-key&board_id=helpdesk&chat_id=welcome' -H 'Content-Type: application/json'"
+                + " -d '{\"prompt\":\"Hello!\",\"plaintext\":\"true\"}'", port);
     }
 }

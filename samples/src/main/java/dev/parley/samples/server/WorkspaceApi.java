@@ -17,7 +17,6 @@ import dev.parley.api.PageRequest;
 import dev.parley.api.Prompt;
 import dev.parley.api.Reply;
 import dev.parley.api.Role;
-import dev.parley.api.StreamHandle;
 import dev.parley.api.Usage;
 import dev.parley.samples.server.config.ConfigLoader;
 import dev.parley.samples.server.config.ServerConfig;
@@ -204,23 +203,11 @@ final class WorkspaceApi {
                 "data", messages.items().stream().map(WorkspaceApi::message).toList()));
     }
 
-    /**
-     * Starts the engine stream first, so that a refusal (a stream already active, a bad field) is an ordinary error
-     * response; only then answers with the event stream.
-     */
     private void stream(Context ctx) throws InterruptedException {
         Conversations conversations = conversations(ctx);
         Prompt prompt = prompt(JsonBody.parse(reader, ctx.bodyAsBytes(), MESSAGE_FIELDS));
         Conversation c = conversation(conversations, ctx);
-        MessageStream stream = new MessageStream();
-        StreamHandle handle = c.stream(prompt, stream);
-        stream.started(handle);
-        streams.put(c.id(), stream);
-        try {
-            stream.send(ctx);
-        } finally {
-            streams.remove(c.id(), stream);
-        }
+        MessageStream.serve(ctx, c, prompt, WorkspaceApi::message, streams);
     }
 
     private void cancel(Context ctx) throws InterruptedException {

@@ -1,6 +1,7 @@
 /**
  * An HTTP server that speaks conversation APIs over one Parley engine: the repository-scoped API
- * ({@code /conversation}) and the workspace-scoped API ({@code /api/v1/workspaces/{ws}/conversations}).
+ * ({@code /conversation}), the workspace-scoped API ({@code /api/v1/workspaces/{ws}/conversations}) and the
+ * assistant-scoped API ({@code /api/conversation/{id}}).
  * {@link dev.parley.samples.server.ParleyServer} is the embedding pattern a host copies: one engine built from a configuration, callers built from the host's own authentication, engine error
  * codes mapped to HTTP statuses.
  *

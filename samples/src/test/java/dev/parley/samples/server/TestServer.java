@@ -24,6 +24,9 @@ import org.jspecify.annotations.Nullable;
 /** A server on a free loopback port and a temporary data directory, with an HTTP client to call it. */
 final class TestServer implements AutoCloseable {
     private static final ObjectMapper MAPPER = new ObjectMapper();
+    /** Reads decimals as BigDecimal, so that a test sees every digit the server wrote. */
+    private static final ObjectMapper EXACT = new ObjectMapper()
+            .enable(com.fasterxml.jackson.databind.DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS);
 
     final ParleyServer server;
     private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
@@ -166,6 +169,15 @@ final class TestServer implements AutoCloseable {
 
         String message() {
             return json().path("message").asText();
+        }
+
+        /** The body as JSON, its decimals read exactly. */
+        JsonNode exactJson() {
+            try {
+                return EXACT.readTree(body);
+            } catch (IOException e) {
+                throw new AssertionError("not JSON: " + body, e);
+            }
         }
     }
 }
