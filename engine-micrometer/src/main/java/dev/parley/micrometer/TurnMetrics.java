@@ -7,7 +7,6 @@ import dev.parley.api.ParleyException;
 import dev.parley.api.Usage;
 import dev.parley.api.policy.PolicyOutcome;
 import dev.parley.api.spi.EngineListener;
-import io.micrometer.core.instrument.Tags;
 import io.micrometer.observation.Observation;
 
 import java.util.ArrayDeque;
@@ -34,10 +33,15 @@ final class TurnMetrics implements EngineListener {
     /** The turn's own tags: model, and workspace when asked for. */
     private final String[] tags;
     private final long startNanos;
-    private final Observation observation;
-    /** Open stage observations, innermost first. */
+    /** The turn's observation, on the host's registry; null when this object times the turn itself. */
+    private final @Nullable Observation observation;
+    /** Open stage observations, innermost first (on the host's registry). */
     private final Deque<Observation> stages = new ArrayDeque<>();
     private @Nullable Observation modelCall;
+    /** Start times of the open stages, innermost last, and of the model call (when timed directly). */
+    private long[] stageStarts = new long[12];
+    private int depth;
+    private long modelCallStart;
 
     TurnMetrics(ParleyMetrics metrics, TurnContext turn) {
         this.metrics = metrics;
@@ -46,15 +50,19 @@ final class TurnMetrics implements EngineListener {
                 ? new String[]{"model", turn.model(), "workspace", turn.workspaceId()}
                 : new String[]{"model", turn.model()};
         this.startNanos = System.nanoTime();
-        this.observation = observe(ParleyMetrics.TURN, null)
+        this.observation = metrics.observations() == null ? null : observe(ParleyMetrics.TURN, null)
                 .lowCardinalityKeyValue("streaming", Boolean.toString(turn.streaming()))
                 .highCardinalityKeyValue("parley.conversation.id", turn.conversationId())
                 .highCardinalityKeyValue("parley.message.id", turn.messageId());
     }
 
+    private void time(String name, long since, String... more) {
+        metrics.timer(name, with(more)).record(System.nanoTime() - since, TimeUnit.NANOSECONDS);
+    }
+
     /** A new observation of this turn, with its tags; its parent the given one, else the registry's current. */
     private Observation observe(String name, @Nullable Observation parent) {
-        Observation o = Observation.createNotStarted(name, metrics.observations());
+        Observation o = Observation.createNotStarted(name, java.util.Objects.requireNonNull(metrics.observations()));
         if (parent != null) {
             o.parentObservation(parent);
         }
@@ -77,7 +85,9 @@ final class TurnMetrics implements EngineListener {
 
     @Override
     public void turnStart(TurnContext turn) {
-        observation.start();
+        if (observation != null) {
+            observation.start();
+        }
     }
 
     @Override
@@ -101,15 +111,27 @@ final class TurnMetrics implements EngineListener {
     private void end(String outcome, @Nullable RuntimeException error) {
         metrics.counter(ParleyMetrics.TURNS, with("outcome", outcome, "streaming",
                 Boolean.toString(turn.streaming()))).increment();
-        observation.lowCardinalityKeyValue("outcome", outcome);
-        if (error != null) {
-            observation.error(error);
+        Observation o = observation;
+        if (o == null) {
+            time(ParleyMetrics.TURN, startNanos, "outcome", outcome, "streaming", Boolean.toString(turn.streaming()));
+            return;
         }
-        observation.stop();
+        o.lowCardinalityKeyValue("outcome", outcome);
+        if (error != null) {
+            o.error(error);
+        }
+        o.stop();
     }
 
     @Override
     public void stageStart(TurnContext turn, String stage) {
+        if (observation == null) {
+            if (depth == stageStarts.length) {
+                stageStarts = java.util.Arrays.copyOf(stageStarts, depth * 2);
+            }
+            stageStarts[depth++] = System.nanoTime();
+            return;
+        }
         Observation parent = stages.isEmpty() ? observation : stages.peek();
         stages.push(observe(ParleyMetrics.STAGE, parent).lowCardinalityKeyValue("stage", stage)
                 .contextualName("parley.stage " + stage).start());
@@ -117,6 +139,10 @@ final class TurnMetrics implements EngineListener {
 
     @Override
     public void stageEnd(TurnContext turn, String stage) {
+        if (observation == null) {
+            endStage(stage);
+            return;
+        }
         Observation o = stages.poll();
         if (o != null) {
             o.stop();
@@ -125,6 +151,10 @@ final class TurnMetrics implements EngineListener {
 
     @Override
     public void stageFailed(TurnContext turn, String stage, RuntimeException error) {
+        if (observation == null) {
+            endStage(stage);
+            return;
+        }
         Observation o = stages.poll();
         if (o != null) {
             o.error(error);
@@ -132,15 +162,25 @@ final class TurnMetrics implements EngineListener {
         }
     }
 
+    private void endStage(String stage) {
+        if (depth > 0) {
+            time(ParleyMetrics.STAGE, stageStarts[--depth], "stage", stage);
+        }
+    }
+
     @Override
     public void modelCallStart(TurnContext turn, String model) {
+        if (observation == null) {
+            modelCallStart = System.nanoTime();
+            return;
+        }
         Observation parent = stages.isEmpty() ? observation : stages.peek();
         modelCall = observe(ParleyMetrics.MODEL_CALL, parent).start();
     }
 
     @Override
     public void firstDelta(TurnContext turn) {
-        metrics.timer(ParleyMetrics.FIRST_DELTA, Tags.of(tags))
+        metrics.timer(ParleyMetrics.FIRST_DELTA, tags)
                 .record(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS);
     }
 
@@ -155,6 +195,10 @@ final class TurnMetrics implements EngineListener {
     }
 
     private void endModelCall(String outcome, @Nullable RuntimeException error) {
+        if (observation == null) {
+            time(ParleyMetrics.MODEL_CALL, modelCallStart, "outcome", outcome);
+            return;
+        }
         Observation o = modelCall;
         modelCall = null;
         if (o != null) {
