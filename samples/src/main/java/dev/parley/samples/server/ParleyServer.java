@@ -15,6 +15,7 @@ import io.javalin.http.HttpResponseException;
 
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -122,6 +123,7 @@ public final class ParleyServer implements AutoCloseable {
             WorkspaceApi workspaceApi = new WorkspaceApi(engine, authenticator, config);
             AssistantApi assistantApi = new AssistantApi(engine, authenticator,
                     new AssistantConversations(database.dataSource()), config);
+            byte[] openApi = Json.bytes(OpenApi.document());
             String probeUser = "health-probe";
             String probeOrg = Objects.requireNonNull(config.organizations().get(0).id());
             Javalin app = Javalin.create(c -> {
@@ -137,6 +139,7 @@ public final class ParleyServer implements AutoCloseable {
                 c.requestLogger.http((ctx, ms) -> REQUESTS.info("{} {} {} {} ms", ctx.method(), ctx.path(),
                         ctx.statusCode(), Math.round(ms)));
                 c.routes.get("/health", ctx -> health(ctx, engine, Caller.user(probeUser, probeOrg).build()));
+                c.routes.get(OpenApi.PATH, ctx -> ctx.status(200).contentType("application/json").result(openApi));
                 repositoryApi.register(c.routes);
                 workspaceApi.register(c.routes);
                 assistantApi.register(c.routes);
@@ -158,6 +161,14 @@ public final class ParleyServer implements AutoCloseable {
     /** The port the server listens on (or listened on, once closed). */
     public int port() {
         return port;
+    }
+
+    /** The routes the server registered, each as its method and path ({@code "POST /conversation"}). */
+    List<String> routes() {
+        return app.unsafe.internalRouter.allHttpHandlers().stream()
+                .filter(e -> e.endpoint.method.isHttpMethod())
+                .map(e -> e.endpoint.method.name() + " " + e.endpoint.path)
+                .toList();
     }
 
     /** The engine the server runs on: for tests that look behind the HTTP answers. */
