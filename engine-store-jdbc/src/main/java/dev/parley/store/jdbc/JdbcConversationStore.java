@@ -40,6 +40,7 @@ import dev.parley.store.jdbc.internal.AuditDao;
 import dev.parley.store.jdbc.internal.ConversationDao;
 import dev.parley.store.jdbc.internal.ConversationQuerySql;
 import dev.parley.store.jdbc.internal.CreditDao;
+import dev.parley.store.jdbc.internal.LocalHolds;
 import dev.parley.store.jdbc.internal.Dialect;
 import dev.parley.store.jdbc.internal.MessageDao;
 import dev.parley.store.jdbc.internal.Migrations;
@@ -106,8 +107,14 @@ import java.util.function.Function;
  *       top-ups, adjustments, and turns' charges with their model, price and tokens), and the holds live turns
  *       reserve ({@code parley_credit_hold}), all as exact decimals ({@code NUMERIC}, read as {@code BigDecimal}
  *       at {@link dev.parley.api.Credits#SCALE} decimals). A reserve is one transaction: the owners' accounts in
- *       one statement, each account row locked in id order (so that engines reserving on the same accounts never
- *       deadlock), its lapsed holds deleted, its live ones summed, and the hold stored on every account or none.
+ *       one statement, the account rows locked in one statement in id order (so that engines reserving on the
+ *       same accounts never deadlock), their lapsed holds deleted, their live ones summed, and the hold stored on
+ *       every account or none; on PostgreSQL it commits without waiting for the disk, since a hold a database
+ *       crash loses only frees its credits early. An H2 database the store opened itself ({@link Builder#h2File},
+ *       {@link Builder#h2InMemory}) is embedded in this JVM, which H2 locks against other processes: its holds
+ *       are kept in this JVM instead, shared by every store on that database, under per-account locks taken
+ *       before any transaction that changes a balance or reserves, so a reservation commits nothing. An H2
+ *       database given by URL or data source keeps its holds in the table, since an H2 server may share it.
  *       A turn's charge is settled in the turn's own transaction, after every check that can refuse the commit,
  *       under the same locks: a refused commit charges nothing and keeps its hold, and no balance goes below zero
  *       or below what other live holds reserve, however many engines share the database. The reply keeps what
@@ -177,7 +184,7 @@ public final class JdbcConversationStore implements ConversationStore, Violation
         try {
             Dialect dialect = Dialect.of(dataSource);
             Migrations.migrate(dataSource, dialect);
-            this.credits = new CreditDao(dialect);
+            this.credits = new CreditDao(dialect, b.localHolds == null ? null : LocalHolds.of(b.localHolds));
             this.usage = new UsageDao(dialect);
             this.rateLimits = new RateLimitDao(dialect);
             this.turns = new TurnDao(dialect, messages, audit, violations, credits, usage);
@@ -365,6 +372,21 @@ public final class JdbcConversationStore implements ConversationStore, Violation
 
     @Override
     public Message commitTurn(TurnRecord turn) {
+        var charge = turn.charge();
+        LocalHolds local = credits.localHolds();
+        if (local == null || charge == null || !charge.hold().metered()) {
+            return commit(turn);
+        }
+        // Holds in this JVM: the charge's accounts stay locked until the commit has ended, and the turn's hold goes
+        // only once its charge is committed (a refused commit keeps it, for the engine to release).
+        try (var locked = lockLocally(charge.hold().accountIds())) {
+            Message stored = commit(turn);
+            local.release(charge.hold().id());
+            return stored;
+        }
+    }
+
+    private Message commit(TurnRecord turn) {
         return transaction("store a turn", h -> turns.commit(h, turn), e -> SqlErrors.isUniqueViolation(e)
                 ? new ConversationLockedException(turn.conversationId(), "message " + turn.promptId()
                         + " was stored by another turn")
@@ -539,10 +561,33 @@ public final class JdbcConversationStore implements ConversationStore, Violation
     }
 
     private Optional<CreditAccount> renewed(String accountId, Instant at) {
-        return transaction("renew a credit account", h -> {
-            credits.renewIfDue(h, accountId, at);
-            return credits.account(h, accountId, at);
-        });
+        try (var locked = lockLocally(List.of(accountId))) {
+            return transaction("renew a credit account", h -> {
+                credits.renewIfDue(h, accountId, at);
+                return credits.account(h, accountId, at);
+            });
+        }
+    }
+
+    /**
+     * The locks of {@code accounts} when this JVM keeps the database's holds ({@link LocalHolds}), taken before any
+     * transaction that changes their balances or reserves on them, and kept until it has ended; nothing otherwise
+     * (the rows' own locks order the changes).
+     */
+    private AutoCloseable0 lockLocally(List<String> accounts) {
+        LocalHolds local = credits.localHolds();
+        if (local == null || accounts.isEmpty()) {
+            return () -> { };
+        }
+        LocalHolds.Locked locked = local.lock(accounts);
+        return locked::close;
+    }
+
+    /** An {@link AutoCloseable} that throws nothing. */
+    @FunctionalInterface
+    private interface AutoCloseable0 extends AutoCloseable {
+        @Override
+        void close();
     }
 
     @Override
@@ -550,7 +595,9 @@ public final class JdbcConversationStore implements ConversationStore, Violation
         Objects.requireNonNull(accountId, "accountId");
         Objects.requireNonNull(terms, "terms");
         Objects.requireNonNull(at, "at");
-        return transaction("set a credit account's terms", h -> credits.setTerms(h, accountId, terms, at));
+        try (var locked = lockLocally(List.of(accountId))) {
+            return transaction("set a credit account's terms", h -> credits.setTerms(h, accountId, terms, at));
+        }
     }
 
     @Override
@@ -560,7 +607,7 @@ public final class JdbcConversationStore implements ConversationStore, Violation
         Objects.requireNonNull(kind, "kind");
         Objects.requireNonNull(amount, "amount");
         Objects.requireNonNull(at, "at");
-        try {
+        try (var locked = lockLocally(List.of(accountId))) {
             return transaction("post to a credit ledger", h -> credits.post(h, entryId, accountId, kind, amount,
                     reason, at));
         } catch (StoreFailureException e) {
@@ -588,7 +635,15 @@ public final class JdbcConversationStore implements ConversationStore, Violation
     @Override
     public CreditHold reserve(HoldRequest request) {
         Objects.requireNonNull(request, "request");
-        return transaction("reserve credits", h -> credits.reserve(h, request));
+        if (credits.localHolds() == null) {
+            return transaction("reserve credits", h -> credits.reserve(h, request));
+        }
+        // Holds in this JVM: the accounts first, then under their locks the balances, and the hold kept here. The
+        // transaction writes only when a renewal is due, so it usually commits nothing.
+        List<String> accounts = call("reserve credits", h -> credits.accounts(h, request));
+        try (var locked = lockLocally(accounts)) {
+            return transaction("reserve credits", h -> credits.reserve(h, request, accounts));
+        }
     }
 
     @Override
@@ -715,6 +770,8 @@ public final class JdbcConversationStore implements ConversationStore, Violation
         private @Nullable String user;
         private @Nullable String password;
         private int poolSize = 10;
+        /** The embedded H2 database this JVM keeps the holds of, when the store opened it itself. */
+        private @Nullable String localHolds;
         private long settingsCacheSize = 10_000;
 
         private Builder() {
@@ -746,7 +803,9 @@ public final class JdbcConversationStore implements ConversationStore, Violation
          */
         public Builder h2File(Path path) {
             Objects.requireNonNull(path, "path");
-            return jdbcUrl(StorePools.h2FileUrl(path), "sa", "");
+            jdbcUrl(StorePools.h2FileUrl(path), "sa", "");
+            localHolds = "file:" + path.toAbsolutePath().normalize();
+            return this;
         }
 
         /**
@@ -757,7 +816,9 @@ public final class JdbcConversationStore implements ConversationStore, Violation
          */
         public Builder h2InMemory(String name) {
             Objects.requireNonNull(name, "name");
-            return jdbcUrl(StorePools.h2MemoryUrl(name), "sa", "");
+            jdbcUrl(StorePools.h2MemoryUrl(name), "sa", "");
+            localHolds = "mem:" + name;
+            return this;
         }
 
         /** Connections in the pool the store opens; 10 by default. */

@@ -82,6 +82,9 @@ public final class CreditDao {
     /** A new account, at zero. */
     public static final String OPEN = "INSERT INTO parley_credit_account (id, organization_id, owner_kind, owner_id, "
             + "balance, created_at) VALUES (:id, :org, :kind, :owner, 0, :at)";
+    /** Some accounts as stored, unlocked: primary key. */
+    public static final String ACCOUNTS = "SELECT " + ROW_COLUMNS + " FROM parley_credit_account a "
+            + "WHERE a.id IN (<ids>)";
     /** An account, its row locked until the transaction ends: primary key. */
     public static final String LOCK = "SELECT " + ROW_COLUMNS + " FROM parley_credit_account a WHERE a.id = :id "
             + "FOR UPDATE";
@@ -199,11 +202,29 @@ public final class CreditDao {
     private final String priceInsertIfAbsent;
     private final String ledgerPage;
     private final @Nullable String notDurable;
+    /** Where live holds are kept when not in the hold table: an embedded H2 database's, in this JVM. */
+    private final @Nullable LocalHolds local;
 
+    /** Statements for a database that keeps its holds in its hold table. */
     public CreditDao(Dialect dialect) {
+        this(dialect, null);
+    }
+
+    /**
+     * Statements for a database whose holds are {@code local} (an embedded H2 database), or, when null, in its hold
+     * table. With local holds, the caller takes the accounts' locks ({@link LocalHolds#lock}) around every
+     * transaction that changes a balance or reserves, and frees a charged turn's hold once its commit is done.
+     */
+    public CreditDao(Dialect dialect, @Nullable LocalHolds local) {
         this.priceInsertIfAbsent = dialect.priceInsertIfAbsent();
         this.ledgerPage = dialect.ledgerPage();
         this.notDurable = dialect.notDurable();
+        this.local = local;
+    }
+
+    /** The holds kept in this JVM, or null when they are in the hold table. */
+    public @Nullable LocalHolds localHolds() {
+        return local;
     }
 
     /** The statement of a ledger page, as this database spells it. */
@@ -313,7 +334,12 @@ public final class CreditDao {
 
     /** The account with this id, as it stands at {@code at}. */
     public Optional<CreditAccount> account(Handle h, String accountId, Instant at) {
-        return h.createQuery(ACCOUNT).bind("id", accountId).bind("at", Rows.utc(at)).map(ACCOUNT_ROW).findOne();
+        return h.createQuery(ACCOUNT).bind("id", accountId).bind("at", Rows.utc(at)).map(ACCOUNT_ROW).findOne()
+                .map(a -> withLocalHolds(a, at));
+    }
+
+    private CreditAccount withLocalHolds(CreditAccount a, Instant at) {
+        return local == null ? a : a.withReserved(local.held(a.id(), at));
     }
 
     /** The owner's account, as it stands at {@code at}. */
@@ -324,7 +350,8 @@ public final class CreditDao {
                 .bind("owner", owner.ownerId())
                 .bind("at", Rows.utc(at))
                 .map(ACCOUNT_ROW)
-                .findOne();
+                .findOne()
+                .map(a -> withLocalHolds(a, at));
     }
 
     /**
@@ -353,7 +380,7 @@ public final class CreditDao {
             }
             return e;
         }
-        CreditAccount account = renew(h, locked.get(), held(h, List.of(accountId), at).getOrDefault(accountId, ZERO), at);
+        CreditAccount account = renew(h, locked.get(), held(h, List.of(accountId), at, null).getOrDefault(accountId, ZERO), at);
         BigDecimal after = account.balance().add(amount);
         if (after.compareTo(account.reserved()) < 0) {
             throw new InvalidRequestException("amount", "would take the balance below zero or below what running turns hold");
@@ -401,7 +428,19 @@ public final class CreditDao {
      * @throws InvalidRequestException naming {@code model} when accounts apply and the model has no price
      */
     public CreditHold reserve(Handle h, HoldRequest request) {
-        List<String> accounts = accountsOf(h, request.owners());
+        return reserve(h, request, accountsOf(h, request.owners()));
+    }
+
+    /** The ids of the accounts of a turn's owners, in owner order, each once; one statement. */
+    public List<String> accounts(Handle h, HoldRequest request) {
+        return accountsOf(h, request.owners());
+    }
+
+    /**
+     * {@link #reserve(Handle, HoldRequest)} on accounts already found ({@link #accounts}); with local holds, the
+     * caller holds their locks.
+     */
+    public CreditHold reserve(Handle h, HoldRequest request, List<String> accounts) {
         Instant expires = micros(request.at().plus(request.lease()));
         Optional<ModelPrice> price = price(h, request.model());
         if (accounts.isEmpty()) {
@@ -412,6 +451,9 @@ public final class CreditDao {
             throw new InvalidRequestException("model", "has no credit price, and credit accounts apply to the turn");
         }
         BigDecimal amount = price.get().cost(request.inputTokens(), request.maxOutputTokens());
+        if (local != null) {
+            return reserveLocally(h, request, accounts, amount, price.get(), expires);
+        }
         if (notDurable != null) {
             // A hold need not survive a crash of the database: a lost one frees its credits early, and its turn's
             // charge is still capped at what each account can pay (settle). Its commit need not wait for the disk.
@@ -419,7 +461,7 @@ public final class CreditDao {
         }
         Map<String, CreditAccount> locked = lockAll(h, accounts);
         h.createUpdate(DELETE_LAPSED).bindList("ids", accounts).bind("at", Rows.utc(request.at())).execute();
-        Map<String, BigDecimal> held = held(h, accounts, request.at());
+        Map<String, BigDecimal> held = held(h, accounts, request.at(), null);
         List<String> soft = new ArrayList<>(0);
         for (String id : accounts) {
             CreditAccount account = renew(h, locked.get(id), held.getOrDefault(id, ZERO), request.at());
@@ -446,6 +488,36 @@ public final class CreditDao {
             throw new UnableToExecuteStatementException(e, null);
         }
         return new CreditHold(request.holdId(), accounts, amount, request.model(), price.get(), expires, soft);
+    }
+
+    private CreditHold reserveLocally(Handle h, HoldRequest request, List<String> accounts, BigDecimal amount,
+                                      ModelPrice price, Instant expires) {
+        Map<String, CreditAccount> stored = new HashMap<>();
+        h.createQuery(ACCOUNTS).bindList("ids", accounts).map((rs, ctx) -> account(rs, ZERO))
+                .forEach(a -> stored.put(a.id(), a));
+        Map<String, BigDecimal> held = local.held(accounts, request.at(), null);
+        List<String> soft = new ArrayList<>(0);
+        for (String id : accounts) {
+            CreditAccount account = stored.get(id);
+            if (account == null) {
+                throw new IllegalStateException("a credit account went away: " + id);
+            }
+            if (account.renewalDue(request.at())) {
+                account = renew(h, lock(h, id).orElseThrow(), held.getOrDefault(id, ZERO), request.at());
+            } else {
+                account = account.withReserved(held.getOrDefault(id, ZERO));
+            }
+            BigDecimal available = account.available();
+            if (available.compareTo(amount) < 0) {
+                throw new BudgetExceededException(id, amount.subtract(available));
+            }
+            if (account.softLimitReachedBy(amount)) {
+                soft.add(id);
+            }
+        }
+        CreditHold hold = new CreditHold(request.holdId(), accounts, amount, request.model(), price, expires, soft);
+        local.add(hold);
+        return hold;
     }
 
     /**
@@ -491,6 +563,9 @@ public final class CreditDao {
 
     /** Extends a hold live at {@code at} to {@code at + lease}; false when it is gone or lapsed. */
     public boolean renew(Handle h, String holdId, Instant at, Duration lease) {
+        if (local != null) {
+            return local.renew(holdId, at, lease);
+        }
         return h.createUpdate(RENEW_HOLD)
                 .bind("expires", Rows.utc(at.plus(lease)))
                 .bind("id", holdId)
@@ -500,6 +575,10 @@ public final class CreditDao {
 
     /** Frees a hold on every account; nothing when it is gone. */
     public void release(Handle h, String holdId) {
+        if (local != null) {
+            local.release(holdId);
+            return;
+        }
         h.createUpdate(DELETE_HOLD).bind("id", holdId).execute();
     }
 
@@ -523,13 +602,18 @@ public final class CreditDao {
         Map<String, CreditAccount> locked = lockAll(h, accounts);
         if (accounts.stream().anyMatch(id -> locked.get(id).renewalDue(at))) {
             // A renewal first, while the turn's own hold still counts: a reset keeps what it holds.
-            Map<String, BigDecimal> all = held(h, accounts, at);
+            Map<String, BigDecimal> all = held(h, accounts, at, null);
             for (String id : accounts) {
                 locked.put(id, renew(h, locked.get(id), all.getOrDefault(id, ZERO), at).withReserved(ZERO));
             }
         }
-        release(h, hold.id());
-        Map<String, BigDecimal> others = held(h, accounts, at);
+        Map<String, BigDecimal> others;
+        if (local != null) {
+            others = local.held(accounts, at, hold.id()); // the caller frees the hold once the commit is done
+        } else {
+            release(h, hold.id());
+            others = held(h, accounts, at, null);
+        }
         Map<String, BigDecimal> balances = new HashMap<>();
         Map<String, Instant> stamps = new HashMap<>();
         BigDecimal amount = charge.cost();
@@ -625,7 +709,7 @@ public final class CreditDao {
     public void renewIfDue(Handle h, String accountId, Instant at) {
         Optional<CreditAccount> locked = lock(h, accountId);
         if (locked.isPresent() && locked.get().renewalDue(at)) {
-            renew(h, locked.get(), held(h, List.of(accountId), at).getOrDefault(accountId, ZERO), at);
+            renew(h, locked.get(), held(h, List.of(accountId), at, null).getOrDefault(accountId, ZERO), at);
         }
     }
 
@@ -641,7 +725,7 @@ public final class CreditDao {
         if (locked.isEmpty()) {
             throw new InvalidRequestException("accountId", "names no credit account");
         }
-        CreditAccount account = renew(h, locked.get(), held(h, List.of(accountId), at).getOrDefault(accountId, ZERO),
+        CreditAccount account = renew(h, locked.get(), held(h, List.of(accountId), at, null).getOrDefault(accountId, ZERO),
                 at);
         if (account.terms().equals(terms)) {
             return account;
@@ -670,8 +754,11 @@ public final class CreditDao {
         return next;
     }
 
-    /** What live holds reserve at {@code at} on each account that has any. */
-    private static Map<String, BigDecimal> held(Handle h, List<String> accounts, Instant at) {
+    /** What live holds reserve at {@code at} on each account that has any, but the hold {@code except}. */
+    private Map<String, BigDecimal> held(Handle h, List<String> accounts, Instant at, @Nullable String except) {
+        if (local != null) {
+            return local.held(accounts, at, except);
+        }
         Map<String, BigDecimal> held = new HashMap<>();
         h.createQuery(HELD).bindList("ids", accounts).bind("at", Rows.utc(at))
                 .map((rs, ctx) -> Map.entry(rs.getString("account_id"), Rows.amount(rs, "held")))
