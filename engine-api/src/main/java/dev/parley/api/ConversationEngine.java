@@ -172,7 +172,10 @@ public interface ConversationEngine extends AutoCloseable {
             return this;
         }
 
-        /** The source of conversation and message ids; defaults to random UUIDs. Must be thread safe. */
+        /**
+         * The source of conversation and message ids; defaults to time-ordered UUIDs (version 7), which a
+         * database indexes at the end of its index rather than on a random page. Must be thread safe.
+         */
         public Builder ids(Supplier<String> ids) {
             this.ids = once("ids", this.ids, ids);
             return this;

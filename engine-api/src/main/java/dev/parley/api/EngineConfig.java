@@ -26,7 +26,7 @@ import org.jspecify.annotations.Nullable;
  * @param defaultModel the model of turns that name none
  * @param pipeline the stages every turn runs through
  * @param clock the clock of every timestamp
- * @param ids the id source, or null for random UUIDs
+ * @param ids the id source, or null for time-ordered UUIDs (version 7)
  * @param tokenCounter the counter of models without their own, or null for the default estimator
  * @param steeringResolver resolves brand voices and target audiences
  * @param steeringCacheTtl how long resolved steering texts are reused; zero for never

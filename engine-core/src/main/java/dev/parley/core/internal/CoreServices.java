@@ -16,7 +16,6 @@ import org.slf4j.LoggerFactory;
 import java.time.Clock;
 import java.util.List;
 import java.util.Optional;
-import java.util.UUID;
 import java.util.function.Supplier;
 
 /** What one engine offers its pipeline and its handles. Immutable after construction; thread safe. */
@@ -41,7 +40,7 @@ final class CoreServices implements EngineServices {
     CoreServices(EngineConfig config, ConversationStore store) {
         this.store = store;
         this.clock = config.clock();
-        this.ids = config.ids() != null ? config.ids() : () -> UUID.randomUUID().toString();
+        this.ids = config.ids() != null ? config.ids() : dev.parley.api.internal.TimeOrderedIds::next;
         this.models = new ModelRegistry(config.models());
         this.engineCounter = config.tokenCounter();
         this.steeringResolver = CachingSteeringResolver.of(new CheckedSteeringResolver(config.steeringResolver()),

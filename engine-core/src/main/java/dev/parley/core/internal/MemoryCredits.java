@@ -26,7 +26,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.UUID;
 
 /**
  * The credits of the in-memory store: prices, accounts with their ledgers, and live holds, all guarded by this
@@ -279,7 +278,7 @@ public final class MemoryCredits implements CreditLedger {
             Instant when = micros(view(a, at).notBeforePeriod(at));
             a.balance = a.balance.subtract(amount);
             a.spent = a.spent.add(amount);
-            a.ledger.add(new LedgerEntry(UUID.randomUUID().toString(), a.id, LedgerEntry.Kind.CHARGE, amount.negate(),
+            a.ledger.add(new LedgerEntry(dev.parley.api.internal.TimeOrderedIds.next(), a.id, LedgerEntry.Kind.CHARGE, amount.negate(),
                     a.balance, "turn", when, conversationId, promptId, hold.model(), hold.price(), charge.tokensIn(),
                     charge.tokensOut()));
             if (tightest == null || a.balance.compareTo(tightest.balance) < 0) {
@@ -313,7 +312,7 @@ public final class MemoryCredits implements CreditLedger {
         CreditAccount renewed = now.renewed(at);
         BigDecimal change = renewed.balance().subtract(a.balance);
         if (change.signum() != 0) {
-            a.ledger.add(new LedgerEntry(UUID.randomUUID().toString(), a.id, LedgerEntry.Kind.RENEWAL, change,
+            a.ledger.add(new LedgerEntry(dev.parley.api.internal.TimeOrderedIds.next(), a.id, LedgerEntry.Kind.RENEWAL, change,
                     renewed.balance(), "renewal", micros(renewed.periodStart()), null, null, null, null, 0, 0));
         }
         a.balance = renewed.balance();

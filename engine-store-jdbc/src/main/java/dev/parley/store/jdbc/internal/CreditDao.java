@@ -35,7 +35,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.UUID;
 
 /**
  * The statements of credits: prices, accounts and their ledgers, holds, and the charge of a turn's commit. Not
@@ -629,7 +628,7 @@ public final class CreditDao {
         BigDecimal least = null;
         for (String id : accounts) {
             BigDecimal after = balances.get(id).subtract(amount);
-            entries.add(new LedgerEntry(UUID.randomUUID().toString(), id, LedgerEntry.Kind.CHARGE, amount.negate(),
+            entries.add(new LedgerEntry(dev.parley.api.internal.TimeOrderedIds.next(), id, LedgerEntry.Kind.CHARGE, amount.negate(),
                     after, "turn", stamps.get(id), conversationId, promptId, hold.model(), hold.price(), charge.tokensIn(),
                     charge.tokensOut()));
             if (least == null || after.compareTo(least) < 0) {
@@ -688,7 +687,7 @@ public final class CreditDao {
         CreditAccount renewed = account.renewed(at);
         BigDecimal change = renewed.balance().subtract(account.balance());
         if (change.signum() != 0) {
-            insertEntries(h, List.of(new LedgerEntry(UUID.randomUUID().toString(), account.id(),
+            insertEntries(h, List.of(new LedgerEntry(dev.parley.api.internal.TimeOrderedIds.next(), account.id(),
                     LedgerEntry.Kind.RENEWAL, change, renewed.balance(), "renewal", micros(renewed.periodStart()),
                     null, null, null, null, 0, 0)));
         }
