@@ -731,35 +731,11 @@ public abstract class CreditLedgerContract {
     void concurrentHoldsOnOneBalanceGetExactlyAsManyAsItCovers() throws Exception {
         CreditAccount a = account(AccountOwner.organization(org), "10");
         ConversationInfo c = conversation("ws-1");
-        int threads = 16;
         Instant at = tick();
-        ExecutorService pool = Executors.newFixedThreadPool(threads);
-        CountDownLatch start = new CountDownLatch(1);
-        List<Future<Boolean>> results = new ArrayList<>();
-        try {
-            for (int i = 0; i < 64; i++) {
-                String promptId = "m-" + i;
-                results.add(pool.submit(() -> {
-                    start.await();
-                    try {
-                        ledger.reserve(request(c, promptId, 250, 0, at)); // 0.25 each: the balance covers 40
-                        return true;
-                    } catch (BudgetExceededException e) {
-                        return false;
-                    }
-                }));
-            }
-            start.countDown();
-            int granted = 0;
-            for (Future<Boolean> f : results) {
-                granted += f.get(60, TimeUnit.SECONDS) ? 1 : 0;
-            }
-            assertThat(granted).isEqualTo(40);
-            assertThat(reserved(a, at)).isEqualTo(credits("10"));
-            assertThat(balance(a)).isEqualTo(credits("10"));
-        } finally {
-            pool.shutdownNow();
-        }
+        // 0.25 each: the balance covers 40 of the 64.
+        assertThat(granted(64, i -> ledger.reserve(request(c, "m-" + i, 250, 0, at)))).isEqualTo(40);
+        assertThat(reserved(a, at)).isEqualTo(credits("10"));
+        assertThat(balance(a)).isEqualTo(credits("10"));
     }
 
     @Test
