@@ -82,9 +82,9 @@ public final class ParleyServer implements AutoCloseable {
             this(host, port, dataDir, environment, Map.of());
         }
 
-        /** Port 8080 on every address, data in {@code ./data}, this process's environment. */
+        /** Port 8080 on the loopback address, data in {@code ./data}, this process's environment. */
         public static Settings defaults() {
-            return new Settings("0.0.0.0", 8080, Path.of("data"), System::getenv);
+            return new Settings("127.0.0.1", 8080, Path.of("data"), System::getenv);
         }
 
         /** These settings with the model {@code name} served by {@code provider}. */

@@ -32,8 +32,13 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--port", defaultValue = "8080", description = "Port to listen on (default: ${DEFAULT-VALUE}).")
     int port;
 
-    @Option(names = "--host", defaultValue = "0.0.0.0", description = "Address to listen on (default: ${DEFAULT-VALUE}).")
-    String host = "0.0.0.0";
+    /**
+     * Loopback by default: the demo configuration's tokens are documented, one of them an organization admin's, so
+     * the server is reachable from other machines only when asked ({@code --host 0.0.0.0}).
+     */
+    @Option(names = "--host", defaultValue = "127.0.0.1",
+            description = "Address to listen on (default: ${DEFAULT-VALUE}; 0.0.0.0 for every interface).")
+    String host = "127.0.0.1";
 
     @Option(names = "--data", defaultValue = "data",
             description = "Directory of the H2 store, unless PARLEY_JDBC_URL is set (default: ${DEFAULT-VALUE}).")
