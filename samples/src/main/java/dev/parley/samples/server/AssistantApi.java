@@ -212,15 +212,30 @@ final class AssistantApi {
         return new Target(conversations.get(recorded), false);
     }
 
-    /** Undoes the start of a conversation whose first prompt was refused, so that the refusal leaves no trace. */
+    /**
+     * Undoes the start of a conversation whose first prompt was refused, so that the refusal leaves no trace; keeps
+     * it when a concurrent first prompt to the same id has stored a turn in it meanwhile (checked before the id is
+     * forgotten and again after, putting the id back then).
+     */
     private void forget(Conversation conversation, String boardId, String chatId, String clientId) {
         try {
+            if (hasMessages(conversation)) {
+                return;
+            }
             ids.forget(boardId, chatId, clientId, conversation.id());
+            if (hasMessages(conversation)) {
+                ids.record(boardId, chatId, clientId, conversation.id());
+                return;
+            }
         } catch (ParleyException e) {
             LOG.warn("could not remove the id of conversation {}: {}", conversation.id(), e.toString());
             return;
         }
         delete(conversation);
+    }
+
+    private static boolean hasMessages(Conversation conversation) {
+        return conversation.messages(dev.parley.api.PageRequest.of(1, 1)).totalElements() > 0;
     }
 
     private static void delete(Conversation conversation) {
