@@ -12,6 +12,7 @@ import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
@@ -22,7 +23,8 @@ import java.util.concurrent.Executors;
  * {@code POST /v1/chat/completions} answers {@code "Fake reply to: <last message>"}, as one JSON completion or, when the
  * request says {@code "stream": true}, as Server-Sent Event chunks of a few characters each, a final chunk with the
  * finish reason, a usage chunk and {@code [DONE]}. Every answer reports {@link #PROMPT_TOKENS} and
- * {@link #COMPLETION_TOKENS}. It records each request's body and {@code Authorization} header. Thread safe.
+ * {@link #COMPLETION_TOKENS}. A slow fake waits before a completion and between a stream's chunks, so that a test can
+ * act while a call is in progress. It records each request's body and {@code Authorization} header. Thread safe.
  */
 final class FakeOpenAi implements AutoCloseable {
     static final int PROMPT_TOKENS = 31;
@@ -42,8 +44,16 @@ final class FakeOpenAi implements AutoCloseable {
     private final HttpServer server;
     private final ExecutorService executor = Executors.newFixedThreadPool(4);
     private final List<Received> received = new ArrayList<>();
+    private final Duration pause;
 
+    /** A fake that answers at once. */
     FakeOpenAi() {
+        this(Duration.ZERO);
+    }
+
+    /** A fake that waits {@code pause} before a completion and between the chunks of a stream. */
+    FakeOpenAi(Duration pause) {
+        this.pause = pause;
         try {
             server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         } catch (IOException e) {
@@ -88,6 +98,7 @@ final class FakeOpenAi implements AutoCloseable {
             if (body.path("stream").asBoolean()) {
                 stream(exchange, model, text);
             } else {
+                pause();
                 ObjectNode completion = MAPPER.createObjectNode().put("id", "chatcmpl-fake")
                         .put("object", "chat.completion").put("created", 1).put("model", model);
                 ObjectNode choice = completion.putArray("choices").addObject().put("index", 0)
@@ -102,7 +113,19 @@ final class FakeOpenAi implements AutoCloseable {
         }
     }
 
-    private static void stream(HttpExchange exchange, String model, String text) throws IOException {
+    private void pause() throws IOException {
+        if (pause.isZero()) {
+            return;
+        }
+        try {
+            Thread.sleep(pause.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted", e);
+        }
+    }
+
+    private void stream(HttpExchange exchange, String model, String text) throws IOException {
         exchange.getResponseHeaders().set("Content-Type", "text/event-stream");
         exchange.sendResponseHeaders(200, 0);
         OutputStream out = exchange.getResponseBody();
@@ -111,6 +134,7 @@ final class FakeOpenAi implements AutoCloseable {
             chunk.withArray("choices").addObject().put("index", 0).putNull("finish_reason")
                     .putObject("delta").put("role", "assistant").put("content", piece);
             event(out, chunk.toString());
+            pause();
         }
         ObjectNode last = chunk(model);
         last.withArray("choices").addObject().put("index", 0).put("finish_reason", "stop").putObject("delta");

@@ -21,18 +21,38 @@ import java.util.function.UnaryOperator;
 
 import org.jspecify.annotations.Nullable;
 
-/** A server on a free loopback port and a temporary data directory, with an HTTP client to call it. */
+/**
+ * A server on a free loopback port and a temporary data directory, with an HTTP client to call it; or, made with
+ * {@link #client(int)}, only the client of a server that runs in another process.
+ */
 final class TestServer implements AutoCloseable {
     private static final ObjectMapper MAPPER = new ObjectMapper();
     /** Reads decimals as BigDecimal, so that a test sees every digit the server wrote. */
     private static final ObjectMapper EXACT = new ObjectMapper()
             .enable(com.fasterxml.jackson.databind.DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS);
 
-    final ParleyServer server;
+    /** The server, or null for the client of a server in another process. */
+    final @Nullable ParleyServer server;
+    private final int port;
     private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
-    private TestServer(ParleyServer server) {
+    private TestServer(@Nullable ParleyServer server, int port) {
         this.server = server;
+        this.port = port;
+    }
+
+    /** A client of the server listening on loopback {@code port} in another process; closing it closes nothing. */
+    static TestServer client(int port) {
+        return new TestServer(null, port);
+    }
+
+    /** A server on {@code config}, with its data under {@code dataDir} and an empty environment. */
+    static TestServer start(ServerConfig config, Path dataDir) {
+        return started(ParleyServer.start(config, new ParleyServer.Settings("127.0.0.1", 0, dataDir, name -> null)));
+    }
+
+    private static TestServer started(ParleyServer server) {
+        return new TestServer(server, server.port());
     }
 
     /** A server on the class-path configuration {@code resource}, its {@code ${NAME}}s read from {@code env}. */
@@ -49,7 +69,7 @@ final class TestServer implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        return new TestServer(ParleyServer.start(config,
+        return started(ParleyServer.start(config,
                 settings.apply(new ParleyServer.Settings("127.0.0.1", 0, dataDir, name -> null))));
     }
 
@@ -63,7 +83,7 @@ final class TestServer implements AutoCloseable {
     }
 
     URI uri(String pathAndQuery) {
-        return URI.create("http://127.0.0.1:" + server.port() + pathAndQuery);
+        return URI.create("http://127.0.0.1:" + port + pathAndQuery);
     }
 
     Response get(String path, @Nullable String token) {
@@ -154,7 +174,9 @@ final class TestServer implements AutoCloseable {
 
     @Override
     public void close() {
-        server.close();
+        if (server != null) {
+            server.close();
+        }
     }
 
     /** An HTTP response. */
