@@ -65,7 +65,8 @@ public final class ServeCommand implements Callable<Integer> {
     }
 
     private static void logDemo(ServerConfig config, int port) {
-        LOG.info("running on the built-in demo configuration; its users and bearer tokens:");
+        LOG.info("running on the built-in demo configuration, default model {}; its users and bearer tokens:",
+                config.defaultModel());
         for (ServerConfig.User user : config.users()) {
             String role = Boolean.TRUE.equals(user.organizationAdmin()) ? "organization admin"
                     : user.workspaces().toString();

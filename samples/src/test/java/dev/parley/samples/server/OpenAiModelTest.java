@@ -1,6 +1,7 @@
 package dev.parley.samples.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.parley.samples.server.config.ConfigLoader;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -142,5 +143,26 @@ class OpenAiModelTest {
         assertThat(streamed.body().path("stream").asBoolean()).isTrue();
         assertThat(streamed.messages()).containsExactly("user: First question",
                 "assistant: " + FakeOpenAi.reply("First question"), "user: Second question");
+    }
+
+    @Test
+    void openAiApiKeyInTheEnvironmentServesTheBuiltInDemoThroughTheProviderWithoutAConfigurationFile(
+            @TempDir Path envData) {
+        Map<String, String> env = Map.of("OPENAI_API_KEY", "sk-env-456", "OPENAI_BASE_URL", openAi.baseUrl(),
+                "PARLEY_MODEL", "gpt-env-model");
+        try (TestServer demo = TestServer.start(new ConfigLoader(env::get).demo(), envData)) {
+            String id = demo.create("demo-alice-token", "handbook");
+            TestServer.Response r = demo.post("/conversation/" + id + "/prompt", "demo-alice-token",
+                    "{\"prompt\":\"Hello from the environment\"}");
+
+            assertThat(r.status()).as(r.body()).isEqualTo(200);
+            assertThat(r.json().get("reply").asText()).isEqualTo(FakeOpenAi.reply("Hello from the environment"));
+            assertThat(r.json().get("model").asText()).isEqualTo("openai");
+            assertThat(r.json().get("tokensIn").asLong()).isEqualTo(FakeOpenAi.PROMPT_TOKENS);
+            assertThat(r.exactJson().get("creditsUsed").decimalValue()).isEqualByComparingTo(BigDecimal.ZERO);
+            FakeOpenAi.Received request = openAi.last();
+            assertThat(request.authorization()).isEqualTo("Bearer sk-env-456");
+            assertThat(request.body().get("model").asText()).isEqualTo("gpt-env-model");
+        }
     }
 }

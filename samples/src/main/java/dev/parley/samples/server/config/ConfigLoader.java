@@ -33,15 +33,39 @@ import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * Reads a {@link ServerConfig} from JSON and checks it. Strict: unknown fields, duplicate keys, trailing content and
  * values of the wrong type (a number where text is expected, or text where a number is) are refused, each problem
  * naming its JSON path. Every {@code ${NAME}} in a string value is replaced by the environment variable
- * {@code NAME}; an unset variable is a problem too. Thread safe.
+ * {@code NAME}; an unset variable is a problem too.
+ *
+ * <p>{@code OPENAI_API_KEY} in the environment adds a model named {@value #ENVIRONMENT_MODEL} of the {@code openai}
+ * provider, of global scope and free (priced at zero credits), without a line of configuration: {@code OPENAI_BASE_URL} is its base URL (any
+ * OpenAI-compatible server; the provider's own when unset) and {@code PARLEY_MODEL} the provider's model name
+ * ({@value #DEFAULT_ENVIRONMENT_MODEL_NAME} when unset). On the built-in demo configuration it is the default model; a
+ * configuration file keeps its own {@code defaultModel}, and one that configures a model named
+ * {@value #ENVIRONMENT_MODEL} itself gets nothing added. A blank variable counts as unset; {@code OPENAI_BASE_URL} or
+ * {@code PARLEY_MODEL} without {@code OPENAI_API_KEY} is a problem, named by its variable. Thread safe.
  */
 public final class ConfigLoader {
     /** The built-in demo configuration's class-path resource. */
     public static final String DEMO_RESOURCE = "/dev/parley/samples/server/demo-config.json";
+
+    /** Environment variable of the API key that adds the {@value #ENVIRONMENT_MODEL} model. */
+    public static final String OPENAI_API_KEY = "OPENAI_API_KEY";
+    /** Environment variable of the {@value #ENVIRONMENT_MODEL} model's base URL. */
+    public static final String OPENAI_BASE_URL = "OPENAI_BASE_URL";
+    /** Environment variable of the {@value #ENVIRONMENT_MODEL} model's name at its provider. */
+    public static final String PARLEY_MODEL = "PARLEY_MODEL";
+    /** The name turns and conversations use for the model the environment adds. */
+    public static final String ENVIRONMENT_MODEL = "openai";
+    /** The provider's model name of the environment's model when {@code PARLEY_MODEL} is unset. */
+    public static final String DEFAULT_ENVIRONMENT_MODEL_NAME = "gpt-4o-mini";
+
+    /** The environment model's price: zero, so that its turns pass where credit accounts apply, and cost nothing. */
+    private static final ServerConfig.Price FREE = new ServerConfig.Price("0", "0", null);
 
     private static final Pattern VARIABLE = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)}");
 
@@ -74,7 +98,7 @@ public final class ConfigLoader {
         } catch (IOException e) {
             throw new ConfigException(source, List.of("cannot be read: " + e.getClass().getSimpleName()));
         }
-        return parse(source, bytes);
+        return read(source, bytes, false);
     }
 
     /** The built-in demo configuration. */
@@ -83,7 +107,7 @@ public final class ConfigLoader {
             if (in == null) {
                 throw new IllegalStateException("demo configuration " + DEMO_RESOURCE + " is missing");
             }
-            return parse("(built-in demo)", in.readAllBytes());
+            return read("(built-in demo)", in.readAllBytes(), true);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -95,6 +119,10 @@ public final class ConfigLoader {
      * @throws ConfigException when it is invalid
      */
     public ServerConfig parse(String source, byte[] json) {
+        return read(source, json, false);
+    }
+
+    private ServerConfig read(String source, byte[] json, boolean demo) {
         JsonNode tree;
         try {
             tree = mapper.readTree(json);
@@ -121,7 +149,46 @@ public final class ConfigLoader {
         if (!problems.isEmpty()) {
             throw new ConfigException(source, problems);
         }
-        return config;
+        return withEnvironmentModel(source, config, demo);
+    }
+
+    /** {@code config} with the model {@code OPENAI_API_KEY} adds, if it is set; the default model on the demo. */
+    private ServerConfig withEnvironmentModel(String source, ServerConfig config, boolean demo) {
+        String apiKey = variable(OPENAI_API_KEY);
+        String baseUrl = variable(OPENAI_BASE_URL);
+        String modelName = variable(PARLEY_MODEL);
+        if (apiKey == null) {
+            List<String> problems = new ArrayList<>();
+            for (String name : List.of(OPENAI_BASE_URL, PARLEY_MODEL)) {
+                if (variable(name) != null) {
+                    problems.add(name + ": is set, but " + OPENAI_API_KEY + " is not (a server that needs no key"
+                            + " takes any value)");
+                }
+            }
+            if (!problems.isEmpty()) {
+                throw new ConfigException(source, problems);
+            }
+            return config;
+        }
+        if (config.models().stream().anyMatch(m -> ENVIRONMENT_MODEL.equals(m.name()))) {
+            return config;
+        }
+        List<String> problems = new ConfigValidator().checkEnvironmentModel(apiKey, baseUrl, modelName);
+        if (!problems.isEmpty()) {
+            throw new ConfigException(source, problems);
+        }
+        List<ServerConfig.Model> models = new ArrayList<>(config.models());
+        models.add(new ServerConfig.Model(ENVIRONMENT_MODEL, "openai", apiKey, baseUrl,
+                modelName == null ? DEFAULT_ENVIRONMENT_MODEL_NAME : modelName, null, null, FREE, null));
+        return new ServerConfig(config.organizations(), config.workspaces(), config.repositories(), config.boards(),
+                config.users(), models, demo ? ENVIRONMENT_MODEL : config.defaultModel(), config.credits(),
+                config.policies(), config.rateLimits(), config.brandVoices(), config.targetAudiences());
+    }
+
+    /** The environment variable {@code name}, or null when it is unset or blank. */
+    private @Nullable String variable(String name) {
+        String value = environment.apply(name);
+        return value == null || value.isBlank() ? null : value;
     }
 
     private JsonNode substitute(JsonNode node, String path, List<String> problems) {

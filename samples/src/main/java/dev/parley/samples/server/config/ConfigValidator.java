@@ -56,6 +56,20 @@ final class ConfigValidator {
         return List.copyOf(problems);
     }
 
+    /**
+     * Checks the model {@link ConfigLoader} adds from the environment, each problem naming its environment variable.
+     */
+    List<String> checkEnvironmentModel(String apiKey, @Nullable String baseUrl, @Nullable String modelName) {
+        secret(ConfigLoader.OPENAI_API_KEY, apiKey, true);
+        if (baseUrl != null) {
+            url(ConfigLoader.OPENAI_BASE_URL, baseUrl);
+        }
+        if (modelName != null) {
+            label(ConfigLoader.PARLEY_MODEL, modelName);
+        }
+        return List.copyOf(problems);
+    }
+
     private void checkOrganizations(List<ServerConfig.Organization> list) {
         if (list.isEmpty()) {
             problems.add("organizations: must list at least one organization");

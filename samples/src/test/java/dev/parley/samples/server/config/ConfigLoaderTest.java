@@ -72,7 +72,7 @@ class ConfigLoaderTest {
 
     @Test
     void theBuiltInDemoConfigurationIsValid() {
-        ServerConfig demo = ConfigLoader.withSystemEnvironment().demo();
+        ServerConfig demo = new ConfigLoader(name -> null).demo();
         assertThat(demo.organizations()).hasSize(1);
         assertThat(demo.workspaces()).hasSize(2);
         assertThat(demo.repositories()).hasSize(1);
@@ -152,5 +152,79 @@ class ConfigLoaderTest {
                 "--data", dir.resolve("data").toString());
         assertThat(exit).isEqualTo(2);
         assertThat(dir.resolve("data")).doesNotExist();
+    }
+
+    private static ServerConfig.Model model(ServerConfig config, String name) {
+        return config.models().stream().filter(m -> name.equals(m.name())).findFirst()
+                .orElseThrow(() -> new AssertionError("no model " + name + " in " + config.models()));
+    }
+
+    private static String problemsOf(ConfigLoader loader, String json) {
+        try {
+            loader.parse("test.json", json.getBytes(StandardCharsets.UTF_8));
+        } catch (ConfigException e) {
+            return String.join("\n", e.problems());
+        }
+        throw new AssertionError("the configuration was accepted");
+    }
+
+    @Test
+    void openAiApiKeyInTheEnvironmentAddsAnOpenAiModelToAFileWhichKeepsItsDefault() {
+        ConfigLoader withKey = new ConfigLoader(Map.of("KEY", "sk-from-env", "OPENAI_API_KEY", "sk-env-only",
+                "OPENAI_BASE_URL", "http://127.0.0.1:11434/v1", "PARLEY_MODEL", "llama3.1:8b")::get);
+        ServerConfig config = withKey.parse("test.json", VALID.replace("\"models\":",
+                "\"defaultModel\": \"gpt\", \"models\":").getBytes(StandardCharsets.UTF_8));
+
+        assertThat(config.models()).extracting(ServerConfig.Model::name).containsExactly("gpt", "openai");
+        ServerConfig.Model added = model(config, "openai");
+        assertThat(added.provider()).isEqualTo("openai");
+        assertThat(added.apiKey()).isEqualTo("sk-env-only");
+        assertThat(added.baseUrl()).isEqualTo("http://127.0.0.1:11434/v1");
+        assertThat(added.modelName()).isEqualTo("llama3.1:8b");
+        assertThat(added.scope()).as("of global scope").isNull();
+        assertThat(added.price()).as("free").isEqualTo(new ServerConfig.Price("0", "0", null));
+        assertThat(config.defaultModel()).isEqualTo("gpt");
+    }
+
+    @Test
+    void onTheBuiltInDemoTheEnvironmentsModelIsTheDefaultAndWithoutAKeyNothingIsAdded() {
+        ServerConfig demo = new ConfigLoader(Map.of("OPENAI_API_KEY", "sk-env-only")::get).demo();
+        assertThat(demo.models()).extracting(ServerConfig.Model::name).containsExactly("demo", "openai");
+        assertThat(demo.defaultModel()).isEqualTo("openai");
+        ServerConfig.Model added = model(demo, "openai");
+        assertThat(added.baseUrl()).as("the provider's own").isNull();
+        assertThat(added.modelName()).isEqualTo(ConfigLoader.DEFAULT_ENVIRONMENT_MODEL_NAME);
+
+        ServerConfig blank = new ConfigLoader(Map.of("OPENAI_API_KEY", " ", "PARLEY_MODEL", "")::get).demo();
+        assertThat(blank.models()).extracting(ServerConfig.Model::name).as("blank is unset").containsExactly("demo");
+        assertThat(blank.defaultModel()).isEqualTo("demo");
+    }
+
+    @Test
+    void aFileThatConfiguresAModelNamedOpenAiGetsNoneAdded() {
+        ConfigLoader withKey = new ConfigLoader(Map.of("KEY", "sk-from-env", "OPENAI_API_KEY", "sk-env-only",
+                "OPENAI_BASE_URL", "not a url")::get);
+        ServerConfig config = withKey.parse("test.json",
+                VALID.replace("\"name\": \"gpt\"", "\"name\": \"openai\"").getBytes(StandardCharsets.UTF_8));
+
+        assertThat(config.models()).singleElement().satisfies(m -> {
+            assertThat(m.apiKey()).isEqualTo("sk-from-env");
+            assertThat(m.baseUrl()).isEqualTo("http://localhost:1/v1");
+        });
+    }
+
+    @Test
+    void badEnvironmentModelSettingsAreNamedByTheirVariableWithoutQuotingTheKey() {
+        String badUrl = problemsOf(new ConfigLoader(Map.of("KEY", "k", "OPENAI_API_KEY", "sk-1",
+                "OPENAI_BASE_URL", "ftp://models.example/v1")::get), VALID);
+        assertThat(badUrl).isEqualTo("OPENAI_BASE_URL: must be an http or https URL");
+
+        String badKey = problemsOf(new ConfigLoader(Map.of("KEY", "k", "OPENAI_API_KEY", "sk secret 42")::get), VALID);
+        assertThat(badKey).startsWith("OPENAI_API_KEY: ").doesNotContain("secret 42");
+
+        String noKey = problemsOf(new ConfigLoader(Map.of("KEY", "k", "OPENAI_BASE_URL", "http://127.0.0.1:1/v1",
+                "PARLEY_MODEL", "llama3")::get), VALID);
+        assertThat(noKey.lines()).hasSize(2).allSatisfy(line -> assertThat(line).contains("OPENAI_API_KEY is not"));
+        assertThat(noKey).startsWith("OPENAI_BASE_URL: ").contains("\nPARLEY_MODEL: ");
     }
 }
