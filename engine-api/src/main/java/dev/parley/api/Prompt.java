@@ -21,7 +21,9 @@ import java.util.OptionalInt;
  *   <li>{@code contextSize}: the token budget for history, prompt and additional context; absent means the
  *       engine's default (16000). The oldest history is dropped first.</li>
  *   <li>{@code saveHistory}: false answers and counts the turn but adds it to no history.</li>
- *   <li>{@code plaintext}: true returns the reply with markdown removed.</li>
+ *   <li>{@code plaintext}: true returns the reply with markdown removed; a stream's deltas are plain text too (a
+ *       delta with markup is held back until its paragraph shows what the markup means). The history keeps the
+ *       markdown the model wrote.</li>
  *   <li>{@code user}, {@code source}: tracking tags stored on the turn's messages.</li>
  *   <li>{@code createdAt}: the client's time of the message; absent means the engine clock's now. At most
  *       {@link Limits#MAX_CLIENT_TIME_AHEAD} ahead of the engine's clock (checked when the prompt is sent).</li>

@@ -144,6 +144,29 @@ public class StreamingTest {
     }
 
     @Test
+    void aPlaintextStreamDeliversDeltasWithoutMarkdownThatAddUpToTheReplyAndStoresTheMarkdown() throws Exception {
+        String markdown = "# Steps\n\nOpen **Settings**, then *Account*.\n\n- Choose `Reset`\n- Check your inbox";
+        engine = engine(ScriptedModel.builder().replyWith(r -> markdown).chunkDelay(Duration.ofMillis(1)).build(),
+                PromptPipeline.defaults());
+        Conversation c = conversation();
+        Recorder r = new Recorder();
+
+        awaitDone(c.stream(Prompt.text("How?").id("p-1").plaintext(true).build(), r));
+
+        assertThat(r.errors).isEmpty();
+        Reply reply = r.completions.get(0);
+        assertThat(reply.text()).isEqualTo(r.text()).doesNotContain("*", "#", "`")
+                .contains("Open Settings, then Account.", "Choose Reset");
+        assertThat(r.deltas).as("handed on as it streams, not at the end").hasSizeGreaterThan(2);
+        assertThat(c.messages(PageRequest.first()).items().get(1).text()).isEqualTo(markdown);
+
+        Recorder again = new Recorder();
+        awaitDone(c.stream(Prompt.text("How?").id("p-1").plaintext(true).build(), again));
+        assertThat(again.deltas).as("a replay hands the plain text on once").containsExactly(reply.text());
+        assertThat(again.completions.get(0).text()).isEqualTo(reply.text());
+    }
+
+    @Test
     void cancellingAfterThreeDeltasStoresExactlyThoseDeltasAsCancelled() throws Exception {
         engine = engine(wordByWord(), PromptPipeline.defaults());
         Conversation c = conversation();

@@ -210,7 +210,7 @@ final class ConversationHandle implements Conversation {
             // Refused at once, like a locked conversation, rather than through the listener.
             throw new dev.parley.api.AccessDeniedException(caller.userId(), "send in conversation " + id);
         }
-        StreamRun run = new StreamRun(id, prompt.id().orElseGet(services::newId), listener);
+        StreamRun run = new StreamRun(id, prompt.id().orElseGet(services::newId), listener, prompt.plaintext());
         Turn turn = newTurn(prompt, info, run);
         String holder = StreamHolders.holder(run.promptId());
         Duration lease = engine.config().timeouts().streamLease();

@@ -7,6 +7,7 @@ import dev.parley.api.StreamListener;
 import dev.parley.api.spi.ConversationStore;
 import dev.parley.api.spi.StreamFilter;
 import dev.parley.api.values.TurnStream;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,8 +55,10 @@ final class StreamRun implements StreamHandle, TurnStream, YieldingStream {
     private final CountDownLatch done = new CountDownLatch(1);
     /** Serializes the output path: guards the filters and hooks, {@link #text} and the writes of {@link #closed}. */
     private final Object output = new Object();
-    /** Every piece handed to the listener. */
+    /** Every piece handed to the listener, as the model wrote it (markdown kept); guarded by {@link #output}. */
     private final StringBuilder text = new StringBuilder();
+    /** The markdown remover of a plaintext stream, else null; guarded by {@link #output}. */
+    private final @Nullable PlaintextDeltas plain;
     /** Set just before the terminal event: no delta is handed on after it. */
     private volatile boolean closed;
     /** Set once the stream's conversation lock was found taken by another holder: the turn must not commit. */
@@ -63,10 +66,17 @@ final class StreamRun implements StreamHandle, TurnStream, YieldingStream {
     /** The stage the pipeline is in on its way down, named in the errors of the hooks it adds. */
     private volatile String currentStage = "an unknown stage";
 
-    StreamRun(String conversationId, String promptId, StreamListener listener) {
+    /**
+     * The stream of one turn.
+     *
+     * @param plaintext whether the listener gets the reply with markdown removed ({@link PlaintextDeltas}); the stored
+     *                  reply keeps the markdown, as a send's does
+     */
+    StreamRun(String conversationId, String promptId, StreamListener listener, boolean plaintext) {
         this.conversationId = conversationId;
         this.promptId = promptId;
         this.listener = listener;
+        this.plain = plaintext ? new PlaintextDeltas() : null;
     }
 
     String conversationId() {
@@ -346,8 +356,16 @@ final class StreamRun implements StreamHandle, TurnStream, YieldingStream {
             delivered = true;
             listener().firstDelta(context);
         }
+        handOn(plain == null ? piece : plain.next(piece));
+    }
+
+    /** Hands a delta to the listener; a listener's failure does not stop the stream. Under {@link #output}. */
+    private void handOn(String delta) {
+        if (delta.isEmpty()) {
+            return;
+        }
         try {
-            listener.onDelta(piece);
+            listener.onDelta(delta);
         } catch (RuntimeException e) {
             LOG.warn("Stream listener failed on a delta of conversation {}; the stream goes on", conversationId, e);
         }
@@ -382,6 +400,13 @@ final class StreamRun implements StreamHandle, TurnStream, YieldingStream {
 
     /** Delivers the stored reply as the one terminal event. */
     void complete(Reply reply) {
+        if (plain != null) {
+            synchronized (output) {
+                if (!closed) {
+                    handOn(plain.rest(reply.text())); // what the plaintext renderer still held back
+                }
+            }
+        }
         terminate(() -> listener.onComplete(reply), "completion");
     }
 
@@ -408,12 +433,9 @@ final class StreamRun implements StreamHandle, TurnStream, YieldingStream {
     /** Delivers a replayed reply: its text as one delta, then completion. */
     void replay(Reply reply) {
         synchronized (output) {
-            if (!reply.text().isEmpty() && !closed) {
-                try {
-                    listener.onDelta(reply.text());
-                } catch (RuntimeException e) {
-                    LOG.warn("Stream listener failed on a delta of conversation {}", conversationId, e);
-                }
+            if (!closed) {
+                // The stored reply's text is plain already when the prompt asked for it; rest() notes it handed on.
+                handOn(plain == null ? reply.text() : plain.rest(reply.text()));
             }
         }
         complete(reply);
