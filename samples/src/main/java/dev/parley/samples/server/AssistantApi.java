@@ -19,7 +19,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -33,8 +32,8 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code prompt} (required): the user's message;</li>
  *   <li>{@code model}: the model of this turn; absent means the conversation's, then the engine's default;</li>
  *   <li>{@code additional_context}: a string the model sees for this turn only, never stored (blank means none);</li>
- *   <li>{@code save_history} (boolean, default true): false answers and charges the turn but keeps it out of the
- *       history;</li>
+ *   <li>{@code save_history} (a boolean, or the string {@code "true"} or {@code "false"} as form-minded clients
+ *       send it; default true): false answers and charges the turn but keeps it out of the history;</li>
  *   <li>{@code plaintext} and {@code streaming}: the strings {@code "true"} and {@code "active"} turn them on, any other
  *       string turns them off (a JSON boolean counts as its value); plaintext removes markdown from the reply,
  *       streaming answers with Server-Sent Events;</li>
@@ -73,12 +72,13 @@ final class AssistantApi {
     private final Map<String, ServerConfig.Board> boards = new HashMap<>();
     private final Map<String, ServerConfig.Workspace> workspaces = new HashMap<>();
     private final ObjectMapper reader = ConfigLoader.strictMapper();
-    /** The streams this server is sending, by engine conversation. */
-    private final Map<String, MessageStream> streams = new ConcurrentHashMap<>();
+    /** The streams this server is sending, of every API. */
+    private final ActiveStreams streams;
 
     AssistantApi(ConversationEngine engine, Authenticator authenticator, AssistantConversations ids,
-                 ServerConfig config) {
+                 ServerConfig config, ActiveStreams streams) {
         this.engine = Objects.requireNonNull(engine, "engine");
+        this.streams = Objects.requireNonNull(streams, "streams");
         this.authenticator = Objects.requireNonNull(authenticator, "authenticator");
         this.ids = Objects.requireNonNull(ids, "ids");
         for (ServerConfig.Board board : config.boards()) {
@@ -92,11 +92,6 @@ final class AssistantApi {
     /** Adds the API's route. */
     void register(RoutesConfig routes) {
         routes.post(PATH, this::prompt);
-    }
-
-    /** Cancels every stream this server is sending; each still ends with its final event. */
-    void cancelStreams() {
-        streams.values().forEach(MessageStream::cancel);
     }
 
     /** The conversation a prompt goes to, and whether this request started it. */
@@ -121,7 +116,8 @@ final class AssistantApi {
                 clientId);
         try {
             if (streaming) {
-                MessageStream.serve(ctx, target.conversation(), prompt, AssistantApi::answer, streams);
+                MessageStream.serve(ctx, caller.userId(), target.conversation(), prompt, AssistantApi::answer,
+                        streams);
             } else {
                 Reply reply = RepositoryApi.renamed(NAMES, () -> target.conversation().send(prompt));
                 RepositoryApi.respond(ctx, 200, answer(reply));
@@ -139,7 +135,7 @@ final class AssistantApi {
         String text = body.requiredText("prompt");
         String model = body.optionalText("model");
         String context = body.optionalText("additional_context");
-        Boolean saveHistory = body.optionalBoolean("save_history");
+        Boolean saveHistory = body.optionalBooleanOrText("save_history");
         boolean plaintext = body.optionalSwitch("plaintext", ON);
         String user = body.optionalText("user");
         String source = body.optionalText("source");

@@ -169,6 +169,22 @@ final class JsonBody {
     }
 
     /**
+     * A boolean given as JSON's {@code true} / {@code false} or as the string {@code "true"} / {@code "false"}; null
+     * when absent or null. Any other value is refused, naming the field.
+     */
+    @Nullable Boolean optionalBooleanOrText(String field) {
+        JsonNode value = object.get(field);
+        if (value != null && value.isTextual()) {
+            return switch (value.textValue()) {
+                case "true" -> Boolean.TRUE;
+                case "false" -> Boolean.FALSE;
+                default -> throw ApiException.badRequest(name(field), "must be true or false");
+            };
+        }
+        return optionalBoolean(field);
+    }
+
+    /**
      * A switch given as a string: on when it is one of {@code on} (exactly), off for any other string, when absent or
      * null; a JSON boolean is taken as its value. Any other JSON type is refused.
      */

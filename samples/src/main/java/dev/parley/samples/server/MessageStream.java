@@ -13,7 +13,6 @@ import jakarta.servlet.http.HttpServletResponse;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.time.Duration;
-import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -54,20 +53,23 @@ final class MessageStream implements StreamListener {
     }
 
     /**
-     * Starts the engine stream of {@code prompt} first, so that a refusal (a stream already active, a bad field) is an
-     * ordinary error response; only then answers {@code ctx} with the event stream, on the calling thread, while
-     * {@code active} holds it under the conversation's id (so that shutdown can cancel it).
+     * Takes a stream slot of {@code active} for {@code userId} (a refusal is a 429 or 503 before anything starts),
+     * then starts the engine stream of {@code prompt}, so that an engine refusal (a stream already active, a bad field)
+     * is an ordinary error response; only then answers {@code ctx} with the event stream, on the calling thread, while
+     * {@code active} holds it under the conversation's id (so that a cancel can wait for it and shutdown cancel it).
      */
-    static void serve(Context ctx, Conversation conversation, Prompt prompt, Function<Reply, Object> finalEvent,
-                      Map<String, MessageStream> active) throws InterruptedException {
-        MessageStream stream = new MessageStream(finalEvent);
-        StreamHandle streamHandle = conversation.stream(prompt, stream);
-        stream.started(streamHandle);
-        active.put(conversation.id(), stream);
-        try {
-            stream.send(ctx);
-        } finally {
-            active.remove(conversation.id(), stream);
+    static void serve(Context ctx, String userId, Conversation conversation, Prompt prompt,
+                      Function<Reply, Object> finalEvent, ActiveStreams active) throws InterruptedException {
+        try (ActiveStreams.Slot slot = active.acquire(userId)) {
+            MessageStream stream = new MessageStream(finalEvent);
+            StreamHandle streamHandle = conversation.stream(prompt, stream);
+            stream.started(streamHandle);
+            active.add(conversation.id(), stream);
+            try {
+                stream.send(ctx);
+            } finally {
+                active.remove(conversation.id(), stream);
+            }
         }
     }
 

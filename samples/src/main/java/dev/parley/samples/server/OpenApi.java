@@ -131,7 +131,9 @@ final class OpenApi {
 
         ObjectNode stream = op("Streams a message's reply as Server-Sent Events: delta events ({text}), then one "
                 + "final event (the stored assistant message) or one error event ({code, message}); 409 "
-                + "conversationLocked while another stream runs", tag, true);
+                + "conversationLocked while another stream runs; 429 when the caller already has as many streams "
+                + "open as the server allows one caller, 503 when the server sends as many as it can (both with "
+                + "Retry-After)", tag, true);
         params(stream, pathParam("ws"), pathParam("id"));
         body(stream, newMessage());
         ok(stream, "200", null, "WorkspaceError");
@@ -146,7 +148,9 @@ final class OpenApi {
     private static void assistant(ObjectNode paths) {
         ObjectNode prompt = op("Sends a prompt; the first prompt to an id on a board's chat starts the conversation. "
                 + "With streaming on, the answer is Server-Sent Events: delta events ({text}), then one final event "
-                + "(the answer object) or one error event ({code, message})", "assistant", false);
+                + "(the answer object) or one error event ({code, message}); with plaintext on, the deltas are plain "
+                + "text too. A stream beyond the caller's or the server's stream limit gets 429 or 503 with "
+                + "Retry-After", "assistant", false);
         prompt.putArray("security").addObject().putArray("apiKey");
         params(prompt, pathParam("id"),
                 query("board_id", string(null)).put("description", "required here or in the body"),

@@ -47,8 +47,7 @@ public final class ParleyServer implements AutoCloseable {
 
     private final ConversationEngine engine;
     private final ServerDatabase database;
-    private final WorkspaceApi workspaceApi;
-    private final AssistantApi assistantApi;
+    private final ActiveStreams streams;
     private final Javalin app;
     private final int port;
     private final AtomicBoolean closed = new AtomicBoolean();
@@ -64,9 +63,11 @@ public final class ParleyServer implements AutoCloseable {
      *                    {@code PARLEY_JDBC_PASSWORD}); a lookup that returns null when unset
      * @param models providers that serve the configured models of these names instead of the configured provider
      *               (their scope and price kept): how a host brings a model of its own, or a test a scripted one
+     * @param maxStreams how many event streams the server sends at once, of every caller (more get 503)
+     * @param maxStreamsPerCaller how many event streams one user has at once (more get 429)
      */
     public record Settings(String host, int port, Path dataDir, Function<String, String> environment,
-                           Map<String, ModelProvider> models) {
+                           Map<String, ModelProvider> models, int maxStreams, int maxStreamsPerCaller) {
         public Settings {
             Objects.requireNonNull(host, "host");
             Objects.requireNonNull(dataDir, "dataDir");
@@ -75,11 +76,28 @@ public final class ParleyServer implements AutoCloseable {
             if (port < 0 || port > 65_535) {
                 throw new IllegalArgumentException("port must be between 0 and 65535, was " + port);
             }
+            new ActiveStreams.Limits(maxStreams, maxStreamsPerCaller); // checks them
+        }
+
+        /** Settings with the default stream limits (64 streams, 4 per user). */
+        public Settings(String host, int port, Path dataDir, Function<String, String> environment,
+                        Map<String, ModelProvider> models) {
+            this(host, port, dataDir, environment, models, ActiveStreams.Limits.DEFAULT.total(),
+                    ActiveStreams.Limits.DEFAULT.perCaller());
         }
 
         /** Settings whose models are all served by their configured providers. */
         public Settings(String host, int port, Path dataDir, Function<String, String> environment) {
             this(host, port, dataDir, environment, Map.of());
+        }
+
+        /** These settings with other stream limits. */
+        public Settings withStreamLimits(int total, int perCaller) {
+            return new Settings(host, port, dataDir, environment, models, total, perCaller);
+        }
+
+        ActiveStreams.Limits streamLimits() {
+            return new ActiveStreams.Limits(maxStreams, maxStreamsPerCaller);
         }
 
         /** Port 8080 on the loopback address, data in {@code ./data}, this process's environment. */
@@ -91,16 +109,14 @@ public final class ParleyServer implements AutoCloseable {
         public Settings withModel(String name, ModelProvider provider) {
             Map<String, ModelProvider> more = new HashMap<>(models);
             more.put(Objects.requireNonNull(name, "name"), Objects.requireNonNull(provider, "provider"));
-            return new Settings(host, port, dataDir, environment, more);
+            return new Settings(host, port, dataDir, environment, more, maxStreams, maxStreamsPerCaller);
         }
     }
 
-    private ParleyServer(ConversationEngine engine, ServerDatabase database, WorkspaceApi workspaceApi,
-                         AssistantApi assistantApi, Javalin app) {
+    private ParleyServer(ConversationEngine engine, ServerDatabase database, ActiveStreams streams, Javalin app) {
         this.engine = engine;
         this.database = database;
-        this.workspaceApi = workspaceApi;
-        this.assistantApi = assistantApi;
+        this.streams = streams;
         this.app = app;
         this.port = app.port();
     }
@@ -120,9 +136,10 @@ public final class ParleyServer implements AutoCloseable {
         try {
             Authenticator authenticator = new Authenticator(config.users());
             RepositoryApi repositoryApi = new RepositoryApi(engine, authenticator);
-            WorkspaceApi workspaceApi = new WorkspaceApi(engine, authenticator, config);
+            ActiveStreams streams = new ActiveStreams(settings.streamLimits());
+            WorkspaceApi workspaceApi = new WorkspaceApi(engine, authenticator, config, streams);
             AssistantApi assistantApi = new AssistantApi(engine, authenticator,
-                    new AssistantConversations(database.dataSource()), config);
+                    new AssistantConversations(database.dataSource()), config, streams);
             byte[] openApi = Json.bytes(OpenApi.document());
             String probeUser = "health-probe";
             String probeOrg = Objects.requireNonNull(config.organizations().get(0).id());
@@ -143,14 +160,19 @@ public final class ParleyServer implements AutoCloseable {
                 repositoryApi.register(c.routes);
                 workspaceApi.register(c.routes);
                 assistantApi.register(c.routes);
-                c.routes.exception(ApiException.class, (e, ctx) -> error(ctx, e.status(), null, e.getMessage()));
+                c.routes.exception(ApiException.class, (e, ctx) -> {
+                if (e.status() == 429 || e.status() == 503) {
+                    ctx.header("Retry-After", Integer.toString(ActiveStreams.RETRY_AFTER_SECONDS));
+                }
+                error(ctx, e.status(), null, e.getMessage());
+            });
                 c.routes.exception(ParleyException.class, ParleyServer::engineError);
                 c.routes.exception(HttpResponseException.class, ParleyServer::httpError);
                 c.routes.exception(Exception.class, ParleyServer::unexpected);
             });
             app.start();
             LOG.info("listening on http://{}:{}", settings.host(), app.port());
-            return new ParleyServer(engine, database, workspaceApi, assistantApi, app);
+            return new ParleyServer(engine, database, streams, app);
         } catch (RuntimeException | Error e) {
             engine.close();
             database.close();
@@ -197,8 +219,7 @@ public final class ParleyServer implements AutoCloseable {
         }
         LOG.info("stopping");
         try {
-            workspaceApi.cancelStreams();
-            assistantApi.cancelStreams();
+            streams.cancelAll();
             app.stop();
         } finally {
             engine.close();

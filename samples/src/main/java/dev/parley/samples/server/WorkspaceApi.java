@@ -1,10 +1,12 @@
 package dev.parley.samples.server;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.parley.api.AccessDeniedException;
 import dev.parley.api.Caller;
 import dev.parley.api.Conversation;
 import dev.parley.api.ConversationEngine;
 import dev.parley.api.ConversationInfo;
+import dev.parley.api.ConversationNotFoundException;
 import dev.parley.api.ConversationPatch;
 import dev.parley.api.ConversationQuery;
 import dev.parley.api.Conversations;
@@ -14,6 +16,7 @@ import dev.parley.api.Message;
 import dev.parley.api.NewConversation;
 import dev.parley.api.Page;
 import dev.parley.api.PageRequest;
+import dev.parley.api.ParleyException;
 import dev.parley.api.Prompt;
 import dev.parley.api.Reply;
 import dev.parley.api.Role;
@@ -33,8 +36,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 
 import org.jspecify.annotations.Nullable;
 
@@ -80,12 +83,13 @@ final class WorkspaceApi {
     private final Authenticator authenticator;
     private final Map<String, ServerConfig.Workspace> workspaces = new HashMap<>();
     private final ObjectMapper reader = ConfigLoader.strictMapper();
-    /** The streams this server is sending, by conversation. */
-    private final Map<String, MessageStream> streams = new ConcurrentHashMap<>();
+    /** The streams this server is sending, of every API. */
+    private final ActiveStreams streams;
 
-    WorkspaceApi(ConversationEngine engine, Authenticator authenticator, ServerConfig config) {
+    WorkspaceApi(ConversationEngine engine, Authenticator authenticator, ServerConfig config, ActiveStreams streams) {
         this.engine = Objects.requireNonNull(engine, "engine");
         this.authenticator = Objects.requireNonNull(authenticator, "authenticator");
+        this.streams = Objects.requireNonNull(streams, "streams");
         for (ServerConfig.Workspace ws : config.workspaces()) {
             workspaces.put(Objects.requireNonNull(ws.id()), ws);
         }
@@ -108,29 +112,59 @@ final class WorkspaceApi {
         routes.delete(CONVERSATION + "/message-streams", this::cancel);
     }
 
-    /** Cancels every stream this server is sending; each still ends with its final event. */
-    void cancelStreams() {
-        streams.values().forEach(MessageStream::cancel);
-    }
-
     /** The caller's view, once the token is known and has a claim on the path's workspace. */
     private Conversations conversations(Context ctx) {
+        return engine.as(caller(ctx));
+    }
+
+    /** The caller of the token, once it is known and has a claim on the path's workspace. */
+    private Caller caller(Context ctx) {
         Caller caller = authenticator.bearer(ctx.header("Authorization"));
         ServerConfig.Workspace ws = workspaces.get(ctx.pathParam("ws"));
         if (ws == null || !caller.organizationId().equals(ws.organizationId())
                 || !caller.canUseWorkspace(Objects.requireNonNull(ws.id()))) {
             throw new ApiException(403, "workspaceId: the token has no claim on this workspace");
         }
-        return engine.as(caller);
+        return caller;
     }
 
-    /** The path's conversation, which must be in the path's workspace. */
+    /**
+     * The path's conversation, which must be in the path's workspace: 404 when it is not, also when the caller may
+     * not see it (a 403 would tell that the id exists elsewhere); 403 for a conversation of this workspace that the
+     * caller may not reach.
+     */
     private Conversation conversation(Conversations conversations, Context ctx) {
-        Conversation c = conversations.get(ctx.pathParam("id"));
-        if (!c.info().workspaceId().equals(ctx.pathParam("ws"))) {
-            throw new ApiException(404, "conversation not found in this workspace");
+        String id = ctx.pathParam("id");
+        String ws = ctx.pathParam("ws");
+        Conversation c;
+        try {
+            c = conversations.get(id);
+        } catch (ConversationNotFoundException unknown) {
+            throw notHere(); // the same answer as for a conversation of another workspace
+        } catch (AccessDeniedException denied) {
+            if (!ws.equals(workspaceOf(conversations.caller(), id))) {
+                throw notHere();
+            }
+            throw denied;
+        }
+        if (!c.info().workspaceId().equals(ws)) {
+            throw notHere();
         }
         return c;
+    }
+
+    private static ApiException notHere() {
+        return new ApiException(404, "conversation not found in this workspace");
+    }
+
+    /** The workspace of a conversation the caller may not see, read as an admin of the caller's organization. */
+    private @Nullable String workspaceOf(Caller caller, String conversationId) {
+        Caller admin = Caller.user(caller.userId(), caller.organizationId()).organizationAdmin().build();
+        try {
+            return engine.as(admin).get(conversationId).info().workspaceId();
+        } catch (ParleyException e) {
+            return null;
+        }
     }
 
     private void create(Context ctx) {
@@ -204,19 +238,19 @@ final class WorkspaceApi {
     }
 
     private void stream(Context ctx) throws InterruptedException {
-        Conversations conversations = conversations(ctx);
+        Caller caller = caller(ctx);
         Prompt prompt = prompt(JsonBody.parse(reader, ctx.bodyAsBytes(), MESSAGE_FIELDS));
-        Conversation c = conversation(conversations, ctx);
-        MessageStream.serve(ctx, c, prompt, WorkspaceApi::message, streams);
+        Conversation c = conversation(engine.as(caller), ctx);
+        MessageStream.serve(ctx, caller.userId(), c, prompt, WorkspaceApi::message, streams);
     }
 
     private void cancel(Context ctx) throws InterruptedException {
         Conversations conversations = conversations(ctx);
         Conversation c = conversation(conversations, ctx);
         c.cancelStream();
-        MessageStream local = streams.get(c.id());
-        if (local != null) {
-            local.awaitEnd(CANCEL_WAIT);
+        Optional<MessageStream> local = streams.of(c.id());
+        if (local.isPresent()) {
+            local.get().awaitEnd(CANCEL_WAIT);
         }
         RepositoryApi.respond(ctx, 200, Json.object("conversationId", c.id()));
     }
@@ -261,6 +295,18 @@ final class WorkspaceApi {
         return id == null ? null : Long.toString(id);
     }
 
+    /** A stored personality id as this API gives it: the number it took, or the text another API stored. */
+    private static @Nullable Object personalityId(@Nullable String stored) {
+        if (stored != null && stored.matches("0|[1-9][0-9]{0,18}")) {
+            try {
+                return Long.valueOf(stored);
+            } catch (NumberFormatException tooLarge) {
+                return stored;
+            }
+        }
+        return stored;
+    }
+
     private static Instant instant(String field, String value) {
         try {
             return OffsetDateTime.parse(value).toInstant();
@@ -297,8 +343,7 @@ final class WorkspaceApi {
                 "workspaceId", info.workspaceId(),
                 "legacyCustomerId", ws == null ? null : ws.legacyCustomerId(),
                 "personality", info.steering().personality(),
-                "personalityId", personalityId != null && personalityId.matches("[0-9]{1,18}")
-                        ? Long.valueOf(personalityId) : personalityId,
+                "personalityId", personalityId(personalityId),
                 "brandVoiceId", info.steering().brandVoiceId(),
                 "targetAudienceId", info.steering().targetAudienceId(),
                 "modelName", info.modelName(),
@@ -354,6 +399,7 @@ final class WorkspaceApi {
             case 404 -> code(ErrorCode.NOT_FOUND);
             case 405 -> "methodNotAllowed";
             case 413 -> "payloadTooLarge";
+            case 429 -> code(ErrorCode.RATE_LIMITED);
             case 503 -> "unavailable";
             default -> status >= 500 ? "internalError" : "badRequest";
         };

@@ -158,6 +158,36 @@ class AssistantApiTest {
         assertThat(lastRequestHistory()).containsExactly("kept", "echo: kept", "next");
     }
 
+    @ParameterizedTest(name = "save_history {0}")
+    @ValueSource(strings = {"false", "\"false\""})
+    void saveHistoryOffAsABooleanOrItsStringLeavesNoHistory(String value) {
+        String id = newId();
+        ask(id, "k-alice", "{\"prompt\":\"kept\",\"save_history\":\"true\"}");
+        assertThat(ask(id, "k-alice", "{\"prompt\":\"forgotten\",\"save_history\":" + value + "}").status())
+                .isEqualTo(200);
+        ask(id, "k-alice", "{\"prompt\":\"next\"}");
+        assertThat(lastRequestHistory()).containsExactly("kept", "echo: kept", "next");
+    }
+
+    @Test
+    void aPlaintextStreamDeliversDeltasWithoutMarkdownThatAddUpToTheFinalText() throws Exception {
+        HttpResponse<InputStream> r = http.open(path(newId(), "k-alice"), null,
+                "{\"prompt\":\"Open **Settings** then choose `Reset` and _confirm_ it\",\"plaintext\":\"true\","
+                        + "\"streaming\":\"active\"}");
+        assertThat(r.statusCode()).isEqualTo(200);
+        List<SseEvents.Event> events;
+        try (SseEvents sse = new SseEvents(r.body())) {
+            events = sse.rest();
+        }
+        List<String> deltas = events.subList(0, events.size() - 1).stream().map(e -> e.data().get("text").asText())
+                .toList();
+        assertThat(deltas).isNotEmpty().noneMatch(d -> d.contains("*") || d.contains("`") || d.contains("_"));
+        SseEvents.Event last = events.get(events.size() - 1);
+        assertThat(last.name()).isEqualTo("final");
+        assertThat(last.data().get("text").asText()).isEqualTo("echo: Open Settings then choose Reset and confirm it")
+                .isEqualTo(String.join("", deltas));
+    }
+
     @ParameterizedTest(name = "plaintext {0}")
     @ValueSource(strings = {"\"true\"", "\"active\"", "true"})
     void plaintextOnRemovesMarkdownFromTheReply(String value) {

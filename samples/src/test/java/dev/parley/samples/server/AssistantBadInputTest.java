@@ -88,7 +88,7 @@ class AssistantBadInputTest {
                         "additional_context: "),
                 arguments("additional_context too long", "{\"prompt\":\"a\",\"additional_context\":\""
                         + "c".repeat((1 << 20) + 1) + "\"}", "additional_context: "),
-                arguments("save_history as a string", "{\"prompt\":\"a\",\"save_history\":\"false\"}",
+                arguments("save_history as another string", "{\"prompt\":\"a\",\"save_history\":\"no\"}",
                         "save_history: "),
                 arguments("save_history as a number", "{\"prompt\":\"a\",\"save_history\":0}", "save_history: "),
                 arguments("plaintext as a number", "{\"prompt\":\"a\",\"plaintext\":1}", "plaintext: "),

@@ -270,6 +270,14 @@ class WorkspaceApiTest {
     }
 
     @Test
+    void aNineteenDigitPersonalityIdIsReadBackAsTheNumberItWas() {
+        String id = create("t-alice", "{\"personalityId\":9223372036854775807}");
+        TestServer.Response r = http.get(SUPPORT + "/" + id, "t-alice");
+        assertThat(r.json().get("personalityId").isNumber()).as(r.body()).isTrue();
+        assertThat(r.json().get("personalityId").asLong()).isEqualTo(Long.MAX_VALUE);
+    }
+
+    @Test
     void aPatchWithoutAnyFieldIsRefused() {
         String id = create("t-alice", "{\"personality\":\"terse\"}");
         String path = SUPPORT + "/" + id;
@@ -443,8 +451,14 @@ class WorkspaceApiTest {
         String id = create("t-alice", "");
         assertThat(http.get("/api/v1/workspaces/sales/conversations/" + id + "/messages", "t-olivia").status())
                 .as("a conversation the caller may see, through another workspace's path").isEqualTo(404);
-        assertThat(http.get("/api/v1/workspaces/sales/conversations/" + id + "/messages", "t-bob").status())
-                .as("another user's conversation through a workspace the token may use").isEqualTo(403);
+        TestServer.Response elsewhere = http.get("/api/v1/workspaces/sales/conversations/" + id + "/messages", "t-bob");
+        assertThat(elsewhere.status())
+                .as("another workspace's conversation the caller may not see: not found, never telling it exists")
+                .isEqualTo(404);
+        assertThat(elsewhere.body()).isEqualTo(http.get("/api/v1/workspaces/sales/conversations/no-such-id/messages",
+                "t-bob").body());
+        assertThat(http.post("/api/v1/workspaces/sales/conversations/" + id + "/messages", "t-bob",
+                message("leak-1", "Hi")).status()).isEqualTo(404);
         assertThat(http.get("/api/v1/workspaces/sales/conversations/" + id + "/messages", "t-alice").status())
                 .isEqualTo(403);
     }
