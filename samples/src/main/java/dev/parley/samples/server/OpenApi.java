@@ -122,7 +122,7 @@ final class OpenApi {
                 tag, true);
         params(send, pathParam("ws"), pathParam("id"));
         body(send, newMessage());
-        ok(send, "200", ref("WorkspaceMessage"), "WorkspaceError");
+        ok(send, "200", ref("WorkspaceReply"), "WorkspaceError");
         ObjectNode messages = op("The conversation's messages, oldest first", tag, true);
         params(messages, pathParam("ws"), pathParam("id"), page(), size());
         ok(messages, "200", envelope("WorkspaceMessage"), "WorkspaceError");
@@ -130,7 +130,8 @@ final class OpenApi {
         path(paths, WS + "/{id}/messages").set("get", messages);
 
         ObjectNode stream = op("Streams a message's reply as Server-Sent Events: delta events ({text}), then one "
-                + "final event (the stored assistant message) or one error event ({code, message}); 409 "
+                + "final event (the stored assistant message with the turn's credits, a WorkspaceReply) or one "
+                + "error event ({code, message}); 409 "
                 + "conversationLocked while another stream runs; 429 when the caller already has as many streams "
                 + "open as the server allows one caller, 503 when the server sends as many as it can (both with "
                 + "Retry-After)", tag, true);
@@ -226,6 +227,11 @@ final class OpenApi {
                 "status", F.objectNode().set("enum", F.arrayNode().add("COMPLETE").add("CANCELLED").add("FAILED")),
                 "modelName", nullable(string(null)), "createdAt", time(), "tokensIn", nullable(integer()),
                 "tokensOut", nullable(integer())));
+        ObjectNode reply = s.get("WorkspaceMessage").deepCopy();
+        ((ObjectNode) reply.get("properties")).set("creditsUsed", credits("the turn's credits"));
+        ((ObjectNode) reply.get("properties")).set("creditsRemaining",
+                credits("the tightest account's balance after the charge"));
+        s.set("WorkspaceReply", reply);
         s.set("AssistantAnswer", object(List.of("text", "credits_used", "credits_remaining"),
                 "text", string(null), "credits_used", number(),
                 "credits_remaining", nullable(number()).put("description", "null when no account was charged")));
@@ -363,6 +369,12 @@ final class OpenApi {
 
     private static ObjectNode number() {
         return F.objectNode().put("type", "number").put("description", "an exact decimal, every digit written");
+    }
+
+    /** An amount of credits as an exact decimal string, null when no account was charged. */
+    private static ObjectNode credits(String what) {
+        return nullable(string("0.0123")).put("pattern", "^[0-9]+(\\.[0-9]+)?$")
+                .put("description", what + ": an exact decimal string, null when no account was charged");
     }
 
     private static ObjectNode bool() {

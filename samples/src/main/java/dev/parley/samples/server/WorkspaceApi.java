@@ -359,10 +359,18 @@ final class WorkspaceApi {
                 m.usage());
     }
 
-    /** The stored assistant message of a reply. */
+    /**
+     * The stored assistant message of a reply, with the turn's credits: {@code creditsUsed} and
+     * {@code creditsRemaining} (the tightest account's balance after the charge) as exact decimal strings, both null
+     * when no account was charged.
+     */
     static Map<String, @Nullable Object> message(Reply r) {
-        return message(r.messageId(), r.conversationId(), Role.ASSISTANT, r.text(), r.status().name(), r.model(),
-                r.createdAt(), r.usage());
+        Map<String, @Nullable Object> m = message(r.messageId(), r.conversationId(), Role.ASSISTANT, r.text(),
+                r.status().name(), r.model(), r.createdAt(), r.usage());
+        boolean metered = r.credits().metered();
+        m.put("creditsUsed", metered ? Json.credits(r.credits().used()).toPlainString() : null);
+        m.put("creditsRemaining", metered ? Json.credits(r.credits().remaining()).toPlainString() : null);
+        return m;
     }
 
     private static Map<String, @Nullable Object> message(String id, String conversationId, Role role, String text,

@@ -81,6 +81,19 @@ class OpenApiTest {
     }
 
     @Test
+    void aWorkspaceReplyIsTheMessageWithTheTurnsCreditsAsNullableDecimalStrings() {
+        assertThat(doc.at("/paths/~1api~1v1~1workspaces~1{ws}~1conversations~1{id}~1messages/post/responses/200"
+                + "/content/application~1json/schema/$ref").asText()).endsWith("/WorkspaceReply");
+        JsonNode reply = doc.at("/components/schemas/WorkspaceReply/properties");
+        for (String field : List.of("creditsUsed", "creditsRemaining")) {
+            assertThat(reply.at("/" + field + "/type")).as(field)
+                    .containsExactly(MAPPER.valueToTree("string"), MAPPER.valueToTree("null"));
+        }
+        assertThat(doc.at("/components/schemas/WorkspaceMessage/properties").has("creditsUsed"))
+                .as("a listed message has no credits").isFalse();
+    }
+
+    @Test
     void everyOperationDocumentsTheErrorShapeOfItsApi() {
         assertThat(doc.at("/paths/~1conversation~1{id}~1prompt/post/responses/404/content/application~1json/schema/$ref")
                 .asText()).endsWith("/RepositoryError");

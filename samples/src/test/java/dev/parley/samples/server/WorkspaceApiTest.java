@@ -1,6 +1,7 @@
 package dev.parley.samples.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import dev.parley.api.values.ModelMessage;
 import dev.parley.testing.ScriptedModel;
@@ -10,6 +11,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.InputStream;
+import java.math.BigDecimal;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -219,11 +221,51 @@ class WorkspaceApiTest {
         assertThat(stored.get(0).get("id").asText()).isEqualTo("hello-1");
         assertThat(stored.get(0).get("createdAt").asText()).isEqualTo("2024-05-01T12:00:00Z");
         assertThat(stored.get(0).get("tokensIn").isNull()).isTrue();
-        assertThat(stored.get(1)).isEqualTo(reply);
+        assertThat(stored.get(1)).isEqualTo(withoutCredits(reply));
+        assertThat(reply.get("creditsUsed").isNull()).as("no account charged").isTrue();
+        assertThat(reply.get("creditsRemaining").isNull()).isTrue();
         assertThat(stored.toString()).as("additional context is not stored").doesNotContain("owls");
 
         http.post(SUPPORT + "/" + id + "/messages", "t-alice", message("hello-2", "And now?"));
         assertThat(demo.lastRequestTexts()).as("nor sent with a later turn").noneMatch(t -> t.contains("owls"));
+    }
+
+    /** A reply as the message list shows it: without the turn's credits, which only the reply answer carries. */
+    static JsonNode withoutCredits(JsonNode reply) {
+        ObjectNode stored = reply.deepCopy();
+        assertThat(stored.has("creditsUsed")).as("a reply has creditsUsed").isTrue();
+        assertThat(stored.has("creditsRemaining")).as("a reply has creditsRemaining").isTrue();
+        stored.remove(List.of("creditsUsed", "creditsRemaining"));
+        return stored;
+    }
+
+    @Test
+    void aChargedReplyCarriesItsCreditsAsExactDecimalStringsInTheAnswerAndTheFinalEvent() throws Exception {
+        String id = create("t-carol", "{\"modelName\":\"priced\"}");
+        TestServer.Response sent = http.post(SUPPORT + "/" + id + "/messages", "t-carol",
+                message("priced-1", "What does this cost?"));
+
+        assertThat(sent.status()).as(sent.body()).isEqualTo(200);
+        JsonNode reply = sent.json();
+        assertThat(reply.get("creditsUsed").isTextual()).as(reply.toString()).isTrue();
+        assertThat(reply.get("creditsRemaining").isTextual()).isTrue();
+        BigDecimal used = new BigDecimal(reply.get("creditsUsed").asText());
+        BigDecimal remaining = new BigDecimal(reply.get("creditsRemaining").asText());
+        assertThat(used).as("at least the price per request").isGreaterThanOrEqualTo(new BigDecimal("0.01"));
+        assertThat(used.add(remaining)).as("carol's account opened with 100").isEqualByComparingTo("100");
+        assertThat(reply.get("creditsUsed").asText()).as("no trailing zeros").doesNotEndWith("0");
+
+        HttpResponse<InputStream> response = http.open(SUPPORT + "/" + id + "/message-streams", "t-carol",
+                message("priced-2", "And this one?"));
+        try (SseEvents events = new SseEvents(response.body())) {
+            List<SseEvents.Event> all = events.rest();
+            JsonNode last = all.get(all.size() - 1).data();
+            assertThat(all.get(all.size() - 1).name()).isEqualTo("final");
+            BigDecimal usedAgain = new BigDecimal(last.get("creditsUsed").asText());
+            assertThat(usedAgain).isPositive();
+            assertThat(new BigDecimal(last.get("creditsRemaining").asText()))
+                    .isEqualByComparingTo(remaining.subtract(usedAgain));
+        }
     }
 
     @Test
@@ -313,7 +355,7 @@ class WorkspaceApiTest {
             assertThat(last.name()).isEqualTo("final");
             assertThat(last.data().get("text").asText()).isEqualTo("echo: one two three four");
             assertThat(last.data().get("status").asText()).isEqualTo("COMPLETE");
-            assertThat(messages(id, "t-alice").get("data").get(1)).isEqualTo(last.data());
+            assertThat(messages(id, "t-alice").get("data").get(1)).isEqualTo(withoutCredits(last.data()));
         }
     }
 
