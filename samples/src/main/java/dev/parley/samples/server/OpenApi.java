@@ -10,7 +10,8 @@ import java.util.List;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The OpenAPI 3.1 description of the three APIs the server speaks, served at {@code GET /openapi.json}: every path,
+ * The OpenAPI 3.1 description of the three APIs the server speaks and of the browser page's routes, served at
+ * {@code GET /openapi.json}: every path,
  * its parameters, request and response schemas (request bodies refuse unknown properties, as the server does), the
  * two error shapes and the two security schemes (a bearer token for the repository and workspace styles, an
  * {@code api_key} query parameter for the assistant style). Built once with Jackson; immutable and thread safe.
@@ -46,6 +47,7 @@ final class OpenApi {
         repository(paths);
         workspace(paths);
         assistant(paths);
+        web(paths);
         ObjectNode health = op("Whether the store answers", null, false);
         ObjectNode healthResponses = health.putObject("responses");
         healthResponses.set("200", json("{status: UP}", ref("Health")));
@@ -174,6 +176,33 @@ final class OpenApi {
         path(paths, AssistantApi.PATH).set("post", prompt);
     }
 
+    private static void web(ObjectNode paths) {
+        String tag = "web";
+        ObjectNode page = op("The browser chat page (HTML), sent with a strict Content-Security-Policy", tag, false);
+        page.putObject("responses").putObject("200").put("description", "The page").putObject("content")
+                .putObject("text/html").putObject("schema").put("type", "string");
+        path(paths, "/").set("get", page);
+        ObjectNode file = op("The page's script or style sheet (app.js, markdown.js, app.css); 404 for any other",
+                tag, false);
+        params(file, pathParam("file"));
+        ObjectNode fileResponses = file.putObject("responses");
+        ObjectNode content = fileResponses.putObject("200").put("description", "The file").putObject("content");
+        content.putObject("text/javascript").putObject("schema").put("type", "string");
+        content.putObject("text/css").putObject("schema").put("type", "string");
+        fileResponses.set("404", json("No such file", ref("RepositoryError")));
+        path(paths, WebUi.FILE_PATH).set("get", file);
+
+        ObjectNode config = op("What the page needs before sign-in: the model names and, only when the server runs "
+                + "on the built-in demo configuration, the demo users with their bearer tokens", tag, false);
+        config.putObject("responses").set("200", json("The page's configuration", ref("UiConfig")));
+        path(paths, WebUi.CONFIG_PATH).set("get", config);
+        ObjectNode session = op("The bearer token's user and the workspaces it has a claim on", tag, true);
+        ObjectNode sessionResponses = session.putObject("responses");
+        sessionResponses.set("200", json("The signed-in user", ref("UiSession")));
+        sessionResponses.set("401", json("Missing or unknown token", ref("RepositoryError")));
+        path(paths, WebUi.SESSION_PATH).set("get", session);
+    }
+
     private static ObjectNode schemas() {
         ObjectNode s = F.objectNode();
         s.set("RepositoryError", object(List.of("success", "message"),
@@ -232,6 +261,16 @@ final class OpenApi {
         ((ObjectNode) reply.get("properties")).set("creditsRemaining",
                 credits("the tightest account's balance after the charge"));
         s.set("WorkspaceReply", reply);
+        s.set("UiConfig", object(List.of("demo", "models", "defaultModel", "demoUsers"),
+                "demo", bool().put("description", "true only on the built-in demo configuration"),
+                "models", array(string(null)), "defaultModel", nullable(string(null)),
+                "demoUsers", array(object(List.of("id", "role", "token"), "id", string(null), "role", string(null),
+                        "token", string(null))).put("description", "empty unless demo is true")));
+        s.set("UiSession", object(List.of("userId", "organizationId", "organizationAdmin", "workspaces"),
+                "userId", string(null), "organizationId", string(null), "organizationAdmin", bool(),
+                "workspaces", array(object(List.of("id", "name", "role"), "id", string(null), "name", string(null),
+                        "role", F.objectNode().set("enum", F.arrayNode().add("admin").add("member")
+                                .add("organizationAdmin"))))));
         s.set("AssistantAnswer", object(List.of("text", "credits_used", "credits_remaining"),
                 "text", string(null), "credits_used", number(),
                 "credits_remaining", nullable(number()).put("description", "null when no account was charged")));

@@ -65,9 +65,12 @@ public final class ParleyServer implements AutoCloseable {
      *               (their scope and price kept): how a host brings a model of its own, or a test a scripted one
      * @param maxStreams how many event streams the server sends at once, of every caller (more get 503)
      * @param maxStreamsPerCaller how many event streams one user has at once (more get 429)
+     * @param demoSignIn whether the browser page's sign-in lists the configuration's users with their bearer tokens:
+     *                   only for the built-in demo configuration, whose tokens are published anyway
      */
     public record Settings(String host, int port, Path dataDir, Function<String, String> environment,
-                           Map<String, ModelProvider> models, int maxStreams, int maxStreamsPerCaller) {
+                           Map<String, ModelProvider> models, int maxStreams, int maxStreamsPerCaller,
+                           boolean demoSignIn) {
         public Settings {
             Objects.requireNonNull(host, "host");
             Objects.requireNonNull(dataDir, "dataDir");
@@ -77,6 +80,12 @@ public final class ParleyServer implements AutoCloseable {
                 throw new IllegalArgumentException("port must be between 0 and 65535, was " + port);
             }
             new ActiveStreams.Limits(maxStreams, maxStreamsPerCaller); // checks them
+        }
+
+        /** Settings whose page lists no users. */
+        public Settings(String host, int port, Path dataDir, Function<String, String> environment,
+                        Map<String, ModelProvider> models, int maxStreams, int maxStreamsPerCaller) {
+            this(host, port, dataDir, environment, models, maxStreams, maxStreamsPerCaller, false);
         }
 
         /** Settings with the default stream limits (64 streams, 4 per user). */
@@ -93,7 +102,7 @@ public final class ParleyServer implements AutoCloseable {
 
         /** These settings with other stream limits. */
         public Settings withStreamLimits(int total, int perCaller) {
-            return new Settings(host, port, dataDir, environment, models, total, perCaller);
+            return new Settings(host, port, dataDir, environment, models, total, perCaller, demoSignIn);
         }
 
         ActiveStreams.Limits streamLimits() {
@@ -109,7 +118,13 @@ public final class ParleyServer implements AutoCloseable {
         public Settings withModel(String name, ModelProvider provider) {
             Map<String, ModelProvider> more = new HashMap<>(models);
             more.put(Objects.requireNonNull(name, "name"), Objects.requireNonNull(provider, "provider"));
-            return new Settings(host, port, dataDir, environment, more, maxStreams, maxStreamsPerCaller);
+            return new Settings(host, port, dataDir, environment, more, maxStreams, maxStreamsPerCaller,
+                    demoSignIn);
+        }
+
+        /** These settings with the browser page listing the users and their tokens, for the demo configuration. */
+        public Settings withDemoSignIn() {
+            return new Settings(host, port, dataDir, environment, models, maxStreams, maxStreamsPerCaller, true);
         }
     }
 
@@ -140,6 +155,7 @@ public final class ParleyServer implements AutoCloseable {
             WorkspaceApi workspaceApi = new WorkspaceApi(engine, authenticator, config, streams);
             AssistantApi assistantApi = new AssistantApi(engine, authenticator,
                     new AssistantConversations(database.dataSource()), config, streams);
+            WebUi webUi = new WebUi(config, authenticator, settings.demoSignIn());
             byte[] openApi = Json.bytes(OpenApi.document());
             String probeUser = "health-probe";
             String probeOrg = Objects.requireNonNull(config.organizations().get(0).id());
@@ -160,6 +176,7 @@ public final class ParleyServer implements AutoCloseable {
                 repositoryApi.register(c.routes);
                 workspaceApi.register(c.routes);
                 assistantApi.register(c.routes);
+                webUi.register(c.routes);
                 c.routes.exception(ApiException.class, (e, ctx) -> {
                 if (e.status() == 429 || e.status() == 503) {
                     ctx.header("Retry-After", Integer.toString(ActiveStreams.RETRY_AFTER_SECONDS));

@@ -17,7 +17,7 @@ import org.slf4j.LoggerFactory;
 /**
  * {@code serve [--config FILE] [--port N] [--data DIR] [--host ADDRESS]}: starts the HTTP server on the configuration
  * file, or on the built-in demo configuration when none is given (then it logs the demo tokens and a {@code curl}
- * line to try), and runs until the process is stopped (SIGTERM or Ctrl-C stop it gracefully). Exits with 2 when the
+ * line to try; the browser page at {@code /} then offers those users to sign in with), and runs until the process is stopped (SIGTERM or Ctrl-C stop it gracefully). Exits with 2 when the
  * configuration is invalid, naming each bad field.
  */
 @Command(name = "serve", mixinStandardHelpOptions = true,
@@ -54,8 +54,8 @@ public final class ServeCommand implements Callable<Integer> {
             LOG.error("{}", e.getMessage());
             return 2;
         }
-        ParleyServer server = ParleyServer.start(serverConfig,
-                new ParleyServer.Settings(host, port, data, System::getenv));
+        ParleyServer.Settings settings = new ParleyServer.Settings(host, port, data, System::getenv);
+        ParleyServer server = ParleyServer.start(serverConfig, config == null ? settings.withDemoSignIn() : settings);
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "parley-shutdown"));
         if (config == null) {
             logDemo(serverConfig, server.port());
@@ -72,6 +72,7 @@ public final class ServeCommand implements Callable<Integer> {
                     : user.workspaces().toString();
             LOG.info("  {} ({}): {}, api key {}", user.id(), role, user.token(), user.apiKey());
         }
+        LOG.info("open http://localhost:{}/ in a browser for the chat page", port);
         LOG.info("try: curl -s -X POST http://localhost:{}/conversation -H 'Authorization: Bearer demo-alice-token'"
                 + " -H 'Content-Type: application/json' -d '{\"repoId\":\"handbook\"}'", port);
         LOG.info("then: curl -s -X POST http://localhost:{}/conversation/<conversationId>/prompt"
