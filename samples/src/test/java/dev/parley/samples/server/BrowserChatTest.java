@@ -1,0 +1,427 @@
+package dev.parley.samples.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.parley.testing.ScriptedModel;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.openqa.selenium.By;
+import org.openqa.selenium.Dimension;
+import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.Keys;
+import org.openqa.selenium.NoAlertPresentException;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.TakesScreenshot;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.Select;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * The chat page in a real browser: Debian's headless chromium, driven through Debian's chromedriver by Selenium,
+ * against a server in this process whose models are scripted (a fast one that echoes or answers with an injection
+ * attempt, a slow one that streams a word every 200 ms). The configuration blocks prompts with a secret; its policy
+ * checks prompts only, since a blocking check of the reply holds the reply back until it is whole and there would be
+ * no streaming to watch. Each step saves a screenshot under
+ * {@code target/screenshots/}. Without chromium a developer's run is skipped; a CI run ({@code CI=true}) fails.
+ */
+class BrowserChatTest {
+    static final String CONFIG = "/dev/parley/samples/server/web-config.json";
+    static final String SUPPORT = "/api/v1/workspaces/support/conversations";
+    static final Path CHROMIUM = Path.of("/usr/bin/chromium");
+    static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
+    static final Path SCREENSHOTS = Path.of("target", "screenshots");
+    static final Duration WAIT = Duration.ofSeconds(30);
+    /** Words of the slow model's reply: about 12 s of streaming, far longer than the test needs to stop it. */
+    static final int SLOW_WORDS = 60;
+    /** What the fast model answers to a prompt that says "inject": markdown, and HTML that must stay text. */
+    static final String INJECTION = "Here is **bold**, *italic* and `code`.\n\n"
+            + "- first point\n- second point\n\n"
+            + "1. step one\n2. step two\n\n"
+            + "```\nint x = 1 < 2 ? 3 : 4;\n```\n\n"
+            + "<img src=x onerror=alert(1)> and <script>window.parleyPwned = 1; alert(2)</script>";
+
+    @TempDir
+    static Path data;
+    @TempDir
+    static Path profile;
+
+    static TestServer http;
+    static ScriptedModel fast;
+    static ScriptedModel slow;
+    static WebDriver driver;
+    static WebDriverWait wait;
+    static int shots;
+
+    @BeforeAll
+    static void start() throws IOException {
+        if (!Files.isExecutable(CHROMIUM) || !Files.isExecutable(CHROMEDRIVER)) {
+            String missing = "the browser test needs " + CHROMIUM + " and " + CHROMEDRIVER
+                    + ": install the Debian packages chromium and chromium-driver";
+            if ("true".equalsIgnoreCase(System.getenv("CI"))) {
+                fail(missing);
+            }
+            Assumptions.assumeTrue(false, missing);
+        }
+        fast = ScriptedModel.builder().replyWith(r -> {
+            String last = r.messages().get(r.messages().size() - 1).text();
+            return last.contains("inject") ? INJECTION : "echo: " + last;
+        }).build();
+        slow = ScriptedModel.builder()
+                .replyWith(r -> IntStream.rangeClosed(1, SLOW_WORDS).mapToObj(i -> "w" + i)
+                        .collect(Collectors.joining(" ")))
+                .chunkDelay(Duration.ofMillis(200))
+                .build();
+        http = TestServer.start(CONFIG, data, Map.of(),
+                s -> s.withModel("demo", fast).withModel("slow", slow).withDemoSignIn());
+
+        ChromeOptions options = new ChromeOptions();
+        options.setBinary(CHROMIUM.toFile());
+        options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--disable-dev-shm-usage", "--user-data-dir=" + profile.toAbsolutePath(), "--window-size=1280,900");
+        ChromeDriverService service = new ChromeDriverService.Builder()
+                .usingDriverExecutable(new File(CHROMEDRIVER.toString()))
+                .usingAnyFreePort()
+                .build();
+        driver = new ChromeDriver(service, options);
+        wait = new WebDriverWait(driver, WAIT, Duration.ofMillis(50));
+        Files.createDirectories(SCREENSHOTS);
+    }
+
+    @AfterAll
+    static void stop() {
+        if (driver != null) {
+            driver.quit();
+        }
+        if (http != null) {
+            http.close();
+        }
+    }
+
+    // ---- helpers
+
+    static void screenshot(String step) {
+        try {
+            Files.write(SCREENSHOTS.resolve(String.format("%02d-%s.png", ++shots, step)),
+                    ((TakesScreenshot) driver).getScreenshotAs(OutputType.BYTES));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Waits for {@code condition}; on a timeout saves a screenshot of the page as it was, to see why. */
+    static <T> T until(String what, Function<WebDriver, T> condition) {
+        try {
+            return wait.withMessage(what).until(condition);
+        } catch (org.openqa.selenium.TimeoutException e) {
+            screenshot("timeout-" + what.replaceAll("[^A-Za-z0-9]+", "-"));
+            throw e;
+        }
+    }
+
+    static WebElement byId(String id) {
+        return driver.findElement(By.id(id));
+    }
+
+    static Object js(String script, Object... args) {
+        return ((JavascriptExecutor) driver).executeScript(script, args);
+    }
+
+    /**
+     * The page with no token kept: the session storage is cleared on a page of the same origin that runs no script,
+     * so that no sign-in of an earlier page can store a token again meanwhile.
+     */
+    static void freshPage() {
+        driver.get(http.uri(WebUi.CONFIG_PATH).toString());
+        js("window.sessionStorage.clear()");
+        driver.get(http.uri("/").toString());
+    }
+
+    /** A fresh page, signed in by clicking the demo user {@code user}. */
+    static void signInAs(String user) {
+        driver.manage().window().setSize(new Dimension(1280, 900));
+        freshPage();
+        WebElement button = until("the demo user " + user, d -> d.findElement(
+                By.cssSelector("#demo-users:not([hidden]) button[data-user='" + user + "']")));
+        button.click();
+        until("the chat after sign-in", d -> byId("chat").isDisplayed());
+        until("the conversation list", d -> !byId("conversation-list-status").getText().contains("Could not"));
+    }
+
+    /** Starts a conversation on {@code model} from the page and returns its id. */
+    static String newConversation(String model) {
+        new Select(byId("model")).selectByValue(model);
+        byId("new-conversation").click();
+        return until("the new conversation open", d -> {
+            List<WebElement> current = d.findElements(By.cssSelector(".conversation-item[aria-current='true']"));
+            return current.isEmpty() ? null : current.get(0).getAttribute("data-id");
+        });
+    }
+
+    /** Types {@code text} into the prompt and presses Enter. */
+    static void typeAndEnter(CharSequence... keys) {
+        WebElement prompt = byId("prompt");
+        prompt.click();
+        prompt.sendKeys(keys);
+        prompt.sendKeys(Keys.ENTER);
+    }
+
+    static WebElement lastReply() {
+        List<WebElement> replies = driver.findElements(By.cssSelector("#messages li.from-assistant"));
+        return replies.get(replies.size() - 1);
+    }
+
+    static JsonNode stored(String conversation, String token) {
+        TestServer.Response r = http.get(SUPPORT + "/" + conversation + "/messages?size=100", token);
+        assertThat(r.status()).as(r.body()).isEqualTo(200);
+        return r.json().get("data");
+    }
+
+    static String message(String id, String text) {
+        return WorkspaceApiTest.message(id, text);
+    }
+
+    // ---- the tests
+
+    @Test
+    void aWrongTokenIsRefusedAndADemoUserSignsInWithAClick() {
+        freshPage();
+        WebElement token = until("the token field", d -> d.findElement(By.id("token")));
+        assertThat(driver.findElement(By.cssSelector("label[for='token']")).getText()).isEqualTo("Bearer token");
+        token.sendKeys("t-nobody", Keys.ENTER);
+        WebElement error = until("the sign-in error", d -> byId("sign-in-error").isDisplayed()
+                ? byId("sign-in-error") : null);
+        assertThat(error.getText()).contains("not known");
+        assertThat(byId("chat").isDisplayed()).isFalse();
+        screenshot("wrong-token");
+
+        List<String> users = driver.findElements(By.cssSelector("#demo-user-list button")).stream()
+                .map(b -> b.getAttribute("data-user")).toList();
+        assertThat(users).containsExactly("alice", "bob");
+        driver.findElement(By.cssSelector("button[data-user='alice']")).click();
+        until("signed in", d -> byId("who").getText().equals("Signed in as alice"));
+        assertThat(new Select(byId("workspace")).getFirstSelectedOption().getText()).isEqualTo("Support (member)");
+        assertThat(new Select(byId("model")).getOptions()).extracting(WebElement::getText)
+                .containsExactly("demo", "slow");
+        screenshot("signed-in");
+    }
+
+    @Test
+    void theListPagesNewestFirstAndTheHistoryLoadsEarlierPagesWhenScrolledToTheTop() {
+        TestServer.Response created = http.post(SUPPORT, "t-web-bob", "{}");
+        String seeded = created.json().get("id").asText();
+        for (int i = 1; i <= 20; i++) {
+            TestServer.Response r = http.post(SUPPORT + "/" + seeded + "/messages", "t-web-bob",
+                    message("seed-" + i, "history turn " + i + " of 20"));
+            assertThat(r.status()).as(r.body()).isEqualTo(200);
+        }
+        String newest = null;
+        for (int i = 0; i < 10; i++) {
+            newest = http.post(SUPPORT, "t-web-bob", "{}").json().get("id").asText();
+        }
+
+        signInAs("bob");
+        List<WebElement> items = until("the first page of conversations", d -> {
+            List<WebElement> list = d.findElements(By.cssSelector("#conversation-list .conversation-item"));
+            return list.size() == 10 ? list : null;
+        });
+        assertThat(items.get(0).getAttribute("data-id")).as("newest first").isEqualTo(newest);
+        assertThat(driver.findElements(By.cssSelector(".conversation-item[data-id='" + seeded + "']")))
+                .as("the oldest is on the second page").isEmpty();
+        WebElement more = byId("more-conversations");
+        assertThat(more.isDisplayed()).isTrue();
+        screenshot("conversation-list");
+        more.click();
+        WebElement oldest = until("the second page", d -> d.findElement(
+                By.cssSelector(".conversation-item[data-id='" + seeded + "']")));
+        assertThat(driver.findElements(By.cssSelector("#conversation-list .conversation-item"))).hasSize(11);
+        until("no more pages", d -> !byId("more-conversations").isDisplayed());
+
+        oldest.click();
+        until("the newest page of the history", d -> d.findElements(By.cssSelector("#messages li")).size() == 20);
+        List<WebElement> shown = driver.findElements(By.cssSelector("#messages li .body"));
+        assertThat(shown.get(shown.size() - 1).getText()).isEqualTo("echo: history turn 20 of 20");
+        assertThat(shown.get(0).getText()).isEqualTo("history turn 11 of 20");
+        assertThat(((Number) js("var h = document.getElementById('history'); return h.scrollHeight - h.clientHeight"
+                + " - h.scrollTop;")).intValue()).as("scrolled to the newest message").isLessThan(5);
+        screenshot("history-newest-page");
+
+        js("document.getElementById('history').scrollTop = 0;");
+        until("the earlier page", d -> d.findElements(By.cssSelector("#messages li")).size() == 40);
+        WebElement first = driver.findElement(By.cssSelector("#messages li:first-child .body"));
+        assertThat(first.getText()).isEqualTo("history turn 1 of 20");
+        assertThat(driver.findElements(By.cssSelector("#messages li .body"))).extracting(WebElement::getText)
+                .as("oldest first, each once").startsWith("history turn 1 of 20", "echo: history turn 1 of 20",
+                        "history turn 2 of 20").doesNotHaveDuplicates();
+        js("arguments[0].scrollIntoView({block: 'center'});", first);
+        assertThat(first.isDisplayed()).isTrue();
+        until("the start reached", d -> byId("history-status").getText().equals("Start of the conversation."));
+        screenshot("history-oldest-page");
+    }
+
+    @Test
+    void aReplyStreamsInAndStopKeepsThePartialReplyStoredAsCancelled() {
+        signInAs("alice");
+        String id = newConversation("slow");
+        typeAndEnter("line one", Keys.chord(Keys.SHIFT, Keys.ENTER), "line two");
+
+        WebElement user = until("the user's message", d -> d.findElement(By.cssSelector("#messages li.from-user")));
+        assertThat(user.getText()).contains("line one\nline two");
+        WebElement reply = until("a reply streaming", d -> {
+            WebElement r = lastReply();
+            return "true".equals(r.getAttribute("aria-busy")) && r.findElement(By.className("body")).getText()
+                    .startsWith("w1 w2") ? r : null;
+        });
+        int before = reply.findElement(By.className("body")).getText().length();
+        until("the reply growing while it streams", d -> "true".equals(reply.getAttribute("aria-busy"))
+                && reply.findElement(By.className("body")).getText().length() > before);
+        assertThat(byId("send").isEnabled()).as("send while streaming").isFalse();
+        screenshot("streaming");
+
+        byId("stop").click();
+        until("the reply stopped", d -> "CANCELLED".equals(reply.getAttribute("data-status")));
+        String partial = reply.findElement(By.className("body")).getText();
+        assertThat(partial).startsWith("w1 w2").doesNotContain("w" + SLOW_WORDS);
+        assertThat(reply.findElement(By.className("meta")).getText()).contains("Stopped: partial reply kept");
+        until("the composer free again", d -> byId("send").isEnabled() && !byId("stop").isEnabled());
+        screenshot("stopped");
+
+        JsonNode messages = stored(id, "t-web-alice");
+        assertThat(messages).hasSize(2);
+        assertThat(messages.get(0).get("text").asText()).isEqualTo("line one\nline two");
+        assertThat(messages.get(1).get("status").asText()).isEqualTo("CANCELLED");
+        assertThat(messages.get(1).get("text").asText().strip()).isEqualTo(partial.strip());
+    }
+
+    @Test
+    void escapeStopsTheStreamFromTheKeyboard() {
+        signInAs("alice");
+        String id = newConversation("slow");
+        typeAndEnter("Keep going");
+        WebElement reply = until("a reply streaming", d -> {
+            WebElement r = lastReply();
+            return "true".equals(r.getAttribute("aria-busy")) && r.getText().contains("w2") ? r : null;
+        });
+
+        byId("prompt").sendKeys(Keys.ESCAPE);
+        until("the reply stopped", d -> "CANCELLED".equals(reply.getAttribute("data-status")));
+        screenshot("escape-stopped");
+        JsonNode messages = stored(id, "t-web-alice");
+        assertThat(messages.get(1).get("status").asText()).isEqualTo("CANCELLED");
+        assertThat(messages.get(1).get("text").asText()).doesNotContain("w" + SLOW_WORDS);
+    }
+
+    @Test
+    void aPromptWithASecretIsShownAsBlockedInPlaceOfTheReply() {
+        signInAs("alice");
+        String id = newConversation("demo");
+        typeAndEnter("My key is AKIAIOSFODNN7EXAMPLE, keep it safe");
+
+        WebElement refusal = until("the refusal", d -> {
+            List<WebElement> r = d.findElements(By.cssSelector("#messages li.from-assistant .refusal"));
+            return r.isEmpty() ? null : r.get(0);
+        });
+        assertThat(refusal.getText()).startsWith("Blocked by policy");
+        assertThat(refusal.getAttribute("role")).isEqualTo("alert");
+        assertThat(lastReply().getAttribute("data-status")).isEqualTo("policyBlocked");
+        until("the composer free again", d -> byId("send").isEnabled());
+        screenshot("blocked");
+        assertThat(stored(id, "t-web-alice").toString()).as("nothing of the secret is stored")
+                .doesNotContain("AKIAIOSFODNN7EXAMPLE");
+    }
+
+    @Test
+    void aReplyWithHtmlIsShownAsTextItsMarkdownRenderedWithTokensAndCredits() {
+        signInAs("alice");
+        newConversation("demo");
+        byId("context").sendKeys("The user's name is Zed.");
+        typeAndEnter("Please inject something");
+
+        WebElement reply = until("the reply complete", d -> {
+            WebElement r = lastReply();
+            return "COMPLETE".equals(r.getAttribute("data-status")) ? r : null;
+        });
+        String shown = reply.findElement(By.className("body")).getText();
+        assertThat(shown).contains("<img src=x onerror=alert(1)>", "<script>window.parleyPwned = 1; alert(2)</script>");
+        assertThat(driver.findElements(By.cssSelector("#messages img, #messages script, #messages iframe")))
+                .as("elements made from model text").isEmpty();
+        assertThat(js("return window.parleyPwned === undefined;")).isEqualTo(true);
+        assertThatThrownBy(() -> driver.switchTo().alert()).isInstanceOf(NoAlertPresentException.class);
+
+        WebElement body = reply.findElement(By.className("body"));
+        assertThat(body.findElement(By.tagName("strong")).getText()).isEqualTo("bold");
+        assertThat(body.findElement(By.tagName("em")).getText()).isEqualTo("italic");
+        assertThat(body.findElement(By.cssSelector(":scope > p > code")).getText()).isEqualTo("code");
+        assertThat(body.findElements(By.cssSelector(":scope > ul > li"))).extracting(WebElement::getText)
+                .containsExactly("first point", "second point");
+        assertThat(body.findElements(By.cssSelector(":scope > ol > li"))).extracting(WebElement::getText)
+                .containsExactly("step one", "step two");
+        assertThat(body.findElement(By.cssSelector(":scope > pre > code")).getText()).isEqualTo("int x = 1 < 2 ? 3 : 4;");
+
+        String meta = reply.findElement(By.className("meta")).getText();
+        assertThat(meta).containsPattern("[0-9]+ tokens in, [0-9]+ out").containsPattern("0\\.[0-9]+ credits used")
+                .containsPattern("[0-9]+\\.[0-9]+ credits left");
+        assertThat(fast.lastRequestTexts()).as("the additional context reached the model")
+                .anyMatch(t -> t.contains("The user's name is Zed."));
+        assertThat(byId("context").getAttribute("value")).as("context is for one turn").isEmpty();
+        screenshot("injection-as-text");
+
+        typeAndEnter("And again?");
+        until("the second reply", d -> lastReply().getText().contains("echo: And again?")
+                && "COMPLETE".equals(lastReply().getAttribute("data-status")));
+        assertThat(fast.lastRequestTexts()).as("nor with a later turn").noneMatch(t -> t.contains("Zed"));
+    }
+
+    @Test
+    void thePageIsReadableAt360PixelsWithoutSidewaysScrolling() {
+        signInAs("alice");
+        newConversation("demo");
+        typeAndEnter("A narrow screen with a long word: " + "x".repeat(80));
+        until("the reply", d -> "COMPLETE".equals(lastReply().getAttribute("data-status")));
+        driver.manage().window().setSize(new Dimension(360, 800));
+        until("the narrow layout", d -> ((Number) js("return document.documentElement.clientWidth;")).intValue()
+                <= 360);
+        Number overflow = (Number) js("return document.documentElement.scrollWidth"
+                + " - document.documentElement.clientWidth;");
+        assertThat(overflow.intValue()).as("sideways overflow in px").isLessThanOrEqualTo(0);
+        assertThat(byId("prompt").isDisplayed()).isTrue();
+        assertThat(byId("send").isDisplayed()).isTrue();
+        screenshot("narrow-360px");
+        driver.manage().window().setSize(new Dimension(1280, 900));
+    }
+
+    @Test
+    void everyControlHasALabelAndFocusIsVisible() {
+        signInAs("alice");
+        for (String id : List.of("workspace", "model", "context", "prompt")) {
+            assertThat(driver.findElements(By.cssSelector("label[for='" + id + "']"))).as(id).hasSize(1);
+        }
+        byId("prompt").click();
+        String outline = (String) js("return getComputedStyle(document.activeElement).outlineStyle;");
+        byId("prompt").sendKeys(Keys.chord(Keys.SHIFT, Keys.TAB));
+        String focused = (String) js("return getComputedStyle(document.activeElement).outlineStyle;");
+        assertThat(focused).as("keyboard focus outline (was " + outline + " on click)").isEqualTo("solid");
+    }
+}
