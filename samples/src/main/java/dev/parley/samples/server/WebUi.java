@@ -24,9 +24,10 @@ import org.jspecify.annotations.Nullable;
  *   <li>{@code GET /} is the page and {@code GET /web/{file}} its script and style sheet, read once from the class path
  *       ({@value #RESOURCES}); any other file is 404. Each is sent with its content type and a strict
  *       {@value #CSP}: scripts and styles from this server only, nothing inline, nothing framed.</li>
- *   <li>{@code GET /ui/config} needs no credentials and tells the configured model names and the default one; when the
- *       server runs on the built-in demo configuration (and only then) also the demo users with their bearer tokens,
- *       so that a person can sign in with a click. Outside demo mode no token is ever in it.</li>
+ *   <li>{@code GET /ui/config} needs no credentials and tells the configured model names and the default one; with
+ *       demo sign-in ({@link ParleyServer.Settings#demoSignIn()}, which {@code serve} turns on only for the built-in
+ *       demo configuration) also the users with their bearer tokens, so that a person can sign in with a click.
+ *       Without it no token is ever in it.</li>
  *   <li>{@code GET /ui/session} answers for a bearer token the user it names and the workspaces it has a claim on (a
  *       role in them, or organization admin of their organization), each with its name and the user's role; 401
  *       when the token is missing or unknown.</li>

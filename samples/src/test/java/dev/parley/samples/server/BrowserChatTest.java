@@ -24,7 +24,9 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 
 import java.io.File;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -70,6 +72,7 @@ class BrowserChatTest {
     static TestServer http;
     static ScriptedModel fast;
     static ScriptedModel slow;
+    static ScriptedModel flaky;
     static WebDriver driver;
     static WebDriverWait wait;
     static int shots;
@@ -93,8 +96,11 @@ class BrowserChatTest {
                         .collect(Collectors.joining(" ")))
                 .chunkDelay(Duration.ofMillis(200))
                 .build();
+        flaky = ScriptedModel.builder().replyWith(r -> "one two three four five six")
+                .failStreamsAfter(2, new IllegalStateException("the scripted model fails mid-stream"))
+                .build();
         http = TestServer.start(CONFIG, data, Map.of(),
-                s -> s.withModel("demo", fast).withModel("slow", slow).withDemoSignIn());
+                s -> s.withModel("demo", fast).withModel("slow", slow).withModel("flaky", flaky).withDemoSignIn());
 
         ChromeOptions options = new ChromeOptions();
         options.setBinary(CHROMIUM.toFile());
@@ -108,6 +114,11 @@ class BrowserChatTest {
         driver = new ChromeDriver(service, options);
         wait = new WebDriverWait(driver, WAIT, Duration.ofMillis(50));
         Files.createDirectories(SCREENSHOTS);
+        try (var old = Files.newDirectoryStream(SCREENSHOTS, "*.png")) {
+            for (Path png : old) {
+                Files.delete(png);
+            }
+        }
     }
 
     @AfterAll
@@ -219,12 +230,12 @@ class BrowserChatTest {
 
         List<String> users = driver.findElements(By.cssSelector("#demo-user-list button")).stream()
                 .map(b -> b.getAttribute("data-user")).toList();
-        assertThat(users).containsExactly("alice", "bob");
+        assertThat(users).containsExactly("alice", "bob", "cora");
         driver.findElement(By.cssSelector("button[data-user='alice']")).click();
         until("signed in", d -> byId("who").getText().equals("Signed in as alice"));
         assertThat(new Select(byId("workspace")).getFirstSelectedOption().getText()).isEqualTo("Support (member)");
         assertThat(new Select(byId("model")).getOptions()).extracting(WebElement::getText)
-                .containsExactly("demo", "slow");
+                .containsExactly("demo", "slow", "flaky");
         screenshot("signed-in");
     }
 
@@ -350,6 +361,65 @@ class BrowserChatTest {
         screenshot("blocked");
         assertThat(stored(id, "t-web-alice").toString()).as("nothing of the secret is stored")
                 .doesNotContain("AKIAIOSFODNN7EXAMPLE");
+    }
+
+    @Test
+    void aBudgetRefusalAndAFailureMidStreamAreShownAsErrorEventsInPlaceOfTheReply() {
+        signInAs("cora");
+        String broke = newConversation("demo");
+        TestServer.Response direct = http.post(SUPPORT + "/" + broke + "/message-streams", "t-web-cora",
+                message("direct-1", "Can I?"));
+        assertThat(direct.body()).as("the refusal comes as the stream's error event").contains("event: error",
+                "budgetExceeded");
+        typeAndEnter("Can I afford this?");
+        WebElement refused = until("the budget refusal", d -> {
+            List<WebElement> r = d.findElements(By.cssSelector("#messages li.from-assistant .refusal"));
+            return r.isEmpty() ? null : r.get(0);
+        });
+        assertThat(refused.getText()).startsWith("Refused: not enough credits");
+        assertThat(lastReply().getAttribute("data-status")).isEqualTo("budgetExceeded");
+        screenshot("budget-refused");
+
+        signInAs("alice");
+        newConversation("flaky");
+        typeAndEnter("Tell me six words");
+        WebElement failed = until("the failure mid-stream", d -> {
+            List<WebElement> r = d.findElements(By.cssSelector("#messages li.from-assistant .refusal"));
+            return r.isEmpty() ? null : r.get(0);
+        });
+        assertThat(failed.getText()).startsWith("The reply failed");
+        assertThat(lastReply().getAttribute("data-received")).as("deltas came before the error event")
+                .isNotNull();
+        assertThat(lastReply().getText()).doesNotContain("six");
+        until("the composer free again", d -> byId("send").isEnabled());
+        screenshot("failed-mid-stream");
+    }
+
+    @Test
+    void aStreamRefusedWithAnErrorAnswerBeforeAnyEventIsShownInPlaceOfTheReply() throws Exception {
+        signInAs("alice");
+        String id = newConversation("slow");
+        HttpResponse<InputStream> other = http.open(SUPPORT + "/" + id + "/message-streams", "t-web-alice",
+                message("other-tab-1", "Another tab streams"));
+        try (SseEvents events = new SseEvents(other.body())) {
+            assertThat(events.next().name()).isEqualTo("delta");
+            TestServer.Response direct = http.post(SUPPORT + "/" + id + "/message-streams", "t-web-alice",
+                    message("direct-2", "Me too"));
+            assertThat(direct.status()).as("refused before any event").isEqualTo(409);
+
+            typeAndEnter("Me too, from the page");
+            WebElement refused = until("the lock refusal", d -> {
+                List<WebElement> r = d.findElements(By.cssSelector("#messages li.from-assistant .refusal"));
+                return r.isEmpty() ? null : r.get(0);
+            });
+            assertThat(refused.getText()).startsWith("Another reply is still streaming");
+            assertThat(lastReply().getAttribute("data-status")).isEqualTo("conversationLocked");
+            assertThat(lastReply().getAttribute("data-received")).as("no event was read").isNull();
+            until("the composer free again", d -> byId("send").isEnabled());
+            screenshot("locked-refused");
+            assertThat(http.delete(SUPPORT + "/" + id + "/message-streams", "t-web-alice").status()).isEqualTo(200);
+            assertThat(events.rest()).last().extracting(SseEvents.Event::name).isEqualTo("final");
+        }
     }
 
     @Test
