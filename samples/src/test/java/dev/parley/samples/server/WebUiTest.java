@@ -120,7 +120,7 @@ class WebUiTest {
         assertThat(names(config.get("models"))).containsExactly("demo", "slow", "priced");
         assertThat(config.get("defaultModel").asText()).isEqualTo("demo");
         assertThat(config.get("demoUsers")).isEmpty();
-        assertThat(r.body()).doesNotContain("t-olivia", "t-walter", "t-alice", "t-carol", "t-bob", "t-gina",
+        assertThat(r.body()).doesNotContain("t-olivia", "t-walter", "t-alice", "t-carol", "t-penny", "t-bob", "t-gina",
                 "olivia", "token");
     }
 

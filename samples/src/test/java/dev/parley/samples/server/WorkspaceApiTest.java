@@ -241,8 +241,8 @@ class WorkspaceApiTest {
 
     @Test
     void aChargedReplyCarriesItsCreditsAsExactDecimalStringsInTheAnswerAndTheFinalEvent() throws Exception {
-        String id = create("t-carol", "{\"modelName\":\"priced\"}");
-        TestServer.Response sent = http.post(SUPPORT + "/" + id + "/messages", "t-carol",
+        String id = create("t-penny", "{\"modelName\":\"priced\"}");
+        TestServer.Response sent = http.post(SUPPORT + "/" + id + "/messages", "t-penny",
                 message("priced-1", "What does this cost?"));
 
         assertThat(sent.status()).as(sent.body()).isEqualTo(200);
@@ -252,10 +252,10 @@ class WorkspaceApiTest {
         BigDecimal used = new BigDecimal(reply.get("creditsUsed").asText());
         BigDecimal remaining = new BigDecimal(reply.get("creditsRemaining").asText());
         assertThat(used).as("at least the price per request").isGreaterThanOrEqualTo(new BigDecimal("0.01"));
-        assertThat(used.add(remaining)).as("carol's account opened with 100").isEqualByComparingTo("100");
+        assertThat(used.add(remaining)).as("penny's account opened with 100").isEqualByComparingTo("100");
         assertThat(reply.get("creditsUsed").asText()).as("no trailing zeros").doesNotEndWith("0");
 
-        HttpResponse<InputStream> response = http.open(SUPPORT + "/" + id + "/message-streams", "t-carol",
+        HttpResponse<InputStream> response = http.open(SUPPORT + "/" + id + "/message-streams", "t-penny",
                 message("priced-2", "And this one?"));
         try (SseEvents events = new SseEvents(response.body())) {
             List<SseEvents.Event> all = events.rest();
