@@ -33,7 +33,9 @@ public final class Authenticator {
         }
     }
 
-    private static Caller caller(ServerConfig.User user) {
+    /** The caller a configured user is: their organization, and their role in each workspace or the organization. */
+    public static Caller caller(ServerConfig.User user) {
+        Objects.requireNonNull(user, "user");
         Caller.Builder b = Caller.user(Objects.requireNonNull(user.id(), "id"),
                 Objects.requireNonNull(user.organizationId(), "organizationId"));
         if (Boolean.TRUE.equals(user.organizationAdmin())) {

@@ -45,8 +45,8 @@ public final class ParleyServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ParleyServer.class);
     private static final Logger REQUESTS = LoggerFactory.getLogger("dev.parley.samples.server.requests");
 
+    private final SampleEngine sample;
     private final ConversationEngine engine;
-    private final ServerDatabase database;
     private final ActiveStreams streams;
     private final Javalin app;
     private final int port;
@@ -128,9 +128,9 @@ public final class ParleyServer implements AutoCloseable {
         }
     }
 
-    private ParleyServer(ConversationEngine engine, ServerDatabase database, ActiveStreams streams, Javalin app) {
-        this.engine = engine;
-        this.database = database;
+    private ParleyServer(SampleEngine sample, ActiveStreams streams, Javalin app) {
+        this.sample = sample;
+        this.engine = sample.engine();
         this.streams = streams;
         this.app = app;
         this.port = app.port();
@@ -140,21 +140,15 @@ public final class ParleyServer implements AutoCloseable {
     public static ParleyServer start(ServerConfig config, Settings settings) {
         Objects.requireNonNull(config, "config");
         Objects.requireNonNull(settings, "settings");
-        ServerDatabase database = ServerDatabase.open(settings.dataDir(), settings.environment());
-        ConversationEngine engine;
-        try {
-            engine = EngineSetup.build(config, database, settings.models());
-        } catch (RuntimeException | Error e) {
-            database.close();
-            throw e;
-        }
+        SampleEngine sample = SampleEngine.open(config, settings.dataDir(), settings.environment(), settings.models());
+        ConversationEngine engine = sample.engine();
         try {
             Authenticator authenticator = new Authenticator(config.users());
             RepositoryApi repositoryApi = new RepositoryApi(engine, authenticator);
             ActiveStreams streams = new ActiveStreams(settings.streamLimits());
             WorkspaceApi workspaceApi = new WorkspaceApi(engine, authenticator, config, streams);
             AssistantApi assistantApi = new AssistantApi(engine, authenticator,
-                    new AssistantConversations(database.dataSource()), config, streams);
+                    new AssistantConversations(sample.dataSource()), config, streams);
             WebUi webUi = new WebUi(config, authenticator, settings.demoSignIn());
             byte[] openApi = Json.bytes(OpenApi.document());
             String probeUser = "health-probe";
@@ -189,10 +183,9 @@ public final class ParleyServer implements AutoCloseable {
             });
             app.start();
             LOG.info("listening on http://{}:{}", settings.host(), app.port());
-            return new ParleyServer(engine, database, streams, app);
+            return new ParleyServer(sample, streams, app);
         } catch (RuntimeException | Error e) {
-            engine.close();
-            database.close();
+            sample.close();
             throw e;
         }
     }
@@ -239,8 +232,7 @@ public final class ParleyServer implements AutoCloseable {
             streams.cancelAll();
             app.stop();
         } finally {
-            engine.close();
-            database.close();
+            sample.close();
             synchronized (stopped) {
                 stopped.notifyAll();
             }

@@ -1,7 +1,6 @@
 package dev.parley.samples.server;
 
 import dev.parley.samples.server.config.ConfigException;
-import dev.parley.samples.server.config.ConfigLoader;
 import dev.parley.samples.server.config.ServerConfig;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -46,10 +45,9 @@ public final class ServeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
-        ConfigLoader loader = ConfigLoader.withSystemEnvironment();
         ServerConfig serverConfig;
         try {
-            serverConfig = config == null ? loader.demo() : loader.load(config);
+            serverConfig = SampleEngine.config(config, System::getenv);
         } catch (ConfigException e) {
             LOG.error("{}", e.getMessage());
             return 2;
