@@ -1,0 +1,168 @@
+package dev.parley.samples.chat;
+
+import dev.parley.api.Caller;
+import dev.parley.api.spi.ModelProvider;
+import dev.parley.samples.server.Authenticator;
+import dev.parley.samples.server.DemoModel;
+import dev.parley.samples.server.SampleEngine;
+import dev.parley.samples.server.config.ConfigException;
+import dev.parley.samples.server.config.ServerConfig;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
+
+import org.jline.reader.LineReader;
+import org.jline.reader.LineReaderBuilder;
+import org.jline.terminal.Terminal;
+import org.jline.terminal.TerminalBuilder;
+import org.jline.utils.Signals;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * {@code chat [--config FILE] [--data DIR] [--user ID]}: a chat in the terminal on the engine {@code serve} runs on,
+ * built the same way ({@link SampleEngine}): the configuration file or the built-in demo one, the H2 file under
+ * {@code --data} or the store of {@code PARLEY_JDBC_URL}. It acts as the configured user {@code --user} (the first
+ * one by default: {@code olivia}, the demo's organization admin) and starts its conversations in that user's first
+ * workspace (the organization's first for an organization admin). When standard input and output are not both a
+ * terminal it reads lines from a dumb terminal and prints no prompt or colour, so that it can be scripted. The line
+ * history is kept in {@code DATA/chat-history}. Exits with 0 at {@code /quit} or end of input, 2 when the
+ * configuration or the user is refused (one line on standard error). Not thread safe; run once.
+ */
+@Command(name = ChatCommand.NAME, mixinStandardHelpOptions = true,
+        description = "Chats with the engine in the terminal; /help lists the commands.")
+public final class ChatCommand implements Callable<Integer> {
+    /** The command's name. */
+    public static final String NAME = "chat";
+    /** The pause between the demo model's words: a stream long enough to watch, and to cancel part way. */
+    static final Duration DEMO_PAUSE = Duration.ofMillis(60);
+    /** The name of the line history file in the data directory. */
+    static final String HISTORY_FILE = "chat-history";
+
+    @Option(names = "--config", paramLabel = "FILE",
+            description = "JSON configuration file; without it the built-in demo configuration is used.")
+    @Nullable Path config;
+
+    @Option(names = "--data", defaultValue = "data",
+            description = "Directory of the H2 store (unless PARLEY_JDBC_URL is set), the logs and the line history"
+                    + " (default: ${DEFAULT-VALUE}).")
+    Path data = Path.of("data");
+
+    @Option(names = "--user", paramLabel = "ID",
+            description = "The configured user to chat as (default: the first one).")
+    @Nullable String user;
+
+    @Override
+    public Integer call() throws IOException {
+        PrintStream err = System.err;
+        ServerConfig serverConfig;
+        try {
+            serverConfig = SampleEngine.config(config, System::getenv);
+        } catch (ConfigException e) {
+            err.println(e.getMessage());
+            return 2;
+        }
+        Optional<ServerConfig.User> chosen = user(serverConfig, user);
+        if (chosen.isEmpty()) {
+            err.println("--user: no configured user " + user + "; the users are "
+                    + serverConfig.users().stream().map(ServerConfig.User::id).collect(Collectors.joining(", ")));
+            return 2;
+        }
+        Caller caller = Authenticator.caller(chosen.get());
+        Optional<String> workspace = workspace(serverConfig, chosen.get());
+        if (workspace.isEmpty()) {
+            err.println("--user: " + caller.userId() + " has no workspace to start conversations in");
+            return 2;
+        }
+        Files.createDirectories(data);
+        boolean interactive = System.console() != null;
+        try (SampleEngine sample = SampleEngine.open(serverConfig, data, System::getenv, demoModels(serverConfig));
+             Terminal terminal = terminal(interactive)) {
+            // A dumb terminal reads ^C from its input only: SIGINT sent to the process reaches it this way.
+            Object previousHandler = interactive ? null
+                    : Signals.register("INT", () -> terminal.raise(Terminal.Signal.INT));
+            try {
+                chat(sample, caller, workspace.get(), serverConfig, terminal, interactive);
+            } finally {
+                if (previousHandler != null) {
+                    Signals.unregister("INT", previousHandler);
+                }
+            }
+        }
+        return 0;
+    }
+
+    private void chat(SampleEngine sample, Caller caller, String workspace, ServerConfig serverConfig,
+                      Terminal terminal, boolean interactive) {
+        LineReader reader = LineReaderBuilder.builder()
+                .terminal(terminal)
+                .appName("parley-chat")
+                .variable(LineReader.HISTORY_FILE, data.resolve(HISTORY_FILE))
+                .option(LineReader.Option.DISABLE_EVENT_EXPANSION, true)
+                .build();
+        new ChatSession(sample.engine().as(caller), workspace, models(serverConfig), terminal, reader, interactive)
+                .run();
+    }
+
+    /**
+     * The system terminal when both standard streams are one; else JLine's dumb terminal on them (SIGINT is handed
+     * to it by the caller, as the dumb terminal does not register for signals itself).
+     */
+    private static Terminal terminal(boolean interactive) throws IOException {
+        TerminalBuilder b = TerminalBuilder.builder().name("parley-chat").system(true);
+        if (!interactive) {
+            b.dumb(true).type(Terminal.TYPE_DUMB);
+        }
+        return b.build();
+    }
+
+    /** The user {@code id}, or the first configured one when it is null. */
+    static Optional<ServerConfig.User> user(ServerConfig config, @Nullable String id) {
+        if (id == null) {
+            return config.users().stream().findFirst();
+        }
+        return config.users().stream().filter(u -> id.equals(u.id())).findFirst();
+    }
+
+    /**
+     * Where the user's conversations start: their first workspace, or for an organization admin without one the
+     * organization's first workspace.
+     */
+    static Optional<String> workspace(ServerConfig config, ServerConfig.User user) {
+        Optional<String> claimed = user.workspaces().keySet().stream().findFirst();
+        if (claimed.isPresent() || !Boolean.TRUE.equals(user.organizationAdmin())) {
+            return claimed;
+        }
+        return config.workspaces().stream()
+                .filter(w -> Objects.equals(w.organizationId(), user.organizationId()))
+                .map(ServerConfig.Workspace::id)
+                .filter(Objects::nonNull)
+                .findFirst();
+    }
+
+    private static List<String> models(ServerConfig config) {
+        return config.models().stream().map(ServerConfig.Model::name).filter(Objects::nonNull).toList();
+    }
+
+    /** The configured demo models, served with a pause between words. */
+    private static Map<String, ModelProvider> demoModels(ServerConfig config) {
+        Map<String, ModelProvider> models = new HashMap<>();
+        for (ServerConfig.Model model : config.models()) {
+            if ("demo".equals(model.provider()) && model.name() != null) {
+                models.put(model.name(), new DemoModel(DEMO_PAUSE));
+            }
+        }
+        return models;
+    }
+}
