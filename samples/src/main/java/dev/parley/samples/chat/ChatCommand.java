@@ -46,7 +46,17 @@ public final class ChatCommand implements Callable<Integer> {
     /** The command's name. */
     public static final String NAME = "chat";
     /** The pause between the demo model's words: a stream long enough to watch, and to cancel part way. */
-    static final Duration DEMO_PAUSE = Duration.ofMillis(60);
+    static final Duration DEMO_PAUSE = Duration.ofMillis(30);
+    /**
+     * What the demo model adds to each reply here: a reply long enough to stream past what the output policies hold
+     * back, and a word on what to try.
+     */
+    static final String DEMO_AFTERWORD = "Each word of this reply arrives on its own, a moment after the one before,"
+            + " the way a real model streams; press Ctrl-C while it does and the reply stops there, the part that"
+            + " arrived kept in the conversation and marked cancelled. Type /help for the commands: /new starts a"
+            + " conversation, /list and /switch move between them, /history shows this one, /model and /personality"
+            + " change how the next turns are answered, and /context adds text to the next turn only. The demo model"
+            + " runs inside this program: it needs no network and no key.";
     /** The name of the line history file in the data directory. */
     static final String HISTORY_FILE = "chat-history";
 
@@ -155,12 +165,12 @@ public final class ChatCommand implements Callable<Integer> {
         return config.models().stream().map(ServerConfig.Model::name).filter(Objects::nonNull).toList();
     }
 
-    /** The configured demo models, served with a pause between words. */
+    /** The configured demo models, served with a pause between words and {@link #DEMO_AFTERWORD}. */
     private static Map<String, ModelProvider> demoModels(ServerConfig config) {
         Map<String, ModelProvider> models = new HashMap<>();
         for (ServerConfig.Model model : config.models()) {
             if ("demo".equals(model.provider()) && model.name() != null) {
-                models.put(model.name(), new DemoModel(DEMO_PAUSE));
+                models.put(model.name(), new DemoModel(DEMO_PAUSE, DEMO_AFTERWORD));
             }
         }
         return models;

@@ -255,8 +255,9 @@ final class ChatSession {
             println("/switch: name one conversation id (/list shows them)");
             return;
         }
-        Conversation found = conversations.get(id);
+        Conversation found;
         try {
+            found = conversations.get(id);
             found.info();
         } catch (ConversationNotFoundException e) {
             println("/switch: no conversation " + id);

@@ -20,10 +20,25 @@ public final class DemoModel implements ModelProvider {
     private static final int QUOTE_LENGTH = 120;
 
     private final Duration pauseBetweenWords;
+    private final String afterword;
+
+    /**
+     * A demo model with {@code pauseBetweenWords} between the words of a stream, and {@code afterword} after every
+     * reply (none when empty). A reply shorter than what the output policies hold back while a reply streams (256
+     * characters for the secrets and PII policies) reaches the caller at once, at its end; an afterword makes the
+     * reply long enough to be seen streaming, and to be cancelled part way.
+     */
+    public DemoModel(Duration pauseBetweenWords, String afterword) {
+        this.pauseBetweenWords = Objects.requireNonNull(pauseBetweenWords, "pauseBetweenWords");
+        this.afterword = Objects.requireNonNull(afterword, "afterword").strip();
+        if (pauseBetweenWords.isNegative()) {
+            throw new IllegalArgumentException("pauseBetweenWords must not be negative, was " + pauseBetweenWords);
+        }
+    }
 
     /** A demo model with {@code pauseBetweenWords} between the words of a stream. */
     public DemoModel(Duration pauseBetweenWords) {
-        this.pauseBetweenWords = Objects.requireNonNull(pauseBetweenWords, "pauseBetweenWords");
+        this(pauseBetweenWords, "");
     }
 
     /** A demo model that streams without pauses. */
@@ -57,7 +72,12 @@ public final class DemoModel implements ModelProvider {
         handler.onComplete(new ModelResponse(sent.toString(), null));
     }
 
-    private static String reply(ModelRequest request) {
+    private String reply(ModelRequest request) {
+        String reply = standardReply(request);
+        return afterword.isEmpty() ? reply : reply + " " + afterword;
+    }
+
+    private static String standardReply(ModelRequest request) {
         List<ModelMessage> messages = request.messages();
         String prompt = "";
         int history = 0;
