@@ -120,6 +120,28 @@ class ChatCommandTest {
     }
 
     @Test
+    void plainOnPrintsRepliesWithoutMarkdownAndContextCountsForTheNextTurnOnly() throws Exception {
+        try (ChatProcess chat = ChatProcess.start(dir.resolve("data"))) {
+            chat.send("a **bold** word");
+            int at = chat.await("You said: \"a **bold** word\". I can see 0 earlier messages of this conversation and"
+                    + " 0 system messages.", 0);
+            chat.send("/plain on");
+            at = chat.await("plain text on\n", at);
+            chat.send("/context The user prefers tea.");
+            at = chat.await("context set for the next turn\n", at);
+            chat.send("a **bold** word");
+            at = chat.await("You said: \"a bold word\". I can see 2 earlier messages of this conversation and"
+                    + " 1 system message.", at);
+            chat.send("/plain off");
+            at = chat.await("plain text off\n", at);
+            chat.send("a **bold** word");
+            chat.await("You said: \"a **bold** word\". I can see 4 earlier messages of this conversation and"
+                    + " 0 system messages.", at);
+            assertThat(chat.closeInputAndAwaitExit()).isZero();
+        }
+    }
+
+    @Test
     void refusalsAreOnePlainLineAndTheChatGoesOn() throws Exception {
         Path data = dir.resolve("data");
         try (ChatProcess chat = ChatProcess.start(data)) {
