@@ -29,6 +29,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.jline.reader.EndOfFileException;
 import org.jline.reader.LineReader;
 import org.jline.reader.UserInterruptException;
+import org.jline.terminal.Attributes;
 import org.jline.terminal.Terminal;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -183,10 +184,11 @@ final class ChatSession {
         Prompt prompt = b.build();
         Conversation conversation = current();
         TerminalReply reply = new TerminalReply(out);
-        StreamHandle handle = conversation.stream(prompt, reply);
-        streaming.set(handle);
+        Attributes before = interactive ? quiet() : null;
         Reply done;
         try {
+            StreamHandle handle = conversation.stream(prompt, reply);
+            streaming.set(handle);
             done = reply.await();
         } catch (ParleyException e) {
             if (reply.openLine()) {
@@ -195,6 +197,9 @@ final class ChatSession {
             throw e;
         } finally {
             streaming.set(null);
+            if (before != null) {
+                terminal.setAttributes(before);
+            }
         }
         if (done.status() == MessageStatus.CANCELLED) {
             println((reply.openLine() ? " " : "") + CANCELLED);
@@ -203,6 +208,21 @@ final class ChatSession {
         }
         String stats = turnLine(done);
         println(interactive ? DIM + stats + RESET : stats);
+    }
+
+    /**
+     * Stops the terminal echoing what is typed while a reply streams (Ctrl-C's {@code ^C} among it), so that the
+     * reply is printed whole; Ctrl-C still raises SIGINT.
+     *
+     * @return the attributes to restore
+     */
+    private Attributes quiet() {
+        Attributes before = terminal.getAttributes();
+        Attributes quiet = new Attributes(before);
+        quiet.setLocalFlag(Attributes.LocalFlag.ECHO, false);
+        quiet.setLocalFlag(Attributes.LocalFlag.ECHOCTL, false);
+        terminal.setAttributes(quiet);
+        return before;
     }
 
     /** The line after a reply: tokens, credits and model. */
