@@ -25,16 +25,17 @@ import java.util.concurrent.Executors;
  * finish reason, a usage chunk and {@code [DONE]}. Every answer reports {@link #PROMPT_TOKENS} and
  * {@link #COMPLETION_TOKENS}. A slow fake waits before a completion and between a stream's chunks, so that a test can
  * act while a call is in progress. It records each request's body and {@code Authorization} header. Thread safe.
+ * Public for the tests of the other sample packages.
  */
-final class FakeOpenAi implements AutoCloseable {
-    static final int PROMPT_TOKENS = 31;
-    static final int COMPLETION_TOKENS = 9;
+public final class FakeOpenAi implements AutoCloseable {
+    public static final int PROMPT_TOKENS = 31;
+    public static final int COMPLETION_TOKENS = 9;
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
     /** One request received. */
-    record Received(String authorization, JsonNode body) {
+    public record Received(String authorization, JsonNode body) {
         /** The messages' roles and contents, as "role: content". */
-        List<String> messages() {
+        public List<String> messages() {
             List<String> out = new ArrayList<>();
             body.get("messages").forEach(m -> out.add(m.get("role").asText() + ": " + m.get("content").asText()));
             return out;
@@ -47,7 +48,7 @@ final class FakeOpenAi implements AutoCloseable {
     private final Duration pause;
 
     /** A fake that answers at once. */
-    FakeOpenAi() {
+    public FakeOpenAi() {
         this(Duration.ZERO);
     }
 
@@ -65,12 +66,12 @@ final class FakeOpenAi implements AutoCloseable {
     }
 
     /** The base URL to configure: {@code http://127.0.0.1:PORT/v1}. */
-    String baseUrl() {
+    public String baseUrl() {
         return "http://127.0.0.1:" + server.getAddress().getPort() + "/v1";
     }
 
     /** What the fake answers to a conversation whose last message is {@code last}. */
-    static String reply(String last) {
+    public static String reply(String last) {
         return "Fake reply to: " + last;
     }
 
@@ -78,7 +79,7 @@ final class FakeOpenAi implements AutoCloseable {
         return List.copyOf(received);
     }
 
-    synchronized Received last() {
+    public synchronized Received last() {
         if (received.isEmpty()) {
             throw new AssertionError("no request received");
         }
