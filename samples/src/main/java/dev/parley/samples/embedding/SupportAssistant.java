@@ -146,7 +146,7 @@ public final class SupportAssistant implements AutoCloseable {
     /**
      * Streams the answer to a customer's question to {@code listener} and returns at once: the listener receives the
      * answer's deltas in order, then exactly one {@link StreamListener#onComplete} (the answer is stored by then) or
-     * {@link StreamListener#onError} (nothing of the turn is stored). Text is delivered only after the policies
+     * {@link StreamListener#onError} (nothing of the turn is in the history). Text is delivered only after the policies
      * have checked it, so a redacted e-mail address never reaches the listener. The model reads what
      * {@link #ask} describes.
      *
@@ -180,8 +180,8 @@ public final class SupportAssistant implements AutoCloseable {
      */
     public ConversationUsage usage(String customerId, String conversationId) {
         LocalDate today = LocalDate.now(ZoneOffset.UTC);
-        UsageQuery query = UsageQuery.by(UsageQuery.GroupBy.CONVERSATION, today.minusDays(UsageQuery.MAX_DAYS - 1), today)
-                .inConversation(conversationId);
+        UsageQuery query = UsageQuery.by(UsageQuery.GroupBy.CONVERSATION,
+                today.minusDays(UsageQuery.MAX_DAYS - 1), today).inConversation(conversationId);
         ConversationUsage total = ConversationUsage.NONE;
         Page<UsageRow> rows;
         int page = 1;

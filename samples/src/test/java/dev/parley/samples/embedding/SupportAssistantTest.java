@@ -96,15 +96,17 @@ class SupportAssistantTest {
     }
 
     @Test
-    void anEmailAddressInAnAnswerIsRedactedInTheReplyAndInTheHistory() {
-        SupportAssistant desk = desk(ScriptedModel.builder().replies("Write to jane.doe@example.com for refunds.").build());
+    void anEmailAddressIsRedactedInWhatTheModelReadsWhatTheCustomerGetsAndWhatIsStored() {
+        ScriptedModel model = ScriptedModel.builder().replies("Write to jane.doe@example.com for refunds.").build();
+        SupportAssistant desk = desk(model);
         String id = desk.start("carol", PERSONALITY);
 
-        Reply reply = desk.ask("carol", id, "m-1", "Who handles refunds?", List.of());
+        Reply reply = desk.ask("carol", id, "m-1", "Who handles refunds? I am carol@example.org.", List.of());
 
+        assertThat(model.lastRequestTexts()).last().isEqualTo("Who handles refunds? I am [REDACTED:PII_EMAIL].");
         assertThat(reply.text()).isEqualTo("Write to [REDACTED:PII_EMAIL] for refunds.");
-        assertThat(desk.history("carol", id, 1, 20).items()).extracting(Message::text)
-                .containsExactly("Who handles refunds?", "Write to [REDACTED:PII_EMAIL] for refunds.");
+        assertThat(desk.history("carol", id, 1, 20).items()).extracting(Message::text).containsExactly(
+                "Who handles refunds? I am [REDACTED:PII_EMAIL].", "Write to [REDACTED:PII_EMAIL] for refunds.");
     }
 
     @Test
@@ -143,7 +145,7 @@ class SupportAssistantTest {
     }
 
     @Test
-    void usageTotalsAConversationsTurnsTokensAndCreditsAndARetryCostsNothing() {
+    void usageTotalsAConversationsTurnsTokensAndCreditsWhileARetryOrABlockedQuestionCostsNothing() {
         SupportAssistant desk = desk(ScriptedModel.builder().replyWith(r -> "Done.").usage(30, 5).build());
         String id = desk.start("carol", PERSONALITY);
         String other = desk.start("carol", PERSONALITY);
@@ -152,9 +154,12 @@ class SupportAssistantTest {
         desk.ask("carol", id, "m-1", "Q1", List.of());
         Reply second = desk.ask("carol", id, "m-2", "Q2", List.of());
         desk.ask("carol", other, "m-1", "Elsewhere", List.of());
+        assertThatThrownBy(() -> desk.ask("carol", id, "m-3", "My key: AKIAIOSFODNN7EXAMPLE", List.of()))
+                .isInstanceOf(PolicyBlockedException.class);
 
-        // Each turn: 30 tokens in at 0.15 and 5 tokens out at 0.60 per thousand, 0.0075 credits.
-        assertThat(desk.usage("carol", id)).isEqualTo(new ConversationUsage(2, 60, 10, new BigDecimal("0.015000000")));
+        // Each answered turn: 30 tokens in at 0.15 and 5 tokens out at 0.60 per thousand, 0.0075 credits; the
+        // blocked one is a turn of no tokens.
+        assertThat(desk.usage("carol", id)).isEqualTo(new ConversationUsage(3, 60, 10, new BigDecimal("0.015000000")));
         assertThat(second.usage()).isEqualTo(new Usage(30, 5));
         assertThat(second.credits().used()).isEqualByComparingTo("0.0075");
         assertThat(second.credits().remaining()).as("the desk's balance after the conversation's two turns")
@@ -165,7 +170,9 @@ class SupportAssistantTest {
 
     @Test
     void aStreamDeliversTheAnswerInPiecesAndStoresIt() throws Exception {
-        ScriptedModel model = ScriptedModel.builder().replies("Open Settings, then Security, then Reset.").build();
+        // Longer than the 256 characters the policies hold back while they check a stream, so pieces go out early.
+        String answer = "Open Settings, then Security, then Reset, and follow the e-mail you get. ".repeat(6);
+        ScriptedModel model = ScriptedModel.builder().replies(answer).build();
         SupportAssistant desk = desk(model);
         String id = desk.start("carol", PERSONALITY);
         Collector listener = new Collector();
@@ -173,8 +180,9 @@ class SupportAssistantTest {
         desk.stream("carol", id, "m-1", "How do I reset my password?", List.of(RESET_ARTICLE), listener);
         Reply reply = listener.reply.get(10, TimeUnit.SECONDS);
 
-        assertThat(reply.text()).isEqualTo("Open Settings, then Security, then Reset.");
-        assertThat(listener.text()).isEqualTo(reply.text());
+        assertThat(reply.text()).isEqualTo(answer);
+        assertThat(listener.text()).isEqualTo(answer);
+        assertThat(listener.deltaCount()).as("deltas delivered").isGreaterThan(1);
         assertThat(model.lastRequestTexts())
                 .containsExactly(PERSONALITY, RESET_ARTICLE, "How do I reset my password?");
         assertThat(desk.history("carol", id, 1, 20).items()).extracting(Message::text)
@@ -263,10 +271,12 @@ class SupportAssistantTest {
     private static final class Collector implements StreamListener {
         final CompletableFuture<Reply> reply = new CompletableFuture<>();
         private final StringBuilder deltas = new StringBuilder();
+        private int count;
 
         @Override
         public synchronized void onDelta(String delta) {
             deltas.append(delta);
+            count++;
         }
 
         @Override
@@ -281,6 +291,10 @@ class SupportAssistantTest {
 
         synchronized String text() {
             return deltas.toString();
+        }
+
+        synchronized int deltaCount() {
+            return count;
         }
     }
 }
