@@ -2,6 +2,8 @@ package dev.parley.samples.embedding;
 
 import dev.langchain4j.model.openai.OpenAiChatModel;
 import dev.parley.api.AccessDeniedException;
+import dev.parley.api.BudgetExceededException;
+import dev.parley.api.ErrorCode;
 import dev.parley.api.InvalidRequestException;
 import dev.parley.api.Message;
 import dev.parley.api.MessageStatus;
@@ -166,6 +168,38 @@ class SupportAssistantTest {
                 .isEqualByComparingTo("99.985");
         assertThat(desk.addCredits(BigDecimal.ONE, "top-up"))
                 .as("after both conversations' three turns").isEqualByComparingTo("100.9775");
+    }
+
+    @Test
+    void aTurnTheDesksCreditsCannotCoverIsRefusedBeforeTheModelCall() {
+        ScriptedModel model = ScriptedModel.echo();
+        opened = new SupportAssistant(model, JdbcConversationStore.h2File(dir.resolve("unfunded")));
+        String id = opened.start("carol", PERSONALITY);
+
+        assertThatThrownBy(() -> opened.ask("carol", id, "m-1", "Hello?", List.of()))
+                .isInstanceOfSatisfying(BudgetExceededException.class,
+                        e -> assertThat(e.code()).isEqualTo(ErrorCode.BUDGET_EXCEEDED));
+        assertThat(model.callCount()).isZero();
+    }
+
+    @Test
+    void conversationsAndCreditsOutliveARestartOnTheSameFile() {
+        Path file = dir.resolve("restart");
+        String id;
+        try (SupportAssistant before = new SupportAssistant(ScriptedModel.echo(), JdbcConversationStore.h2File(file))) {
+            before.addCredits(new BigDecimal("10"), "test plan");
+            id = before.start("carol", PERSONALITY);
+            before.ask("carol", id, "m-1", "Q1", List.of());
+        }
+
+        ScriptedModel model = ScriptedModel.echo();
+        opened = new SupportAssistant(model, JdbcConversationStore.h2File(file));
+        Reply reply = opened.ask("carol", id, "m-2", "Q2", List.of());
+
+        assertThat(model.lastRequestTexts()).containsExactly(PERSONALITY, "Q1", "echo: Q1", "Q2");
+        assertThat(reply.credits().remaining()).as("the same account, charged for both turns")
+                .isLessThan(new BigDecimal("10")).isEqualByComparingTo(new BigDecimal("10").subtract(
+                        opened.usage("carol", id).credits()));
     }
 
     @Test
