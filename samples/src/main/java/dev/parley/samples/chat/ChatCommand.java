@@ -1,7 +1,6 @@
 package dev.parley.samples.chat;
 
 import dev.parley.api.Caller;
-import dev.parley.api.spi.ModelProvider;
 import dev.parley.samples.server.Authenticator;
 import dev.parley.samples.server.DemoModel;
 import dev.parley.samples.server.SampleEngine;
@@ -15,7 +14,6 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -97,7 +95,7 @@ public final class ChatCommand implements Callable<Integer> {
         }
         Files.createDirectories(data);
         boolean interactive = System.console() != null;
-        try (SampleEngine sample = SampleEngine.open(serverConfig, data, System::getenv, demoModels(serverConfig));
+        try (SampleEngine sample = SampleEngine.open(serverConfig, data, System::getenv, DemoModel.forDemoModelsOf(serverConfig, DEMO_PAUSE, DEMO_AFTERWORD));
              Terminal terminal = terminal(interactive)) {
             // A dumb terminal reads ^C from its input only: SIGINT sent to the process reaches it this way.
             Object previousHandler = interactive ? null
@@ -163,16 +161,5 @@ public final class ChatCommand implements Callable<Integer> {
 
     private static List<String> models(ServerConfig config) {
         return config.models().stream().map(ServerConfig.Model::name).filter(Objects::nonNull).toList();
-    }
-
-    /** The configured demo models, served with a pause between words and {@link #DEMO_AFTERWORD}. */
-    private static Map<String, ModelProvider> demoModels(ServerConfig config) {
-        Map<String, ModelProvider> models = new HashMap<>();
-        for (ServerConfig.Model model : config.models()) {
-            if ("demo".equals(model.provider()) && model.name() != null) {
-                models.put(model.name(), new DemoModel(DEMO_PAUSE, DEMO_AFTERWORD));
-            }
-        }
-        return models;
     }
 }

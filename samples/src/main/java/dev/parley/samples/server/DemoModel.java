@@ -5,9 +5,12 @@ import dev.parley.api.values.ModelMessage;
 import dev.parley.api.values.ModelRequest;
 import dev.parley.api.values.ModelResponse;
 import dev.parley.api.values.StreamingHandler;
+import dev.parley.samples.server.config.ServerConfig;
 
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -98,6 +101,22 @@ public final class DemoModel implements ModelProvider {
         return "This is the offline demo model. You said: \"" + quote + "\". I can see " + history
                 + " earlier message" + (history == 1 ? "" : "s") + " of this conversation and " + system
                 + " system message" + (system == 1 ? "" : "s") + ".";
+    }
+
+    /**
+     * A demo model for each model of {@code config} whose provider is {@code demo}, by name, each with
+     * {@code pauseBetweenWords} and {@code afterword}: what a sample passes to {@code SampleEngine.open} so that its
+     * demo replies stream visibly.
+     */
+    public static Map<String, ModelProvider> forDemoModelsOf(ServerConfig config, Duration pauseBetweenWords,
+                                                             String afterword) {
+        Map<String, ModelProvider> models = new HashMap<>();
+        for (ServerConfig.Model model : config.models()) {
+            if ("demo".equals(model.provider()) && model.name() != null) {
+                models.put(model.name(), new DemoModel(pauseBetweenWords, afterword));
+            }
+        }
+        return models;
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.parley.samples.server;
 
+import dev.parley.api.spi.ModelProvider;
 import dev.parley.samples.server.config.ConfigException;
 import dev.parley.samples.server.config.ServerConfig;
 import picocli.CommandLine;
@@ -7,6 +8,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 import org.jspecify.annotations.Nullable;
@@ -23,6 +26,20 @@ import org.slf4j.LoggerFactory;
         description = "Starts the HTTP server that speaks the conversation APIs over one Parley engine.")
 public final class ServeCommand implements Callable<Integer> {
     private static final Logger LOG = LoggerFactory.getLogger(ServeCommand.class);
+
+    /** The pause between the words of a demo stream, so that a person sees the reply arrive. */
+    static final Duration DEMO_PAUSE = Duration.ofMillis(30);
+    /**
+     * What the demo model adds to each reply of the demo configuration: a reply long enough to stream past what the
+     * output policies hold back (the longest span a rule needs), and a word on what to try.
+     */
+    static final String DEMO_AFTERWORD = "Each word of this reply arrives on its own, a moment after the one before,"
+            + " the way a real model streams; press Stop (or Escape) on the chat page while it does and the reply"
+            + " stops there, the part that arrived kept in the conversation and marked cancelled. Try a second"
+            + " message: the model sees the earlier ones. Pick a brand voice or add context for one turn, and watch"
+            + " the tokens and credits each turn costs. A message with an API key in it is blocked before any model"
+            + " call, and an e-mail address is redacted. The demo model runs inside the server: it needs no network"
+            + " and no key.";
 
     @Option(names = "--config", paramLabel = "FILE",
             description = "JSON configuration file; without it the built-in demo configuration is used.")
@@ -53,7 +70,14 @@ public final class ServeCommand implements Callable<Integer> {
             return 2;
         }
         ParleyServer.Settings settings = new ParleyServer.Settings(host, port, data, System::getenv);
-        ParleyServer server = ParleyServer.start(serverConfig, config == null ? settings.withDemoSignIn() : settings);
+        if (config == null) {
+            settings = settings.withDemoSignIn();
+            for (Map.Entry<String, ModelProvider> demo
+                    : DemoModel.forDemoModelsOf(serverConfig, DEMO_PAUSE, DEMO_AFTERWORD).entrySet()) {
+                settings = settings.withModel(demo.getKey(), demo.getValue());
+            }
+        }
+        ParleyServer server = ParleyServer.start(serverConfig, settings);
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "parley-shutdown"));
         if (config == null) {
             logDemo(serverConfig, server.port());
