@@ -163,6 +163,8 @@ final class StreamRun implements StreamHandle, TurnStream, YieldingStream {
     private volatile dev.parley.api.spi.EngineListener.TurnContext context;
     /** Whether a delta has been handed on; guarded by {@link #output}. */
     private boolean delivered;
+    /** Whether the listener got a delta of the model's text; guarded by {@link #output}. */
+    private boolean firstHandedOn;
 
     void observe(dev.parley.api.spi.EngineListener listener, dev.parley.api.spi.EngineListener.TurnContext turn) {
         this.context = turn;
@@ -352,17 +354,21 @@ final class StreamRun implements StreamHandle, TurnStream, YieldingStream {
         }
         // Every piece handed on reaches the listener and the stored reply alike: what the caller saw is kept.
         text.append(piece);
-        if (!delivered) {
-            delivered = true;
-            listener().firstDelta(context);
-        }
-        handOn(plain == null ? piece : plain.next(piece));
+        delivered = true;
+        handOn(plain == null ? piece : plain.next(piece), true);
     }
 
-    /** Hands a delta to the listener; a listener's failure does not stop the stream. Under {@link #output}. */
-    private void handOn(String delta) {
+    /**
+     * Hands a delta to the listener; a listener's failure does not stop the stream. The first delta of the model's
+     * text (not of a replay) is reported to the engine listener as the first token. Under {@link #output}.
+     */
+    private void handOn(String delta, boolean ofTheModel) {
         if (delta.isEmpty()) {
             return;
+        }
+        if (ofTheModel && !firstHandedOn) {
+            firstHandedOn = true;
+            listener().firstDelta(context);
         }
         try {
             listener.onDelta(delta);
@@ -403,7 +409,7 @@ final class StreamRun implements StreamHandle, TurnStream, YieldingStream {
         if (plain != null) {
             synchronized (output) {
                 if (!closed) {
-                    handOn(plain.rest(reply.text())); // what the plaintext renderer still held back
+                    handOn(plain.rest(reply.text()), true); // what the plaintext renderer still held back
                 }
             }
         }
@@ -435,7 +441,7 @@ final class StreamRun implements StreamHandle, TurnStream, YieldingStream {
         synchronized (output) {
             if (!closed) {
                 // The stored reply's text is plain already when the prompt asked for it; rest() notes it handed on.
-                handOn(plain == null ? reply.text() : plain.rest(reply.text()));
+                handOn(plain == null ? reply.text() : plain.rest(reply.text()), false);
             }
         }
         complete(reply);

@@ -66,6 +66,41 @@ class PlaintextDeltasTest {
         assertThat(deltas.next("\n\nBody")).isEqualTo("Title\nBody");
     }
 
+    @Test
+    void aReferenceDefinitionWrittenAfterItsLinkDropsNoTextThatFollows() {
+        String markdown = "See [docs] for more.\n\n[docs]: https://example.com\n\nMore text after it, in a paragraph"
+                + " of its own.\n\nAnd a last one.";
+        String streamed = streamed(ScriptedModel.chunksOf(markdown));
+        assertThat(streamed).startsWith("See [docs] for more.").contains("More text after it, in a paragraph of its own.")
+                .endsWith("And a last one.");
+        String characterByCharacter = streamed(markdown.chars().mapToObj(c -> String.valueOf((char) c)).toList());
+        assertThat(characterByCharacter).contains("More text after it").endsWith("And a last one.");
+    }
+
+    @Test
+    void aLongReplyIsRenderedInSegmentsThatAddUpToItsPlainText() {
+        StringBuilder md = new StringBuilder();
+        for (int i = 1; i <= 60; i++) {
+            md.append("Paragraph ").append(i).append(" explains **step ").append(i).append("** of the upgrade, with a")
+                    .append(" `setting` to change and *why* it matters for the team's reports and exports.\n\n");
+        }
+        md.append("- a list item\n- another one\n\nDone.");
+        String markdown = md.toString();
+        assertThat(markdown.length()).isGreaterThan(3 * PlaintextDeltas.SEGMENT_CHARS);
+        assertThat(streamed(ScriptedModel.chunksOf(markdown))).isEqualTo(Plaintext.of(markdown));
+    }
+
+    @Test
+    void aCancelledReplysPartialTextIsHandedOnWhole() {
+        PlaintextDeltas deltas = new PlaintextDeltas();
+        StringBuilder out = new StringBuilder();
+        for (String piece : List.of("Open ", "**Settings** ", "and ch")) {
+            out.append(deltas.next(piece));
+        }
+        out.append(deltas.rest(Plaintext.of("Open **Settings** and ch")));
+        assertThat(out.toString()).isEqualTo("Open Settings and ch");
+    }
+
     private static String streamed(List<String> pieces) {
         PlaintextDeltas deltas = new PlaintextDeltas();
         StringBuilder out = new StringBuilder();
