@@ -68,6 +68,9 @@ final class MessageStream implements StreamListener {
             try {
                 stream.send(ctx);
             } finally {
+                // A no-op once the stream ended; else (the request thread interrupted, a write failed) it stops the
+                // engine stream, which nobody would read any more, and frees the conversation.
+                stream.cancel();
                 active.remove(conversation.id(), stream);
             }
         }

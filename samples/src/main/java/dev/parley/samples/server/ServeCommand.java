@@ -2,15 +2,19 @@ package dev.parley.samples.server;
 
 import dev.parley.api.spi.ModelProvider;
 import dev.parley.samples.server.config.ConfigException;
+import dev.parley.samples.server.config.ConfigLoader;
 import dev.parley.samples.server.config.ServerConfig;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.function.Function;
 
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -71,7 +75,12 @@ public final class ServeCommand implements Callable<Integer> {
         }
         ParleyServer.Settings settings = new ParleyServer.Settings(host, port, data, System::getenv);
         if (config == null) {
-            settings = settings.withDemoSignIn();
+            if (demoSignIn(host, System::getenv)) {
+                settings = settings.withDemoSignIn();
+            } else {
+                LOG.info("the chat page does not list the demo users: the server is reachable beyond this machine"
+                        + " or spends a real model's key; sign in there with a bearer token");
+            }
             for (Map.Entry<String, ModelProvider> demo
                     : DemoModel.forDemoModelsOf(serverConfig, DEMO_PAUSE, DEMO_AFTERWORD).entrySet()) {
                 settings = settings.withModel(demo.getKey(), demo.getValue());
@@ -84,6 +93,23 @@ public final class ServeCommand implements Callable<Integer> {
         }
         server.awaitStop();
         return 0;
+    }
+
+    /**
+     * Whether the chat page may list the demo users and their tokens to anyone who opens it: only on a loopback
+     * address, and only while every model is the offline demo model (with {@code OPENAI_API_KEY} set the demo's
+     * default model spends that key).
+     */
+    static boolean demoSignIn(String host, Function<String, String> environment) {
+        String key = environment.apply(ConfigLoader.OPENAI_API_KEY);
+        if (key != null && !key.isBlank()) {
+            return false;
+        }
+        try {
+            return InetAddress.getByName(host).isLoopbackAddress();
+        } catch (UnknownHostException e) {
+            return false;
+        }
     }
 
     private static void logDemo(ServerConfig config, int port) {

@@ -115,6 +115,27 @@ class StreamLimitsTest {
         assertThat(again.body()).contains("event: final");
     }
 
+    @Test
+    void aStreamRefusedWithConflictAndAClientThatWentAwayGiveTheirSlotsBack() throws Exception {
+        String alices = create("t-alice", true);
+        String walters = create("t-walter", false);
+        HttpResponse<InputStream> first = http.open(streams(alices), "t-alice", WorkspaceApiTest.message("g-1", "Go"));
+        SseEvents aliceEvents = new SseEvents(first.body());
+        assertThat(aliceEvents.next().name()).isEqualTo("delta");
+
+        // Walter (the workspace's admin) takes the server's second slot, and the engine refuses: a stream runs there.
+        TestServer.Response locked = http.post(streams(alices), "t-walter", WorkspaceApiTest.message("g-2", "Me"));
+        assertThat(locked.status()).as(locked.body()).isEqualTo(409);
+        TestServer.Response own = http.post(streams(walters), "t-walter", WorkspaceApiTest.message("g-3", "Hi"));
+        assertThat(own.status()).as("the 409 gave walter's slot back: " + own.body()).isEqualTo(200);
+        assertThat(own.body()).contains("event: final");
+
+        aliceEvents.close(); // alice's client goes away mid-stream
+        TestServer.Response again = awaitNot429(streams(create("t-alice", false)), "t-alice", "g-4");
+        assertThat(again.status()).as("the stream of a client that went away gave its slot back: " + again.body())
+                .isEqualTo(200);
+    }
+
     /** Streams until the answer is not a 429: the ended streams give their slots back as their requests finish. */
     private static TestServer.Response awaitNot429(String path, String token, String id) throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
