@@ -176,7 +176,8 @@ public final class SupportAssistant implements AutoCloseable {
 
     /**
      * What a conversation has used over the last {@value UsageQuery#MAX_DAYS} days, from Parley's usage ledger:
-     * turns answered (replays are not turns), tokens the model read and wrote, and credits charged.
+     * turns (a replay is not one; a question a policy blocked is one, with no tokens and no credits), tokens the model
+     * read and wrote, and credits charged.
      */
     public ConversationUsage usage(String customerId, String conversationId) {
         LocalDate today = LocalDate.now(ZoneOffset.UTC);

@@ -224,6 +224,25 @@ class SupportAssistantTest {
     }
 
     @Test
+    void anEmailAddressInAStreamedAnswerNeverReachesTheListenerInAnyPiece() throws Exception {
+        String answer = "Write to our billing team at billing.help@example.com and quote your invoice number. "
+                + "They answer within a day. ".repeat(10) + "Or mail jane.doe@example.org directly.";
+        SupportAssistant desk = desk(ScriptedModel.builder().replies(answer).chunkDelay(Duration.ofMillis(1)).build());
+        String id = desk.start("carol", PERSONALITY);
+        Collector listener = new Collector();
+
+        desk.stream("carol", id, "m-1", "Who handles invoices?", List.of(), listener);
+        Reply reply = listener.reply.get(10, TimeUnit.SECONDS);
+
+        assertThat(listener.deltaCount()).isGreaterThan(1);
+        assertThat(listener.text()).as("no piece of an address, split across deltas or not")
+                .isEqualTo(answer.replace("billing.help@example.com", "[REDACTED:PII_EMAIL]")
+                        .replace("jane.doe@example.org", "[REDACTED:PII_EMAIL]"))
+                .isEqualTo(reply.text());
+        assertThat(desk.history("carol", id, 1, 20).items().get(1).text()).isEqualTo(reply.text());
+    }
+
+    @Test
     void aCancelledStreamKeepsWhatWasDeliveredAsACancelledAnswer() throws Exception {
         String longAnswer = "Step by step: open the settings page and read on. ".repeat(40);
         CountDownLatch modelCalled = new CountDownLatch(1);
@@ -237,11 +256,16 @@ class SupportAssistantTest {
 
         desk.stream("carol", id, "m-1", "Walk me through it", List.of(), listener);
         assertThat(modelCalled.await(10, TimeUnit.SECONDS)).as("the model was called").isTrue();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (listener.text().isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertThat(listener.text()).as("a first piece arrived before the cancel").isNotEmpty();
         desk.cancel("carol", id, "m-1");
         Reply reply = listener.reply.get(10, TimeUnit.SECONDS);
 
         assertThat(reply.status()).isEqualTo(MessageStatus.CANCELLED);
-        assertThat(reply.text()).isEqualTo(listener.text()).hasSizeLessThan(longAnswer.length());
+        assertThat(reply.text()).isNotEmpty().isEqualTo(listener.text()).hasSizeLessThan(longAnswer.length());
         Message stored = desk.history("carol", id, 1, 20).items().get(1);
         assertThat(stored.status()).isEqualTo(MessageStatus.CANCELLED);
         assertThat(stored.text()).isEqualTo(reply.text());
