@@ -12,6 +12,7 @@ import org.openqa.selenium.Dimension;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.Keys;
 import org.openqa.selenium.NoAlertPresentException;
+import org.openqa.selenium.NoSuchElementException;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
@@ -201,6 +202,9 @@ class BrowserChatTest {
 
     static WebElement lastReply() {
         List<WebElement> replies = driver.findElements(By.cssSelector("#messages li.from-assistant"));
+        if (replies.isEmpty()) {
+            throw new NoSuchElementException("no reply shown yet"); // a wait goes on
+        }
         return replies.get(replies.size() - 1);
     }
 
@@ -212,6 +216,89 @@ class BrowserChatTest {
 
     static String message(String id, String text) {
         return WorkspaceApiTest.message(id, text);
+    }
+
+    /** The slow model's whole reply. */
+    static String fullSlowReply() {
+        return IntStream.rangeClosed(1, SLOW_WORDS).mapToObj(i -> "w" + i).collect(Collectors.joining(" "));
+    }
+
+    static long conversationCount(String token) {
+        TestServer.Response r = http.get(SUPPORT + "?size=1", token);
+        assertThat(r.status()).as(r.body()).isEqualTo(200);
+        return r.json().get("page").get("totalElements").asLong();
+    }
+
+    /** Waits until the conversation's reply is stored with {@code status}, and returns its messages. */
+    static JsonNode storedReply(String conversation, String token, String status) {
+        return until("the reply stored as " + status, d -> {
+            JsonNode messages = stored(conversation, token);
+            return messages.size() == 2 && status.equals(messages.get(1).get("status").asText()) ? messages : null;
+        });
+    }
+
+    /** A stream of {@code token}'s opened beside the page, once a stream slot is free, its first delta read. */
+    static SseEvents openStream(String conversation, String token, String messageId) throws InterruptedException {
+        HttpResponse<InputStream> r = until("a stream slot for " + messageId, d -> {
+            HttpResponse<InputStream> open = http.open(SUPPORT + "/" + conversation + "/message-streams", token,
+                    message(messageId, "Hold a stream open"));
+            if (open.statusCode() == 200) {
+                return open;
+            }
+            try {
+                open.body().close();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            return null;
+        });
+        SseEvents events = new SseEvents(r.body());
+        assertThat(events.next().name()).isEqualTo("delta");
+        return events;
+    }
+
+    /**
+     * Makes the page's POSTs of message streams fail as a broken connection does: with {@code "reject"} the fetch
+     * itself rejects, with {@code "cut"} the body errors after two chunks with deltas.
+     */
+    static void breakStreams(String mode) {
+        js("window.brokenStreams = arguments[0];"
+                + "if (window.realFetch) { return; }"
+                + "window.realFetch = window.fetch;"
+                + "window.fetch = function (url, options) {"
+                + "  var real = window.realFetch;"
+                + "  if (!options || options.method !== 'POST' || String(url).indexOf('/message-streams') < 0) {"
+                + "    return real.apply(window, arguments);"
+                + "  }"
+                + "  if (window.brokenStreams === 'reject') {"
+                + "    return Promise.reject(new TypeError('Failed to fetch'));"
+                + "  }"
+                + "  return real.apply(window, arguments).then(function (r) {"
+                + "    var reader = r.body.getReader();"
+                + "    var deltas = 0;"
+                + "    var body = new ReadableStream({ pull: function (c) {"
+                + "      if (deltas >= 2) {"
+                + "        reader.cancel();"
+                + "        c.error(new TypeError('network error'));"
+                + "        return;"
+                + "      }"
+                + "      return reader.read().then(function (x) {"
+                + "        if (x.done) { c.close(); return; }"
+                + "        if (new TextDecoder().decode(x.value).indexOf('event:delta') >= 0"
+                + "            || new TextDecoder().decode(x.value).indexOf('event: delta') >= 0) { deltas++; }"
+                + "        c.enqueue(x.value);"
+                + "      });"
+                + "    }});"
+                + "    return new Response(body, { status: r.status, statusText: r.statusText, headers: r.headers });"
+                + "  });"
+                + "};", mode);
+    }
+
+    static WebElement refusalShown(String what) {
+        return until(what, d -> {
+            List<WebElement> r = d.findElements(By.cssSelector("#messages li.from-assistant .refusal"));
+            return r.isEmpty() ? null : r.get(r.size() - 1);
+        });
     }
 
     // ---- the tests
@@ -342,6 +429,145 @@ class BrowserChatTest {
         JsonNode messages = stored(id, "t-web-alice");
         assertThat(messages.get(1).get("status").asText()).isEqualTo("CANCELLED");
         assertThat(messages.get(1).get("text").asText()).doesNotContain("w" + SLOW_WORDS);
+    }
+
+    @Test
+    void theFirstMessageRightAfterSignInStartsAConversationAndStreamsItsReply() {
+        long before = conversationCount("t-web-alice");
+        signInAs("alice");
+        typeAndEnter("Hello, first thing");
+
+        WebElement reply = until("the reply complete", d -> {
+            WebElement r = lastReply();
+            return "COMPLETE".equals(r.getAttribute("data-status")) ? r : null;
+        });
+        assertThat(reply.findElement(By.className("body")).getText()).isEqualTo("echo: Hello, first thing");
+        assertThat(reply.getAttribute("aria-busy")).isNull();
+        String id = until("the new conversation current in the list", d -> {
+            List<WebElement> current = d.findElements(By.cssSelector(
+                    "#conversation-list .conversation-item[aria-current='true']"));
+            return current.isEmpty() ? null : current.get(0).getAttribute("data-id");
+        });
+        assertThat(byId("composer-status").getText()).as("no error").isEmpty();
+        until("the composer free again", d -> byId("send").isEnabled());
+        screenshot("first-message-after-sign-in");
+
+        assertThat(conversationCount("t-web-alice")).as("one conversation made").isEqualTo(before + 1);
+        JsonNode messages = stored(id, "t-web-alice");
+        assertThat(messages).hasSize(2);
+        assertThat(messages.get(0).get("text").asText()).isEqualTo("Hello, first thing");
+        assertThat(messages.get(1).get("status").asText()).isEqualTo("COMPLETE");
+    }
+
+    @Test
+    void escapeRightAfterEnterStopsTheReplyOnceTheStreamIsOpen() {
+        signInAs("alice");
+        String id = newConversation("slow");
+        WebElement prompt = byId("prompt");
+        prompt.click();
+        prompt.sendKeys("Stop me at once");
+        prompt.sendKeys(Keys.ENTER, Keys.ESCAPE);
+
+        WebElement reply = until("the reply stopped", d -> {
+            WebElement r = lastReply();
+            return "CANCELLED".equals(r.getAttribute("data-status")) ? r : null;
+        });
+        assertThat(reply.getAttribute("aria-busy")).isNull();
+        assertThat(reply.findElement(By.className("meta")).getText()).contains("Stopped: partial reply kept");
+        until("the composer free again", d -> byId("send").isEnabled() && !byId("stop").isEnabled());
+        assertThat(byId("composer-status").getText()).isEqualTo("Stopped.");
+        screenshot("escape-at-once");
+
+        JsonNode messages = stored(id, "t-web-alice");
+        assertThat(messages).hasSize(2);
+        assertThat(messages.get(1).get("status").asText()).isEqualTo("CANCELLED");
+        assertThat(messages.get(1).get("text").asText().length()).as("shorter than the whole reply")
+                .isLessThan(fullSlowReply().length());
+    }
+
+    @Test
+    void signingOutWhileAReplyStreamsCancelsItAndThePageWorksAfterwards() {
+        signInAs("alice");
+        String id = newConversation("slow");
+        typeAndEnter("Talk while I leave");
+        until("a reply streaming", d -> {
+            WebElement r = lastReply();
+            return "true".equals(r.getAttribute("aria-busy")) && r.getText().contains("w2");
+        });
+        assertThat(byId("workspace").isEnabled()).as("the workspace while streaming").isFalse();
+
+        byId("sign-out").click();
+        until("the sign-in", d -> byId("sign-in").isDisplayed());
+        JsonNode cancelled = storedReply(id, "t-web-alice", "CANCELLED");
+        assertThat(cancelled.get(1).get("text").asText()).doesNotContain("w" + SLOW_WORDS);
+
+        until("the demo user alice", d -> d.findElement(
+                By.cssSelector("#demo-users:not([hidden]) button[data-user='alice']"))).click();
+        until("the chat after sign-in", d -> byId("chat").isDisplayed());
+        assertThat(byId("workspace").isEnabled()).isTrue();
+        new Select(byId("model")).selectByValue("demo");
+        typeAndEnter("Back again");
+        until("the reply after signing in again", d -> "COMPLETE".equals(lastReply().getAttribute("data-status"))
+                && lastReply().getText().contains("echo: Back again"));
+        screenshot("after-sign-out-mid-stream");
+    }
+
+    @Test
+    void aBrokenConnectionIsShownInPlaceOfTheReplyAndFreesTheComposer() {
+        signInAs("alice");
+        String id = newConversation("slow");
+        breakStreams("cut");
+        typeAndEnter("Lose the line mid-reply");
+        WebElement cut = refusalShown("the connection failure mid-stream");
+        assertThat(cut.getText()).startsWith("The connection failed");
+        WebElement reply = lastReply();
+        assertThat(reply.getAttribute("data-status")).isEqualTo("connectionFailed");
+        assertThat(reply.getAttribute("aria-busy")).as("still busy").isNull();
+        assertThat(reply.getAttribute("data-received")).as("deltas came before the failure").isNotNull();
+        assertThat(reply.findElement(By.className("meta")).getText()).doesNotContain("Replying");
+        until("the composer free again", d -> byId("send").isEnabled() && !byId("stop").isEnabled());
+        screenshot("connection-cut");
+        http.delete(SUPPORT + "/" + id + "/message-streams", "t-web-alice");
+        storedReply(id, "t-web-alice", "CANCELLED");
+
+        breakStreams("reject");
+        typeAndEnter("Not even sent");
+        until("the refused fetch shown", d -> d.findElements(By.cssSelector(
+                "#messages li.from-assistant[data-status='connectionFailed']")).size() == 2);
+        assertThat(lastReply().getAttribute("aria-busy")).isNull();
+        assertThat(lastReply().getText()).contains("The connection failed");
+        until("the composer free again", d -> byId("send").isEnabled());
+        screenshot("connection-refused");
+    }
+
+    @Test
+    void aStreamBeyondTheCallersLimitSaysWhenToTryAgain() throws Exception {
+        List<SseEvents> held = new java.util.ArrayList<>();
+        List<String> conversations = new java.util.ArrayList<>();
+        try {
+            for (int i = 0; i < ActiveStreams.Limits.DEFAULT.perCaller(); i++) {
+                String c = http.post(SUPPORT, "t-web-alice", "{\"modelName\":\"slow\"}").json().get("id").asText();
+                conversations.add(c);
+                held.add(openStream(c, "t-web-alice", "held-" + i));
+            }
+            signInAs("alice");
+            newConversation("demo");
+            typeAndEnter("One stream too many");
+            WebElement refused = refusalShown("the stream limit refusal");
+            assertThat(refused.getText()).startsWith("Too many streams open \u2014 try again in "
+                    + ActiveStreams.RETRY_AFTER_SECONDS + " s");
+            assertThat(lastReply().getAttribute("data-status")).isEqualTo("rateLimited");
+            until("the composer free again", d -> byId("send").isEnabled());
+            screenshot("stream-limit");
+        } finally {
+            for (String c : conversations) {
+                http.delete(SUPPORT + "/" + c + "/message-streams", "t-web-alice");
+            }
+            for (SseEvents events : held) {
+                assertThat(events.rest()).last().extracting(SseEvents.Event::name).isEqualTo("final");
+                events.close();
+            }
+        }
     }
 
     @Test

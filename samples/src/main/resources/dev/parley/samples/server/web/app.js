@@ -6,6 +6,8 @@
   var LIST_SIZE = 10;
   var HISTORY_SIZE = 20;
   var TOKEN_KEY = 'parley.token';
+  /** How long after the server answered a stop the last deltas sent before it may still come in. */
+  var STOP_GRACE_MS = 1000;
 
   var $ = function (id) { return document.getElementById(id); };
   var state = {
@@ -18,14 +20,18 @@
     oldestPage: 0,           // the earliest history page shown
     loadingEarlier: false,
     shown: {},               // message ids in the history view
-    stream: null             // {conversationId, stopping} while a reply streams
+    stream: null             // the reply that streams, see send()
   };
 
-  /** An error answer of the server: its status, its code (when the API gives one) and its message. */
-  function ApiError(status, code, message) {
+  /**
+   * An error answer of the server: its status, its code (when the API gives one), its message, and the seconds of its
+   * Retry-After header (null without one).
+   */
+  function ApiError(status, code, message, retryAfter) {
     this.status = status;
     this.code = code;
     this.message = message;
+    this.retryAfter = retryAfter;
   }
 
   function headers(json) {
@@ -47,7 +53,20 @@
       body = null;
     }
     var message = body && typeof body.message === 'string' ? body.message : 'HTTP ' + response.status;
-    return new ApiError(response.status, body && typeof body.code === 'string' ? body.code : null, message);
+    return new ApiError(response.status, body && typeof body.code === 'string' ? body.code : null, message,
+      retryAfterSeconds(response.headers.get('Retry-After')));
+  }
+
+  /** The seconds a Retry-After value asks to wait (given as seconds or as a date); null when there is none. */
+  function retryAfterSeconds(value) {
+    if (!value) {
+      return null;
+    }
+    if (/^\s*\d+\s*$/.test(value)) {
+      return parseInt(value, 10);
+    }
+    var at = Date.parse(value);
+    return isNaN(at) ? null : Math.max(0, Math.ceil((at - Date.now()) / 1000));
   }
 
   async function api(method, path, body) {
@@ -106,6 +125,7 @@
     });
     $('sign-out').addEventListener('click', signOut);
     $('workspace').addEventListener('change', function () {
+      abandonStream();
       state.workspace = $('workspace').value;
       closeConversation();
       loadConversations(true);
@@ -220,9 +240,7 @@
   }
 
   function signOut() {
-    if (state.stream) {
-      stop();
-    }
+    abandonStream();
     window.sessionStorage.removeItem(TOKEN_KEY);
     state.token = null;
     state.session = null;
@@ -302,10 +320,15 @@
 
   async function newConversation() {
     var model = $('model').value;
+    var token = state.token;
+    var workspace = state.workspace;
     var c = await api('POST', wsPath(), model ? { modelName: model } : {});
+    if (state.token !== token || state.workspace !== workspace) {
+      return c; // signed out or moved to another workspace meanwhile
+    }
     $('conversation-list').prepend(listItem(c));
     text($('conversation-list-status'), '');
-    await openConversation(c.id, c);
+    await showConversation(c.id, c);
     return c;
   }
 
@@ -319,10 +342,16 @@
 
   // ---- history
 
+  /** Opens a conversation the user picked; while a reply streams the open one stays. */
   async function openConversation(id, known) {
     if (state.stream) {
       return;
     }
+    await showConversation(id, known);
+  }
+
+  /** Shows the conversation of the id (its JSON when known) with the newest page of its history. */
+  async function showConversation(id, known) {
     closeConversation();
     text($('history-status'), 'Loading…');
     try {
@@ -476,11 +505,16 @@
 
   // ---- composer and streaming
 
+  /**
+   * Locks the composer while a reply streams. Stop stays disabled until the server has answered with the event
+   * stream (streamReply enables it): before that there is nothing for it to stop.
+   */
   function setBusy(busy) {
     $('send').disabled = busy;
-    $('stop').disabled = !busy;
+    $('stop').disabled = true;
     $('model').disabled = busy;
-    $('new-conversation').disabled = busy;
+    $('workspace').disabled = busy;
+    $('new-conversation').disabled = busy || !(state.session && state.session.workspaces.length);
   }
 
   function showComposerError(e) {
@@ -502,15 +536,26 @@
     }
   }
 
-  /** What a refusal is shown as, in place of the reply. */
-  function refusal(li, code, message) {
+  /** Whether an error answer is the server's stream limit: too many streams of the caller, or of the server. */
+  function streamLimit(error) {
+    return (error.status === 429 || error.status === 503) && /^streams:/.test(error.message || '');
+  }
+
+  function retryHint(seconds) {
+    return seconds == null ? 'try again shortly' : 'try again in ' + seconds + ' s';
+  }
+
+  /** What a refusal is shown as, in place of the reply; the error is the error answer when there was one. */
+  function refusal(li, code, message, error) {
     var title;
-    if (code === 'policyBlocked') {
+    if (error && streamLimit(error)) {
+      title = 'Too many streams open \u2014 ' + retryHint(error.retryAfter);
+    } else if (code === 'policyBlocked') {
       title = 'Blocked by policy';
     } else if (code === 'budgetExceeded') {
       title = 'Refused: not enough credits';
     } else if (code === 'rateLimited') {
-      title = 'Refused: too many requests, try again shortly';
+      title = 'Refused: too many requests, ' + retryHint(error ? error.retryAfter : null);
     } else if (code === 'conversationLocked') {
       title = 'Another reply is still streaming in this conversation';
     } else {
@@ -526,8 +571,14 @@
     text(li.querySelector('.meta'), code ? 'code: ' + code : '');
   }
 
+  /**
+   * Sends the prompt, in a new conversation when none is open, and streams its reply in. While it streams,
+   * state.stream holds the reply's conversation, its stream path and the token it was sent with (so that a stop
+   * reaches the same stream after a sign-out), the fetch's AbortController, whether the server has answered with the
+   * event stream (open), and where a stop stands (stopRequested, stopping, stopAnswered).
+   */
   async function send() {
-    if (state.stream) {
+    if (state.stream || !state.workspace) {
       return;
     }
     var promptText = $('prompt').value;
@@ -538,15 +589,25 @@
     }
     var context = $('context').value.trim();
     text($('composer-status'), '');
-    setBusy(true);
-    var stream = { conversationId: null, stopping: false };
+    var stream = {
+      conversationId: null, path: null, token: state.token, controller: new AbortController(),
+      open: false, stopping: false, stopRequested: false, stopAnswered: false, stopAnsweredAt: 0, abandoned: false
+    };
     state.stream = stream;
+    setBusy(true);
     try {
       if (!state.conversation) {
         await newConversation();
       }
+      if (stream.abandoned) {
+        return;
+      }
       var c = state.conversation;
+      if (!c) {
+        throw new Error('The new conversation could not be opened.');
+      }
       stream.conversationId = c.id;
+      stream.path = wsPath('/' + encodeURIComponent(c.id) + '/message-streams');
       var body = { id: newId(), text: promptText };
       if (context) {
         body.additionalContext = [{ content: context, category_name: 'page' }];
@@ -559,78 +620,138 @@
       text(reply.querySelector('.meta'), 'Replying…');
       updateHistoryStatus(1);
       scrollToBottom();
-      await streamReply(c, body, reply);
+      await streamReply(stream, body, reply);
     } catch (e) {
-      showComposerError(e);
+      if (!stream.abandoned) {
+        showComposerError(e);
+      }
     } finally {
-      state.stream = null;
-      setBusy(false);
-      $('prompt').focus();
+      if (state.stream === stream) {
+        state.stream = null;
+        setBusy(false);
+        $('prompt').focus();
+      }
     }
   }
 
-  async function streamReply(c, body, li) {
-    var response = await fetch(wsPath('/' + encodeURIComponent(c.id) + '/message-streams'), {
-      method: 'POST',
-      headers: headers(true),
-      body: JSON.stringify(body),
-      cache: 'no-store'
-    });
+  /** Shows that the connection failed in place of the reply li; what the server kept is in the history. */
+  function connectionFailed(li, e) {
+    li.removeAttribute('aria-busy');
+    refusal(li, null, 'The connection failed before the reply ended (' + (e && e.message ? e.message : String(e))
+      + '). Open the conversation again to see what was kept.');
+    text(li.querySelector('.refusal strong'), 'The connection failed');
+    li.setAttribute('data-status', 'connectionFailed');
+  }
+
+  async function streamReply(s, body, li) {
+    var response;
+    try {
+      response = await fetch(s.path, {
+        method: 'POST',
+        headers: headers(true),
+        body: JSON.stringify(body),
+        cache: 'no-store',
+        signal: s.controller.signal
+      });
+    } catch (e) {
+      if (!s.abandoned) {
+        connectionFailed(li, e);
+      }
+      return;
+    }
     if (!response.ok) {
       var error = await errorOf(response);
       li.removeAttribute('aria-busy');
-      refusal(li, error.code, error.message);
+      refusal(li, error.code, error.message, error);
+      if (s.stopRequested) {
+        text($('composer-status'), '');
+      }
       return;
+    }
+    s.open = true;
+    if (s.stopRequested) {
+      requestStop(s);
+    } else {
+      $('stop').disabled = false;
     }
     var reader = response.body.getReader();
     var decoder = new TextDecoder('utf-8');
     var buffer = '';
     var received = '';
     var ended = false;
-    while (!ended) {
-      var chunk = await reader.read();
-      if (chunk.done) {
-        buffer += decoder.decode();
-      } else {
-        buffer += decoder.decode(chunk.value, { stream: true });
-      }
-      buffer = buffer.replace(/\r\n?/g, '\n');
-      var cut;
-      while ((cut = buffer.indexOf('\n\n')) >= 0) {
-        var event = parseEvent(buffer.slice(0, cut));
-        buffer = buffer.slice(cut + 2);
-        if (!event) {
-          continue;
+    try {
+      while (!ended) {
+        var chunk = await reader.read();
+        if (chunk.done) {
+          buffer += decoder.decode();
+        } else {
+          buffer += decoder.decode(chunk.value, { stream: true });
         }
-        var follow = nearBottom();
-        if (event.name === 'delta') {
-          received += event.data.text;
-          li.querySelector('.body').replaceChildren(window.ParleyMarkdown.render(received));
-          li.setAttribute('data-received', String(received.length));
-        } else if (event.name === 'final') {
-          li.removeAttribute('aria-busy');
-          li.setAttribute('data-id', event.data.id);
-          state.shown[event.data.id] = true;
-          setMessage(li, event.data);
-          ended = true;
-        } else if (event.name === 'error') {
-          li.removeAttribute('aria-busy');
-          refusal(li, event.data.code, event.data.message);
-          ended = true;
+        buffer = buffer.replace(/\r\n?/g, '\n');
+        var cut;
+        while ((cut = buffer.indexOf('\n\n')) >= 0) {
+          var event = parseEvent(buffer.slice(0, cut));
+          buffer = buffer.slice(cut + 2);
+          if (!event) {
+            continue;
+          }
+          var follow = nearBottom();
+          if (event.name === 'delta') {
+            received += event.data.text;
+            li.querySelector('.body').replaceChildren(window.ParleyMarkdown.render(received));
+            li.setAttribute('data-received', String(received.length));
+            replyGoesOn(s);
+          } else if (event.name === 'final') {
+            li.removeAttribute('aria-busy');
+            li.setAttribute('data-id', event.data.id);
+            state.shown[event.data.id] = true;
+            setMessage(li, event.data);
+            if (s.stopping || s.stopAnswered) {
+              text($('composer-status'), event.data.status === 'CANCELLED' ? 'Stopped.' : '');
+            }
+            ended = true;
+          } else if (event.name === 'error') {
+            li.removeAttribute('aria-busy');
+            refusal(li, event.data.code, event.data.message);
+            if (s.stopping || s.stopAnswered) {
+              text($('composer-status'), '');
+            }
+            ended = true;
+          }
+          if (follow) {
+            scrollToBottom();
+          }
         }
-        if (follow) {
-          scrollToBottom();
+        if (chunk.done) {
+          break;
         }
       }
-      if (chunk.done) {
-        break;
+    } catch (e) {
+      if (!s.abandoned) {
+        connectionFailed(li, e);
       }
+      return;
+    } finally {
+      reader.cancel().catch(function () { /* already closed */ });
     }
-    if (!ended) {
+    if (!ended && !s.abandoned) {
       li.removeAttribute('aria-busy');
       refusal(li, null, 'The connection closed before the reply ended.');
     }
-    reader.cancel().catch(function () { /* already closed */ });
+  }
+
+  /**
+   * A delta came well after the server had answered a stop: the stop did not take (the server found no stream to
+   * cancel, or gave up waiting for it), so Stop is offered again.
+   */
+  function replyGoesOn(s) {
+    if (s.stopAnswered && state.stream === s && Date.now() - s.stopAnsweredAt > STOP_GRACE_MS) {
+      s.stopping = false;
+      s.stopRequested = false;
+      s.stopAnswered = false;
+      $('stop').disabled = false;
+      text($('composer-status'), 'The reply goes on; press Stop again to stop it.');
+    }
   }
 
   /** One Server-Sent Event block as {name, data}; null for a comment or a block without data. */
@@ -654,20 +775,74 @@
     }
   }
 
-  async function stop() {
+  /**
+   * Stops the streaming reply. Before the server has answered with the event stream a stop would find nothing to
+   * stop, so it is remembered and sent as soon as the stream is open.
+   */
+  function stop() {
     var s = state.stream;
-    if (!s || s.stopping || !s.conversationId) {
+    if (!s || s.stopping || s.stopRequested) {
+      return;
+    }
+    s.stopRequested = true;
+    $('stop').disabled = true;
+    text($('composer-status'), 'Stopping…');
+    if (s.open) {
+      requestStop(s);
+    }
+  }
+
+  /** Asks the server to cancel the open stream s; its final event follows. */
+  async function requestStop(s) {
+    if (s.stopping) {
       return;
     }
     s.stopping = true;
+    s.stopAnswered = false;
     $('stop').disabled = true;
-    text($('composer-status'), 'Stopping…');
     try {
-      await api('DELETE', wsPath('/' + encodeURIComponent(s.conversationId) + '/message-streams'));
-      text($('composer-status'), 'Stopped.');
+      await cancelOnServer(s);
+      s.stopAnswered = true;
+      s.stopAnsweredAt = Date.now();
     } catch (e) {
-      showComposerError(e);
+      if (state.stream === s) {
+        s.stopping = false;
+        s.stopRequested = false;
+        $('stop').disabled = false;
+        showComposerError(e);
+      }
     }
+  }
+
+  /** The DELETE that cancels the server's stream of s, with the token it was sent with. */
+  async function cancelOnServer(s) {
+    var response = await fetch(s.path, {
+      method: 'DELETE',
+      headers: { 'Accept': 'application/json', 'Authorization': 'Bearer ' + s.token },
+      cache: 'no-store'
+    });
+    if (!response.ok) {
+      throw await errorOf(response);
+    }
+  }
+
+  /**
+   * Leaves the streaming reply, for a sign-out or another workspace: its fetch is aborted and the server told to
+   * cancel it (the partial reply is kept there), and the page is free for the next message at once.
+   */
+  function abandonStream() {
+    var s = state.stream;
+    if (!s) {
+      return;
+    }
+    s.abandoned = true;
+    state.stream = null;
+    s.controller.abort();
+    if (s.path) {
+      cancelOnServer(s).catch(function () { /* the server also cancels it once it notices the client gone */ });
+    }
+    text($('composer-status'), '');
+    setBusy(false);
   }
 
   document.addEventListener('DOMContentLoaded', start);
