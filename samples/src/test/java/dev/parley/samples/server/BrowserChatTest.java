@@ -46,7 +46,8 @@ import static org.junit.jupiter.api.Assertions.fail;
  * against a server in this process whose models are scripted (a fast one that echoes or answers with an injection
  * attempt, a slow one that streams a word every 200 ms). The configuration blocks prompts with a secret; its policy
  * checks prompts only, since a blocking check of the reply holds the reply back until it is whole and there would be
- * no streaming to watch. Each step saves a screenshot under
+ * no streaming to watch. What a real network does now and then (a POST slow to arrive, a connection lost mid-reply)
+ * is made to happen on purpose by wrapping the page's {@code fetch}. Each step saves a screenshot under
  * {@code target/screenshots/}. Without chromium a developer's run is skipped; a CI run ({@code CI=true}) fails.
  */
 class BrowserChatTest {
@@ -294,6 +295,36 @@ class BrowserChatTest {
                 + "};", mode);
     }
 
+    /**
+     * Holds the page's POSTs of message streams back, as a slow network does, until {@code window.releaseStreams()}
+     * is called; that lets them go once every DELETE of a message stream sent so far has been answered.
+     */
+    static void holdStreams() {
+        js("window.heldStreams = [];"
+                + "window.pendingCancels = [];"
+                + "var real = window.fetch;"
+                + "window.fetch = function (url, options) {"
+                + "  var args = arguments;"
+                + "  var method = options && options.method;"
+                + "  if (String(url).indexOf('/message-streams') < 0) {"
+                + "    return real.apply(window, args);"
+                + "  }"
+                + "  if (method === 'DELETE') {"
+                + "    var cancel = real.apply(window, args);"
+                + "    window.pendingCancels.push(cancel.catch(function () { return null; }));"
+                + "    return cancel;"
+                + "  }"
+                + "  return new Promise(function (resolve) {"
+                + "    window.heldStreams.push(function () { resolve(real.apply(window, args)); });"
+                + "  });"
+                + "};"
+                + "window.releaseStreams = function () {"
+                + "  return Promise.all(window.pendingCancels).then(function () {"
+                + "    window.heldStreams.splice(0).forEach(function (go) { go(); });"
+                + "  });"
+                + "};");
+    }
+
     static WebElement refusalShown(String what) {
         return until(what, d -> {
             List<WebElement> r = d.findElements(By.cssSelector("#messages li.from-assistant .refusal"));
@@ -463,10 +494,17 @@ class BrowserChatTest {
     void escapeRightAfterEnterStopsTheReplyOnceTheStreamIsOpen() {
         signInAs("alice");
         String id = newConversation("slow");
+        holdStreams();
         WebElement prompt = byId("prompt");
         prompt.click();
         prompt.sendKeys("Stop me at once");
         prompt.sendKeys(Keys.ENTER, Keys.ESCAPE);
+        until("the stream's POST held back", d -> ((Number) js("return window.heldStreams.length;")).intValue() == 1);
+        assertThat(byId("composer-status").getText()).isEqualTo("Stopping\u2026");
+        assertThat(byId("stop").isEnabled()).as("Stop before the stream is open").isFalse();
+        assertThat(lastReply().getAttribute("data-received")).as("no delta yet").isNull();
+        ((JavascriptExecutor) driver).executeAsyncScript(
+                "var done = arguments[arguments.length - 1]; window.releaseStreams().then(function () { done(); });");
 
         WebElement reply = until("the reply stopped", d -> {
             WebElement r = lastReply();
