@@ -9,8 +9,10 @@ import dev.parley.samples.server.config.ServerConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
+import java.io.Console;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.lang.reflect.Method;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -34,8 +36,10 @@ import org.jspecify.annotations.Nullable;
  * {@code --data} or the store of {@code PARLEY_JDBC_URL}. It acts as the configured user {@code --user} (the first
  * one by default: {@code olivia}, the demo's organization admin) and starts its conversations in that user's first
  * workspace (the organization's first for an organization admin). When standard input and output are not both a
- * terminal it reads lines from a dumb terminal and prints no prompt or colour, so that it can be scripted. The line
- * history is kept in {@code DATA/chat-history}. Exits with 0 at {@code /quit} or end of input, 2 when the
+ * terminal ({@link #bothStreamsATerminal()}), or the terminal is a dumb one, it reads lines from a dumb terminal and
+ * prints no prompt or colour, so that it can be scripted. The line history is kept in {@code DATA/chat-history},
+ * without the lines a policy blocked ({@link ChatHistory}). What it prints that came from the model, the store or the
+ * user is stripped of control characters first, so that a reply cannot drive the terminal. Exits with 0 at {@code /quit} or end of input, 2 when the
  * configuration or the user is refused (one line on standard error). Not thread safe; run once.
  */
 @Command(name = ChatCommand.NAME, mixinStandardHelpOptions = true,
@@ -94,9 +98,12 @@ public final class ChatCommand implements Callable<Integer> {
             return 2;
         }
         Files.createDirectories(data);
-        boolean interactive = System.console() != null;
-        try (SampleEngine sample = SampleEngine.open(serverConfig, data, System::getenv, DemoModel.forDemoModelsOf(serverConfig, DEMO_PAUSE, DEMO_AFTERWORD));
-             Terminal terminal = terminal(interactive)) {
+        boolean onATerminal = bothStreamsATerminal();
+        try (SampleEngine sample = SampleEngine.open(serverConfig, data, System::getenv,
+                DemoModel.forDemoModelsOf(serverConfig, DEMO_PAUSE, DEMO_AFTERWORD));
+             Terminal terminal = terminal(onATerminal)) {
+            // A terminal JLine could only make dumb (TERM=dumb, no provider) gets no prompt or colour either.
+            boolean interactive = onATerminal && !isDumb(terminal);
             // A dumb terminal reads ^C from its input only: SIGINT sent to the process reaches it this way.
             Object previousHandler = interactive ? null
                     : Signals.register("INT", () -> terminal.raise(Terminal.Signal.INT));
@@ -113,23 +120,52 @@ public final class ChatCommand implements Callable<Integer> {
 
     private void chat(SampleEngine sample, Caller caller, String workspace, ServerConfig serverConfig,
                       Terminal terminal, boolean interactive) {
+        ChatHistory history = new ChatHistory();
         LineReader reader = LineReaderBuilder.builder()
                 .terminal(terminal)
                 .appName("parley-chat")
+                .history(history)
                 .variable(LineReader.HISTORY_FILE, data.resolve(HISTORY_FILE))
                 .option(LineReader.Option.DISABLE_EVENT_EXPANSION, true)
                 .build();
-        new ChatSession(sample.engine().as(caller), workspace, models(serverConfig), terminal, reader, interactive)
-                .run();
+        new ChatSession(sample.engine().as(caller), workspace, models(serverConfig), terminal, reader, history,
+                interactive).run();
+    }
+
+    /**
+     * Whether standard input and output are both a terminal. Up to JDK 21 that is whether there is a
+     * {@link System#console() console}; from JDK 22 on there is a console for redirected streams as well, and
+     * {@code Console.isTerminal()} (called reflectively, as this compiles for 17) tells.
+     */
+    static boolean bothStreamsATerminal() {
+        Console console = System.console();
+        if (console == null) {
+            return false;
+        }
+        Method isTerminal;
+        try {
+            isTerminal = Console.class.getMethod("isTerminal");
+        } catch (NoSuchMethodException e) {
+            return true; // before JDK 22: a console only when both streams are a terminal
+        }
+        try {
+            return Boolean.TRUE.equals(isTerminal.invoke(console));
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            return false;
+        }
+    }
+
+    private static boolean isDumb(Terminal terminal) {
+        return Terminal.TYPE_DUMB.equals(terminal.getType()) || Terminal.TYPE_DUMB_COLOR.equals(terminal.getType());
     }
 
     /**
      * The system terminal when both standard streams are one; else JLine's dumb terminal on them (SIGINT is handed
      * to it by the caller, as the dumb terminal does not register for signals itself).
      */
-    private static Terminal terminal(boolean interactive) throws IOException {
+    private static Terminal terminal(boolean onATerminal) throws IOException {
         TerminalBuilder b = TerminalBuilder.builder().name("parley-chat").system(true);
-        if (!interactive) {
+        if (!onATerminal) {
             b.dumb(true).type(Terminal.TYPE_DUMB);
         }
         return b.build();

@@ -7,6 +7,7 @@ import dev.parley.api.ConversationPatch;
 import dev.parley.api.ConversationQuery;
 import dev.parley.api.Conversations;
 import dev.parley.api.Credits;
+import dev.parley.api.ErrorCode;
 import dev.parley.api.Message;
 import dev.parley.api.MessageStatus;
 import dev.parley.api.NewConversation;
@@ -41,6 +42,10 @@ import org.slf4j.LoggerFactory;
  * {@link #HELP}). A refusal of the engine (a policy block, a budget, a rate limit) or a bad command is one plain line.
  * SIGINT (Ctrl-C) during a reply cancels its stream, the part that arrived kept and marked {@value #CANCELLED}; at the
  * prompt it clears the line; end of input quits. The first prompt starts a conversation when none is current.
+ * Everything printed that came from the model, the store or the user (replies, {@code /history}, {@code /list},
+ * refusals) is printed without its control characters ({@link TerminalText#safe}). A line read is kept in the line
+ * history once handled, unless a policy blocked it: a {@code /context} line waits for the turn it is for, and is
+ * dropped with that turn's prompt when a policy blocks it (or when another {@code /context} replaces it).
  * Not thread safe: one thread runs it, while the terminal's signal handler only cancels the running stream.
  */
 final class ChatSession {
@@ -70,6 +75,7 @@ final class ChatSession {
     private final List<String> models;
     private final Terminal terminal;
     private final LineReader reader;
+    private final ChatHistory history;
     private final boolean interactive;
     private final PrintWriter out;
     /** The stream of the turn in progress, for the signal handler to cancel. */
@@ -77,21 +83,26 @@ final class ChatSession {
 
     private @Nullable Conversation current;
     private @Nullable String nextContext;
+    /** The {@code /context} line of {@link #nextContext}, kept in the history with the turn it is for. */
+    private @Nullable String contextLine;
     private boolean plain;
 
     /**
      * @param conversations the engine as the chat's caller
      * @param workspaceId where new conversations start
      * @param models the configured model names, the ones {@code /model} takes
+     * @param reader the line reader, whose history is {@code history}
+     * @param history where the lines the chat keeps go
      * @param interactive whether a person is at a real terminal: then there is a prompt and a dim turn line
      */
     ChatSession(Conversations conversations, String workspaceId, List<String> models, Terminal terminal,
-                LineReader reader, boolean interactive) {
+                LineReader reader, ChatHistory history, boolean interactive) {
         this.conversations = Objects.requireNonNull(conversations, "conversations");
         this.workspaceId = Objects.requireNonNull(workspaceId, "workspaceId");
         this.models = List.copyOf(models);
         this.terminal = Objects.requireNonNull(terminal, "terminal");
         this.reader = Objects.requireNonNull(reader, "reader");
+        this.history = Objects.requireNonNull(history, "history");
         this.interactive = interactive;
         this.out = terminal.writer();
     }
@@ -129,17 +140,20 @@ final class ChatSession {
         }
     }
 
-    /** Handles one line; false when it asks to quit. */
+    /** Handles one line, then keeps it in the history unless a policy blocked it; false when it asks to quit. */
     private boolean handle(String line) {
         if (line.isEmpty()) {
             return true;
         }
+        boolean isCommand = line.startsWith("/") && !line.startsWith("//");
+        boolean blocked = false;
         try {
-            if (line.startsWith("/") && !line.startsWith("//")) {
+            if (isCommand) {
                 return command(line);
             }
             send(line.startsWith("//") ? line.substring(1) : line);
         } catch (ParleyException e) {
+            blocked = e.code() == ErrorCode.POLICY_BLOCKED;
             println(refusal(e));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -148,8 +162,41 @@ final class ChatSession {
         } catch (RuntimeException e) {
             LOG.error("unexpected failure of a chat line", e);
             println("error: " + oneLine(String.valueOf(e.getMessage())) + " (details in the log file)");
+        } finally {
+            remember(line, isCommand, blocked);
         }
         return true;
+    }
+
+    /**
+     * Keeps {@code line} in the history unless a policy blocked it. A {@code /context} line is held until the turn
+     * it is for, and goes (or is dropped) with that turn's prompt.
+     */
+    private void remember(String line, boolean isCommand, boolean blocked) {
+        if (isCommand) {
+            if (nextContext != null && isContextCommand(line)) {
+                contextLine = line;
+            } else {
+                history.keep(line);
+            }
+            return;
+        }
+        String context = contextLine;
+        contextLine = null;
+        if (blocked) {
+            return;
+        }
+        if (context != null) {
+            history.keep(context);
+        }
+        history.keep(line);
+    }
+
+    /** Whether {@code line}, stripped, is {@code /context} with a text. */
+    private static boolean isContextCommand(String line) {
+        int length = "/context".length();
+        return line.length() > length && line.regionMatches(true, 0, "/context", 0, length)
+                && Character.isWhitespace(line.charAt(length));
     }
 
     private boolean command(String line) throws InterruptedException {
@@ -206,8 +253,9 @@ final class ChatSession {
         } else if (reply.openLine()) {
             println("");
         }
-        String stats = turnLine(done);
-        println(interactive ? DIM + stats + RESET : stats);
+        String stats = TerminalText.safe(turnLine(done));
+        out.println(interactive ? DIM + stats + RESET : stats);
+        out.flush();
     }
 
     /**
@@ -411,8 +459,9 @@ final class ChatSession {
         return (plain.scale() < 0 ? plain.setScale(0) : plain).toPlainString();
     }
 
+    /** Prints {@code text} as a line, without its control characters. */
     private void println(String text) {
-        out.println(text);
+        out.println(TerminalText.safe(text));
         out.flush();
     }
 

@@ -9,9 +9,11 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 
 /**
- * Prints a streamed reply as it arrives, each delta flushed at once, and hands its end to the thread that waits in
- * {@link #await()}. Thread safe: the engine calls it from the stream's threads (never two calls at once), the chat
- * waits on its own.
+ * Prints a streamed reply as it arrives, each delta flushed at once and without its control characters
+ * ({@link TerminalText#safe}: a model's text must not drive the terminal), and hands its end to the thread that waits
+ * in {@link #await()}. What it prints is what arrived; the stored reply's {@link Reply#text() text}, which the end
+ * carries, is what {@code /history} shows. Thread safe: the engine calls it from the stream's threads (never two
+ * calls at once), the chat waits on its own.
  */
 final class TerminalReply implements StreamListener {
     private final PrintWriter out;
@@ -25,13 +27,14 @@ final class TerminalReply implements StreamListener {
 
     @Override
     public void onDelta(String delta) {
-        if (delta.isEmpty()) {
+        String safe = TerminalText.safe(delta);
+        if (safe.isEmpty()) {
             return;
         }
-        out.print(delta);
+        out.print(safe);
         out.flush();
         printed = true;
-        endsLine = delta.endsWith("\n");
+        endsLine = safe.endsWith("\n");
     }
 
     @Override

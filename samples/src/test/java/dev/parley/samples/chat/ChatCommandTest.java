@@ -5,11 +5,14 @@ import dev.parley.api.ConversationQuery;
 import dev.parley.api.Conversations;
 import dev.parley.api.Message;
 import dev.parley.api.MessageStatus;
+import dev.parley.api.NewConversation;
 import dev.parley.api.PageRequest;
+import dev.parley.api.Prompt;
 import dev.parley.api.Role;
 import dev.parley.samples.server.Authenticator;
 import dev.parley.samples.server.SampleEngine;
 import dev.parley.samples.server.config.ServerConfig;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -33,6 +36,8 @@ class ChatCommandTest {
     private static final Pattern TURN_LINE = Pattern.compile(
             "(?m)^tokens (\\d+) in / (\\d+) out \\| credits ([0-9.]+) used, ([0-9.]+) remaining \\| model demo$");
     private static final Pattern NEW_CONVERSATION = Pattern.compile("new conversation (\\S+)\\n");
+    /** A JDK from 22 on, where {@code System.console()} is not null for redirected streams; tested when present. */
+    private static final Path JDK_25 = Path.of("/usr/lib/jvm/temurin-25-jdk-amd64");
 
     @TempDir
     Path dir;
@@ -170,6 +175,99 @@ class ChatCommandTest {
         });
         assertThat(stored).extracting(Message::text).noneMatch(text -> text.contains("AKIA"));
         assertThat(stored).hasSize(2);
+    }
+
+    @Test
+    void linesAPolicyBlockedStayOutOfTheLineHistoryFile() throws Exception {
+        Path data = dir.resolve("data");
+        try (ChatProcess chat = ChatProcess.start(data)) {
+            chat.send("Hello there");
+            int at = chat.awaitMatch(TURN_LINE, 0).end();
+            chat.send("my key is AKIAIOSFODNN7EXAMPLE, keep it");
+            at = chat.await("blocked by policy (POLICY_BLOCKED): ", at);
+            chat.send("/context the key is AKIAIOSFODNN7EXAMPLE");
+            at = chat.await("context set for the next turn\n", at);
+            chat.send("what is the key?");
+            at = chat.await("blocked by policy (POLICY_BLOCKED): ", at);
+            chat.send("/context The user prefers tea.");
+            at = chat.await("context set for the next turn\n", at);
+            chat.send("tea or coffee?");
+            at = chat.await("You said: \"tea or coffee?\"", at);
+            chat.awaitMatch(TURN_LINE, at);
+            assertThat(chat.closeInputAndAwaitExit()).isZero();
+        }
+        Path history = data.resolve(ChatCommand.HISTORY_FILE);
+        assertThat(history).exists();
+        String kept = Files.readString(history);
+        assertThat(kept).doesNotContain("AKIA").doesNotContain("what is the key?")
+                .contains("Hello there").contains("/context The user prefers tea.").contains("tea or coffee?");
+        // A second run reads the kept lines back and adds its own; the blocked ones are still not there.
+        try (ChatProcess chat = ChatProcess.start(data)) {
+            chat.send("again AKIAIOSFODNN7EXAMPLE");
+            int at = chat.await("blocked by policy (POLICY_BLOCKED): ", 0);
+            chat.send("/help");
+            chat.await("/quit                  leave", at);
+            assertThat(chat.closeInputAndAwaitExit()).isZero();
+        }
+        assertThat(Files.readString(history)).doesNotContain("AKIA").contains("Hello there").contains("/help");
+    }
+
+    @Test
+    void controlSequencesFromTheModelTheStoreAndTheUserAreNotPrinted() throws Exception {
+        Path data = dir.resolve("data");
+        String osc52 = "\u001b]52;c;aGk=\u0007";
+        String title = "\u001b]0;owned\u0007";
+        // A conversation stored before the chat starts: its personality, prompt and reply carry the sequences.
+        String id = withStore(data, conversations -> {
+            var conversation = conversations.create(NewConversation.inWorkspace("support")
+                    .personality("Be " + title + " terse").build());
+            conversation.send(Prompt.text("seeded " + osc52 + " then \u001b[2J and \u009b2J").build());
+            return conversation.id();
+        });
+        String out;
+        byte[] bytes;
+        try (ChatProcess chat = ChatProcess.start(data)) {
+            chat.send("/switch " + id);
+            int at = chat.await("switched to conversation " + id + "\n", 0);
+            // What is typed reaches the demo model, which echoes it: ESC and CSI survive the line reader (BEL and a
+            // backslash do not), so the streamed reply carries them.
+            chat.send("typed \u001b]52;c;aGk= then \u001b[2J and \u009b2J end");
+            at = chat.await("You said: \"typed ]52;c;aGk= then [2J and 2J end\"", at);
+            at = chat.awaitMatch(TURN_LINE, at).end() + at;
+            chat.send("/history");
+            at = chat.await("page 1 of 1 (4 messages)", at);
+            chat.send("/list");
+            chat.await("page 1 of 1 (1 conversations)", at);
+            assertThat(chat.closeInputAndAwaitExit()).isZero();
+            out = chat.output();
+            bytes = chat.outputBytes();
+        }
+        assertThat(bytes).doesNotContain((byte) 0x1b).doesNotContain((byte) 0x07).doesNotContain((byte) 0x9b);
+        assertThat(out).doesNotContain("\u009b");
+        assertThat(out).contains("you: seeded ]52;c;aGk= then [2J and 2J\n")
+                .contains("assistant: This is the offline demo model. You said: \"seeded ]52;c;aGk= then [2J and 2J\".")
+                .contains("assistant: This is the offline demo model. You said: \"typed ]52;c;aGk= then [2J and 2J end\".")
+                .contains("personality: Be ]0;owned terse");
+        // The store keeps the text as it came; only the printing leaves the controls out.
+        List<Message> stored = withStore(data, conversations -> conversations.get(id).messages(PageRequest.first()).items());
+        assertThat(stored).hasSize(4);
+        assertThat(stored.get(1).text()).contains(osc52).contains("\u001b[2J");
+        assertThat(stored.get(3).text()).contains("\u001b]52;c;aGk=").contains("\u009b2J");
+    }
+
+    @Test
+    void pipedStreamsStayPlainOnAJdkWhoseConsoleIsNotNullForThem() throws Exception {
+        Assumptions.assumeTrue(Files.isExecutable(JDK_25.resolve("bin").resolve("java")), "no JDK at " + JDK_25);
+        Path data = dir.resolve("data");
+        try (ChatProcess chat = ChatProcess.startOn(JDK_25, data)) {
+            chat.send("Hello there");
+            int at = chat.await("You said: \"Hello there\". I can see 0 earlier messages", 0);
+            chat.awaitMatch(TURN_LINE, at);
+            chat.send("/quit");
+            assertThat(chat.awaitExit()).isZero();
+            assertThat(chat.output()).doesNotContain("\u001b").doesNotContain("you>").doesNotContain("Parley chat as")
+                    .startsWith("This is the offline demo model.");
+        }
     }
 
     @Test

@@ -2,6 +2,7 @@ package dev.parley.samples.chat;
 
 import dev.parley.samples.ParleySamples;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -18,7 +19,8 @@ import java.util.regex.Pattern;
 
 /**
  * {@code chat} in a child JVM on this test's class path, driven through its standard input as a script would drive
- * it: lines written to its input, its standard output and error collected as they come.
+ * it: lines written to its input, its standard output and error collected as they come (standard output's bytes as
+ * well, as printed).
  */
 final class ChatProcess implements AutoCloseable {
     /** How long any one expected output may take: generous, for a loaded machine. */
@@ -28,20 +30,26 @@ final class ChatProcess implements AutoCloseable {
     private final OutputStream input;
     private final StringBuffer out = new StringBuffer();
     private final StringBuffer err = new StringBuffer();
+    private final ByteArrayOutputStream outBytes = new ByteArrayOutputStream();
     private final Thread outCollector;
     private final Thread errCollector;
 
     private ChatProcess(Process process) {
         this.process = process;
         this.input = process.getOutputStream();
-        this.outCollector = collect(process.getInputStream(), out, "chat-stdout");
-        this.errCollector = collect(process.getErrorStream(), err, "chat-stderr");
+        this.outCollector = collect(process.getInputStream(), out, outBytes, "chat-stdout");
+        this.errCollector = collect(process.getErrorStream(), err, new ByteArrayOutputStream(), "chat-stderr");
     }
 
     /** Starts {@code chat --data DATA} with {@code more} arguments, without the environment's model or store. */
     static ChatProcess start(Path data, String... more) throws IOException {
+        return startOn(Path.of(System.getProperty("java.home")), data, more);
+    }
+
+    /** As {@link #start}, on the JDK or JRE in {@code javaHome} rather than the one running the test. */
+    static ChatProcess startOn(Path javaHome, Path data, String... more) throws IOException {
         List<String> command = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                javaHome.resolve("bin").resolve("java").toString(),
                 "-Xmx256m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
                 "-cp", System.getProperty("java.class.path"),
                 ParleySamples.class.getName(), "chat", "--data", data.toString()));
@@ -52,13 +60,22 @@ final class ChatProcess implements AutoCloseable {
         return new ChatProcess(builder.start());
     }
 
-    private static Thread collect(InputStream in, StringBuffer into, String name) {
+    /** Collects {@code in} into {@code bytes}, and into {@code into} decoded as UTF-8 up to the last whole character. */
+    private static Thread collect(InputStream in, StringBuffer into, ByteArrayOutputStream bytes, String name) {
         Thread t = new Thread(() -> {
             byte[] buffer = new byte[4096];
+            int decoded = 0;
             try {
                 int n;
                 while ((n = in.read(buffer)) >= 0) {
-                    into.append(new String(buffer, 0, n, StandardCharsets.UTF_8));
+                    byte[] all;
+                    synchronized (bytes) {
+                        bytes.write(buffer, 0, n);
+                        all = bytes.toByteArray();
+                    }
+                    int end = wholeCharacters(all);
+                    into.append(new String(all, decoded, end - decoded, StandardCharsets.UTF_8));
+                    decoded = end;
                 }
             } catch (IOException e) {
                 // the process ended
@@ -67,6 +84,23 @@ final class ChatProcess implements AutoCloseable {
         t.setDaemon(true);
         t.start();
         return t;
+    }
+
+    /** The length of the longest prefix of UTF-8 {@code bytes} that does not end inside a character. */
+    private static int wholeCharacters(byte[] bytes) {
+        int end = bytes.length;
+        int back = 0;
+        while (back < 3 && end - back > 0 && (bytes[end - back - 1] & 0xC0) == 0x80) {
+            back++;
+        }
+        if (end - back > 0) {
+            int lead = bytes[end - back - 1] & 0xFF;
+            int length = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+            if (length > back + 1) {
+                return end - back - 1;
+            }
+        }
+        return end;
     }
 
     /** Writes {@code line} to the chat's input. */
@@ -147,6 +181,13 @@ final class ChatProcess implements AutoCloseable {
     /** What it printed on standard output so far. */
     String output() {
         return out.toString();
+    }
+
+    /** The bytes it printed on standard output so far. */
+    byte[] outputBytes() {
+        synchronized (outBytes) {
+            return outBytes.toByteArray();
+        }
     }
 
     /** What it printed on standard error so far. */
