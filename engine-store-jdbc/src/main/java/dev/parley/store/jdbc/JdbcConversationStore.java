@@ -151,7 +151,8 @@ import java.util.function.Function;
  * commit to the file before returning ({@code WRITE_DELAY=0}; H2's default would keep the last half second of
  * commits in memory); it does not force the file to the disk, so an operating system crash or power loss can
  * still lose the last commits. A host that passes its own H2 URL or data source must set {@code WRITE_DELAY=0}
- * itself. On PostgreSQL a commit is in the server's write-ahead log when it returns; whether it survives the
+ * itself, and {@code DB_CLOSE_ON_EXIT=FALSE} if it closes the engine from a shutdown hook (else H2's own hook may
+ * close the database first, and the partial replies of the streams the engine's close cancels are lost). On PostgreSQL a commit is in the server's write-ahead log when it returns; whether it survives the
  * server's machine crashing is the server's {@code fsync} and {@code synchronous_commit} settings. A JVM death
  * loses only turns that were not yet acknowledged: a turn in progress stores nothing, and its claim expires.
  *

@@ -28,7 +28,11 @@ final class ServerDatabase implements AutoCloseable {
     static final String JDBC_PASSWORD = "PARLEY_JDBC_PASSWORD";
 
     private static final Logger LOG = LoggerFactory.getLogger(ServerDatabase.class);
-    private static final String H2_SETTINGS = ";WRITE_DELAY=0;LOCK_TIMEOUT=10000;QUERY_CACHE_SIZE=64";
+    /**
+     * The store's H2 file settings: every commit written before it returns, and no shutdown hook of H2's own, which
+     * would close the database before the server's hook stores the partial replies of the streams it cancels.
+     */
+    private static final String H2_SETTINGS = ";WRITE_DELAY=0;LOCK_TIMEOUT=10000;DB_CLOSE_ON_EXIT=FALSE;QUERY_CACHE_SIZE=64";
     private static final int POOL_SIZE = 10;
 
     private final HikariDataSource pool;

@@ -18,10 +18,14 @@ public final class StorePools {
     /**
      * The settings of the H2 file URLs the store builds. {@code WRITE_DELAY=0}: H2 writes each commit to the file
      * before the commit returns, instead of up to 500 ms later from a background thread, so an acknowledged turn
-     * is in the operating system's hands when the JVM dies. {@link #QUERY_CACHE}: the parsed statements each
-     * connection keeps.
+     * is in the operating system's hands when the JVM dies. {@code DB_CLOSE_ON_EXIT=FALSE}: H2 does not close the
+     * database from a shutdown hook of its own, which would race the host's (an engine closed on SIGTERM could no
+     * longer store the partial replies of the streams it cancels); the store closes it when it is closed, and a
+     * database left open at exit loses nothing, as every commit is written. {@link #QUERY_CACHE}: the parsed
+     * statements each connection keeps.
      */
-    public static final String H2_FILE_SETTINGS = ";WRITE_DELAY=0;LOCK_TIMEOUT=10000" + QUERY_CACHE;
+    public static final String H2_FILE_SETTINGS = ";WRITE_DELAY=0;LOCK_TIMEOUT=10000;DB_CLOSE_ON_EXIT=FALSE"
+            + QUERY_CACHE;
     /** The settings of the in-memory H2 URLs the store builds: the database lives until the JVM exits. */
     public static final String H2_MEMORY_SETTINGS = ";DB_CLOSE_DELAY=-1;LOCK_TIMEOUT=10000" + QUERY_CACHE;
 
