@@ -36,11 +36,12 @@ import org.jspecify.annotations.Nullable;
  * {@code --data} or the store of {@code PARLEY_JDBC_URL}. It acts as the configured user {@code --user} (the first
  * one by default: {@code olivia}, the demo's organization admin) and starts its conversations in that user's first
  * workspace (the organization's first for an organization admin). When standard input and output are not both a
- * terminal ({@link #bothStreamsATerminal()}), or the terminal is a dumb one, it reads lines from a dumb terminal and
- * prints no prompt or colour, so that it can be scripted. The line history is kept in {@code DATA/chat-history},
- * without the lines a policy blocked ({@link ChatHistory}). What it prints that came from the model, the store or the
- * user is stripped of control characters first, so that a reply cannot drive the terminal. Exits with 0 at {@code /quit} or end of input, 2 when the
- * configuration or the user is refused (one line on standard error). Not thread safe; run once.
+ * terminal ({@code bothStreamsATerminal}) it reads lines from JLine's dumb terminal on them; then, or when the
+ * terminal JLine opens is a dumb one, it prints no prompt or colour, so that it can be scripted. The line history is
+ * kept in {@code DATA/chat-history}, piped runs included, without the lines a policy blocked ({@code ChatHistory}).
+ * What it prints that came from the model, the store or the user is stripped of control characters first
+ * ({@code TerminalText}), so that a reply cannot drive the terminal. Exits with 0 at {@code /quit} or end of input, 2
+ * when the configuration or the user is refused (one line on standard error). Not thread safe; run once.
  */
 @Command(name = ChatCommand.NAME, mixinStandardHelpOptions = true,
         description = "Chats with the engine in the terminal; /help lists the commands.")
@@ -134,8 +135,8 @@ public final class ChatCommand implements Callable<Integer> {
 
     /**
      * Whether standard input and output are both a terminal. Up to JDK 21 that is whether there is a
-     * {@link System#console() console}; from JDK 22 on there is a console for redirected streams as well, and
-     * {@code Console.isTerminal()} (called reflectively, as this compiles for 17) tells.
+     * {@link System#console() console}; JDK 22 gives a console for redirected streams as well, so where
+     * {@code Console.isTerminal()} exists (JDK 22 and later; called reflectively, as this compiles for 17) it tells.
      */
     static boolean bothStreamsATerminal() {
         Console console = System.console();

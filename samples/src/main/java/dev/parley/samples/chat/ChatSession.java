@@ -41,7 +41,8 @@ import org.slf4j.LoggerFactory;
  * then one line of the turn's tokens, credits and model; a line that starts with {@code /} is a command (see
  * {@link #HELP}). A refusal of the engine (a policy block, a budget, a rate limit) or a bad command is one plain line.
  * SIGINT (Ctrl-C) during a reply cancels its stream, the part that arrived kept and marked {@value #CANCELLED}; at the
- * prompt it clears the line; end of input quits. The first prompt starts a conversation when none is current.
+ * prompt it clears the line; end of input quits. The first prompt (or {@code /model}, {@code /personality}) starts a
+ * conversation when none is current.
  * Everything printed that came from the model, the store or the user (replies, {@code /history}, {@code /list},
  * refusals) is printed without its control characters ({@link TerminalText#safe}). A line read is kept in the line
  * history once handled, unless a policy blocked it: a {@code /context} line waits for the turn it is for, and is
@@ -54,7 +55,7 @@ final class ChatSession {
     /** The commands, as {@code /help} prints them. */
     static final String HELP = String.join("\n",
             "/new [personality]     start a conversation, with a personality if given",
-            "/list [page]           your conversations, 10 a page (* marks the current one)",
+            "/list [page]           the conversations you may see, 10 a page (* marks the current one)",
             "/switch ID             continue the conversation ID",
             "/history [page]        the current conversation's messages, 20 a page",
             "/model NAME            the model of the current conversation's next turns",
@@ -221,6 +222,13 @@ final class ChatSession {
         return true;
     }
 
+    /**
+     * Streams the turn of {@code text}, printing the deltas as they arrive, then the cancel mark or the line end and
+     * the turn line. What was printed is what arrived (with {@code /plain on}, the engine's plain-text deltas, which
+     * in rare markdown can differ from the reply's final text); nothing more is printed for such a difference. The
+     * cancel mark follows the stored reply's status, and {@code /history} shows the stored text,
+     * {@link Reply#text()}.
+     */
     private void send(String text) throws InterruptedException {
         Prompt.Builder b = Prompt.text(text).plaintext(plain);
         String context = nextContext;

@@ -36,7 +36,7 @@ class ChatCommandTest {
     private static final Pattern TURN_LINE = Pattern.compile(
             "(?m)^tokens (\\d+) in / (\\d+) out \\| credits ([0-9.]+) used, ([0-9.]+) remaining \\| model demo$");
     private static final Pattern NEW_CONVERSATION = Pattern.compile("new conversation (\\S+)\\n");
-    /** A JDK from 22 on, where {@code System.console()} is not null for redirected streams; tested when present. */
+    /** A JDK with {@code Console.isTerminal()} (JDK 22 and later), the chat's tests run on it too when it is there. */
     private static final Path JDK_25 = Path.of("/usr/lib/jvm/temurin-25-jdk-amd64");
 
     @TempDir
@@ -246,17 +246,19 @@ class ChatCommandTest {
         assertThat(out).doesNotContain("\u009b");
         assertThat(out).contains("you: seeded ]52;c;aGk= then [2J and 2J\n")
                 .contains("assistant: This is the offline demo model. You said: \"seeded ]52;c;aGk= then [2J and 2J\".")
-                .contains("assistant: This is the offline demo model. You said: \"typed ]52;c;aGk= then [2J and 2J end\".")
+                .contains("assistant: This is the offline demo model."
+                        + " You said: \"typed ]52;c;aGk= then [2J and 2J end\".")
                 .contains("personality: Be ]0;owned terse");
         // The store keeps the text as it came; only the printing leaves the controls out.
-        List<Message> stored = withStore(data, conversations -> conversations.get(id).messages(PageRequest.first()).items());
+        List<Message> stored = withStore(data,
+                conversations -> conversations.get(id).messages(PageRequest.first()).items());
         assertThat(stored).hasSize(4);
         assertThat(stored.get(1).text()).contains(osc52).contains("\u001b[2J");
         assertThat(stored.get(3).text()).contains("\u001b]52;c;aGk=").contains("\u009b2J");
     }
 
     @Test
-    void pipedStreamsStayPlainOnAJdkWhoseConsoleIsNotNullForThem() throws Exception {
+    void pipedStreamsStayPlainOnAJdkWithConsoleIsTerminal() throws Exception {
         Assumptions.assumeTrue(Files.isExecutable(JDK_25.resolve("bin").resolve("java")), "no JDK at " + JDK_25);
         Path data = dir.resolve("data");
         try (ChatProcess chat = ChatProcess.startOn(JDK_25, data)) {
@@ -267,6 +269,33 @@ class ChatCommandTest {
             assertThat(chat.awaitExit()).isZero();
             assertThat(chat.output()).doesNotContain("\u001b").doesNotContain("you>").doesNotContain("Parley chat as")
                     .startsWith("This is the offline demo model.");
+        }
+    }
+
+    @Test
+    void onAPseudoTerminalTheChatIsInteractive() throws Exception {
+        Assumptions.assumeTrue(Files.isExecutable(ChatProcess.SCRIPT), "no " + ChatProcess.SCRIPT);
+        interactiveOn(Path.of(System.getProperty("java.home")), dir.resolve("data"));
+    }
+
+    @Test
+    void onAPseudoTerminalTheChatIsInteractiveOnAJdkWithConsoleIsTerminal() throws Exception {
+        Assumptions.assumeTrue(Files.isExecutable(ChatProcess.SCRIPT), "no " + ChatProcess.SCRIPT);
+        Assumptions.assumeTrue(Files.isExecutable(JDK_25.resolve("bin").resolve("java")), "no JDK at " + JDK_25);
+        interactiveOn(JDK_25, dir.resolve("data"));
+    }
+
+    /**
+     * The chat on {@code javaHome} in a pseudo terminal greets (which it does only when interactive), answers /help
+     * and leaves at /quit.
+     */
+    private static void interactiveOn(Path javaHome, Path data) throws Exception {
+        try (ChatProcess chat = ChatProcess.startInPseudoTerminal(javaHome, data)) {
+            int at = chat.await("Parley chat as olivia in workspace support. Type a message, or /help.", 0);
+            chat.send("/help");
+            chat.await("/quit                  leave", at);
+            chat.send("/quit");
+            assertThat(chat.awaitExit()).isZero();
         }
     }
 

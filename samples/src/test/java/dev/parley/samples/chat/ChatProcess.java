@@ -25,6 +25,8 @@ import java.util.regex.Pattern;
 final class ChatProcess implements AutoCloseable {
     /** How long any one expected output may take: generous, for a loaded machine. */
     static final Duration DEADLINE = Duration.ofSeconds(60);
+    /** Where {@code script} is, for {@link #startInPseudoTerminal}. */
+    static final Path SCRIPT = Path.of("/usr/bin/script");
 
     private final Process process;
     private final OutputStream input;
@@ -48,6 +50,27 @@ final class ChatProcess implements AutoCloseable {
 
     /** As {@link #start}, on the JDK or JRE in {@code javaHome} rather than the one running the test. */
     static ChatProcess startOn(Path javaHome, Path data, String... more) throws IOException {
+        return new ChatProcess(builder(javaHome, data, more).start());
+    }
+
+    /**
+     * As {@link #startOn}, with both standard streams of the chat a pseudo terminal that {@code script} (util-linux)
+     * relays this side's pipes to, and {@code TERM=xterm}, as a person's terminal is.
+     */
+    static ChatProcess startInPseudoTerminal(Path javaHome, Path data) throws IOException {
+        ProcessBuilder chat = builder(javaHome, data);
+        StringBuilder line = new StringBuilder();
+        for (String arg : chat.command()) {
+            line.append(line.length() == 0 ? "" : " ").append('\'').append(arg.replace("'", "'\\''")).append('\'');
+        }
+        ProcessBuilder builder = new ProcessBuilder(SCRIPT.toString(), "-qec", line.toString(), "/dev/null");
+        builder.environment().clear();
+        builder.environment().putAll(chat.environment());
+        builder.environment().put("TERM", "xterm");
+        return new ChatProcess(builder.start());
+    }
+
+    private static ProcessBuilder builder(Path javaHome, Path data, String... more) {
         List<String> command = new ArrayList<>(List.of(
                 javaHome.resolve("bin").resolve("java").toString(),
                 "-Xmx256m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
@@ -57,10 +80,10 @@ final class ChatProcess implements AutoCloseable {
         ProcessBuilder builder = new ProcessBuilder(command);
         Map<String, String> env = builder.environment();
         env.keySet().removeIf(key -> key.startsWith("OPENAI_") || key.startsWith("PARLEY_"));
-        return new ChatProcess(builder.start());
+        return builder;
     }
 
-    /** Collects {@code in} into {@code bytes}, and into {@code into} decoded as UTF-8 up to the last whole character. */
+    /** Collects {@code in} into {@code bytes}, and into {@code into} as UTF-8 text, up to its last whole character. */
     private static Thread collect(InputStream in, StringBuffer into, ByteArrayOutputStream bytes, String name) {
         Thread t = new Thread(() -> {
             byte[] buffer = new byte[4096];
