@@ -5,6 +5,8 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.MeterBinder;
+import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import io.micrometer.observation.ObservationRegistry;
 
 import java.util.Arrays;
@@ -25,6 +27,12 @@ import org.jspecify.annotations.Nullable;
  *         ...
  *         .build();
  * }</pre>
+ *
+ * <p>It is also a {@link MeterBinder}, as hosts such as Spring Boot expect of what records meters: binding it to the
+ * registry it was built with changes nothing, and binding it to another one records every meter there too (from
+ * then on; counts and timings from before stay on the registries that had them). {@link #builder()} makes one bound
+ * to no registry yet, which records nothing until {@link #bindTo bound}. Bind before turns run: a turn under way
+ * while a new registry is bound may leave one of its counts off the new registry.
  *
  * <p>What it records, every meter tagged by {@code model} (and by {@code workspace} when the host asks for it with
  * {@link Builder#tagWorkspace()}: tag cardinality is the host's call):
@@ -67,7 +75,7 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>Thread safe: one instance serves any number of turns and engines at once.
  */
-public final class ParleyMetrics implements EngineListener.Factory {
+public final class ParleyMetrics implements EngineListener.Factory, MeterBinder {
     /** Turns, by outcome. */
     public static final String TURNS = "parley.turns";
     /** A turn, from its start to its end. */
@@ -93,30 +101,73 @@ public final class ParleyMetrics implements EngineListener.Factory {
     /** Streams holding their conversation's lock. */
     public static final String ACTIVE_STREAMS = "parley.streams.active";
 
-    private final MeterRegistry meters;
+    /** Where counters and timers are registered, with the meters already looked up there; replaced by bindTo. */
+    private volatile Target target;
+    /** The composite of every bound registry, once there are two or none was given; guarded by this. */
+    private @Nullable CompositeMeterRegistry composite;
     /** The host's registry, or null when this object times turns, stages and model calls itself. */
     private final @Nullable ObservationRegistry observations;
     private final boolean tagWorkspace;
     private final double[] percentiles;
     private final AtomicInteger activeStreams = new AtomicInteger();
-    /** Meters by name and tags, so that a turn looks each up once without building an id. */
-    private final ConcurrentMap<MeterKey, Counter> counters = new ConcurrentHashMap<>();
-    private final ConcurrentMap<MeterKey, Timer> timers = new ConcurrentHashMap<>();
 
     private ParleyMetrics(Builder b) {
-        this.meters = b.meters;
         this.tagWorkspace = b.tagWorkspace;
         this.percentiles = b.percentiles == null ? new double[]{0.5, 0.95, 0.99} : b.percentiles;
         this.observations = b.observations;
-        Gauge.builder(ACTIVE_STREAMS, activeStreams, AtomicInteger::get)
-                .description("Streams holding their conversation's lock")
-                .strongReference(true)
-                .register(meters);
+        MeterRegistry meters = b.meters;
+        if (meters == null) {
+            CompositeMeterRegistry none = new CompositeMeterRegistry();
+            this.composite = none;
+            meters = none;
+        }
+        registerGauge(meters);
+        this.target = new Target(meters);
     }
 
     /** A builder recording on {@code meters}. */
     public static Builder builder(MeterRegistry meters) {
         return new Builder(Objects.requireNonNull(meters, "meters"));
+    }
+
+    /**
+     * A builder of metrics bound to no registry yet, for a host that {@link #bindTo binds} them itself: until then
+     * they record nothing.
+     */
+    public static Builder builder() {
+        return new Builder(null);
+    }
+
+    private void registerGauge(MeterRegistry registry) {
+        Gauge.builder(ACTIVE_STREAMS, activeStreams, AtomicInteger::get)
+                .description("Streams holding their conversation's lock")
+                .strongReference(true)
+                .register(registry);
+    }
+
+    /**
+     * Records every meter on {@code registry} too, from now on: nothing changes when it is already bound (the
+     * registry given to {@link #builder(MeterRegistry)} is). Thread safe; best called before turns run.
+     */
+    @Override
+    public synchronized void bindTo(MeterRegistry registry) {
+        Objects.requireNonNull(registry, "registry");
+        CompositeMeterRegistry all = composite;
+        if (all != null) {
+            // A composite hands the meters it already has to a registry added to it, and ignores one added twice.
+            all.add(registry);
+            return;
+        }
+        MeterRegistry only = target.registry;
+        if (registry == only) {
+            return;
+        }
+        all = new CompositeMeterRegistry();
+        all.add(only);
+        all.add(registry);
+        registerGauge(all);
+        composite = all;
+        target = new Target(all);
     }
 
     /** The listener of one turn. */
@@ -125,8 +176,9 @@ public final class ParleyMetrics implements EngineListener.Factory {
         return new TurnMetrics(this, turn);
     }
 
+    /** The registry counters and timers are registered on: the one given, or a composite of every bound one. */
     MeterRegistry meters() {
-        return meters;
+        return target.registry;
     }
 
     @Nullable ObservationRegistry observations() {
@@ -144,21 +196,39 @@ public final class ParleyMetrics implements EngineListener.Factory {
     /** The counter of this name and tags (tag keys and values alternating). */
     Counter counter(String name, String... tags) {
         MeterKey key = new MeterKey(name, tags);
-        Counter c = counters.get(key);
-        return c != null ? c : counters.computeIfAbsent(key, k -> Counter.builder(name).tags(tags).register(meters));
+        Target t = target;
+        Counter c = t.counters.get(key);
+        return c != null ? c
+                : t.counters.computeIfAbsent(key, k -> Counter.builder(name).tags(tags).register(t.registry));
     }
 
     /** The timer of this name and tags (keys and values alternating), with the percentiles and a histogram. */
     Timer timer(String name, String... tags) {
         MeterKey key = new MeterKey(name, tags);
-        Timer t = timers.get(key);
-        return t != null ? t : timers.computeIfAbsent(key, k -> Timer.builder(name).tags(tags)
-                .publishPercentiles(percentiles).publishPercentileHistogram().register(meters));
+        Target t = target;
+        Timer timer = t.timers.get(key);
+        return timer != null ? timer : t.timers.computeIfAbsent(key, k -> Timer.builder(name).tags(tags)
+                .publishPercentiles(percentiles).publishPercentileHistogram().register(t.registry));
     }
 
     @Override
     public String toString() {
-        return "ParleyMetrics[" + meters.getClass().getSimpleName() + (tagWorkspace ? ", by workspace]" : "]");
+        return "ParleyMetrics[" + target.registry.getClass().getSimpleName()
+                + (tagWorkspace ? ", by workspace]" : "]");
+    }
+
+    /**
+     * A registry and the meters looked up on it by name and tags, so that a turn finds each without building an id;
+     * replaced as a whole when a registry is bound, so that no meter of the previous registry is cached anew.
+     */
+    private static final class Target {
+        final MeterRegistry registry;
+        final ConcurrentMap<MeterKey, Counter> counters = new ConcurrentHashMap<>();
+        final ConcurrentMap<MeterKey, Timer> timers = new ConcurrentHashMap<>();
+
+        Target(MeterRegistry registry) {
+            this.registry = registry;
+        }
     }
 
     /** A meter's name and tags, as a map key. */
@@ -172,13 +242,13 @@ public final class ParleyMetrics implements EngineListener.Factory {
      * Configures {@link ParleyMetrics}; each option may be set once. Not thread safe: build on one thread.
      */
     public static final class Builder {
-        private final MeterRegistry meters;
+        private final @Nullable MeterRegistry meters;
         private @Nullable ObservationRegistry observations;
         private boolean tagWorkspace;
         private boolean tagWorkspaceSet;
         private double @Nullable [] percentiles;
 
-        private Builder(MeterRegistry meters) {
+        private Builder(@Nullable MeterRegistry meters) {
             this.meters = meters;
         }
 
