@@ -575,20 +575,9 @@ public final class JdbcConversationStore implements ConversationStore, Violation
      * transaction that changes their balances or reserves on them, and kept until it has ended; nothing otherwise
      * (the rows' own locks order the changes).
      */
-    private AutoCloseable0 lockLocally(List<String> accounts) {
+    private LocalHolds.Locked lockLocally(List<String> accounts) {
         LocalHolds local = credits.localHolds();
-        if (local == null || accounts.isEmpty()) {
-            return () -> { };
-        }
-        LocalHolds.Locked locked = local.lock(accounts);
-        return locked::close;
-    }
-
-    /** An {@link AutoCloseable} that throws nothing. */
-    @FunctionalInterface
-    private interface AutoCloseable0 extends AutoCloseable {
-        @Override
-        void close();
+        return local == null || accounts.isEmpty() ? LocalHolds.Locked.NONE : local.lock(accounts);
     }
 
     @Override

@@ -463,14 +463,7 @@ public final class CreditDao {
         Map<String, BigDecimal> held = held(h, accounts, request.at(), null);
         List<String> soft = new ArrayList<>(0);
         for (String id : accounts) {
-            CreditAccount account = renew(h, locked.get(id), held.getOrDefault(id, ZERO), request.at());
-            BigDecimal available = account.available();
-            if (available.compareTo(amount) < 0) {
-                throw new BudgetExceededException(id, amount.subtract(available));
-            }
-            if (account.softLimitReachedBy(amount)) {
-                soft.add(id);
-            }
+            admit(renew(h, locked.get(id), held.getOrDefault(id, ZERO), request.at()), amount, soft);
         }
         try (PreparedStatement s = h.getConnection().prepareStatement(INSERT_HOLD)) {
             for (String id : accounts) {
@@ -501,22 +494,27 @@ public final class CreditDao {
             if (account == null) {
                 throw new IllegalStateException("a credit account went away: " + id);
             }
-            if (account.renewalDue(request.at())) {
-                account = renew(h, lock(h, id).orElseThrow(), held.getOrDefault(id, ZERO), request.at());
-            } else {
-                account = account.withReserved(held.getOrDefault(id, ZERO));
-            }
-            BigDecimal available = account.available();
-            if (available.compareTo(amount) < 0) {
-                throw new BudgetExceededException(id, amount.subtract(available));
-            }
-            if (account.softLimitReachedBy(amount)) {
-                soft.add(id);
-            }
+            admit(account.renewalDue(request.at())
+                    ? renew(h, lock(h, id).orElseThrow(), held.getOrDefault(id, ZERO), request.at())
+                    : account.withReserved(held.getOrDefault(id, ZERO)), amount, soft);
         }
         CreditHold hold = new CreditHold(request.holdId(), accounts, amount, request.model(), price, expires, soft);
         local.add(hold);
         return hold;
+    }
+
+    /**
+     * Refuses a hold of {@code amount} on {@code account} (renewed if due, with what live holds reserve) that it
+     * cannot pay, and adds the account to {@code soft} when the hold reaches its soft limit.
+     */
+    private static void admit(CreditAccount account, BigDecimal amount, List<String> soft) {
+        BigDecimal available = account.available();
+        if (available.compareTo(amount) < 0) {
+            throw new BudgetExceededException(account.id(), amount.subtract(available));
+        }
+        if (account.softLimitReachedBy(amount)) {
+            soft.add(account.id());
+        }
     }
 
     /**

@@ -57,7 +57,10 @@ public final class LocalHolds {
     }
 
     /** Locks of some accounts, held until {@link #close()}. */
-    public final class Locked implements AutoCloseable {
+    public static final class Locked implements AutoCloseable {
+        /** No lock: what a store whose holds the database keeps takes. */
+        public static final Locked NONE = new Locked(List.of());
+
         private final List<ReentrantLock> held;
 
         private Locked(List<ReentrantLock> held) {
