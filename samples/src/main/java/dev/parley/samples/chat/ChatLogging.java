@@ -8,8 +8,9 @@ import java.util.Objects;
  * terminal, so libraries (Flyway, HikariCP, the engine) reach it only at WARN, on standard error, while the whole
  * log, INFO and up, goes to {@code DATA/logs/parley-samples.log}. It sets the system property
  * {@value #LOG_DIR_PROPERTY}, read by the chat's logback configuration {@value #CONFIG_RESOURCE}, and points
- * {@code logback.configurationFile} at that configuration unless it was set already. Other commands keep the jar's
- * {@code logback.xml}. Call from {@code main} only; not thread safe.
+ * {@code logback.configurationFile} at that configuration unless it was set already. {@code serve} keeps the jar's
+ * {@code logback.xml}, which writes to the same file and shows the server's own lines and the libraries' warnings
+ * on the console; this sets its log directory too. Call from {@code main} only; not thread safe.
  */
 public final class ChatLogging {
     /** The system property of the directory the chat's log file is written to. */
@@ -25,12 +26,13 @@ public final class ChatLogging {
     }
 
     /**
-     * Sets up the chat's logging when {@code args} run the {@code chat} command; does nothing for the others. Reads
+     * Sets up the logging of the {@code chat} and {@code serve} commands when {@code args} run one; does nothing for
+     * the others. Reads
      * {@code --data DIR} (or {@code --data=DIR}) from the arguments as the command does, {@code data} by default.
      */
     public static void beforeFirstLogger(String[] args) {
         Objects.requireNonNull(args, "args");
-        if (args.length == 0 || !ChatCommand.NAME.equals(args[0])) {
+        if (args.length == 0 || !(ChatCommand.NAME.equals(args[0]) || "serve".equals(args[0]))) {
             return;
         }
         String data = "data";
@@ -42,7 +44,7 @@ public final class ChatLogging {
             }
         }
         System.setProperty(LOG_DIR_PROPERTY, Path.of(data).resolve("logs").toAbsolutePath().toString());
-        if (System.getProperty(LOGBACK_CONFIGURATION) == null) {
+        if (ChatCommand.NAME.equals(args[0]) && System.getProperty(LOGBACK_CONFIGURATION) == null) {
             System.setProperty(LOGBACK_CONFIGURATION, CONFIG_RESOURCE);
         }
     }

@@ -22,7 +22,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * {@code serve} in a child JVM on the demo configuration, stopped with SIGTERM while it streams a reply: the client
  * gets the final event of the cancelled reply, the process ends, and the partial reply is in the store when a server
- * opens it again.
+ * opens it again. Its console shows the server's own lines and no library INFO; the whole log is under the data
+ * directory.
  */
 class ServeShutdownTest {
     @TempDir
@@ -37,6 +38,8 @@ class ServeShutdownTest {
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx256m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
+                "-Dlogback.configurationFile=logback.xml", // the jar's logging, not the tests'
+
                 "-cp", System.getProperty("java.class.path"),
                 ParleySamples.class.getName(), "serve", "--port", Integer.toString(port), "--data", data.toString()));
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
@@ -71,6 +74,13 @@ class ServeShutdownTest {
             assertThat(last.data().get("status").asText()).isEqualTo("CANCELLED");
             assertThat(last.data().get("text").asText()).isEqualTo(received.toString()).isNotEmpty();
             assertThat(server.waitFor(30, TimeUnit.SECONDS)).as("the process ended").isTrue();
+
+            String console = log(data);
+            assertThat(console).as("the server's own lines on the console").contains("listening on http://")
+                    .contains("POST /api/v1/workspaces/support/conversations 201");
+            assertThat(console).as("no library INFO on the console").doesNotContain("org.flywaydb", "com.zaxxer");
+            assertThat(java.nio.file.Files.readString(data.resolve("logs").resolve("parley-samples.log")))
+                    .as("the whole log in the data directory").contains("Successfully applied", "listening on");
 
             try (TestServer again = TestServer.start(ConfigLoader.withSystemEnvironment().demo(), data)) {
                 JsonNode stored = again.get("/api/v1/workspaces/support/conversations/" + id + "/messages",
