@@ -34,6 +34,7 @@ final class ServerDatabase implements AutoCloseable {
      */
     private static final String H2_SETTINGS = ";WRITE_DELAY=0;LOCK_TIMEOUT=10000;DB_CLOSE_ON_EXIT=FALSE;QUERY_CACHE_SIZE=64";
     private static final int POOL_SIZE = 10;
+    private static final long CONNECTION_TIMEOUT_MILLIS = 5_000;
 
     private final HikariDataSource pool;
 
@@ -54,6 +55,9 @@ final class ServerDatabase implements AutoCloseable {
         Objects.requireNonNull(environment, "environment");
         HikariConfig config = new HikariConfig();
         config.setMaximumPoolSize(POOL_SIZE);
+        // A request waits at most this long for a connection, then gets 503 (STORE_FAILURE), rather than Hikari's
+        // default 30 s, longer than most clients wait.
+        config.setConnectionTimeout(CONNECTION_TIMEOUT_MILLIS);
         config.setPoolName("parley-server");
         String url = environment.apply(JDBC_URL);
         if (url != null && !url.isBlank()) {
