@@ -48,8 +48,6 @@ import org.jspecify.annotations.Nullable;
 public final class ChatCommand implements Callable<Integer> {
     /** The command's name. */
     public static final String NAME = "chat";
-    /** The pause between the demo model's words: a stream long enough to watch, and to cancel part way. */
-    static final Duration DEMO_PAUSE = Duration.ofMillis(30);
     /**
      * What the demo model adds to each reply here: a reply long enough to stream past what the output policies hold
      * back, and a word on what to try.
@@ -101,7 +99,7 @@ public final class ChatCommand implements Callable<Integer> {
         Files.createDirectories(data);
         boolean onATerminal = bothStreamsATerminal();
         try (SampleEngine sample = SampleEngine.open(serverConfig, data, System::getenv,
-                DemoModel.forDemoModelsOf(serverConfig, DEMO_PAUSE, DEMO_AFTERWORD));
+                DemoModel.forDemoModelsOf(serverConfig, DemoModel.WATCHABLE_PAUSE, DEMO_AFTERWORD));
              Terminal terminal = terminal(onATerminal)) {
             // A terminal JLine could only make dumb (TERM=dumb, no provider) gets no prompt or colour either.
             boolean interactive = onATerminal && !isDumb(terminal);

@@ -22,6 +22,9 @@ import java.util.Objects;
 public final class DemoModel implements ModelProvider {
     private static final int QUOTE_LENGTH = 120;
 
+    /** A pause between words that makes a stream long enough to watch, and to stop part way: what the samples use. */
+    public static final Duration WATCHABLE_PAUSE = Duration.ofMillis(30);
+
     private final Duration pauseBetweenWords;
     private final String afterword;
 

@@ -11,7 +11,6 @@ import picocli.CommandLine.Option;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.function.Function;
@@ -31,8 +30,6 @@ import org.slf4j.LoggerFactory;
 public final class ServeCommand implements Callable<Integer> {
     private static final Logger LOG = LoggerFactory.getLogger(ServeCommand.class);
 
-    /** The pause between the words of a demo stream, so that a person sees the reply arrive. */
-    static final Duration DEMO_PAUSE = Duration.ofMillis(30);
     /**
      * What the demo model adds to each reply of the demo configuration: a reply long enough to stream past what the
      * output policies hold back (the longest span a rule needs), and a word on what to try.
@@ -82,7 +79,7 @@ public final class ServeCommand implements Callable<Integer> {
                         + " or spends a real model's key; sign in there with a bearer token");
             }
             for (Map.Entry<String, ModelProvider> demo
-                    : DemoModel.forDemoModelsOf(serverConfig, DEMO_PAUSE, DEMO_AFTERWORD).entrySet()) {
+                    : DemoModel.forDemoModelsOf(serverConfig, DemoModel.WATCHABLE_PAUSE, DEMO_AFTERWORD).entrySet()) {
                 settings = settings.withModel(demo.getKey(), demo.getValue());
             }
         }
