@@ -56,8 +56,8 @@ import java.util.concurrent.TimeUnit;
 @Measurement(iterations = 5, time = 3)
 @Fork(value = 2, jvmArgsAppend = {"-Xms1g", "-Xmx1g"})
 public class ObservabilityBenchmark {
-    /** {@code bare}: no listener; {@code observed}: metrics and traces. */
-    @Param({"bare", "observed"})
+    /** {@code bare}: no listener; {@code metrics} or {@code traces}: one module; {@code observed}: both. */
+    @Param({"bare", "metrics", "traces", "observed"})
     public String observability;
 
     private static final int HISTORY = 10;
@@ -73,16 +73,24 @@ public class ObservabilityBenchmark {
         ConversationEngine.Builder b = ConversationEngine.builder()
                 .store(store)
                 .model("instant", request -> new ModelResponse("All right.", new Usage(200, 3)));
-        if (observability.equals("observed")) {
+        boolean metrics = observability.equals("metrics") || observability.equals("observed");
+        boolean traces = observability.equals("traces") || observability.equals("observed");
+        if (!metrics && !traces && !observability.equals("bare")) {
+            throw new IllegalArgumentException("observability: " + observability);
+        }
+        java.util.List<EngineListener.Factory> listeners = new java.util.ArrayList<>();
+        if (traces) {
             tracerProvider = SdkTracerProvider.builder()
                     .addSpanProcessor(SimpleSpanProcessor.create(new DroppingExporter()))
                     .build();
-            ParleyTracing tracing = ParleyTracing.builder(
-                    OpenTelemetrySdk.builder().setTracerProvider(tracerProvider).build()).build();
-            ParleyMetrics metrics = ParleyMetrics.builder(new SimpleMeterRegistry()).build();
-            b.eventListenerFactory(EngineListener.factories(metrics, tracing));
-        } else if (!observability.equals("bare")) {
-            throw new IllegalArgumentException("observability: " + observability);
+            listeners.add(ParleyTracing.builder(
+                    OpenTelemetrySdk.builder().setTracerProvider(tracerProvider).build()).build());
+        }
+        if (metrics) {
+            listeners.add(ParleyMetrics.builder(new SimpleMeterRegistry()).build());
+        }
+        if (!listeners.isEmpty()) {
+            b.eventListenerFactory(EngineListener.factories(listeners.toArray(EngineListener.Factory[]::new)));
         }
         engine = b.build();
         conversation = engine.as(Caller.user("bench", "org").member("ws").build())
