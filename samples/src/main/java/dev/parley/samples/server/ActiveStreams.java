@@ -7,7 +7,6 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 
-import org.jspecify.annotations.Nullable;
 
 /**
  * The event streams this server is sending, shared by every API that streams. Each stream holds a request thread of
@@ -101,12 +100,5 @@ final class ActiveStreams {
     /** Cancels every stream this server is sending; each still ends with its final event. */
     void cancelAll() {
         List.copyOf(byConversation.values()).forEach(MessageStream::cancel);
-    }
-
-    /** How many streams run now, of {@code userId} or, for null, of everyone: for tests. */
-    int running(@Nullable String userId) {
-        synchronized (perCaller) {
-            return userId == null ? total : perCaller.getOrDefault(userId, 0);
-        }
     }
 }
