@@ -169,6 +169,59 @@ public class UsageReportTest {
         assertThat(prompts).isPositive().isLessThan(inputs);
     }
 
+    /**
+     * Sixteen threads send at once into two conversations, the same user, model and day: every turn is counted once
+     * in its conversation's day (a store that sums a day per row must never lose an addition or make the row
+     * twice), and the credits sum to what the replies were charged.
+     */
+    @Test
+    void concurrentTurnsOfOneConversationDayUserAndModelAreEachCountedOnce() throws Exception {
+        ScriptedModel small = ScriptedModel.builder().replyWith(r -> "a short answer").usage(30, 4).build();
+        engine = ConversationEngine.builder().store(store).clock(clock).model("small", small)
+                .price("small", ModelPrice.perThousand("1", "2")).build();
+        engine.credits().topUp(engine.credits().open(AccountOwner.organization(org)).id(), new BigDecimal("1000"),
+                "test funds");
+        List<Conversation> conversations = List.of(
+                engine.as(member("alice")).create(NewConversation.inWorkspace("ws-1").build()),
+                engine.as(member("alice")).create(NewConversation.inWorkspace("ws-2").build()));
+        int threads = 16;
+        int perThread = 10;
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(threads);
+        java.util.concurrent.CountDownLatch start = new java.util.concurrent.CountDownLatch(1);
+        List<java.util.concurrent.Future<List<Reply>>> futures = new ArrayList<>();
+        try {
+            for (int t = 0; t < threads; t++) {
+                Conversation c = conversations.get(t % 2);
+                int thread = t;
+                futures.add(pool.submit(() -> {
+                    start.await();
+                    List<Reply> replies = new ArrayList<>();
+                    for (int i = 0; i < perThread; i++) {
+                        replies.add(c.send(Prompt.text("thread " + thread + " turn " + i).build()));
+                    }
+                    return replies;
+                }));
+            }
+            start.countDown();
+            BigDecimal charged = BigDecimal.ZERO;
+            for (java.util.concurrent.Future<List<Reply>> f : futures) {
+                for (Reply r : f.get(60, java.util.concurrent.TimeUnit.SECONDS)) {
+                    charged = charged.add(r.credits().used());
+                }
+            }
+            List<UsageRow> rows = all(orgAdmin(), UsageQuery.by(UsageQuery.GroupBy.CONVERSATION, DAY_ONE, DAY_ONE));
+            assertThat(rows).extracting(UsageRow::key, UsageRow::requests).containsExactlyInAnyOrder(
+                    tuple(conversations.get(0).id(), (long) threads / 2 * perThread),
+                    tuple(conversations.get(1).id(), (long) threads / 2 * perThread));
+            assertThat(charged).isPositive();
+            assertThat(rows.stream().map(UsageRow::credits).reduce(BigDecimal.ZERO, BigDecimal::add))
+                    .isEqualByComparingTo(charged);
+            assertThat(rows.stream().mapToLong(UsageRow::tokensOut).sum()).isEqualTo(4L * threads * perThread);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
     @Test
     void filtersNarrowTheReportToAWorkspaceUserConversationModelOrDay() {
         storeTurns();

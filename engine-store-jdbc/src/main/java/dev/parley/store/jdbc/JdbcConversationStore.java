@@ -133,11 +133,13 @@ import java.util.function.Function;
  *       that however many engines share the database they admit at most the limit between them, and never
  *       deadlock.</li>
  *   <li>It is a {@link UsageLedger}: a turn with a {@linkplain TurnRecord#meter() meter} (in history or not,
- *       blocked ones too) writes one row of {@code parley_usage} in its commit's transaction, after every check
- *       that can refuse the commit and after its charge, with the credits charged: a turn is in the reports exactly
- *       when it is stored. A report sums the organization's rows of its days per day and key in the database
- *       ({@code GROUP BY}, exact {@code NUMERIC} sums of credits), from one range of an index that leads with the
- *       organization and the report's filter, its page and total read on one snapshot.</li>
+ *       blocked ones too) is added to its conversation's row of the day (UTC), user and model in
+ *       {@code parley_usage_day}, in its commit's transaction, after every check that can refuse the commit and
+ *       after its charge, with the credits charged: a turn is in the reports exactly when it is stored. Adding to
+ *       an existing row writes no index; a day's first turn makes the row. A report sums the organization's rows of
+ *       its days per day and key in the database ({@code GROUP BY}, exact {@code NUMERIC} sums of credits), from
+ *       one range of an index that leads with the organization and the report's filter (or of the primary key, for
+ *       one conversation), its page and total read on one snapshot.</li>
  *   <li>Database failures, and rows the store cannot read back, surface as {@link StoreFailureException} with
  *       the cause attached; statement
  *       exceptions carry no SQL arguments, and on the PostgreSQL pools the store opens the driver leaves row

@@ -39,7 +39,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * EXPLAINs every query the store makes on a turn or a page, on 1,000,000 messages in one conversation and
  * 100,000 conversations in one workspace (beside 300,000 elsewhere), and 100,000 policy violations in that
  * workspace, half of them in the big conversation (beside 300,000 elsewhere), credits, a year of 200,000 usage
- * entries of one organization (beside 300,000 of others) and 100,000 rate-limit counters, and checks that an
+ * rows (days of a conversation, user and model) of one organization (beside 300,000 of others) and 100,000 rate-limit counters, and checks that an
  * index serves each. The plans are written to {@code target/query-plans-<database>.txt}.
  */
 class QueryPlanTest {
@@ -147,9 +147,12 @@ class QueryPlanTest {
             assertThat(plans.get("credit prices")).contains("PRIMARY_KEY", "/* index sorted */");
             assertThat(plans.get("credit price changed")).contains("PRIMARY_KEY");
             assertThat(plans.get("credits of a reply stored")).contains("PRIMARY_KEY");
-            // Usage: a turn's entry reads the conversation by its key; each report is one range of the index that
-            // leads with the organization and its filter (the day range within it), never the organization's year.
-            assertThat(plans.get("usage entry stored")).containsPattern("PRIMARY_KEY_\\w+: ID = \\?9 \\*/");
+            // Usage: a turn adds to its day's row by its key, and a new day's row reads the conversation by its key;
+            // each report is one range of an index that leads with the organization and its filter, or of the primary
+            // key for one conversation (the day range within it), never the organization's year.
+            assertThat(plans.get("usage added to its day")).containsPattern(
+                    "PRIMARY_KEY_\\w+: CONVERSATION_ID = \\?5\\s+AND \"DAY\" = \\?6\\s+AND USER_ID = \\?7\\s+AND MODEL = \\?8\\s+\\*/");
+            assertThat(plans.get("usage of a new day stored")).containsPattern("PRIMARY_KEY_\\w+: ID = \\?8 \\*/");
             assertThat(plans.get("organization usage page")).contains("IX_PARLEY_USAGE_DAY: ");
             assertThat(plans.get("organization usage count")).contains("IX_PARLEY_USAGE_DAY: ");
             assertThat(plans.get("member usage page")).contains("IX_PARLEY_USAGE_USER: ");
@@ -158,8 +161,8 @@ class QueryPlanTest {
             assertThat(plans.get("member in workspace usage count")).contains("IX_PARLEY_USAGE_USER: ");
             assertThat(plans.get("workspace usage page")).contains("IX_PARLEY_USAGE_WORKSPACE: ");
             assertThat(plans.get("workspace usage count")).contains("IX_PARLEY_USAGE_WORKSPACE: ");
-            assertThat(plans.get("conversation usage page")).contains("IX_PARLEY_USAGE_CONVERSATION: ");
-            assertThat(plans.get("conversation usage count")).contains("IX_PARLEY_USAGE_CONVERSATION: ");
+            assertThat(plans.get("conversation usage page")).containsPattern("PRIMARY_KEY_\\w+: [^*]*CONVERSATION_ID = \\?2");
+            assertThat(plans.get("conversation usage count")).containsPattern("PRIMARY_KEY_\\w+: [^*]*CONVERSATION_ID = \\?2");
             // Rate limits: every statement on a counter by its primary key.
             assertThat(plans.get("rate counter update")).containsPattern("PRIMARY_KEY_\\w+: COUNTER_KEY = \\?5 \\*/");
             assertThat(plans.get("rate counter tokens added")).containsPattern("PRIMARY_KEY_\\w+: COUNTER_KEY = \\?7 \\*/");
@@ -192,7 +195,7 @@ class QueryPlanTest {
                     h.execute("VACUUM ANALYZE parley_credit_account");
                     h.execute("VACUUM ANALYZE parley_credit_ledger");
                     h.execute("VACUUM ANALYZE parley_credit_hold");
-                    h.execute("VACUUM ANALYZE parley_usage");
+                    h.execute("VACUUM ANALYZE parley_usage_day");
                     h.execute("VACUUM ANALYZE parley_rate_counter");
                     Map<String, String> all = explainAll(h, "EXPLAIN ", Dialect.POSTGRESQL);
                     // The registry's table and the prices' are a few pages, which PostgreSQL rightly scans rather
@@ -265,7 +268,8 @@ class QueryPlanTest {
                         .doesNotContain("Sort");
                 assertThat(plans.get("credit price changed (no scans)")).contains("pk_parley_credit_price");
                 assertThat(plans.get("credits of a reply stored")).contains("pk_parley_message");
-                assertThat(plans.get("usage entry stored")).contains("pk_parley_conversation");
+                assertThat(plans.get("usage added to its day")).contains("pk_parley_usage_day");
+                assertThat(plans.get("usage of a new day stored")).contains("pk_parley_conversation");
                 assertThat(plans.get("organization usage page")).contains("ix_parley_usage_day");
                 assertThat(plans.get("organization usage count")).contains("Index Only Scan using ix_parley_usage_");
                 for (String report : List.of("member", "member in workspace")) {
@@ -274,8 +278,8 @@ class QueryPlanTest {
                 }
                 assertThat(plans.get("workspace usage page")).contains("ix_parley_usage_workspace");
                 assertThat(plans.get("workspace usage count")).contains("ix_parley_usage_workspace");
-                assertThat(plans.get("conversation usage page")).contains("ix_parley_usage_conversation");
-                assertThat(plans.get("conversation usage count")).contains("ix_parley_usage_conversation");
+                assertThat(plans.get("conversation usage page")).contains("pk_parley_usage_day");
+                assertThat(plans.get("conversation usage count")).contains("pk_parley_usage_day");
                 assertThat(plans.get("rate counter admitted")).contains("Conflict Arbiter Indexes: pk_parley_rate_counter");
                 assertThat(plans.get("rate counter tokens added")).contains("Conflict Arbiter Indexes: pk_parley_rate_counter");
             }
@@ -354,16 +358,17 @@ class QueryPlanTest {
                 + String.format(range, ACCOUNT_HOLDS)));
         h.execute(t.apply(hold + "CONCAT('ho', $X), CONCAT('acct-o', MOD($X, " + OTHER_ACCOUNTS
                 + ") + 1), 0.5, $T, CONCAT('o', $X), 'm1' FROM " + String.format(range, OTHER_HOLDS)));
-        // Usage: a year of the big organization's turns, across its users, workspaces, conversations and models,
-        // beside other organizations' turns; and the rate-limit counters of many callers.
-        String usage = "INSERT INTO parley_usage (organization_id, workspace_id, conversation_id, user_id, model, "
-                + dialect.day() + ", at, prompt_tokens, tokens_in, tokens_out, credits) SELECT ";
+        // Usage: a year of the big organization's days of use, across its users, workspaces, conversations and
+        // models (one row per conversation, day, user and model, every row's key distinct), beside other
+        // organizations'; and the rate-limit counters of many callers.
+        String usage = "INSERT INTO parley_usage_day (organization_id, workspace_id, conversation_id, user_id, model, "
+                + dialect.day() + ", requests, prompt_tokens, tokens_in, tokens_out, credits) SELECT ";
         h.execute(t.apply(usage + "'org-1', CASE WHEN MOD($X, 5) = 0 THEN 'ws-big' ELSE CONCAT('ws-', MOD($X, 20)) END, "
                 + "CONCAT('w', MOD($X, " + WORKSPACE_CONVERSATIONS + ")), CONCAT('user-', MOD($X, 1000)), "
-                + "CONCAT('model-', MOD($X, 10)), $D, $T, 5, 50, 20, 0.000123456 FROM "
+                + "CONCAT('model-', MOD($X, 10)), $D, 3, 15, 150, 60, 0.000370368 FROM "
                 + String.format(range, ORGANIZATION_USAGE)));
         h.execute(t.apply(usage + "CONCAT('org-', MOD($X, 30) + 2), CONCAT('ws-', MOD($X, 300)), CONCAT('o', $X), "
-                + "CONCAT('user-', MOD($X, 5000)), 'model-1', $D, $T, 5, 50, 20, 0 FROM "
+                + "CONCAT('user-', MOD($X, 5000)), 'model-1', $D, 2, 10, 100, 40, 0 FROM "
                 + String.format(range, OTHER_USAGE)));
         h.execute(t.apply("INSERT INTO parley_rate_counter (counter_key, window_start, requests, tokens) SELECT "
                 + "CONCAT('caller:org-1:user-', $X), TIMESTAMP '2026-01-01 00:16:00', 3, 100 FROM "
@@ -484,9 +489,12 @@ class QueryPlanTest {
         // Usage: a turn's entry, and the reports of an organization admin, a member, a workspace admin and of one
         // conversation, each a page of groups and their count.
         UsageDao usage = new UsageDao(dialect);
-        plans.put("usage entry stored", plan(h.createQuery(explain + usage.insertStatement())
-                .bind(0, "user-7").bind(1, "model-1").bind(2, USAGE_FROM).bind(3, CREDIT_TIME).bind(4, 5L)
-                .bind(5, 50L).bind(6, 20L).bind(7, new java.math.BigDecimal("0.000123456")).bind(8, "big")));
+        plans.put("usage added to its day", plan(h.createQuery(explain + usage.addStatement())
+                .bind(0, 5L).bind(1, 50L).bind(2, 20L).bind(3, new java.math.BigDecimal("0.000123456"))
+                .bind(4, "w7").bind(5, USAGE_FROM).bind(6, "user-7").bind(7, "model-7")));
+        plans.put("usage of a new day stored", plan(h.createQuery(explain + usage.insertStatement())
+                .bind(0, USAGE_FROM).bind(1, "user-7").bind(2, "model-1").bind(3, 5L).bind(4, 50L).bind(5, 20L)
+                .bind(6, new java.math.BigDecimal("0.000123456")).bind(7, "big")));
         Map<String, UsageQuery> reports = new LinkedHashMap<>();
         reports.put("organization", UsageQuery.by(UsageQuery.GroupBy.WORKSPACE, USAGE_FROM, USAGE_TO));
         reports.put("member", UsageQuery.by(UsageQuery.GroupBy.CONVERSATION, USAGE_FROM, USAGE_TO).ofUser("user-7"));

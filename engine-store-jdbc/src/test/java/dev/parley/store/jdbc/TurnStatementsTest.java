@@ -50,7 +50,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * totals, the two messages, the claim's completion), and a violation costs one execution of one more prepared
  * statement, however many the turn has. A whole send runs no statement more for the policy registry: only the
  * first turn after a change of the rules reads them. A turn with a meter (every send's) runs one statement more:
- * its usage entry, one row per turn written in the turn's own transaction.
+ * the turn added to its day's usage row in the turn's own transaction (two for a day's first turn, which makes
+ * the row).
  */
 class TurnStatementsTest {
     private static final Instant T0 = Instant.parse("2026-01-01T00:00:00Z");
@@ -93,8 +94,11 @@ class TurnStatementsTest {
                     .isEqualTo(new int[] {4, 5});
             assertThat(commit(store, ordinary(store, c, "m3", List.of(violation(c, "m3"), violation(c, "m3"),
                     violation(c, "m3"))))).isEqualTo(new int[] {4, 7});
-            // A meter is one more statement: the turn's usage entry, which reads the conversation's scope itself.
+            // A meter is one more statement: the turn added to its day's usage row. The day's first turn makes
+            // the row, one statement more, which reads the conversation's scope itself.
             assertThat(commit(store, ordinary(store, c, "m6", List.of()).withMeter(new UsageEntry("alice", "m", 1))))
+                    .isEqualTo(new int[] {5, 6});
+            assertThat(commit(store, ordinary(store, c, "m7", List.of()).withMeter(new UsageEntry("alice", "m", 1))))
                     .isEqualTo(new int[] {4, 5});
             // Blocked: totals, its event, its violation, and the claim settled; no message.
             String token = token(store, c, "m4");
@@ -112,9 +116,9 @@ class TurnStatementsTest {
      * The statements prepared and executed by a send of a prompt without an id, on both databases: what it ran
      * before the store was a policy registry ({5, 6}: the one statement that reads the conversation with its
      * streams reads the registry's version too), and one more of each since the store keeps a usage ledger: the
-     * send's usage entry, one row per turn, inserted in the turn's own commit transaction (so that the report
-     * never counts a turn that was not stored, nor misses one that was), as one statement that reads the
-     * conversation's organization and workspace itself.
+     * send added to its day's usage row in the turn's own commit transaction (so that the report never counts a
+     * turn that was not stored, nor misses one that was), one {@code UPDATE} by the row's key once the day's first
+     * turn (here the warm-up) made it.
      */
     private static final int[] SEND = {6, 7};
 

@@ -23,15 +23,21 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The statements of the usage ledger ({@code parley_usage}): a turn's entry, written in its commit, and the
- * reports. Not API. Thread safe (immutable).
+ * The statements of the usage ledger ({@code parley_usage_day}, since V11): a turn's usage, added in its commit
+ * to the row of its conversation, day (UTC), user and model, and the reports. Not API. Thread safe (immutable).
  *
- * <p>A report is the organization's entries of a range of days, narrowed by its filters, summed per day and key
- * ({@code GROUP BY}) and ordered newest day first, then by key in the database's order of strings; the page is a
- * LIMIT and OFFSET of the groups, its total the count of the groups, both read by the caller on one snapshot. The
- * rows are one range of the index that leads with the organization and the most telling filter (user, workspace or
- * conversation: see the V9 migration), the day range within it; the groups of that range are summed and sorted,
- * never the organization's whole ledger. Every method runs on the caller's {@link Handle}.
+ * <p>A turn adds to its day's row in place, one {@code UPDATE} by the primary key that writes no index (the
+ * row's keys do not change); the first turn of a day makes the row, reading the conversation's organization and
+ * workspace itself. The commit has locked the conversation's row before (its totals' update), so two turns of a
+ * conversation never race to make one row; turns of different conversations never share one.
+ *
+ * <p>A report is the organization's rows of a range of days, narrowed by its filters, summed per day and key
+ * ({@code GROUP BY}, requests summed as they were counted) and ordered newest day first, then by key in the
+ * database's order of strings; the page is a LIMIT and OFFSET of the groups, its total the count of the groups,
+ * both read by the caller on one snapshot. The rows are one range of the index that leads with the organization
+ * and the most telling filter (user or workspace: see the V9 and V11 migrations), or of the primary key for one
+ * conversation, the day range within it; the groups of that range are summed and sorted, never the
+ * organization's whole ledger. Every method runs on the caller's {@link Handle}.
  */
 public final class UsageDao {
     /** The column each grouping sums per, beside the day. */
@@ -46,43 +52,72 @@ public final class UsageDao {
 
     private final String day;
     /**
-     * A turn's entry, with positional parameters (it runs on the turn path, as a plain JDBC statement): the
-     * organization and workspace read from the conversation's row, which the commit has locked already.
+     * A turn added to its day's row, with positional parameters (it runs on the turn path, as a plain JDBC
+     * statement): prompt tokens, tokens in, tokens out, credits; then the row's conversation, day, user, model.
+     */
+    private final String add;
+    /**
+     * The day's row made by its first turn: user, model, day, prompt tokens, tokens in, tokens out, credits,
+     * conversation; the organization and workspace read from the conversation's row, which the commit has locked.
      */
     private final String insert;
 
     public UsageDao(Dialect dialect) {
         this.day = dialect.day();
-        this.insert = "INSERT INTO parley_usage (organization_id, workspace_id, conversation_id, user_id, model, "
-                + day + ", at, prompt_tokens, tokens_in, tokens_out, credits) SELECT organization_id, workspace_id, "
-                + "id, CAST(? AS VARCHAR(128)), CAST(? AS VARCHAR(256)), CAST(? AS DATE), "
-                + "CAST(? AS TIMESTAMP WITH TIME ZONE), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), "
-                + "CAST(? AS NUMERIC(30, 9)) FROM parley_conversation WHERE id = ?";
+        this.add = "UPDATE parley_usage_day SET requests = requests + 1, prompt_tokens = prompt_tokens + ?, "
+                + "tokens_in = tokens_in + ?, tokens_out = tokens_out + ?, credits = credits + ? "
+                + "WHERE conversation_id = ? AND " + day + " = ? AND user_id = ? AND model = ?";
+        this.insert = "INSERT INTO parley_usage_day (conversation_id, " + day + ", user_id, model, organization_id, "
+                + "workspace_id, requests, prompt_tokens, tokens_in, tokens_out, credits) SELECT id, "
+                + "CAST(? AS DATE), CAST(? AS VARCHAR(128)), CAST(? AS VARCHAR(256)), organization_id, workspace_id, 1, "
+                + "CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS NUMERIC(30, 9)) "
+                + "FROM parley_conversation WHERE id = ?";
     }
 
-    /** The statement of a turn's entry, as this database spells it. */
+    /** The statement that adds a turn to its day's row, as this database spells it. */
+    public String addStatement() {
+        return add;
+    }
+
+    /** The statement that makes a day's row with its first turn, as this database spells it. */
     public String insertStatement() {
         return insert;
     }
 
     /**
-     * Records a stored turn, in its commit's transaction: one statement, which reads the conversation's
-     * organization and workspace itself.
+     * Records a stored turn, in its commit's transaction: one statement when its day's row exists, two for the
+     * day's first turn.
      *
-     * @param charged what the commit charged: its {@link Credits#used()} is the entry's credits
+     * @param charged what the commit charged: its {@link Credits#used()} is added to the row's credits
      */
     public void record(Handle h, String conversationId, UsageEntry meter, Instant at, Usage usage, Credits charged) {
-        try (PreparedStatement s = h.getConnection().prepareStatement(insert)) {
-            s.setString(1, meter.userId());
-            s.setString(2, meter.model());
-            s.setDate(3, Date.valueOf(LocalDate.ofInstant(at, ZoneOffset.UTC)));
-            s.setObject(4, Rows.utc(at));
-            s.setLong(5, meter.promptTokens());
-            s.setLong(6, usage.tokensIn());
-            s.setLong(7, usage.tokensOut());
-            s.setBigDecimal(8, charged.used());
-            s.setString(9, conversationId);
-            s.executeUpdate();
+        Date utcDay = Date.valueOf(LocalDate.ofInstant(at, ZoneOffset.UTC));
+        try {
+            int added;
+            try (PreparedStatement s = h.getConnection().prepareStatement(add)) {
+                s.setLong(1, meter.promptTokens());
+                s.setLong(2, usage.tokensIn());
+                s.setLong(3, usage.tokensOut());
+                s.setBigDecimal(4, charged.used());
+                s.setString(5, conversationId);
+                s.setDate(6, utcDay);
+                s.setString(7, meter.userId());
+                s.setString(8, meter.model());
+                added = s.executeUpdate();
+            }
+            if (added == 0) {
+                try (PreparedStatement s = h.getConnection().prepareStatement(insert)) {
+                    s.setDate(1, utcDay);
+                    s.setString(2, meter.userId());
+                    s.setString(3, meter.model());
+                    s.setLong(4, meter.promptTokens());
+                    s.setLong(5, usage.tokensIn());
+                    s.setLong(6, usage.tokensOut());
+                    s.setBigDecimal(7, charged.used());
+                    s.setString(8, conversationId);
+                    s.executeUpdate();
+                }
+            }
         } catch (SQLException e) {
             throw new UnableToExecuteStatementException(e, null);
         }
@@ -90,7 +125,7 @@ public final class UsageDao {
 
     /** What a report reads: the organization's entries of the days, narrowed by the query's filters. */
     public String where(UsageQuery q) {
-        StringBuilder sql = new StringBuilder(" FROM parley_usage WHERE organization_id = :org");
+        StringBuilder sql = new StringBuilder(" FROM parley_usage_day WHERE organization_id = :org");
         if (q.workspaceId() != null) {
             sql.append(" AND workspace_id = :ws");
         }
@@ -109,7 +144,7 @@ public final class UsageDao {
     /** A page of a report's groups: newest day first, then by key. */
     public String page(UsageQuery q) {
         String key = keyColumn(q.groupBy());
-        return "SELECT " + day + " AS usage_day, " + key + " AS usage_key, COUNT(*) AS requests, "
+        return "SELECT " + day + " AS usage_day, " + key + " AS usage_key, SUM(requests) AS requests, "
                 + "SUM(prompt_tokens) AS prompt_tokens, SUM(tokens_in) AS tokens_in, SUM(tokens_out) AS tokens_out, "
                 + "SUM(credits) AS credits" + where(q) + " GROUP BY " + day + ", " + key + " ORDER BY " + day
                 + " DESC, " + key + " LIMIT :limit OFFSET :offset";
