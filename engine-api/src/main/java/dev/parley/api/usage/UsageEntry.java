@@ -3,8 +3,8 @@ package dev.parley.api.usage;
 import dev.parley.api.internal.Checks;
 
 /**
- * What a stored turn adds to the usage ledger beyond its record: who sent it, the model that answered, and the
- * stored user message's own token count ({@link dev.parley.api.values.TurnRecord#meter()}). The store adds the
+ * What a settled turn (stored, or blocked by a policy) adds to the usage ledger beyond its record: who sent it, the
+ * model that answered, and the user message's own token count ({@link dev.parley.api.values.TurnRecord#meter()}). The store adds the
  * conversation's organization and workspace, the turn's day (UTC), its usage and its charge. Immutable and thread
  * safe.
  *

@@ -12,7 +12,9 @@ import java.util.Objects;
  *
  * @param day the day, UTC
  * @param key what the row is of
- * @param requests how many stored turns
+ * @param requests how many turns were settled: the stored ones, and those a policy blocked (which store no message;
+ *                 a blocked prompt's own tokens count in {@code promptTokens}, and the model's, if it was called, in
+ *                 {@code tokensIn} and {@code tokensOut})
  * @param promptTokens the stored user messages' own tokens
  * @param tokensIn the model requests' input tokens: what the provider bills
  * @param tokensOut the replies' tokens

@@ -18,7 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
-/** The in-memory store's usage ledger: one entry per stored turn, guarded by this object's monitor. Not API. */
+/** The in-memory store's usage ledger: one entry per settled turn (stored or blocked), guarded by this object's monitor. Not API. */
 public final class MemoryUsage {
     private record Entry(String organizationId, String workspaceId, String conversationId, UsageEntry meter,
                          LocalDate day, Usage usage, BigDecimal credits) {
@@ -26,7 +26,7 @@ public final class MemoryUsage {
 
     private final List<Entry> entries = new ArrayList<>();
 
-    /** Records a stored turn. */
+    /** Records a settled turn. */
     public synchronized void record(String organizationId, String workspaceId, String conversationId, UsageEntry meter,
                                     Instant at, Usage usage, Credits charged) {
         entries.add(new Entry(organizationId, workspaceId, conversationId, meter, LocalDate.ofInstant(at, ZoneOffset.UTC),

@@ -85,7 +85,7 @@ public final class UsageDao {
     }
 
     /**
-     * Records a stored turn, in its commit's transaction: one statement when its day's row exists, two for the
+     * Records a settled turn (stored or blocked), in its commit's transaction: one statement when its day's row exists, two for the
      * day's first turn.
      *
      * @param charged what the commit charged: its {@link Credits#used()} is added to the row's credits
