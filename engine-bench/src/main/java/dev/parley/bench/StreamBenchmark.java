@@ -9,10 +9,16 @@ import dev.parley.api.Reply;
 import dev.parley.api.StreamHandle;
 import dev.parley.api.StreamListener;
 import dev.parley.api.Usage;
+import dev.parley.api.policy.PolicyPhase;
+import dev.parley.api.policy.PolicyRule;
+import dev.parley.api.policy.PolicySet;
 import dev.parley.api.spi.ModelProvider;
 import dev.parley.api.values.ModelRequest;
 import dev.parley.api.values.ModelResponse;
 import dev.parley.api.values.StreamingHandler;
+import dev.parley.policy.DenyListPolicy;
+import dev.parley.policy.PiiPolicy;
+import dev.parley.policy.SecretsPolicy;
 import dev.parley.store.jdbc.JdbcConversationStore;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -40,7 +46,10 @@ import java.util.concurrent.TimeUnit;
  * through Parley ({@code Conversation.stream} until the listener's first delta), on the in-memory store and on a
  * durable H2 file. The difference is what the engine adds before the caller sees text: the message-id claim,
  * the stream lock, the history read and the request. Each operation ends at the first delta; the rest of the
- * stream is awaited outside the measurement.
+ * stream is awaited outside the measurement. With {@code policies=during} the engine holds back the tail a DURING
+ * policy could still be matching (the longest span a built-in needs, 256 characters) and releases text only once
+ * it is checked; this reply is shorter than that, so its first delta reaches the listener when the model's stream
+ * has ended and the whole reply has been checked.
  *
  * <p>Run: {@code java -jar engine-bench/target/benchmarks.jar StreamBenchmark} (see BENCHMARKS.md).
  */
@@ -54,6 +63,13 @@ public class StreamBenchmark {
     /** Where Parley keeps the conversation: {@code memory} or a durable {@code h2file}. */
     @Param({"memory", "h2file"})
     public String store;
+
+    /**
+     * {@code none}, or {@code during}: the built-in policies a regulated host streams through (secrets block, PII
+     * redact, a deny list logs), checking the reply DURING the stream only, so that the figure is the hold-back's.
+     */
+    @Param({"none", "during"})
+    public String policies;
 
     /** A reply of about 40 words in deltas of a few tokens, as a model streams them. */
     private static final String[] DELTAS = ("Sure| here is| the plan| for next| week:| we review| the open| tickets on| Monday,| "
@@ -90,6 +106,13 @@ public class StreamBenchmark {
     @Setup(Level.Trial)
     public void setUp() throws IOException {
         ConversationEngine.Builder builder = ConversationEngine.builder().model("instant", model);
+        if (policies.equals("during")) {
+            builder.policies(PolicySet.of(
+                    PolicyRule.block(SecretsPolicy.standard()).phases(PolicyPhase.DURING).build(),
+                    PolicyRule.redact(PiiPolicy.standard()).phases(PolicyPhase.DURING).build(),
+                    PolicyRule.log(DenyListPolicy.words("confidential", "internal only", "password", "salary"))
+                            .phases(PolicyPhase.DURING).build()));
+        }
         if (store.equals("h2file")) {
             dir = Files.createTempDirectory("parley-stream-bench");
             builder.store(JdbcConversationStore.h2File(dir.resolve("parley")));
