@@ -25,11 +25,13 @@ import java.util.stream.Stream;
 
 /**
  * A durable chat turn in each of the memories Java teams use, in one run: the raw-JDBC minimum (the baseline),
- * Parley, LangChain4j's {@code MessageWindowChatMemory} over a JDBC store as its documentation writes one, and
- * Spring AI's {@code MessageWindowChatMemory} over {@code JdbcChatMemoryRepository}. Each runs on its own H2
- * file with the settings Parley's H2 file store uses ({@code WRITE_DELAY=0}), over many conversations that
- * already hold {@code history} messages of about 40 words, turns going round them; the model answers at once
- * and sees the newest 20 messages.
+ * Parley, LangChain4j's {@code MessageWindowChatMemory} over a JDBC store as its documentation writes one,
+ * Spring AI's {@code MessageWindowChatMemory} over {@code JdbcChatMemoryRepository}, and Spring AI Session's
+ * append-only {@code JdbcSessionRepository} through its {@code SessionMemoryAdvisor} around a {@code ChatClient}
+ * call. Each runs on its own H2 file with the settings Parley's H2 file store uses ({@code WRITE_DELAY=0}), over
+ * many conversations that already hold {@code history} messages of about 40 words, turns going round them; the
+ * model answers at once and sees the newest 20 messages (Spring AI Session: the newest 20 events and the new
+ * prompt).
  *
  * <p>Each trial checks at its end that every turn's two messages were stored, and appends to {@link #REPORT}
  * ({@code side-by-side-report.txt} in the working directory unless {@code -Dparley.sideBySide.report} names
@@ -50,7 +52,7 @@ public class SideBySideBenchmark {
     public int history;
 
     /** Which memory runs the turns. */
-    @Param({"raw", "parley", "langchain4j", "springai"})
+    @Param({"raw", "parley", "langchain4j", "springai", "springaisession"})
     public String memory;
 
     /** Where each trial appends its statement counts and storage: {@code -Dparley.sideBySide.report=...}. */
@@ -77,6 +79,7 @@ public class SideBySideBenchmark {
             case "parley" -> new ParleyTurns(dir, corpus);
             case "langchain4j" -> new LangChain4jTurns(dir, corpus);
             case "springai" -> new SpringAiTurns(dir, corpus);
+            case "springaisession" -> new SpringAiSessionTurns(dir, corpus);
             default -> throw new IllegalArgumentException("unknown memory " + memory);
         };
         conversations = conversationsFor(history);

@@ -1,6 +1,6 @@
 /**
  * The side-by-side benchmark: a durable chat turn in Parley beside the raw-JDBC minimum, LangChain4j's and
- * Spring AI's JDBC chat memories, in one run.
+ * Spring AI's JDBC chat memories and Spring AI Session's JDBC store, in one run.
  *
  * <p>Audience: Parley's developers; not a library.
  *
