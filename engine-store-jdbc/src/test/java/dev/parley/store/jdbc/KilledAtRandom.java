@@ -3,6 +3,7 @@ package dev.parley.store.jdbc;
 import dev.parley.api.Caller;
 import dev.parley.api.Conversation;
 import dev.parley.api.ConversationEngine;
+import dev.parley.api.ConversationLockedException;
 import dev.parley.api.Prompt;
 import dev.parley.api.Reply;
 import dev.parley.api.StreamHandle;
@@ -139,6 +140,23 @@ public final class KilledAtRandom {
         synchronized (out) {
             out.println(line);
             out.flush();
+        }
+    }
+
+    /** Resends an interrupted or failed turn until the claim or stream lock it may still hold has lapsed. */
+    static Reply resend(ConversationEngine engine, String org, String conversationId, String id)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (true) {
+            try {
+                return engine.as(caller(org)).get(conversationId)
+                        .send(Prompt.text(KilledAtRandom.prompt(id)).id(id).build());
+            } catch (ConversationLockedException e) {
+                if (System.nanoTime() > deadline) {
+                    throw e;
+                }
+                Thread.sleep(100);
+            }
         }
     }
 }

@@ -5,8 +5,6 @@ import dev.parley.api.ConversationEngine;
 import dev.parley.api.ConversationInfo;
 import dev.parley.api.Message;
 import dev.parley.api.NewConversation;
-import dev.parley.api.Page;
-import dev.parley.api.PageRequest;
 import dev.parley.api.Role;
 import dev.parley.api.credits.AccountOwner;
 import dev.parley.api.credits.CreditAccount;
@@ -197,7 +195,7 @@ abstract class LoadTest {
                 }
             }
             var conversation = engine.as(LoadWorkload.caller(t.organizationId())).get(cid);
-            List<Message> messages = all(conversation::messages);
+            List<Message> messages = Pages.all(conversation::messages);
             checks.that(messages.size() == 2 * stored.size(), "%s: %d messages stored for %d acknowledged turns", cid,
                     messages.size(), stored.size());
             Set<String> seen = new HashSet<>();
@@ -260,7 +258,7 @@ abstract class LoadTest {
             checks.that(blocks.stream().map(e -> e.detail().substring(e.detail().lastIndexOf("message=") + 8))
                     .collect(Collectors.toSet()).equals(blocked), "%s: PROMPT_BLOCKED events name the blocked prompts", cid);
             Caller auditor = Caller.user("auditor", t.organizationId()).admin(LoadWorkload.WORKSPACE).build();
-            List<Violation> violations = all(engine.as(auditor).get(cid)::violations);
+            List<Violation> violations = Pages.all(engine.as(auditor).get(cid)::violations);
             checks.that(violations.size() == blocked.size()
                             && violations.stream().map(Violation::messageId).collect(Collectors.toSet()).equals(blocked),
                     "%s: %d violations for %d blocked prompts", cid, violations.size(), blocked.size());
@@ -275,7 +273,7 @@ abstract class LoadTest {
         LocalDate today = LocalDate.now(ZoneOffset.UTC);
         for (Map.Entry<String, String> e : accountOfOrganization.entrySet()) {
             String org = e.getKey();
-            List<LedgerEntry> ledger = all(page -> store.ledger(e.getValue(), page));
+            List<LedgerEntry> ledger = Pages.all(page -> store.ledger(e.getValue(), page));
             Map<String, BigDecimal> charges = new HashMap<>();
             for (LedgerEntry entry : ledger) {
                 if (entry.kind() == LedgerEntry.Kind.CHARGE) {
@@ -302,7 +300,7 @@ abstract class LoadTest {
             checks.that(account.balance().signum() >= 0, "%s: balance %s below zero", org, account.balance());
             checks.that(account.reserved().signum() == 0, "%s: %s still reserved", org, account.reserved());
 
-            List<UsageRow> usage = all(page -> store.usage(org, UsageQuery.by(UsageQuery.GroupBy.MODEL,
+            List<UsageRow> usage = Pages.all(page -> store.usage(org, UsageQuery.by(UsageQuery.GroupBy.MODEL,
                     today.minusDays(1), today.plusDays(1)), page));
             long blocked = attempts.stream().filter(a -> a.outcome() == Outcome.BLOCKED
                     && organizationOf.get(a.conversationId()).equals(org)).count();
@@ -326,17 +324,6 @@ abstract class LoadTest {
                     rs.next();
                     checks.that(rs.getLong(1) == 0, "%s: %d", q[0], rs.getLong(1));
                 }
-            }
-        }
-    }
-
-    private static <T> List<T> all(Function<PageRequest, Page<T>> pages) {
-        List<T> items = new ArrayList<>();
-        for (int page = 1; ; page++) {
-            Page<T> p = pages.apply(PageRequest.of(page, PageRequest.MAX_SIZE));
-            items.addAll(p.items());
-            if (p.items().size() < PageRequest.MAX_SIZE) {
-                return items;
             }
         }
     }

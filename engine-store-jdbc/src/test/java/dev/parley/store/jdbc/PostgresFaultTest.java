@@ -4,8 +4,6 @@ import dev.parley.api.ConversationEngine;
 import dev.parley.api.ConversationLockedException;
 import dev.parley.api.Message;
 import dev.parley.api.NewConversation;
-import dev.parley.api.Page;
-import dev.parley.api.PageRequest;
 import dev.parley.api.Prompt;
 import dev.parley.api.Reply;
 import dev.parley.api.Role;
@@ -38,7 +36,6 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Function;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -168,7 +165,7 @@ class PostgresFaultTest {
             Map<String, Reply> resent = new HashMap<>();
             int replayed = 0;
             for (Map.Entry<String, String> e : failedIds.entrySet()) {
-                Reply r = resend(engine, org, e.getValue(), e.getKey());
+                Reply r = KilledAtRandom.resend(engine, org, e.getValue(), e.getKey());
                 resent.put(e.getKey(), r);
                 if (r.replayed()) {
                     replayed++;
@@ -184,7 +181,7 @@ class PostgresFaultTest {
             Set<String> seen = new HashSet<>();
             for (String c : conversations) {
                 var conversation = engine.as(KilledAtRandom.caller(org)).get(c);
-                List<Message> messages = all(conversation::messages);
+                List<Message> messages = Pages.all(conversation::messages);
                 assertThat(messages.size() % 2).as("%s holds whole turns", c).isZero();
                 long in = 0;
                 long out = 0;
@@ -205,7 +202,7 @@ class PostgresFaultTest {
             }
             assertThat(seen).as("every returned or resent turn is stored").containsAll(acknowledged.keySet());
 
-            List<LedgerEntry> ledger = all(page -> store.ledger(account.id(), page));
+            List<LedgerEntry> ledger = Pages.all(page -> store.ledger(account.id(), page));
             Map<String, BigDecimal> charges = new HashMap<>();
             for (LedgerEntry e : ledger) {
                 if (e.kind() == LedgerEntry.Kind.CHARGE) {
@@ -231,23 +228,6 @@ class PostgresFaultTest {
         }
     }
 
-    /** Resends a failed turn until the claim it may still hold has lapsed. */
-    private static Reply resend(ConversationEngine engine, String org, String conversationId, String id)
-            throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (true) {
-            try {
-                return engine.as(KilledAtRandom.caller(org)).get(conversationId)
-                        .send(Prompt.text(KilledAtRandom.prompt(id)).id(id).build());
-            } catch (ConversationLockedException e) {
-                if (System.nanoTime() > deadline) {
-                    throw e;
-                }
-                Thread.sleep(100);
-            }
-        }
-    }
-
     /**
      * Restarts the test server (fast shutdown: open connections are cut), as its owner when run by root, logging
      * to the server's log file so that nothing keeps this JVM's pipes open.
@@ -269,16 +249,5 @@ class PostgresFaultTest {
             throw new IllegalStateException("pg_ctl restart failed: " + Files.readString(output));
         }
         Files.deleteIfExists(output);
-    }
-
-    private static <T> List<T> all(Function<PageRequest, Page<T>> pages) {
-        List<T> items = new ArrayList<>();
-        for (int page = 1; ; page++) {
-            Page<T> p = pages.apply(PageRequest.of(page, PageRequest.MAX_SIZE));
-            items.addAll(p.items());
-            if (p.items().size() < PageRequest.MAX_SIZE) {
-                return items;
-            }
-        }
     }
 }

@@ -1,11 +1,8 @@
 package dev.parley.store.jdbc;
 
 import dev.parley.api.ConversationEngine;
-import dev.parley.api.ConversationLockedException;
 import dev.parley.api.Message;
 import dev.parley.api.NewConversation;
-import dev.parley.api.Page;
-import dev.parley.api.PageRequest;
 import dev.parley.api.Prompt;
 import dev.parley.api.Reply;
 import dev.parley.api.Role;
@@ -37,7 +34,6 @@ import java.util.UUID;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Function;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -122,7 +118,7 @@ abstract class RandomKillTest {
                     // Every acknowledged turn survived the kill itself, before anything is resent.
                     Set<String> survived = new HashSet<>();
                     for (String c : conversations) {
-                        all(engine.as(KilledAtRandom.caller(org)).get(c)::messages).forEach(m -> survived.add(m.id()));
+                        Pages.all(engine.as(KilledAtRandom.caller(org)).get(c)::messages).forEach(m -> survived.add(m.id()));
                     }
                     Set<String> lost = new HashSet<>(r.acknowledged.keySet());
                     lost.removeAll(survived);
@@ -136,7 +132,7 @@ abstract class RandomKillTest {
                     // What the kill interrupted: replayed if it had committed, else answered afresh, once its lease
                     // (or its stream lock's) has passed.
                     for (String id : interrupted) {
-                        Reply reply = resend(engine, org, r.begun.get(id), id);
+                        Reply reply = KilledAtRandom.resend(engine, org, r.begun.get(id), id);
                         assertThat(reply.text()).as("round %d: the reply of interrupted %s", round, id)
                                 .isEqualTo(expectedReply(id));
                         if (reply.replayed()) {
@@ -187,23 +183,6 @@ abstract class RandomKillTest {
         return "Reply to " + id + ": sunny in the morning, trains on time, rain later in the evening.";
     }
 
-    /** Resends an interrupted turn until the dead engine's claim or stream lock has lapsed. */
-    private static Reply resend(ConversationEngine engine, String org, String conversationId, String id)
-            throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (true) {
-            try {
-                return engine.as(KilledAtRandom.caller(org)).get(conversationId)
-                        .send(Prompt.text(KilledAtRandom.prompt(id)).id(id).build());
-            } catch (ConversationLockedException e) {
-                if (System.nanoTime() > deadline) {
-                    throw e;
-                }
-                Thread.sleep(100);
-            }
-        }
-    }
-
     /** Checks every conversation against the turns that must be stored; returns the invariants checked. */
     private static long checkConversations(ConversationEngine engine, String org, List<String> conversations,
                                            Map<String, String> stored, Set<String> refused, int round) {
@@ -211,7 +190,7 @@ abstract class RandomKillTest {
         Set<String> seen = new HashSet<>();
         for (String c : conversations) {
             var conversation = engine.as(KilledAtRandom.caller(org)).get(c);
-            List<Message> messages = all(conversation::messages);
+            List<Message> messages = Pages.all(conversation::messages);
             assertThat(messages.size() % 2).as("round %d: %s holds whole turns", round, c).isZero();
             long in = 0;
             long out = 0;
@@ -243,7 +222,7 @@ abstract class RandomKillTest {
     /** Checks the account: one charge per stored turn, the balance exact and not negative, nothing reserved. */
     private static long checkAccount(ConversationEngine engine, JdbcConversationStore store, String accountId,
                                      Set<String> storedIds, int round) {
-        List<LedgerEntry> ledger = all(page -> store.ledger(accountId, page));
+        List<LedgerEntry> ledger = Pages.all(page -> store.ledger(accountId, page));
         Map<String, BigDecimal> charges = new LinkedHashMap<>();
         for (LedgerEntry e : ledger) {
             if (e.kind() == LedgerEntry.Kind.CHARGE) {
@@ -353,17 +332,6 @@ abstract class RandomKillTest {
             return all.length() <= 4000 ? all : all.substring(all.length() - 4000);
         } catch (java.io.IOException e) {
             return "(unreadable: " + e + ")";
-        }
-    }
-
-    private static <T> List<T> all(Function<PageRequest, Page<T>> pages) {
-        List<T> items = new ArrayList<>();
-        for (int page = 1; ; page++) {
-            Page<T> p = pages.apply(PageRequest.of(page, PageRequest.MAX_SIZE));
-            items.addAll(p.items());
-            if (p.items().size() < PageRequest.MAX_SIZE) {
-                return items;
-            }
         }
     }
 
