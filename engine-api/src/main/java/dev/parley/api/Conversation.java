@@ -57,6 +57,13 @@ public interface Conversation {
     Page<Message> messages(PageRequest page);
 
     /**
+     * The whole conversation as data: its metadata and every stored message, oldest first, read page by page in
+     * the store's order; {@link ConversationExport#toJson()} writes it. A turn that commits while the export reads
+     * may be in it or not, never half. Anyone who may read the conversation may export it.
+     */
+    ConversationExport export();
+
+    /**
      * The policy violations of this conversation, newest first.
      *
      * @throws AccessDeniedException unless the caller is an organization admin or an admin of the conversation's

@@ -25,6 +25,20 @@ public interface Conversations {
      */
     Conversation get(String conversationId);
 
+    /**
+     * Stores a conversation from an export, as it was: same id, owner, scope, steering, times, totals and
+     * messages (exporting it again gives the same JSON). For moving conversations between stores, say from H2 to
+     * PostgreSQL. Prompt ids of imported turns stay in use: sending one again is refused, never answered twice.
+     *
+     * @return the imported conversation
+     * @throws AccessDeniedException unless the caller is an admin of the export's organization, or its owner and
+     *                               a member of its workspace
+     * @throws InvalidRequestException naming {@code conversation.id} when a conversation with that id exists in
+     *                                 the store (live or deleted): nothing is stored
+     * @throws UnsupportedOperationException when the engine's store does not import conversations
+     */
+    Conversation importConversation(ConversationExport export);
+
     /** The conversations the caller may see, newest first. */
     Page<ConversationInfo> list(ConversationQuery query);
 

@@ -124,6 +124,30 @@ public final class InMemoryConversationStore implements ConversationStore, Viola
     }
 
     @Override
+    public boolean importConversation(ConversationInfo conversation, List<Message> messages, AuditEvent imported) {
+        Objects.requireNonNull(conversation, "conversation");
+        Objects.requireNonNull(messages, "messages");
+        Objects.requireNonNull(imported, "imported");
+        checkFits(conversation);
+        checkFits(imported);
+        Entry entry = new Entry(conversation);
+        for (Message m : messages) {
+            checkFits(m);
+            if (!m.conversationId().equals(conversation.id()) || m.sequence() != entry.messages.size() + 1L
+                    || !entry.messageIds.add(m.id())) {
+                throw new IllegalArgumentException("imported messages must be the conversation's, numbered from 1, "
+                        + "with ids of their own");
+            }
+            entry.messages.add(atStoredPrecision(m));
+        }
+        if (conversations.putIfAbsent(conversation.id(), entry) != null) {
+            return false;
+        }
+        append(imported);
+        return true;
+    }
+
+    @Override
     public Optional<ConversationInfo> find(String conversationId) {
         Entry e = conversations.get(conversationId);
         if (e == null) {

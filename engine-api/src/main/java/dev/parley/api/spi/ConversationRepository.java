@@ -67,4 +67,19 @@ public interface ConversationRepository {
 
     /** One page of the conversation's messages, oldest first. */
     Page<Message> messages(String conversationId, PageRequest page);
+
+    /**
+     * Stores a conversation exported from this or another store as it was: its id, times and totals, and its
+     * messages with their ids, numbers, statuses, tags, usage and credits, so that exporting it again gives the
+     * same export. The messages are numbered 1, 2, 3, … and a turn sent later continues after the last. Atomic
+     * with the event: all of it is stored, or none.
+     *
+     * <p>The default refuses, for stores written before imports existed.
+     *
+     * @return false, storing nothing, when a conversation with that id exists, live or deleted
+     * @throws UnsupportedOperationException when the store does not import conversations
+     */
+    default boolean importConversation(ConversationInfo conversation, List<Message> messages, AuditEvent imported) {
+        throw new UnsupportedOperationException("this store does not import conversations");
+    }
 }

@@ -22,6 +22,8 @@ public record AuditEvent(String id, Type type, String conversationId, String org
     /** Kinds of audit event. */
     public enum Type {
         CONVERSATION_CREATED, CONVERSATION_UPDATED, CONVERSATION_DELETED, TURN_FAILED,
+        /** A conversation stored from an export; its detail is the number of messages. */
+        CONVERSATION_IMPORTED,
         /** A policy finding that was logged; its detail names the rules. */
         POLICY_VIOLATION,
         /** A policy blocked a prompt before the model call. */

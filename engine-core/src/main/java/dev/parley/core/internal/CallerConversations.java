@@ -21,6 +21,7 @@ import dev.parley.api.values.AuditEvent;
 import dev.parley.api.values.ConversationFilter;
 
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -75,6 +76,57 @@ final class CallerConversations implements Conversations {
         AuditEvent created = event(AuditEvent.Type.CONVERSATION_CREATED, info, "");
         services.store().insert(info, created);
         services.notifySink(created);
+        return new ConversationHandle(info.id(), caller, engine);
+    }
+
+    @Override
+    public Conversation importConversation(dev.parley.api.ConversationExport export) {
+        engine.checkOpen();
+        if (export == null) {
+            throw new InvalidRequestException("export", "is required");
+        }
+        ConversationInfo source = export.conversation();
+        boolean owner = source.ownerId().equals(caller.userId()) && caller.canUseWorkspace(source.workspaceId());
+        if (!source.organizationId().equals(caller.organizationId()) || !(caller.organizationAdmin() || owner)) {
+            throw new AccessDeniedException(caller.userId(), "import a conversation of workspace "
+                    + source.workspaceId());
+        }
+        String repositoryId = source.repositoryId();
+        if (repositoryId != null) {
+            RepositoryScope repo = engine.config().scopeDirectory().repository(repositoryId)
+                    .filter(r -> r.organizationId().equals(caller.organizationId()))
+                    .orElseThrow(() -> new RepositoryNotFoundException(repositoryId));
+            if (!repo.workspace().map(source.workspaceId()::equals).orElse(false)) {
+                throw new InvalidRequestException("conversation.repositoryId", "repository " + repositoryId
+                        + " does not belong to workspace " + source.workspaceId());
+            }
+        }
+        try {
+            checkSteering(source.steering(), source.organizationId());
+        } catch (InvalidRequestException e) {
+            throw new InvalidRequestException("conversation.steering." + e.field(),
+                    e.getMessage().substring(e.field().length() + 2));
+        }
+        if (source.modelName() != null && !services.hasModel(source.modelName(), source.organizationId(),
+                source.workspaceId(), repositoryId)) {
+            throw new InvalidRequestException("conversation.modelName", "unknown model " + source.modelName());
+        }
+        Instant now = services.clock().instant();
+        Checks.clientTime("conversation.createdAt", source.createdAt(), now);
+        Checks.clientTime("conversation.updatedAt", source.updatedAt(), now);
+        List<dev.parley.api.Message> messages = export.messages();
+        for (int i = 0; i < messages.size(); i++) {
+            Checks.clientTime("messages[" + i + "].createdAt", messages.get(i).createdAt(), now);
+        }
+        ConversationInfo info = new ConversationInfo(source.id(), source.organizationId(), source.workspaceId(),
+                repositoryId, source.ownerId(), source.steering(), source.modelName(), source.tokensIn(),
+                source.tokensOut(), source.createdAt().truncatedTo(java.time.temporal.ChronoUnit.MICROS),
+                source.updatedAt().truncatedTo(java.time.temporal.ChronoUnit.MICROS), source.modelParameters());
+        AuditEvent imported = event(AuditEvent.Type.CONVERSATION_IMPORTED, info, messages.size() + " messages");
+        if (!services.store().importConversation(info, messages, imported)) {
+            throw new InvalidRequestException("conversation.id", "a conversation with this id is already stored");
+        }
+        services.notifySink(imported);
         return new ConversationHandle(info.id(), caller, engine);
     }
 

@@ -62,6 +62,9 @@ final class ConversationHandle implements Conversation {
         return id;
     }
 
+    /** How often an export reads again when turns keep committing while it reads. */
+    private static final int EXPORT_ATTEMPTS = 5;
+
     @Override
     public ConversationInfo info() {
         return load();
@@ -386,6 +389,27 @@ final class ConversationHandle implements Conversation {
         Objects.requireNonNull(page, "page");
         load();
         return services.store().messages(id, page);
+    }
+
+    @Override
+    public dev.parley.api.ConversationExport export() {
+        // Read the conversation before and after its pages: when a turn committed in between, read again, so that
+        // the totals and the messages are of the same moment.
+        for (int attempt = 0; attempt < EXPORT_ATTEMPTS; attempt++) {
+            ConversationInfo before = load();
+            java.util.List<Message> all = new java.util.ArrayList<>();
+            for (int number = 1; ; number++) {
+                Page<Message> page = services.store().messages(id, PageRequest.of(number, PageRequest.MAX_SIZE));
+                all.addAll(page.items());
+                if (page.items().size() < PageRequest.MAX_SIZE) {
+                    break;
+                }
+            }
+            if (load().equals(before)) {
+                return new dev.parley.api.ConversationExport(before, all);
+            }
+        }
+        throw new dev.parley.api.ConversationLockedException(id, "turns kept committing while it was exported");
     }
 
     @Override

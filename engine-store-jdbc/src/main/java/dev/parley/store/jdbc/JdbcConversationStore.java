@@ -237,6 +237,30 @@ public final class JdbcConversationStore implements ConversationStore, Violation
         });
     }
 
+    @Override
+    public boolean importConversation(ConversationInfo c, List<Message> all, AuditEvent imported) {
+        Objects.requireNonNull(c, "conversation");
+        Objects.requireNonNull(all, "messages");
+        Objects.requireNonNull(imported, "imported");
+        try {
+            return jdbi.inTransaction(h -> {
+                if (conversations.exists(h, c.id())) {
+                    return false;
+                }
+                conversations.insert(h, c, all.size());
+                messages.insertAll(h, all);
+                audit.insert(h, imported);
+                return true;
+            });
+        } catch (RuntimeException e) {
+            // Another import of the same id committed between the check and the insert.
+            if (SqlErrors.isUniqueViolation(e) && jdbi.withHandle(h -> conversations.exists(h, c.id()))) {
+                return false;
+            }
+            throw SqlErrors.translate("import a conversation", e);
+        }
+    }
+
     /**
      * The live conversation. Its settings (steering, model, scope) come from the cache when the row's
      * {@code settings_version} is the cached one; its totals and times are always read.

@@ -31,13 +31,13 @@ import java.util.OptionalLong;
  * <p>Every method runs on the caller's {@link Handle}, in whatever transaction the caller opened.
  */
 public final class ConversationDao {
-    /** A new conversation, with no messages and settings version 0. */
+    /** A new conversation, with settings version 0 and {@code :count} messages (0 but for an import). */
     static final String INSERT = "INSERT INTO parley_conversation (id, organization_id, "
             + "workspace_id, repository_id, owner_id, personality, personality_id, brand_voice_id, "
             + "target_audience_id, model_name, settings_version, tokens_in, tokens_out, message_count, created_at, "
             + "updated_at, max_output_tokens, temperature, stop_sequences, response_format) VALUES (:id, :org, "
             + ":ws, :repo, :owner, :personality, :personalityId, :brandVoiceId, :targetAudienceId, :model, 0, "
-            + ":in, :out, 0, :createdAt, :updatedAt, :max_output_tokens, :temperature, :stop_sequences, "
+            + ":in, :out, :count, :createdAt, :updatedAt, :max_output_tokens, :temperature, :stop_sequences, "
             + ":response_format)";
     /** The live conversation by id: primary key. */
     public static final String FIND_CONVERSATION = "SELECT " + Rows.CONVERSATION_COLUMNS
@@ -145,9 +145,23 @@ public final class ConversationDao {
     public record SettingsPatch(String sql, Map<String, PatchValue<String>> columns, ConversationPatch patch) {
     }
 
+    /** Whether a conversation with that id is stored, live or deleted: primary key. */
+    static final String EXISTS = "SELECT COUNT(*) FROM parley_conversation WHERE id = :id";
+
+    /** Whether a conversation with that id is stored, live or deleted. */
+    public boolean exists(Handle h, String conversationId) {
+        return h.createQuery(EXISTS).bind("id", conversationId).mapTo(Long.class).one() > 0;
+    }
+
     /** Stores a new conversation; 1, the rows inserted. */
     public int insert(Handle h, ConversationInfo c) {
+        return insert(h, c, 0);
+    }
+
+    /** Stores a conversation whose {@code messageCount} messages the caller stores next; 1, the rows inserted. */
+    public int insert(Handle h, ConversationInfo c, long messageCount) {
         return bindParameters(h.createUpdate(INSERT), c.modelParameters())
+                .bind("count", messageCount)
                 .bind("id", c.id())
                 .bind("org", c.organizationId())
                 .bind("ws", c.workspaceId())

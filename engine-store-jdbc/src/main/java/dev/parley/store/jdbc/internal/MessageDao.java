@@ -137,6 +137,19 @@ public final class MessageDao {
         }
     }
 
+    /** Stores messages under their own numbers, in one batch of the turn's statement. */
+    public void insertAll(Handle h, java.util.List<Message> all) {
+        try (PreparedStatement s = h.getConnection().prepareStatement(INSERT_POSITIONAL)) {
+            for (Message m : all) {
+                bind(s, m);
+                s.addBatch();
+            }
+            s.executeBatch();
+        } catch (SQLException e) {
+            throw new UnableToExecuteStatementException(e, null);
+        }
+    }
+
     private static void bind(PreparedStatement s, Message m) throws SQLException {
         s.setString(1, m.conversationId());
         s.setLong(2, m.sequence());
