@@ -38,8 +38,13 @@ public final class TestDatabases {
      * tables, as it would on a fresh H2 database.
      */
     public static JdbcConversationStore postgres() {
-        JdbcConversationStore store = JdbcConversationStore.of(postgresUrl(), null, null);
-        try (Connection c = DriverManager.getConnection(postgresUrl());
+        return emptied(postgresUrl());
+    }
+
+    /** A store on the PostgreSQL database at {@code url}, its tables emptied first (as {@link #postgres()}). */
+    static JdbcConversationStore emptied(String url) {
+        JdbcConversationStore store = JdbcConversationStore.of(url, null, null);
+        try (Connection c = DriverManager.getConnection(url);
              Statement s = c.createStatement()) {
             s.execute("TRUNCATE parley_violation, parley_stream_lock, parley_event, parley_turn, parley_message, "
                     + "parley_conversation, parley_policy, parley_credit_hold, parley_credit_ledger, parley_credit_account, "
