@@ -60,6 +60,14 @@ public interface ConversationEngine extends AutoCloseable {
     CreditAccounts credits();
 
     /**
+     * Retention purges and erasure on the engine's store.
+     *
+     * @throws UnsupportedOperationException from its methods when the store does not purge (it is no
+     *                                       {@link dev.parley.api.spi.ConversationPurges})
+     */
+    Maintenance maintenance();
+
+    /**
      * Cancels running streams (they keep what they have), waits for them, then closes the store, the configured
      * one included. A stream that has not ended 5 seconds after its cancel is interrupted and given 5 more seconds
      * to store its partial reply (CANCELLED) and release its lock; a stream still running after that has its lock

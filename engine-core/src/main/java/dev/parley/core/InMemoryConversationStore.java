@@ -58,7 +58,7 @@ import java.util.concurrent.ConcurrentMap;
  */
 public final class InMemoryConversationStore implements ConversationStore, ViolationLog,
         dev.parley.api.spi.PolicyRegistry, dev.parley.api.spi.CreditLedger, dev.parley.api.spi.RateLimitLedger,
-        dev.parley.api.spi.UsageLedger {
+        dev.parley.api.spi.UsageLedger, dev.parley.api.spi.ConversationPurges {
     private static final Comparator<ConversationInfo> NEWEST_FIRST =
             Comparator.comparing(ConversationInfo::createdAt).thenComparing(ConversationInfo::id).reversed();
     private static final Comparator<Violation> NEWEST_VIOLATION_FIRST =
@@ -69,6 +69,8 @@ public final class InMemoryConversationStore implements ConversationStore, Viola
     private final Map<String, dev.parley.api.policy.PolicySpec> policies = new java.util.LinkedHashMap<>();
     private volatile long policyVersion;
     private final ConcurrentMap<String, List<AuditEvent>> events = new ConcurrentHashMap<>();
+    /** The violations of purged conversations, their excerpts removed: the compliance record outlives them. */
+    private final List<Violation> purgedViolations = java.util.Collections.synchronizedList(new ArrayList<>());
     private final dev.parley.core.internal.MemoryCredits credits = new dev.parley.core.internal.MemoryCredits();
     private final dev.parley.core.internal.MemoryRateLimits rateLimits = new dev.parley.core.internal.MemoryRateLimits();
     private final dev.parley.core.internal.MemoryUsage usage = new dev.parley.core.internal.MemoryUsage();
@@ -77,6 +79,8 @@ public final class InMemoryConversationStore implements ConversationStore, Viola
     private static final class Entry {
         ConversationInfo info;
         boolean deleted;
+        /** When it was soft-deleted; null while live. */
+        Instant deletedAt;
         final List<Message> messages = new ArrayList<>();
         /** Claimed message ids: the claim's token and lease, and the stored reply once committed. */
         final Map<String, Claim> claims = new HashMap<>();
@@ -148,6 +152,117 @@ public final class InMemoryConversationStore implements ConversationStore, Viola
     }
 
     @Override
+    public List<String> purgeCandidates(String organizationId, String workspaceId, Instant inactiveBefore,
+                                        Instant deletedBefore, String afterId, int limit) {
+        return ids(afterId, limit, (info, e) -> info.organizationId().equals(organizationId)
+                && (workspaceId == null || info.workspaceId().equals(workspaceId))
+                && ((inactiveBefore != null && info.updatedAt().isBefore(inactiveBefore))
+                || (e.deleted && deletedBefore != null && e.deletedAt != null && e.deletedAt.isBefore(deletedBefore))));
+    }
+
+    @Override
+    public List<String> ownedBy(String organizationId, String ownerId, String afterId, int limit) {
+        return ids(afterId, limit, (info, e) -> info.organizationId().equals(organizationId)
+                && info.ownerId().equals(ownerId));
+    }
+
+    @Override
+    public List<String> inOrganization(String organizationId, String afterId, int limit) {
+        return ids(afterId, limit, (info, e) -> info.organizationId().equals(organizationId));
+    }
+
+    /** Up to {@code limit} ids above {@code afterId}, ascending, of the conversations {@code test} accepts. */
+    private List<String> ids(String afterId, int limit,
+                             java.util.function.BiPredicate<ConversationInfo, Entry> test) {
+        java.util.TreeSet<String> found = new java.util.TreeSet<>();
+        for (Map.Entry<String, Entry> c : conversations.entrySet()) {
+            if (afterId != null && c.getKey().compareTo(afterId) <= 0) {
+                continue;
+            }
+            Entry e = c.getValue();
+            synchronized (e) {
+                if (test.test(e.info, e)) {
+                    found.add(c.getKey());
+                    if (found.size() > limit) {
+                        found.pollLast();
+                    }
+                }
+            }
+        }
+        return new ArrayList<>(found);
+    }
+
+    @Override
+    public java.util.OptionalLong purge(String conversationId, int batchSize, boolean unlinkLedger,
+                                        EventFactory purged) {
+        Entry e = conversations.get(conversationId);
+        if (e == null) {
+            return java.util.OptionalLong.empty();
+        }
+        AuditEvent event;
+        long messages;
+        synchronized (e) {
+            e.deleted = true;
+            messages = e.messages.size();
+            event = purged.event(e.info.organizationId(), e.info.workspaceId(), messages);
+            checkFits(event);
+            e.messages.clear();
+            e.messageIds.clear();
+            e.claims.clear();
+            e.streamLock = null;
+            e.violations.replaceAll(v -> new Violation(v.id(), v.conversationId(), v.organizationId(),
+                    v.workspaceId(), v.messageId(), v.ruleId(), v.category(), v.action(), v.phase(), v.at(), ""));
+            conversations.remove(conversationId, e);
+            purgedViolations.addAll(e.violations);
+        }
+        if (unlinkLedger) {
+            credits.unlinkConversation(conversationId);
+        }
+        append(event);
+        return java.util.OptionalLong.of(messages);
+    }
+
+    @Override
+    public long eraseTagged(String conversationId, String userTag, int batchSize, EventFactory erased) {
+        Entry e = conversations.get(conversationId);
+        if (e == null) {
+            return 0;
+        }
+        long changed = 0;
+        AuditEvent event = null;
+        synchronized (e) {
+            for (int i = 0; i < e.messages.size(); i++) {
+                Message m = e.messages.get(i);
+                if (userTag.equals(m.user())) {
+                    e.messages.set(i, new Message(m.id(), m.conversationId(), m.sequence(), m.role(), "", m.tokens(),
+                            m.model(), null, null, m.status(), m.createdAt(), m.usage(), m.credits()));
+                    changed++;
+                }
+            }
+            if (changed > 0) {
+                event = erased.event(e.info.organizationId(), e.info.workspaceId(), changed);
+                checkFits(event);
+            }
+        }
+        if (event != null) {
+            append(event);
+        }
+        return changed;
+    }
+
+    @Override
+    public void unlinkUser(String organizationId, String userId, String pseudonym) {
+        usage.unlinkUser(organizationId, userId, pseudonym);
+        for (List<AuditEvent> list : events.values()) {
+            synchronized (list) {
+                list.replaceAll(ev -> ev.organizationId().equals(organizationId) && ev.actorId().equals(userId)
+                        ? new AuditEvent(ev.id(), ev.type(), ev.conversationId(), ev.organizationId(), ev.workspaceId(),
+                        pseudonym, ev.at(), ev.detail()) : ev);
+            }
+        }
+    }
+
+    @Override
     public Optional<ConversationInfo> find(String conversationId) {
         Entry e = conversations.get(conversationId);
         if (e == null) {
@@ -192,6 +307,7 @@ public final class InMemoryConversationStore implements ConversationStore, Viola
                 return false;
             }
             e.deleted = true;
+            e.deletedAt = at;
             append(deleted);
             return true;
         }
@@ -398,6 +514,14 @@ public final class InMemoryConversationStore implements ConversationStore, Viola
         } else {
             for (Entry e : conversations.values()) {
                 collect(e, query, matching);
+            }
+        }
+        synchronized (purgedViolations) {
+            for (Violation v : purgedViolations) {
+                if (v.organizationId().equals(query.organizationId()) && v.workspaceId().equals(query.workspaceId())
+                        && (query.conversationId() == null || query.conversationId().equals(v.conversationId()))) {
+                    matching.add(v);
+                }
             }
         }
         matching.sort(NEWEST_VIOLATION_FIRST);

@@ -81,5 +81,10 @@ public final class EngineFixture {
         public Instant instant() {
             return Instant.ofEpochSecond(seconds.getAndIncrement());
         }
+
+        /** Moves the clock {@code period} forward at once. */
+        public void advance(java.time.Duration period) {
+            seconds.addAndGet(period.getSeconds());
+        }
     }
 }

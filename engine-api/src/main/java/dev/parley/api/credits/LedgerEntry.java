@@ -24,8 +24,8 @@ import org.jspecify.annotations.Nullable;
  * @param reason why: the host's words for a top-up or adjustment, {@code "turn"} for a charge, {@code "renewal"}
  *               for a renewal
  * @param at when
- * @param conversationId for a charge, the turn's conversation
- * @param messageId for a charge, the turn's message id (its prompt's)
+ * @param conversationId for a charge, the turn's conversation; null when an erasure removed the link
+ * @param messageId for a charge, the turn's message id (its prompt's); null when an erasure removed the link
  * @param model for a charge, the model that answered
  * @param price for a charge, the price applied
  * @param tokensIn for a charge, the input tokens charged for
@@ -60,8 +60,9 @@ public record LedgerEntry(String id, String accountId, Kind kind, BigDecimal amo
         if (balanceAfter.signum() < 0) {
             throw new IllegalArgumentException("a balance never goes below zero: entry " + id);
         }
-        if (kind == Kind.CHARGE && (conversationId == null || messageId == null || model == null || price == null)) {
-            throw new IllegalArgumentException("a charge names its turn, model and price: entry " + id);
+        if (kind == Kind.CHARGE && ((conversationId == null) != (messageId == null) || model == null || price == null)) {
+            throw new IllegalArgumentException("a charge names its turn (or, once erased, neither conversation nor "
+                    + "message), model and price: entry " + id);
         }
         if (tokensIn < 0 || tokensOut < 0) {
             throw new IllegalArgumentException("token counts must not be negative: entry " + id);

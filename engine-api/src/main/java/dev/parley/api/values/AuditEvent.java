@@ -22,6 +22,10 @@ public record AuditEvent(String id, Type type, String conversationId, String org
     /** Kinds of audit event. */
     public enum Type {
         CONVERSATION_CREATED, CONVERSATION_UPDATED, CONVERSATION_DELETED, TURN_FAILED,
+        /** A conversation hard-deleted by a purge or an erasure; its detail counts its messages. */
+        CONVERSATION_PURGED,
+        /** An erasure removed a user's text from the conversation's messages; its detail counts them. */
+        USER_ERASED,
         /** A conversation stored from an export; its detail is the number of messages. */
         CONVERSATION_IMPORTED,
         /** A policy finding that was logged; its detail names the rules. */

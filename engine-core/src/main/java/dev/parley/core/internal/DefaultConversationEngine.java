@@ -145,6 +145,12 @@ final class DefaultConversationEngine implements ConversationEngine {
     }
 
     @Override
+    public dev.parley.api.Maintenance maintenance() {
+        checkOpen();
+        return new EngineMaintenance(services, this::checkOpen);
+    }
+
+    @Override
     public dev.parley.api.Policies policies() {
         checkOpen();
         RegistryRules rules = services.registryRules();

@@ -325,4 +325,17 @@ public final class MemoryCredits implements CreditLedger {
     private static Instant micros(Instant at) {
         return at.truncatedTo(ChronoUnit.MICROS);
     }
+
+    /** Every ledger entry of the conversation keeps its amounts but loses its conversation and message ids. */
+    public synchronized void unlinkConversation(String conversationId) {
+        for (Account a : accounts.values()) {
+            a.ledger.replaceAll(e -> conversationId.equals(e.conversationId()) ? unlinked(e) : e);
+        }
+        posted.replaceAll((id, e) -> conversationId.equals(e.conversationId()) ? unlinked(e) : e);
+    }
+
+    private static LedgerEntry unlinked(LedgerEntry e) {
+        return new LedgerEntry(e.id(), e.accountId(), e.kind(), e.amount(), e.balanceAfter(), e.reason(), e.at(), null,
+                null, e.model(), e.price(), e.tokensIn(), e.tokensOut());
+    }
 }

@@ -65,4 +65,12 @@ public final class MemoryUsage {
         counts.forEach((k, c) -> rows.add(new UsageRow(k.day(), k.key(), c[0], c[1], c[2], c[3], credits.get(k))));
         return Pages.slice(rows, page);
     }
+
+    /** The user's rows of the organization name {@code pseudonym} instead. */
+    public synchronized void unlinkUser(String organizationId, String userId, String pseudonym) {
+        entries.replaceAll(e -> e.organizationId().equals(organizationId) && e.meter().userId().equals(userId)
+                ? new Entry(e.organizationId(), e.workspaceId(), e.conversationId(),
+                new UsageEntry(pseudonym, e.meter().model(), e.meter().promptTokens()), e.day(), e.usage(), e.credits())
+                : e);
+    }
 }

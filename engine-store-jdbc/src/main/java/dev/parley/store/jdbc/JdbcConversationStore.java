@@ -165,12 +165,13 @@ import java.util.function.Function;
  * <p>Times are kept at microsecond precision. Thread safe.
  */
 public final class JdbcConversationStore implements ConversationStore, ViolationLog, PolicyRegistry, CreditLedger,
-        RateLimitLedger, UsageLedger {
+        RateLimitLedger, UsageLedger, dev.parley.api.spi.ConversationPurges {
     private final Jdbi jdbi;
     private final @Nullable HikariDataSource ownedPool;
     private final ConversationDao conversations = new ConversationDao();
     private final MessageDao messages = new MessageDao();
     private final AuditDao audit = new AuditDao();
+    private final dev.parley.store.jdbc.internal.PurgeDao purges = new dev.parley.store.jdbc.internal.PurgeDao();
     private final ViolationDao violations = new ViolationDao();
     private final TurnDao turns;
     private final StreamLockDao streamLocks;
@@ -234,6 +235,83 @@ public final class JdbcConversationStore implements ConversationStore, Violation
         transaction("store a conversation", h -> {
             audit.insert(h, created);
             return conversations.insert(h, c);
+        });
+    }
+
+    @Override
+    public List<String> purgeCandidates(String organizationId, @Nullable String workspaceId,
+                                        @Nullable Instant inactiveBefore, @Nullable Instant deletedBefore,
+                                        @Nullable String afterId, int limit) {
+        return transaction("list conversations to purge", h -> purges.candidates(h, organizationId, workspaceId,
+                inactiveBefore, deletedBefore, afterId, limit));
+    }
+
+    @Override
+    public List<String> ownedBy(String organizationId, String ownerId, @Nullable String afterId, int limit) {
+        return transaction("list a user's conversations", h -> purges.owned(h, organizationId, ownerId, afterId, limit));
+    }
+
+    @Override
+    public List<String> inOrganization(String organizationId, @Nullable String afterId, int limit) {
+        return transaction("list an organization's conversations", h -> purges.ofOrganization(h, organizationId, afterId,
+                limit));
+    }
+
+    @Override
+    public java.util.OptionalLong purge(String conversationId, int batchSize, boolean unlinkLedger,
+                                        EventFactory purged) {
+        // Hide it first, so that no read or turn sees it half deleted; then a batch of messages per transaction.
+        Optional<dev.parley.store.jdbc.internal.PurgeDao.Scope> scope = transaction("purge a conversation", h -> {
+            Optional<dev.parley.store.jdbc.internal.PurgeDao.Scope> found = purges.scope(h, conversationId);
+            found.ifPresent(x -> conversations.delete(h, conversationId, Instant.now()));
+            return found;
+        });
+        if (scope.isEmpty()) {
+            return java.util.OptionalLong.empty();
+        }
+        if (settingsCache != null) {
+            settingsCache.invalidate(conversationId);
+        }
+        long deleted = 0;
+        int batch;
+        do {
+            batch = transaction("purge a conversation's messages", h -> purges.deleteMessages(h, conversationId,
+                    batchSize));
+            deleted += batch;
+        } while (batch > 0);
+        long messages = deleted;
+        AuditEvent event = purged.event(scope.get().organizationId(), scope.get().workspaceId(), messages);
+        transaction("purge a conversation", h -> {
+            // Any message a turn stored after the batches goes too (none should: the conversation was hidden).
+            purges.deleteMessages(h, conversationId, Integer.MAX_VALUE);
+            purges.deleteRest(h, conversationId, unlinkLedger);
+            return audit.insert(h, event);
+        });
+        return java.util.OptionalLong.of(messages);
+    }
+
+    @Override
+    public long eraseTagged(String conversationId, String userTag, int batchSize, EventFactory erased) {
+        long changed = 0;
+        int batch;
+        do {
+            batch = transaction("erase a user's messages", h -> purges.eraseTagged(h, conversationId, userTag,
+                    batchSize));
+            changed += batch;
+        } while (batch > 0);
+        if (changed > 0) {
+            long count = changed;
+            transaction("erase a user's messages", h -> purges.scope(h, conversationId)
+                    .map(x -> audit.insert(h, erased.event(x.organizationId(), x.workspaceId(), count))).orElse(0));
+        }
+        return changed;
+    }
+
+    @Override
+    public void unlinkUser(String organizationId, String userId, String pseudonym) {
+        transaction("unlink a user", h -> {
+            purges.unlinkUser(h, organizationId, userId, pseudonym);
+            return null;
         });
     }
 

@@ -78,14 +78,13 @@ ALTER TABLE parley_usage_day ADD CONSTRAINT pk_parley_usage_day PRIMARY KEY (con
 ALTER TABLE parley_event ADD CONSTRAINT pk_parley_event PRIMARY KEY (conversation_id, id);
 ALTER TABLE parley_violation ADD CONSTRAINT pk_parley_violation PRIMARY KEY (conversation_id, id);
 
--- Foreign keys to the conversation, as in production (parley_event and parley_usage_day have none there either).
+-- Foreign keys to the conversation, as in production (parley_event, parley_usage_day and, since V12,
+-- parley_violation have none there either).
 ALTER TABLE parley_message ADD CONSTRAINT fk_parley_message_conversation
     FOREIGN KEY (conversation_id) REFERENCES parley_conversation (id);
 ALTER TABLE parley_turn ADD CONSTRAINT fk_parley_turn_conversation
     FOREIGN KEY (conversation_id) REFERENCES parley_conversation (id);
 ALTER TABLE parley_stream_lock ADD CONSTRAINT fk_parley_stream_lock_conversation
-    FOREIGN KEY (conversation_id) REFERENCES parley_conversation (id);
-ALTER TABLE parley_violation ADD CONSTRAINT fk_parley_violation_conversation
     FOREIGN KEY (conversation_id) REFERENCES parley_conversation (id);
 
 -- The production indexes, each now one index per partition. The lists they serve (conversations of an organization,
