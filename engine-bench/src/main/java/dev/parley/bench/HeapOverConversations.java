@@ -41,7 +41,8 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * collection and records the heap in use. What the engine keeps per conversation in the JVM (the settings
  * cache, stream and claim bookkeeping, credit holds, rate-limit counters) must stay within what its caches
  * allow, however many conversations have been touched. It runs once per settings-cache size given and writes
- * {@code heap-over-conversations.csv} and {@code heap-over-conversations.svg} in the working directory.
+ * {@code heap-over-conversations.csv} (with the H2 file's size), {@code heap-over-conversations.svg} and
+ * {@code h2-file-over-conversations.svg} in the working directory.
  *
  * <p>Run: {@code java -Xmx1g -cp engine-bench/target/benchmarks.jar dev.parley.bench.HeapOverConversations
  * [conversations] [step] [cache sizes, comma-separated]} (defaults 100000, 5000, 10000,1000).
@@ -69,9 +70,11 @@ public final class HeapOverConversations {
 
     /** Writes the CSV and the chart of what has been measured so far, so that a run cut short still leaves them. */
     private static void write(Map<String, List<double[]>> runs) {
-        StringBuilder csv = new StringBuilder("settings_cache,conversations_touched,heap_used_mib\n");
+        StringBuilder csv = new StringBuilder("settings_cache,conversations_touched,heap_used_mib,file_mib\n");
         SvgLineChart chart = new SvgLineChart("Heap in use after a full collection, one engine on an H2 file",
                 "conversations touched (one send and one stream each)", "MiB");
+        SvgLineChart file = new SvgLineChart("Size of the H2 file", "conversations touched (one send and one stream each)",
+                "MiB");
         for (Map.Entry<String, List<double[]>> run : runs.entrySet()) {
             List<double[]> points = run.getValue();
             if (points.isEmpty()) {
@@ -79,16 +82,21 @@ public final class HeapOverConversations {
             }
             double[] xs = new double[points.size()];
             double[] ys = new double[points.size()];
+            double[] fs = new double[points.size()];
             for (int i = 0; i < points.size(); i++) {
                 xs[i] = points.get(i)[0];
                 ys[i] = points.get(i)[1];
-                csv.append(String.format(Locale.ROOT, "%s,%.0f,%.1f%n", run.getKey(), xs[i], ys[i]));
+                fs[i] = points.get(i)[2];
+                csv.append(String.format(Locale.ROOT, "%s,%.0f,%.1f,%.1f%n", run.getKey(), xs[i], ys[i], fs[i]));
             }
-            chart.series(String.format(Locale.ROOT, "settings cache %,d", Long.parseLong(run.getKey())), xs, ys);
+            String name = String.format(Locale.ROOT, "settings cache %,d", Long.parseLong(run.getKey()));
+            chart.series(name, xs, ys);
+            file.series(name, xs, fs);
         }
         try {
             Files.writeString(Path.of("heap-over-conversations.csv"), csv, StandardCharsets.UTF_8);
             chart.write(Path.of("heap-over-conversations.svg"));
+            file.write(Path.of("h2-file-over-conversations.svg"));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -110,7 +118,8 @@ public final class HeapOverConversations {
                 credits.topUp(credits.open(AccountOwner.organization("org-" + o)).id(), new BigDecimal("1000000"),
                         "heap run");
             }
-            points.add(new double[] {0, usedMib()});
+            Path h2 = dir.resolve("parley.mv.db");
+            points.add(new double[] {0, usedMib(), fileMib(h2)});
             sampled.run();
             ExecutorService pool = Executors.newFixedThreadPool(THREADS);
             try {
@@ -130,7 +139,7 @@ public final class HeapOverConversations {
                     for (Future<Void> slice : pool.invokeAll(slices)) {
                         slice.get();
                     }
-                    points.add(new double[] {to, usedMib()});
+                    points.add(new double[] {to, usedMib(), fileMib(h2)});
                     sampled.run();
                     System.err.printf(Locale.ROOT, "cache %d: %,d conversations, %.1f MiB, %.0f s (per conversation "
                                     + "and thread: create %.2f ms, send %.2f ms, stream %.2f ms)%n", cacheSize, to,
@@ -178,6 +187,10 @@ public final class HeapOverConversations {
         phases.addAndGet(0, t1 - t0);
         phases.addAndGet(1, t2 - t1);
         phases.addAndGet(2, System.nanoTime() - t2);
+    }
+
+    private static double fileMib(Path file) throws IOException {
+        return Files.size(file) / (1024.0 * 1024.0);
     }
 
     /** Heap in use after a full collection (twice, so that what the first one left to finalize is gone too). */

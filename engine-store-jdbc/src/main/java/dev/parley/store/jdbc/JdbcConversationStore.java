@@ -181,6 +181,8 @@ public final class JdbcConversationStore implements ConversationStore, Violation
     private final RateLimitDao rateLimits;
     /** Conversation settings by id and version; null when disabled. */
     private final @Nullable SettingsCache settingsCache;
+    /** Compaction of the H2 file the store opened; null for any other database. */
+    private final dev.parley.store.jdbc.internal.@Nullable H2FileCompaction h2Compaction;
 
     private JdbcConversationStore(DataSource dataSource, @Nullable HikariDataSource ownedPool, Builder b) {
         this.ownedPool = ownedPool;
@@ -196,6 +198,8 @@ public final class JdbcConversationStore implements ConversationStore, Violation
             this.policies = new PolicyDao(dialect);
             this.jdbi = Jdbi.create(dataSource);
             jdbi.getConfig(StatementExceptions.class).setMessageRendering(StatementExceptions.MessageRendering.NONE);
+            this.h2Compaction = b.localHolds != null && b.localHolds.startsWith("file:")
+                    ? dev.parley.store.jdbc.internal.H2FileCompaction.start(dataSource) : null;
         } catch (RuntimeException e) {
             if (ownedPool != null) {
                 ownedPool.close();
@@ -810,9 +814,17 @@ public final class JdbcConversationStore implements ConversationStore, Violation
         }
     }
 
-    /** Closes the connection pool if the store opened it. */
+    /** The compaction of the H2 file the store opened, for tests; null for any other database. */
+    dev.parley.store.jdbc.internal.@Nullable H2FileCompaction h2Compaction() {
+        return h2Compaction;
+    }
+
+    /** Closes the connection pool if the store opened it, and stops compacting the H2 file it opened. */
     @Override
     public void close() {
+        if (h2Compaction != null) {
+            h2Compaction.close();
+        }
         if (ownedPool != null) {
             ownedPool.close();
         }
