@@ -18,10 +18,10 @@ import java.util.Objects;
  */
 public final class SvgLineChart {
     private static final String[] COLOURS = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b"};
-    private static final int WIDTH = 760;
+    private static final int WIDTH = 800;
     private static final int HEIGHT = 460;
     private static final int LEFT = 90;
-    private static final int RIGHT = 200;
+    private static final int RIGHT = 240;
     private static final int TOP = 50;
     private static final int BOTTOM = 60;
 

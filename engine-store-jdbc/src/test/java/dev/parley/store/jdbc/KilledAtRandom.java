@@ -73,6 +73,7 @@ public final class KilledAtRandom {
     }
 
     public static void main(String[] args) throws Exception {
+        ChildJvms.exitWithParent();
         PrintStream out = new PrintStream(System.out, false, StandardCharsets.UTF_8);
         String organization = args[1];
         String prefix = args[2];

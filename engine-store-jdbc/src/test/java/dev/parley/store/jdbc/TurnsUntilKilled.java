@@ -51,6 +51,7 @@ public final class TurnsUntilKilled {
     }
 
     public static void main(String[] args) {
+        ChildJvms.exitWithParent();
         if (args[2].equals("credits")) {
             credits(args[0], args[1], args[3]);
             return;
