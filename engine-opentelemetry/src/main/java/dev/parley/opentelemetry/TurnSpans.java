@@ -282,9 +282,9 @@ final class TurnSpans implements EngineListener {
         Span s = span;
         if (s != null) {
             s.setAttribute(SpanNames.GEN_AI_INPUT_MESSAGES, "[{\"role\":\"user\",\"parts\":[{\"type\":\"text\","
-                    + "\"content\":" + Json.string(prompt) + "}]}]");
+                    + "\"content\":" + dev.parley.api.internal.Json.quote(new StringBuilder(), prompt) + "}]}]");
             s.setAttribute(SpanNames.GEN_AI_OUTPUT_MESSAGES, "[{\"role\":\"assistant\",\"parts\":[{\"type\":\"text\","
-                    + "\"content\":" + Json.string(reply) + "}]}]");
+                    + "\"content\":" + dev.parley.api.internal.Json.quote(new StringBuilder(), reply) + "}]}]");
         }
     }
 
