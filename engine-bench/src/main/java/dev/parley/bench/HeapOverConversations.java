@@ -48,6 +48,7 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * [conversations] [step] [cache sizes, comma-separated]} (defaults 100000, 5000, 10000,1000).
  */
 public final class HeapOverConversations {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(HeapOverConversations.class);
     private static final int USERS = 1_000;
     private static final int ORGANIZATIONS = 100;
     private static final int THREADS = 4;
@@ -65,7 +66,6 @@ public final class HeapOverConversations {
             runs.put(cache.trim(), points);
             run(Long.parseLong(cache.trim()), conversations, step, points, () -> write(runs));
         }
-        System.out.print(Files.readString(Path.of("heap-over-conversations.csv")));
     }
 
     /** Writes the CSV and the chart of what has been measured so far, so that a run cut short still leaves them. */
@@ -141,10 +141,10 @@ public final class HeapOverConversations {
                     }
                     points.add(new double[] {to, usedMib(), fileMib(h2)});
                     sampled.run();
-                    System.err.printf(Locale.ROOT, "cache %d: %,d conversations, %.1f MiB, %.0f s (per conversation "
-                                    + "and thread: create %.2f ms, send %.2f ms, stream %.2f ms)%n", cacheSize, to,
+                    log.info(String.format(Locale.ROOT, "cache %d: %,d conversations, %.1f MiB, %.0f s (per conversation "
+                                    + "and thread: create %.2f ms, send %.2f ms, stream %.2f ms)", cacheSize, to,
                             points.get(points.size() - 1)[1], (System.nanoTime() - started) / 1e9,
-                            phases.get(0) / 1e6 / to, phases.get(1) / 1e6 / to, phases.get(2) / 1e6 / to);
+                            phases.get(0) / 1e6 / to, phases.get(1) / 1e6 / to, phases.get(2) / 1e6 / to));
                 }
             } finally {
                 pool.shutdownNow();

@@ -9,8 +9,6 @@ import dev.parley.api.Usage;
 import dev.parley.api.values.ModelResponse;
 import dev.parley.store.jdbc.JdbcConversationStore;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -46,6 +44,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * [warm-up seconds]}; appends to {@code postgres-throughput-report.txt}.
  */
 public final class PostgresThroughput {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(PostgresThroughput.class);
     private static final int JVMS = 2;
     private static final int THREADS = 8;
     private static final int CONVERSATIONS = 100;
@@ -64,7 +63,7 @@ public final class PostgresThroughput {
             throw new IllegalStateException("set PARLEY_TEST_POSTGRES_URL to a PostgreSQL database");
         }
         if (args.length > 0 && args[0].equals("child")) {
-            child(url, args[1], Integer.parseInt(args[2]), Integer.parseInt(args[3]));
+            child(url, args[1], Integer.parseInt(args[2]), Integer.parseInt(args[3]), Path.of(args[4]));
             return;
         }
         int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 20;
@@ -74,24 +73,25 @@ public final class PostgresThroughput {
         StringBuilder report = new StringBuilder();
         for (String memory : new String[] {"raw", "parley", "raw", "parley"}) {
             List<Process> children = new ArrayList<>();
+            List<Path> results = new ArrayList<>();
             for (int j = 0; j < JVMS; j++) {
+                Path result = Files.createTempFile("parley-throughput", ".txt");
+                results.add(result);
                 children.add(new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                         "-Xmx1g", "-cp", System.getProperty("java.class.path"), PostgresThroughput.class.getName(),
-                        "child", memory, Integer.toString(seconds), Integer.toString(warmUp))
+                        "child", memory, Integer.toString(seconds), Integer.toString(warmUp), result.toString())
+                        .redirectOutput(ProcessBuilder.Redirect.INHERIT)
                         .redirectError(ProcessBuilder.Redirect.INHERIT).start());
             }
             long turns = 0;
             List<Double> p50 = new ArrayList<>();
             List<Double> p99 = new ArrayList<>();
-            for (Process child : children) {
-                String result;
-                try (BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(),
-                        StandardCharsets.UTF_8))) {
-                    result = out.readLine();
-                }
-                if (child.waitFor() != 0 || result == null) {
+            for (int j = 0; j < JVMS; j++) {
+                if (children.get(j).waitFor() != 0) {
                     throw new IllegalStateException("a " + memory + " JVM failed");
                 }
+                String result = Files.readString(results.get(j), StandardCharsets.UTF_8).trim();
+                Files.delete(results.get(j));
                 String[] f = result.split(" ");
                 turns += Long.parseLong(f[0]);
                 p50.add(Double.parseDouble(f[1]));
@@ -104,7 +104,7 @@ public final class PostgresThroughput {
         }
         report.append(String.format(Locale.ROOT, "Parley / minimum, turns per second over both trials: %.2f%n",
                 perMemory[1] / perMemory[0]));
-        System.out.print(report);
+        log.info("{}", report);
         Files.writeString(Path.of("postgres-throughput-report.txt"), report, StandardCharsets.UTF_8,
                 StandardOpenOption.CREATE, StandardOpenOption.APPEND);
     }
@@ -127,7 +127,8 @@ public final class PostgresThroughput {
         void run(int conversation, String prompt, String reply) throws Exception;
     }
 
-    private static void child(String url, String memory, int seconds, int warmUp) throws Exception {
+    /** One trial's JVM: writes "turns median-ms p99-ms" of its measured turns to {@code result}. */
+    private static void child(String url, String memory, int seconds, int warmUp, Path result) throws Exception {
         Corpus corpus = new Corpus();
         String prefix = UUID.randomUUID().toString().substring(0, 8);
         List<AutoCloseable> resources = new ArrayList<>();
@@ -208,8 +209,8 @@ public final class PostgresThroughput {
         for (AutoCloseable r : resources) {
             r.close();
         }
-        System.out.printf(Locale.ROOT, "%d %.2f %.2f%n", sample.length, sample[sample.length / 2] / 1e6,
-                sample[(int) (sample.length * 0.99)] / 1e6);
+        Files.writeString(result, String.format(Locale.ROOT, "%d %.2f %.2f%n", sample.length, sample[sample.length / 2] / 1e6,
+                sample[(int) (sample.length * 0.99)] / 1e6), StandardCharsets.UTF_8);
     }
 
     private static long count(String url, String sql) throws SQLException {
