@@ -9,9 +9,11 @@ import dev.parley.api.retention.RetentionRule;
  * safe; a purge may run beside turns and beside the same purge on another engine sharing the store.
  *
  * <p>Each conversation is removed in short transactions: first it is hidden (soft-deleted, if it was not), then
- * its messages go a batch at a time, then its claims, stream lock, credit holds and row, with an audit event
- * ({@code CONVERSATION_PURGED}, detail {@code messages=N}) in the last one. No transaction holds more than one
- * batch of rows, so turns of other conversations never wait long. A purge that stops half way (the JVM killed,
+ * its messages and then its message-id claims go a batch at a time, then its stream lock, the credit holds a
+ * database keeps for it and its row, with an audit event ({@code CONVERSATION_PURGED}, detail
+ * {@code retention, messages=N} or {@code erasure, messages=N}) in the last one; holds kept in the JVM lapse with
+ * their lease. No transaction deletes more than one batch of messages or claims, so turns of other conversations
+ * never wait long (its violations' excerpts, and for an erasure its ledger entries, change in one statement each). A purge that stops half way (the JVM killed,
  * the database gone) leaves a hidden conversation with fewer messages, which the next purge finishes.
  *
  * <p>What stays: the audit trail (events carry no content), the conversation's policy violations with their

@@ -38,8 +38,8 @@ public interface ConversationPurges {
 
     /**
      * Hard-deletes one conversation: hides it (soft-deletes it, if live) in a first transaction, deletes its
-     * messages at most {@code batchSize} per transaction, then in a last one its claims, stream lock, credit
-     * holds and row, removes its violations' excerpts, and appends {@code purged}. With {@code unlinkLedger},
+     * messages, then its message-id claims, at most {@code batchSize} per transaction, then in a last one its
+     * stream lock, credit holds and row, removes its violations' excerpts, and appends {@code purged}. With {@code unlinkLedger},
      * its credit ledger entries lose their conversation and message ids in that last transaction. A turn that
      * commits while the conversation is hidden fails, as a turn of a deleted conversation does.
      *

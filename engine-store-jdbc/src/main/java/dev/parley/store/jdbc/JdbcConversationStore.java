@@ -283,11 +283,16 @@ public final class JdbcConversationStore implements ConversationStore, Violation
                     batchSize));
             deleted += batch;
         } while (batch > 0);
+        do {
+            batch = transaction("purge a conversation's message ids", h -> purges.deleteTurns(h, conversationId,
+                    batchSize));
+        } while (batch > 0);
         long messages = deleted;
         AuditEvent event = purged.event(scope.get().organizationId(), scope.get().workspaceId(), messages);
         transaction("purge a conversation", h -> {
-            // Any message a turn stored after the batches goes too (none should: the conversation was hidden).
+            // Any message or id a turn stored after the batches goes too (none should: the conversation was hidden).
             purges.deleteMessages(h, conversationId, Integer.MAX_VALUE);
+            purges.deleteTurns(h, conversationId, Integer.MAX_VALUE);
             purges.deleteRest(h, conversationId, unlinkLedger);
             return audit.insert(h, event);
         });

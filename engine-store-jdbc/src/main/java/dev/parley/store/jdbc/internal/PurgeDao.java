@@ -26,7 +26,9 @@ public final class PurgeDao {
     /** The conversation's first {@code :batch} messages: primary key range. */
     static final String DELETE_MESSAGES = "DELETE FROM parley_message WHERE conversation_id = :c AND seq IN ("
             + "SELECT seq FROM parley_message WHERE conversation_id = :c ORDER BY seq LIMIT :batch)";
-    static final String DELETE_TURNS = "DELETE FROM parley_turn WHERE conversation_id = :c";
+    /** The conversation's first {@code :batch} message-id rows: primary key range. */
+    static final String DELETE_TURNS = "DELETE FROM parley_turn WHERE conversation_id = :c AND prompt_id IN ("
+            + "SELECT prompt_id FROM parley_turn WHERE conversation_id = :c ORDER BY prompt_id LIMIT :batch)";
     static final String DELETE_STREAM_LOCK = "DELETE FROM parley_stream_lock WHERE conversation_id = :c";
     static final String DELETE_HOLDS = "DELETE FROM parley_credit_hold WHERE conversation_id = :c";
     static final String CLEAR_EXCERPTS = "UPDATE parley_violation SET excerpt = '' WHERE conversation_id = :c";
@@ -82,9 +84,14 @@ public final class PurgeDao {
         return h.createUpdate(DELETE_MESSAGES).bind("c", conversationId).bind("batch", batch).execute();
     }
 
+    /** Deletes up to {@code batch} of the conversation's message-id rows; the number deleted. */
+    public int deleteTurns(Handle h, String conversationId, int batch) {
+        return h.createUpdate(DELETE_TURNS).bind("c", conversationId).bind("batch", batch).execute();
+    }
+
     /** Deletes what is left of the conversation but its violations, whose excerpts it clears. */
     public void deleteRest(Handle h, String conversationId, boolean unlinkLedger) {
-        for (String sql : List.of(DELETE_TURNS, DELETE_STREAM_LOCK, DELETE_HOLDS, CLEAR_EXCERPTS)) {
+        for (String sql : List.of(DELETE_STREAM_LOCK, DELETE_HOLDS, CLEAR_EXCERPTS)) {
             h.createUpdate(sql).bind("c", conversationId).execute();
         }
         if (unlinkLedger) {
