@@ -116,6 +116,7 @@ public interface ConversationEngine extends AutoCloseable {
         private final List<dev.parley.api.spi.PolicyFactory> policyFactories = new ArrayList<>();
         private final java.util.Map<String, dev.parley.api.credits.ModelPrice> prices = new java.util.LinkedHashMap<>();
         private RateLimits rateLimits;
+        private dev.parley.api.compaction.Compaction compaction;
 
         /** The value of an option set for the first time; refuses a second set, naming the option. */
         private static <T> T once(String option, T current, T value) {
@@ -308,6 +309,17 @@ public interface ConversationEngine extends AutoCloseable {
             return this;
         }
 
+        /**
+         * Summarizing compaction ({@link dev.parley.api.compaction.Compaction}): once a conversation's left-out
+         * history passes a threshold, a registered model summarizes it after the turn, off the turn's path, and later
+         * turns send the summary in its place. Off unless set; the summarizer must be registered with
+         * {@link #model}, and the store must keep summaries ({@link dev.parley.api.spi.SummaryLog}).
+         */
+        public Builder compaction(dev.parley.api.compaction.Compaction settings) {
+            this.compaction = once("compaction", this.compaction, settings);
+            return this;
+        }
+
         /** Receives the violations of ALERT rules, each once, after its turn is stored. */
         public Builder alertSink(dev.parley.api.spi.AlertSink sink) {
             this.alertSink = once("alertSink", this.alertSink, sink);
@@ -384,6 +396,12 @@ public interface ConversationEngine extends AutoCloseable {
                     throw new IllegalStateException("default model " + wanted + " is not registered globally");
                 }
             }
+            if (compaction != null && compaction.enabled()) {
+                String summarizer = compaction.model().orElseThrow();
+                if (models.stream().noneMatch(m -> m.name().equals(summarizer))) {
+                    throw new IllegalStateException("compaction's summarizer " + summarizer + " is not registered");
+                }
+            }
             for (String priced : prices.keySet()) {
                 if (models.stream().noneMatch(m -> m.name().equals(priced))) {
                     throw new IllegalStateException("price given for model " + priced + ", which is not registered");
@@ -403,7 +421,8 @@ public interface ConversationEngine extends AutoCloseable {
                     listenerFactory == null ? EngineListener.factory(EngineListener.NONE) : listenerFactory,
                     policies == null ? dev.parley.api.policy.PolicySet.none() : policies,
                     alertSink == null ? dev.parley.api.spi.AlertSink.NONE : alertSink, policyFactories, prices,
-                    rateLimits == null ? RateLimits.NONE : rateLimits);
+                    rateLimits == null ? RateLimits.NONE : rateLimits,
+                    compaction == null ? dev.parley.api.compaction.Compaction.OFF : compaction);
             return provider.create(config);
         }
     }

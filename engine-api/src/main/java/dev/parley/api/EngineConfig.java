@@ -43,6 +43,8 @@ import org.jspecify.annotations.Nullable;
  * @param prices the credit prices the host set in code, by model name: stored at start for each model the store
  *               has no price for
  * @param rateLimits the requests and tokens per minute each caller, workspace and organization may use
+ * @param compaction how conversations are summarized once their history no longer fits; {@code Compaction.OFF}
+ *                   for never
  */
 public record EngineConfig(
         @Nullable ConversationStore store,
@@ -65,7 +67,24 @@ public record EngineConfig(
         dev.parley.api.spi.AlertSink alertSink,
         List<dev.parley.api.spi.PolicyFactory> policyFactories,
         java.util.Map<String, dev.parley.api.credits.ModelPrice> prices,
-        RateLimits rateLimits) {
+        RateLimits rateLimits,
+        dev.parley.api.compaction.Compaction compaction) {
+
+    /** A configuration without compaction. */
+    public EngineConfig(@Nullable ConversationStore store, List<ModelRegistration> models, String defaultModel,
+                        PromptPipeline pipeline, Clock clock, @Nullable Supplier<String> ids,
+                        @Nullable TokenCounter tokenCounter, SteeringResolver steeringResolver,
+                        Duration steeringCacheTtl, ScopeDirectory scopeDirectory, EventSink eventSink,
+                        int defaultContextSize, Timeouts timeouts, int defaultContextWindow,
+                        @Nullable Executor streamExecutor, dev.parley.api.spi.EngineListener.Factory listenerFactory,
+                        dev.parley.api.policy.PolicySet policies, dev.parley.api.spi.AlertSink alertSink,
+                        List<dev.parley.api.spi.PolicyFactory> policyFactories,
+                        java.util.Map<String, dev.parley.api.credits.ModelPrice> prices, RateLimits rateLimits) {
+        this(store, models, defaultModel, pipeline, clock, ids, tokenCounter, steeringResolver, steeringCacheTtl,
+                scopeDirectory, eventSink, defaultContextSize, timeouts, defaultContextWindow, streamExecutor,
+                listenerFactory, policies, alertSink, policyFactories, prices, rateLimits,
+                dev.parley.api.compaction.Compaction.OFF);
+    }
 
     /** A configuration with no credit prices set in code and no rate limits. */
     public EngineConfig(@Nullable ConversationStore store, List<ModelRegistration> models, String defaultModel,
@@ -82,6 +101,7 @@ public record EngineConfig(
     }
 
     public EngineConfig {
+        Objects.requireNonNull(compaction, "compaction");
         prices = java.util.Map.copyOf(prices);
         Objects.requireNonNull(rateLimits, "rateLimits");
         Objects.requireNonNull(policies, "policies");

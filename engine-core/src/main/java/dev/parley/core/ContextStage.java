@@ -8,6 +8,7 @@ import dev.parley.api.spi.ConversationStore;
 import dev.parley.api.spi.PromptStage;
 import dev.parley.api.spi.SteeringResolver;
 import dev.parley.api.spi.TokenCounter;
+import dev.parley.api.values.EngineServices;
 import dev.parley.api.values.HistoryMessage;
 import dev.parley.api.values.ModelMessage;
 import dev.parley.api.values.Turn;
@@ -21,8 +22,12 @@ import java.util.List;
  * <ol>
  *   <li>a system message from steering: the personality text, or else the resolved brand voice; then the
  *       resolved target audience (absent when there is no steering);</li>
+ *   <li>when history had to be left out, the conversation compacts ({@link EngineServices#compaction()}) and its
+ *       store holds a summary ({@link dev.parley.api.spi.SummaryLog#latestSummary}): the latest summary, as a system
+ *       message starting {@link #SUMMARY_HEADING}, counted in the budget by its stored token count. Messages it
+ *       covers are not sent again. A summary that does not fit the budget is left out;</li>
  *   <li>the newest history that fits the turn's {@code contextSize} once the prompt and additional context
- *       are counted, oldest dropped first; a prompt and its reply are kept or dropped together. An empty
+ *       (and the summary) are counted, oldest dropped first; a prompt and its reply are kept or dropped together. An empty
  *       assistant reply (a stream cancelled before its first delta) is left out, since several providers
  *       refuse empty assistant messages; its prompt stays, as the user did say it and the history stores it;</li>
  *   <li>each additional-context snippet of this turn, as a system message;</li>
@@ -35,13 +40,38 @@ import java.util.List;
  * sized from the budget: as many messages as the budget holds if they are about the size of this turn's prompt, a
  * quarter more and one more turn. Only when the history's messages are much smaller than that is a further read
  * made, sized from the budget left and the messages read so far; reading stops when the budget is full, so the
- * cost of a turn does not grow with the length of the conversation. Stateless and thread safe.
+ * cost of a turn does not grow with the length of the conversation. The summary is read only by a turn that left
+ * history out. A turn that left history out carries {@link #LEFT_OUT} for the stages after this one and for the
+ * engine's compaction. Stateless and thread safe.
  */
 public final class ContextStage implements PromptStage {
     /** The fewest tokens a history message is assumed to hold when the first read is sized. */
     static final int MIN_MESSAGE_ESTIMATE = 8;
     /** The most messages one history read asks for. */
     static final int MAX_READ = 4096;
+
+    /** What the system message holding a conversation's summary starts with. */
+    public static final String SUMMARY_HEADING = "Summary of the earlier conversation:\n";
+
+    /**
+     * Set on a turn whose request leaves history out: which messages it left out and how much of them the summary it
+     * sent covers.
+     */
+    public static final dev.parley.api.TurnAttribute<LeftOut> LEFT_OUT =
+            dev.parley.api.TurnAttribute.of("parley.context.leftOut", LeftOut.class);
+
+    /**
+     * What a turn's request left out of the history.
+     *
+     * @param below every message with a sequence below this one is not in the request (but for what the summary says)
+     * @param summarizedTo the last sequence the summary the request holds covers; 0 when it holds none
+     */
+    public record LeftOut(long below, long summarizedTo) {
+        /** Whether some left-out message is not covered by the summary. */
+        public boolean uncovered() {
+            return below - 1 > summarizedTo;
+        }
+    }
 
     @Override
     public TurnResult intercept(Chain chain) {
@@ -64,14 +94,28 @@ public final class ContextStage implements PromptStage {
                             + "steering and additional context; model " + turn.model() + " takes at most " + window);
         }
         long budget = turn.contextSize() - promptTokens - contextTokens;
-        List<HistoryMessage> history = newestHistory(chain.services().store(), turn.conversation().id(), budget,
+        Window read = newestHistory(chain.services().store(), turn.conversation().id(), budget,
                 readSize(budget, Math.max(MIN_MESSAGE_ESTIMATE, promptTokens)));
+        List<HistoryMessage> history = read.history;
+        dev.parley.api.compaction.Summary summary = null;
+        if (read.trimmed && chain.services().compaction().appliesTo(turn.conversation())) {
+            summary = chain.services().summaries()
+                    .flatMap(log -> log.latestSummary(turn.conversation().id()))
+                    .filter(sm -> sm.tokens() <= budget).orElse(null);
+            if (summary != null) {
+                history = afterSummary(history, summary, budget - summary.tokens());
+            }
+        }
 
-        List<ModelMessage> request = new ArrayList<>(history.size() + turn.prompt().additionalContext().size() + 2);
+        List<ModelMessage> request = new ArrayList<>(history.size() + turn.prompt().additionalContext().size() + 3);
         long requestTokens = promptTokens + contextTokens;
         if (system != null) {
             request.add(ModelMessage.system(system));
             requestTokens += systemTokens;
+        }
+        if (summary != null) {
+            request.add(ModelMessage.system(SUMMARY_HEADING + summary.text()));
+            requestTokens += summary.tokens();
         }
         for (HistoryMessage m : history) {
             if (m.role() == Role.ASSISTANT && m.text().isEmpty()) {
@@ -86,7 +130,33 @@ public final class ContextStage implements PromptStage {
             request.add(ModelMessage.system(snippet));
         }
         request.add(ModelMessage.user(turn.prompt().text()));
-        return chain.proceed(turn.withRequest(request, promptTokens, requestTokens));
+        Turn built = turn.withRequest(request, promptTokens, requestTokens);
+        if (read.trimmed) {
+            long below = history.isEmpty() ? read.newest + 1 : history.get(0).sequence();
+            built = built.withAttribute(LEFT_OUT, new LeftOut(below, summary == null ? 0 : summary.toSequence()));
+        }
+        return chain.proceed(built);
+    }
+
+    /**
+     * The history after what the summary covers, oldest first, without its oldest whole turns until it fits
+     * {@code budget}.
+     */
+    private static List<HistoryMessage> afterSummary(List<HistoryMessage> history, dev.parley.api.compaction.Summary summary,
+                                                     long budget) {
+        long used = 0;
+        for (HistoryMessage m : history) {
+            used += m.tokens();
+        }
+        int from = 0;
+        while (from < history.size() && (used > budget || history.get(from).sequence() <= summary.toSequence())) {
+            // Drop the oldest turn whole: its prompt and every message up to the next prompt.
+            do {
+                used -= history.get(from).tokens();
+                from++;
+            } while (from < history.size() && history.get(from).role() != Role.USER);
+        }
+        return from == 0 ? history : history.subList(from, history.size());
     }
 
     /** The steering text of the system message, or null for none. */
@@ -116,13 +186,24 @@ public final class ContextStage implements PromptStage {
         return (int) Math.max(4, Math.min(n, MAX_READ));
     }
 
-    /** The newest whole turns whose stored token counts fit {@code budget}, oldest first. */
-    private static List<HistoryMessage> newestHistory(ConversationStore store, String conversationId, long budget,
-                                                      int firstRead) {
+    /**
+     * The history a turn's request holds.
+     *
+     * @param history the newest whole turns that fit, oldest first
+     * @param trimmed whether older history may have been left out
+     * @param newest the sequence of the newest message read; 0 when none was
+     */
+    private record Window(List<HistoryMessage> history, boolean trimmed, long newest) {
+    }
+
+    /** The newest whole turns whose stored token counts fit {@code budget}. */
+    private static Window newestHistory(ConversationStore store, String conversationId, long budget, int firstRead) {
         List<HistoryMessage> kept = new ArrayList<>();
         if (budget <= 0) {
-            return kept;
+            List<HistoryMessage> newest = store.recentHistory(conversationId, Long.MAX_VALUE, 1);
+            return new Window(kept, !newest.isEmpty(), newest.isEmpty() ? 0 : newest.get(0).sequence());
         }
+        long newestRead = 0;
         List<HistoryMessage> group = new ArrayList<>(2);
         long groupTokens = 0;
         long used = 0;
@@ -133,6 +214,9 @@ public final class ContextStage implements PromptStage {
         while (true) {
             List<HistoryMessage> page = store.recentHistory(conversationId, before, limit);
             for (HistoryMessage m : page) {
+                if (newestRead == 0) {
+                    newestRead = m.sequence();
+                }
                 readTokens += m.tokens();
                 readMessages++;
                 before = m.sequence();
@@ -141,7 +225,7 @@ public final class ContextStage implements PromptStage {
                 if (m.role() == Role.USER) {
                     // A user message opens its turn: the group now holds the whole turn, newest message first.
                     if (used + groupTokens > budget) {
-                        return reversed(kept);
+                        return new Window(reversed(kept), true, newestRead);
                     }
                     used += groupTokens;
                     kept.addAll(group);
@@ -149,8 +233,11 @@ public final class ContextStage implements PromptStage {
                     groupTokens = 0;
                 }
             }
-            if (page.size() < limit || used + groupTokens >= budget) {
-                return reversed(kept); // the history or the budget ran out
+            if (page.size() < limit) {
+                return new Window(reversed(kept), !group.isEmpty(), newestRead); // the history ran out
+            }
+            if (used + groupTokens >= budget) {
+                return new Window(reversed(kept), true, newestRead); // the budget ran out
             }
             // The messages were smaller than the estimate: read on, sized from what is left and what was read.
             limit = readSize(budget - used - groupTokens, Math.max(1, readTokens / readMessages));

@@ -58,7 +58,7 @@ import java.util.concurrent.ConcurrentMap;
  */
 public final class InMemoryConversationStore implements ConversationStore, ViolationLog,
         dev.parley.api.spi.PolicyRegistry, dev.parley.api.spi.CreditLedger, dev.parley.api.spi.RateLimitLedger,
-        dev.parley.api.spi.UsageLedger, dev.parley.api.spi.ConversationPurges {
+        dev.parley.api.spi.UsageLedger, dev.parley.api.spi.ConversationPurges, dev.parley.api.spi.SummaryLog {
     private static final Comparator<ConversationInfo> NEWEST_FIRST =
             Comparator.comparing(ConversationInfo::createdAt).thenComparing(ConversationInfo::id).reversed();
     private static final Comparator<Violation> NEWEST_VIOLATION_FIRST =
@@ -92,6 +92,13 @@ public final class InMemoryConversationStore implements ConversationStore, Viola
         long streamsEnded;
         /** The violations of the conversation's turns, in the order they were stored. */
         final List<Violation> violations = new ArrayList<>();
+        /** Its summaries, oldest first. */
+        final List<dev.parley.api.compaction.Summary> summaries = new ArrayList<>();
+        /** The compaction claim's token, or null; its lease ends at {@link #compactionUntil}. */
+        String compactionToken;
+        Instant compactionUntil = Instant.EPOCH;
+        /** No compaction is claimed before this, after a failure. */
+        Instant compactionRetryAt = Instant.EPOCH;
 
         Entry(ConversationInfo info) {
             this.info = info;
@@ -210,6 +217,8 @@ public final class InMemoryConversationStore implements ConversationStore, Viola
             e.messageIds.clear();
             e.claims.clear();
             e.streamLock = null;
+            e.summaries.clear();
+            e.compactionToken = null;
             e.violations.replaceAll(v -> new Violation(v.id(), v.conversationId(), v.organizationId(),
                     v.workspaceId(), v.messageId(), v.ruleId(), v.category(), v.action(), v.phase(), v.at(), ""));
             conversations.remove(conversationId, e);
@@ -240,6 +249,8 @@ public final class InMemoryConversationStore implements ConversationStore, Viola
                 }
             }
             if (changed > 0) {
+                // A summary may repeat what the user wrote: it goes with their text.
+                e.summaries.clear();
                 event = erased.event(e.info.organizationId(), e.info.workspaceId(), changed);
                 checkFits(event);
             }
@@ -803,5 +814,127 @@ public final class InMemoryConversationStore implements ConversationStore, Viola
             throw new ConversationNotFoundException(conversationId);
         }
         return e;
+    }
+
+    // --- summaries ---
+
+    @Override
+    public Optional<dev.parley.api.compaction.Summary> latestSummary(String conversationId) {
+        Entry e = conversations.get(conversationId);
+        if (e == null) {
+            return Optional.empty();
+        }
+        synchronized (e) {
+            return e.deleted || e.summaries.isEmpty() ? Optional.empty()
+                    : Optional.of(e.summaries.get(e.summaries.size() - 1));
+        }
+    }
+
+    @Override
+    public List<dev.parley.api.compaction.Summary> summaries(String conversationId) {
+        Entry e = conversations.get(conversationId);
+        if (e == null) {
+            return List.of();
+        }
+        synchronized (e) {
+            return e.deleted ? List.of() : List.copyOf(e.summaries);
+        }
+    }
+
+    @Override
+    public boolean claimCompaction(String conversationId, String token, Instant at, Duration lease) {
+        Objects.requireNonNull(token, "token");
+        Entry e = conversations.get(conversationId);
+        if (e == null) {
+            return false;
+        }
+        synchronized (e) {
+            if (e.deleted || at.isBefore(e.compactionRetryAt)
+                    || e.compactionToken != null && at.isBefore(e.compactionUntil)) {
+                return false;
+            }
+            e.compactionToken = token;
+            e.compactionUntil = at.plus(lease);
+            return true;
+        }
+    }
+
+    @Override
+    public boolean renewCompaction(String conversationId, String token, Instant at, Duration lease) {
+        Entry e = conversations.get(conversationId);
+        if (e == null) {
+            return false;
+        }
+        synchronized (e) {
+            if (!token.equals(e.compactionToken)) {
+                return false;
+            }
+            e.compactionUntil = at.plus(lease);
+            return true;
+        }
+    }
+
+    @Override
+    public Optional<dev.parley.api.compaction.Summary> commitSummary(String token,
+                                                                     dev.parley.api.compaction.Summary summary,
+                                                                     dev.parley.api.credits.TurnCharge charge,
+                                                                     dev.parley.api.usage.UsageEntry meter,
+                                                                     AuditEvent event) {
+        Objects.requireNonNull(summary, "summary");
+        Objects.requireNonNull(event, "event");
+        checkFits(event);
+        Entry e = conversations.get(summary.conversationId());
+        if (e == null) {
+            return Optional.empty();
+        }
+        dev.parley.api.compaction.Summary stored;
+        synchronized (e) {
+            if (e.deleted || !token.equals(e.compactionToken) || summary.toSequence() > e.messages.size()
+                    || !e.summaries.isEmpty()
+                    && e.summaries.get(e.summaries.size() - 1).toSequence() >= summary.toSequence()) {
+                return Optional.empty();
+            }
+            stored = summary;
+            if (charge != null) {
+                stored = stored.withCredits(credits.settle(charge, summary.conversationId(), summary.id(),
+                        summary.createdAt()));
+            }
+            if (meter != null) {
+                usage.record(e.info.organizationId(), e.info.workspaceId(), summary.conversationId(), meter,
+                        summary.createdAt(), summary.usage(), stored.credits());
+            }
+            e.summaries.add(stored);
+            e.compactionToken = null;
+            e.compactionRetryAt = Instant.EPOCH;
+        }
+        append(event);
+        return Optional.of(stored);
+    }
+
+    @Override
+    public void failCompaction(String conversationId, String token, Instant at, Duration retryAfter) {
+        Entry e = conversations.get(conversationId);
+        if (e == null) {
+            return;
+        }
+        synchronized (e) {
+            if (token.equals(e.compactionToken)) {
+                e.compactionToken = null;
+                e.compactionRetryAt = at.plus(retryAfter);
+            }
+        }
+    }
+
+    @Override
+    public void releaseCompaction(String conversationId, String token) {
+        Entry e = conversations.get(conversationId);
+        if (e == null) {
+            return;
+        }
+        synchronized (e) {
+            if (token.equals(e.compactionToken)) {
+                e.compactionToken = null;
+            }
+        }
     }
 }

@@ -37,7 +37,11 @@ public record AuditEvent(String id, Type type, String conversationId, String org
         /** A policy replaced text of the prompt or the reply with placeholders. */
         REDACTED,
         /** A policy finding was handed to the alert sink. */
-        ALERT_RAISED
+        ALERT_RAISED,
+        /** Compaction stored a summary; its detail gives the messages it covers and its tokens. */
+        CONVERSATION_COMPACTED,
+        /** A compaction failed, or the POST policies withheld its summary; its detail is the error code. */
+        COMPACTION_FAILED
     }
 
     public AuditEvent {

@@ -76,6 +76,17 @@ public interface EngineServices {
         return java.util.List.of();
     }
 
+    /** The summaries of the engine's store, when it keeps them ({@link dev.parley.api.spi.SummaryLog}). */
+    default java.util.Optional<dev.parley.api.spi.SummaryLog> summaries() {
+        return store() instanceof dev.parley.api.spi.SummaryLog log ? java.util.Optional.of(log)
+                : java.util.Optional.empty();
+    }
+
+    /** How the engine compacts conversations; {@link dev.parley.api.compaction.Compaction#OFF} unless configured. */
+    default dev.parley.api.compaction.Compaction compaction() {
+        return dev.parley.api.compaction.Compaction.OFF;
+    }
+
     /** The credits of the engine's store, when it keeps them ({@link dev.parley.api.spi.CreditLedger}). */
     default java.util.Optional<dev.parley.api.spi.CreditLedger> credits() {
         return store() instanceof dev.parley.api.spi.CreditLedger ledger ? java.util.Optional.of(ledger)

@@ -170,6 +170,7 @@ final class ConversationHandle implements Conversation {
             throw new IllegalStateException("the pipeline answered without storing the turn: "
                     + "it needs a PersistStage and an AccountingStage, as in PromptPipeline.defaults()");
         }
+        engine.afterTurn(result);
         return result;
     }
 

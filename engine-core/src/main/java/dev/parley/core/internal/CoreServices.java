@@ -52,6 +52,14 @@ final class CoreServices implements EngineServices {
         this.alertSink = config.alertSink();
         this.defaultContextWindow = config.defaultContextWindow();
         this.timeouts = config.timeouts();
+        this.compaction = config.compaction();
+    }
+
+    private final dev.parley.api.compaction.Compaction compaction;
+
+    @Override
+    public dev.parley.api.compaction.Compaction compaction() {
+        return compaction;
     }
 
     private final dev.parley.api.Timeouts timeouts;

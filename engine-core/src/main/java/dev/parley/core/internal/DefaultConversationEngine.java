@@ -84,6 +84,29 @@ final class DefaultConversationEngine implements ConversationEngine {
         ScheduledThreadPoolExecutor leaseThreads = new ScheduledThreadPoolExecutor(LEASE_THREADS, daemon("parley-lease-"));
         leaseThreads.setRemoveOnCancelPolicy(true);
         this.leases = leaseThreads;
+        if (config.compaction().enabled()) {
+            if (!(store instanceof dev.parley.api.spi.SummaryLog log)) {
+                leaseThreads.shutdownNow();
+                if (ownStreamThreads != null) {
+                    ownStreamThreads.shutdownNow();
+                }
+                throw new IllegalStateException("compaction is on, but the store keeps no summaries: "
+                        + store.getClass().getSimpleName() + " is no SummaryLog");
+            }
+            this.compactor = new Compactor(config.compaction(), services, log, leaseThreads, daemon("parley-compaction-"));
+        } else {
+            this.compactor = null;
+        }
+    }
+
+    /** Summarizes conversations after their turns; null when compaction is off. */
+    private final @org.jspecify.annotations.Nullable Compactor compactor;
+
+    /** Hands a stored turn to compaction, when it is on. */
+    void afterTurn(dev.parley.api.values.TurnResult result) {
+        if (compactor != null) {
+            compactor.afterTurn(result);
+        }
     }
 
     /** Threads that renew stream leases. */
@@ -263,6 +286,9 @@ final class DefaultConversationEngine implements ConversationEngine {
         }
         if (ownStreamThreads != null) {
             ownStreamThreads.shutdownNow();
+        }
+        if (compactor != null) {
+            compactor.close();
         }
         leases.shutdownNow();
         try {

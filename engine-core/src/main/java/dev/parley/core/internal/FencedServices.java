@@ -86,6 +86,16 @@ final class FencedServices implements EngineServices {
     }
 
     @Override
+    public java.util.Optional<dev.parley.api.spi.SummaryLog> summaries() {
+        return services.summaries();
+    }
+
+    @Override
+    public dev.parley.api.compaction.Compaction compaction() {
+        return services.compaction();
+    }
+
+    @Override
     public java.util.Optional<dev.parley.api.spi.CreditLedger> credits() {
         return services.store() instanceof dev.parley.api.spi.CreditLedger ledger ? java.util.Optional.of(ledger)
                 : java.util.Optional.empty();

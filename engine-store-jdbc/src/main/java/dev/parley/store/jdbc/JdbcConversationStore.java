@@ -165,7 +165,7 @@ import java.util.function.Function;
  * <p>Times are kept at microsecond precision. Thread safe.
  */
 public final class JdbcConversationStore implements ConversationStore, ViolationLog, PolicyRegistry, CreditLedger,
-        RateLimitLedger, UsageLedger, dev.parley.api.spi.ConversationPurges {
+        RateLimitLedger, UsageLedger, dev.parley.api.spi.ConversationPurges, dev.parley.api.spi.SummaryLog {
     private final Jdbi jdbi;
     private final @Nullable HikariDataSource ownedPool;
     private final ConversationDao conversations = new ConversationDao();
@@ -179,6 +179,7 @@ public final class JdbcConversationStore implements ConversationStore, Violation
     private final CreditDao credits;
     private final UsageDao usage;
     private final RateLimitDao rateLimits;
+    private final dev.parley.store.jdbc.internal.SummaryDao summaries;
     /** Conversation settings by id and version; null when disabled. */
     private final @Nullable SettingsCache settingsCache;
     /** Compaction of the H2 file the store opened; null for any other database. */
@@ -196,6 +197,7 @@ public final class JdbcConversationStore implements ConversationStore, Violation
             this.turns = new TurnDao(dialect, messages, audit, violations, credits, usage);
             this.streamLocks = new StreamLockDao(dialect);
             this.policies = new PolicyDao(dialect);
+            this.summaries = new dev.parley.store.jdbc.internal.SummaryDao(dialect, credits, usage, audit);
             this.jdbi = Jdbi.create(dataSource);
             jdbi.getConfig(StatementExceptions.class).setMessageRendering(StatementExceptions.MessageRendering.NONE);
             this.h2Compaction = b.localHolds != null && b.localHolds.startsWith("file:")
@@ -293,6 +295,7 @@ public final class JdbcConversationStore implements ConversationStore, Violation
             // Any message or id a turn stored after the batches goes too (none should: the conversation was hidden).
             purges.deleteMessages(h, conversationId, Integer.MAX_VALUE);
             purges.deleteTurns(h, conversationId, Integer.MAX_VALUE);
+            summaries.deleteAll(h, conversationId);
             purges.deleteRest(h, conversationId, unlinkLedger);
             return audit.insert(h, event);
         });
@@ -310,10 +313,85 @@ public final class JdbcConversationStore implements ConversationStore, Violation
         } while (batch > 0);
         if (changed > 0) {
             long count = changed;
-            transaction("erase a user's messages", h -> purges.scope(h, conversationId)
-                    .map(x -> audit.insert(h, erased.event(x.organizationId(), x.workspaceId(), count))).orElse(0));
+            // A summary may repeat what the user wrote: it goes with their text.
+            transaction("erase a user's messages", h -> {
+                summaries.deleteSummaries(h, conversationId);
+                return purges.scope(h, conversationId)
+                        .map(x -> audit.insert(h, erased.event(x.organizationId(), x.workspaceId(), count))).orElse(0);
+            });
         }
         return changed;
+    }
+
+    // --- summaries ---
+
+    @Override
+    public Optional<dev.parley.api.compaction.Summary> latestSummary(String conversationId) {
+        return call("read a summary", h -> summaries.latest(h, conversationId));
+    }
+
+    @Override
+    public List<dev.parley.api.compaction.Summary> summaries(String conversationId) {
+        return call("read summaries", h -> summaries.all(h, conversationId));
+    }
+
+    @Override
+    public boolean claimCompaction(String conversationId, String token, Instant at, Duration lease) {
+        Objects.requireNonNull(token, "token");
+        if (call("claim a compaction", h -> summaries.take(h, conversationId, token, lease))) {
+            return true;
+        }
+        try {
+            return call("claim a compaction", h -> summaries.insertClaim(h, conversationId, token, lease)) == 1;
+        } catch (StoreFailureException e) {
+            if (SqlErrors.isUniqueViolation(e)) {
+                return false; // the conversation has a claim row: held, deferred, or inserted just now by another
+            }
+            throw e;
+        }
+    }
+
+    @Override
+    public boolean renewCompaction(String conversationId, String token, Instant at, Duration lease) {
+        return call("renew a compaction claim", h -> summaries.renew(h, conversationId, token, lease));
+    }
+
+    @Override
+    public Optional<dev.parley.api.compaction.Summary> commitSummary(String token,
+                                                                     dev.parley.api.compaction.Summary summary,
+                                                                     dev.parley.api.credits.@Nullable TurnCharge charge,
+                                                                     dev.parley.api.usage.@Nullable UsageEntry meter,
+                                                                     AuditEvent event) {
+        Objects.requireNonNull(summary, "summary");
+        Objects.requireNonNull(event, "event");
+        LocalHolds local = credits.localHolds();
+        if (local == null || charge == null || !charge.hold().metered()) {
+            return transaction("store a summary", h -> summaries.commit(h, token, summary, charge, meter, event));
+        }
+        try (var locked = lockLocally(charge.hold().accountIds())) {
+            Optional<dev.parley.api.compaction.Summary> stored = transaction("store a summary",
+                    h -> summaries.commit(h, token, summary, charge, meter, event));
+            if (stored.isPresent()) {
+                local.release(charge.hold().id());
+            }
+            return stored;
+        }
+    }
+
+    @Override
+    public void failCompaction(String conversationId, String token, Instant at, Duration retryAfter) {
+        use("record a failed compaction", h -> {
+            summaries.fail(h, conversationId, token, retryAfter);
+            return 0;
+        });
+    }
+
+    @Override
+    public void releaseCompaction(String conversationId, String token) {
+        use("end a compaction claim", h -> {
+            summaries.end(h, conversationId, token);
+            return 0;
+        });
     }
 
     @Override

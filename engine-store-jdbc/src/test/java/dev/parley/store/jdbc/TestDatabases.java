@@ -48,7 +48,7 @@ public final class TestDatabases {
              Statement s = c.createStatement()) {
             s.execute("TRUNCATE parley_violation, parley_stream_lock, parley_event, parley_turn, parley_message, "
                     + "parley_conversation, parley_policy, parley_credit_hold, parley_credit_ledger, parley_credit_account, "
-                    + "parley_credit_price, parley_rate_counter, parley_usage_day");
+                    + "parley_credit_price, parley_rate_counter, parley_usage_day, parley_summary, parley_compaction");
             s.execute("UPDATE parley_policy_version SET version = 0 WHERE id = 1"); // as a fresh database has it
         } catch (SQLException e) {
             store.close();

@@ -1,0 +1,444 @@
+package dev.parley.core.internal;
+
+import dev.parley.api.Credits;
+import dev.parley.api.MessageStatus;
+import dev.parley.api.ModelParameters;
+import dev.parley.api.PageRequest;
+import dev.parley.api.ParleyException;
+import dev.parley.api.Role;
+import dev.parley.api.Usage;
+import dev.parley.api.compaction.Compaction;
+import dev.parley.api.compaction.Summary;
+import dev.parley.api.credits.AccountOwner;
+import dev.parley.api.credits.CreditHold;
+import dev.parley.api.credits.HoldRequest;
+import dev.parley.api.credits.TurnCharge;
+import dev.parley.api.policy.FailMode;
+import dev.parley.api.policy.Finding;
+import dev.parley.api.policy.PolicyAction;
+import dev.parley.api.policy.PolicyOutcome;
+import dev.parley.api.policy.PolicyPhase;
+import dev.parley.api.policy.PolicyRule;
+import dev.parley.api.spi.CreditLedger;
+import dev.parley.api.spi.SummaryLog;
+import dev.parley.api.spi.TokenCounter;
+import dev.parley.api.usage.UsageEntry;
+import dev.parley.api.values.AuditEvent;
+import dev.parley.api.values.HistoryMessage;
+import dev.parley.api.values.ModelMessage;
+import dev.parley.api.values.ModelRequest;
+import dev.parley.api.values.ModelResponse;
+import dev.parley.api.values.Turn;
+import dev.parley.api.values.TurnResult;
+import dev.parley.core.ContextStage;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Runs an engine's compaction ({@link Compaction}) after its turns, on a thread of its own. Not API.
+ *
+ * <p>A turn whose context left out history no summary covers ({@link ContextStage#LEFT_OUT}) hands its
+ * conversation to {@link #afterTurn}; jobs for one conversation coalesce, the newest wins. A job counts the
+ * uncovered left-out tokens (from what it counted before for the conversation, so a long conversation is not read
+ * again on every turn) and, past the threshold, claims the conversation in the store, reads the messages after the
+ * latest summary, asks the summarizer, checks its answer with the POST rules and stores it with its charge and usage
+ * in one transaction. Whatever fails is recorded (an audit event, the store's deferral) and tried again after
+ * {@link Compaction#retryAfter()}. Thread safe.
+ */
+final class Compactor implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Compactor.class);
+    /** Messages read per page of the range to summarize. */
+    private static final int PAGE = 100;
+    /** Jobs waiting at most; beyond them a turn's job is dropped (a later turn of that conversation brings it back). */
+    private static final int QUEUE = 10_000;
+    /** Conversations whose counted tokens are remembered. */
+    private static final long KNOWN = 10_000;
+    /** The clock of holds' and claims' leases, as the budget stage's. */
+    private static final java.time.Clock LEASE_CLOCK = java.time.Clock.systemUTC();
+
+    private final Compaction settings;
+    private final CoreServices services;
+    private final SummaryLog log;
+    private final ScheduledExecutorService leases;
+    private final ThreadPoolExecutor thread;
+    /** The newest job of each conversation that waits. */
+    private final ConcurrentMap<String, Job> waiting = new ConcurrentHashMap<>();
+    /** Per conversation, the uncovered left-out tokens counted so far. */
+    private final com.github.benmanes.caffeine.cache.Cache<String, Counted> counted =
+            com.github.benmanes.caffeine.cache.Caffeine.newBuilder().maximumSize(KNOWN).build();
+
+    /** A turn whose context left history out, and what it left out. */
+    private record Job(Turn turn, ContextStage.LeftOut leftOut) {
+    }
+
+    /** The tokens of the messages after {@code summarizedTo} and below {@code below}. */
+    private record Counted(long summarizedTo, long below, long tokens) {
+    }
+
+    Compactor(Compaction settings, CoreServices services, SummaryLog log, ScheduledExecutorService leases,
+              ThreadFactory threads) {
+        this.settings = settings;
+        this.services = services;
+        this.log = log;
+        this.leases = leases;
+        this.thread = new ThreadPoolExecutor(1, 1, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(QUEUE), threads);
+        thread.allowCoreThreadTimeOut(true);
+    }
+
+    /** Called on the turn's thread once it is stored: takes the conversation for a later check, or not. Never throws. */
+    void afterTurn(TurnResult result) {
+        if (result.replayed() || result.blocked().isPresent()) {
+            return;
+        }
+        Turn turn = result.turn();
+        Optional<ContextStage.LeftOut> leftOut = turn.attribute(ContextStage.LEFT_OUT);
+        if (leftOut.isEmpty() || !leftOut.get().uncovered()) {
+            return;
+        }
+        try {
+            if (!settings.appliesTo(turn.conversation())) {
+                return;
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("Compaction's predicate failed on conversation {}; it is not compacted", turn.conversation().id(), e);
+            return;
+        }
+        String id = turn.conversation().id();
+        if (waiting.put(id, new Job(turn, leftOut.get())) == null) {
+            try {
+                thread.execute(() -> run(id));
+            } catch (RejectedExecutionException e) {
+                waiting.remove(id);
+                LOG.debug("Compaction of conversation {} skipped: the queue is full or the engine is closing", id);
+            }
+        }
+    }
+
+    private void run(String conversationId) {
+        Job job = waiting.remove(conversationId);
+        if (job == null) {
+            return;
+        }
+        try {
+            compact(job);
+        } catch (RuntimeException e) {
+            // The store failed, or a bug: turns go on trimming; a later turn brings the conversation back.
+            LOG.warn("Compaction of conversation {} failed ({})", conversationId, e.getClass().getName());
+            LOG.debug("Compaction failed", e);
+        }
+    }
+
+    /** Counts what the job's turn left out, and summarizes while it is past the threshold. */
+    private void compact(Job job) {
+        String id = job.turn().conversation().id();
+        ContextStage.LeftOut out = job.leftOut();
+        long uncovered = uncovered(id, out);
+        if (uncovered <= settings.threshold()) {
+            return;
+        }
+        // Past the threshold: summarize, once per range across every engine, as long as enough is left.
+        for (int round = 0; round < 64; round++) {
+            Optional<Counted> left = summarizeOnce(job);
+            if (left.isEmpty()) {
+                return;
+            }
+            counted.put(id, left.get());
+            if (left.get().tokens() <= settings.threshold()) {
+                return;
+            }
+        }
+    }
+
+    /** The uncovered left-out tokens of the conversation, read from where this engine counted up to before. */
+    private long uncovered(String id, ContextStage.LeftOut out) {
+        Counted known = counted.getIfPresent(id);
+        long tokens;
+        long readDownTo; // read the messages from out.below() - 1 down to this one, exclusive
+        if (known != null && known.summarizedTo() == out.summarizedTo() && known.below() <= out.below()) {
+            tokens = known.tokens();
+            readDownTo = known.below() - 1;
+        } else {
+            tokens = 0;
+            readDownTo = out.summarizedTo();
+        }
+        long before = out.below();
+        while (before - 1 > readDownTo) {
+            int limit = (int) Math.min(PAGE, before - 1 - readDownTo);
+            List<HistoryMessage> page = services.store().recentHistory(id, before, limit);
+            if (page.isEmpty()) {
+                break;
+            }
+            for (HistoryMessage m : page) {
+                if (m.sequence() > readDownTo) {
+                    tokens += m.tokens();
+                }
+                before = m.sequence();
+            }
+            if (tokens > settings.threshold() + settings.maxInputTokens()) {
+                break; // enough to know; the summary itself reads its range
+            }
+        }
+        counted.put(id, new Counted(out.summarizedTo(), out.below(), tokens));
+        return tokens;
+    }
+
+    /**
+     * One summary, if this engine can claim the conversation and something past the threshold is still uncovered.
+     *
+     * @return what is left uncovered after it; empty when nothing was stored
+     */
+    private Optional<Counted> summarizeOnce(Job job) {
+        Turn turn = job.turn();
+        String id = turn.conversation().id();
+        long below = job.leftOut().below();
+        String token = services.newId();
+        Duration lease = services.timeouts().claimLease();
+        if (!log.claimCompaction(id, token, LEASE_CLOCK.instant(), lease)) {
+            return Optional.empty(); // another engine compacts it, or a failure deferred it
+        }
+        CreditHold hold = null;
+        ScheduledFuture<?> keeper = null;
+        boolean ended = false;
+        try {
+            Optional<Summary> previous = log.latestSummary(id);
+            long from = previous.map(Summary::toSequence).orElse(0L) + 1;
+            Range range = range(id, from, below);
+            if (range.messages().isEmpty() || range.tokens() + range.uncoveredAfter() <= settings.threshold()) {
+                log.releaseCompaction(id, token);
+                ended = true;
+                return Optional.empty(); // another engine summarized it meanwhile
+            }
+            String model = settings.model().orElseThrow();
+            List<ModelMessage> request = settings.prompt().request(previous, range.messages());
+            TokenCounter counter = services.tokenCounter(model);
+            long inputTokens = 0;
+            for (ModelMessage m : request) {
+                inputTokens += counter.count(m.text());
+            }
+            String summaryId = services.newId();
+            Optional<CreditLedger> ledger = services.credits();
+            if (ledger.isPresent()) {
+                hold = ledger.get().reserve(new HoldRequest(services.newId(), id, summaryId, owners(turn), model,
+                        inputTokens, settings.maxSummaryTokens(), LEASE_CLOCK.instant(), lease));
+            }
+            keeper = keepAlive(id, token, hold, lease);
+            ModelResponse response = services.model(model, turn.conversation(), "model").chat(new ModelRequest(model,
+                    request, ModelParameters.builder().maxOutputTokens(settings.maxSummaryTokens()).build()));
+            String text = response.text() == null ? "" : response.text().strip();
+            if (text.isEmpty()) {
+                throw new SummaryRefused("EMPTY_SUMMARY");
+            }
+            text = checked(turn, text);
+            Usage usage = response.usage() != null ? response.usage()
+                    : new Usage(inputTokens, counter.count(text));
+            int tokens = services.tokenCounter(turn.model()).count(ContextStage.SUMMARY_HEADING + text);
+            Summary summary = new Summary(summaryId, id, 1, range.lastSequence(), text, tokens, model, usage,
+                    Credits.unmetered(), services.clock().instant());
+            TurnCharge charge = hold != null && hold.metered()
+                    ? new TurnCharge(hold, usage.tokensIn(), usage.tokensOut()) : null;
+            AuditEvent event = CallerConversations.event(AuditEvent.Type.CONVERSATION_COMPACTED, turn.conversation(),
+                    turn.caller().userId(), "messages=1.." + range.lastSequence() + ", tokens=" + tokens, services);
+            keeper.cancel(false);
+            Optional<Summary> stored = log.commitSummary(token, summary, charge,
+                    new UsageEntry(turn.conversation().ownerId(), model, 0), event);
+            ended = true;
+            if (stored.isEmpty()) {
+                return Optional.empty(); // the claim lapsed and another engine took it, or the conversation went
+            }
+            if (charge != null) {
+                hold = null; // settled with the summary
+            }
+            services.notifySink(event);
+            LOG.debug("Conversation {} compacted: messages 1..{} in {} tokens", id, range.lastSequence(), tokens);
+            return Optional.of(new Counted(range.lastSequence(), below, range.uncoveredAfter()));
+        } catch (SummaryRefused | ParleyException e) {
+            fail(turn, token, e instanceof ParleyException p ? p.code().name() : e.getMessage());
+            ended = true;
+            return Optional.empty();
+        } catch (RuntimeException e) {
+            // The summarizer failed (its message may quote the conversation: the class only, the rest at DEBUG).
+            LOG.warn("The summarizer failed on conversation {} ({}); it is tried again after {}", id,
+                    e.getClass().getName(), settings.retryAfter());
+            LOG.debug("Summarizer failure", e);
+            fail(turn, token, "MODEL_UNAVAILABLE: " + ProviderFailures.kind(e));
+            ended = true;
+            return Optional.empty();
+        } finally {
+            if (keeper != null) {
+                keeper.cancel(false);
+            }
+            if (hold != null) {
+                try {
+                    services.releaseHold(hold);
+                } catch (RuntimeException e) {
+                    LOG.warn("Could not release the credit hold of a compaction of conversation {}; it lapses", id, e);
+                }
+            }
+            if (!ended) {
+                try {
+                    log.releaseCompaction(id, token);
+                } catch (RuntimeException e) {
+                    LOG.warn("Could not end the compaction claim of conversation {}; it lapses", id, e);
+                }
+            }
+        }
+    }
+
+    /** Records a failed compaction: the store defers the next one, and an event says why. */
+    private void fail(Turn turn, String token, String code) {
+        String id = turn.conversation().id();
+        log.failCompaction(id, token, LEASE_CLOCK.instant(), settings.retryAfter());
+        try {
+            services.publish(CallerConversations.event(AuditEvent.Type.COMPACTION_FAILED, turn.conversation(),
+                    turn.caller().userId(), code, services));
+        } catch (RuntimeException e) {
+            LOG.warn("Could not record the failed compaction of conversation {}", id, e);
+        }
+    }
+
+    /** Renews the claim (and the hold) while the summarizer works. */
+    private ScheduledFuture<?> keepAlive(String id, String token, @Nullable CreditHold hold, Duration lease) {
+        long every = Math.max(50, lease.toMillis() / 3);
+        return leases.scheduleWithFixedDelay(() -> {
+            try {
+                log.renewCompaction(id, token, LEASE_CLOCK.instant(), lease);
+                if (hold != null && hold.metered()) {
+                    services.credits().ifPresent(l -> l.renewHold(hold.id(), LEASE_CLOCK.instant(), lease));
+                }
+            } catch (RuntimeException e) {
+                LOG.warn("Could not renew the compaction claim of conversation {}", id, e);
+            }
+        }, every, every, TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * The messages to summarize: whole turns from {@code from} on, below {@code below}, at most
+     * {@link Compaction#maxInputTokens()} of them (at least one turn).
+     *
+     * @param tokens the tokens of the messages read
+     * @param uncoveredAfter the tokens read past the range, up to {@code below}
+     */
+    private record Range(List<HistoryMessage> messages, long tokens, long lastSequence, long uncoveredAfter) {
+    }
+
+    private Range range(String id, long from, long below) {
+        List<HistoryMessage> taken = new ArrayList<>();
+        long tokens = 0;
+        long after = 0;
+        long last = from - 1;
+        boolean full = false;
+        long next = from;
+        while (next < below) {
+            long pageNumber = (next - 1) / PAGE + 1;
+            List<dev.parley.api.Message> page = services.store().messages(id,
+                    PageRequest.of((int) pageNumber, PAGE)).items();
+            if (page.isEmpty()) {
+                break;
+            }
+            for (dev.parley.api.Message m : page) {
+                if (m.sequence() < next || m.sequence() >= below) {
+                    continue;
+                }
+                if (m.role() == Role.USER && !taken.isEmpty()
+                        && (full || tokens >= settings.maxInputTokens())) {
+                    full = true; // a turn boundary past the input limit: the rest stays for the next summary
+                }
+                if (full) {
+                    after += m.tokens();
+                    continue;
+                }
+                tokens += m.tokens();
+                last = m.sequence();
+                if (m.status() != MessageStatus.FAILED && !(m.role() == Role.ASSISTANT && m.text().isEmpty())) {
+                    taken.add(HistoryMessage.of(m));
+                }
+            }
+            next = page.get(page.size() - 1).sequence() + 1;
+            if (full && after > settings.threshold()) {
+                break;
+            }
+        }
+        // The range ends with a whole turn: drop a trailing prompt whose reply is not in it.
+        while (!taken.isEmpty() && taken.get(taken.size() - 1).role() == Role.USER && last == taken.get(taken.size() - 1).sequence()) {
+            HistoryMessage dropped = taken.remove(taken.size() - 1);
+            tokens -= dropped.tokens();
+            after += dropped.tokens();
+            last = dropped.sequence() - 1;
+        }
+        return new Range(taken, tokens, last, after);
+    }
+
+    /** The summary as the conversation's POST rules leave it: redacted, or refused when a rule blocks it. */
+    private String checked(Turn turn, String text) {
+        List<PolicyRule> post = new ArrayList<>();
+        for (PolicyRule r : services.policies(turn.conversation())) {
+            if (r.checks(PolicyPhase.POST)) {
+                post.add(r);
+            }
+        }
+        if (post.isEmpty()) {
+            return text;
+        }
+        List<Finding> redactions = new ArrayList<>();
+        for (PolicyChecks.Checked c : PolicyChecks.check(post, PolicyPhase.POST, text, 0, turn, services,
+                services.tokenCounter(settings.model().orElseThrow()))) {
+            PolicyAction action = c.rule().action();
+            boolean withholds = action == PolicyAction.BLOCK || action == PolicyAction.REDACT;
+            if (c.status() == PolicyOutcome.Status.NOT_EVALUATED && withholds && c.rule().failMode() == FailMode.CLOSED
+                    || c.status() == PolicyOutcome.Status.FOUND && action == PolicyAction.BLOCK) {
+                throw new SummaryRefused("POLICY_BLOCKED");
+            }
+            if (c.status() == PolicyOutcome.Status.FOUND && action == PolicyAction.REDACT) {
+                redactions.addAll(c.findings());
+            }
+        }
+        return redactions.isEmpty() ? text : PolicyChecks.redact(text, redactions, 0, text.length());
+    }
+
+    /** Who a summary is charged to: the conversation's organization, workspace, repository and owner. */
+    private static List<AccountOwner> owners(Turn turn) {
+        var c = turn.conversation();
+        List<AccountOwner> owners = new ArrayList<>(4);
+        owners.add(AccountOwner.organization(c.organizationId()));
+        owners.add(AccountOwner.workspace(c.organizationId(), c.workspaceId()));
+        if (c.repositoryId() != null) {
+            owners.add(AccountOwner.repository(c.organizationId(), c.repositoryId()));
+        }
+        owners.add(AccountOwner.user(c.organizationId(), c.ownerId()));
+        return owners;
+    }
+
+    /** Waits briefly for the summary in progress, then stops the thread; its claim lapses if it did not end. */
+    @Override
+    public void close() {
+        waiting.clear();
+        thread.shutdownNow();
+        try {
+            thread.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** A summary the engine refused to store; its message is the stable code recorded. */
+    private static final class SummaryRefused extends RuntimeException {
+        SummaryRefused(String code) {
+            super(code, null, false, false);
+        }
+    }
+}

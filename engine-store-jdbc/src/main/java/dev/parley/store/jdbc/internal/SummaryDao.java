@@ -1,0 +1,183 @@
+package dev.parley.store.jdbc.internal;
+
+import dev.parley.api.Credits;
+import dev.parley.api.Usage;
+import dev.parley.api.compaction.Summary;
+import dev.parley.api.credits.TurnCharge;
+import dev.parley.api.usage.UsageEntry;
+import dev.parley.api.values.AuditEvent;
+import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.mapper.RowMapper;
+import org.jspecify.annotations.Nullable;
+
+import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The statements of summaries and of the compaction claim. Not API. Thread safe (immutable).
+ *
+ * <p>A conversation's claim is its {@code parley_compaction} row, fenced by a random token and leased by the
+ * database's clock ({@link Dialect}), as a message id's claim is. A summary's commit runs, in the caller's one
+ * transaction, its own checks and insert, the claim's end, {@link CreditDao#settle} for a charge, {@link UsageDao}
+ * for the usage entry and {@link AuditDao} for the event. Every method runs on the caller's {@link Handle}.
+ */
+public final class SummaryDao {
+    static final String COLUMNS = "id, conversation_id, from_seq, to_seq, body, tokens, model, usage_in, usage_out, "
+            + "credits_metered, credits_used, credits_remaining, credits_account, created_at";
+    /** A live conversation's summary covering the most: the range key, newest first. */
+    static final String LATEST = "SELECT " + COLUMNS.replaceAll("(\\w+)", "s.$1") + " FROM parley_summary s "
+            + "JOIN parley_conversation c ON c.id = s.conversation_id AND c.deleted_at IS NULL "
+            + "WHERE s.conversation_id = :c ORDER BY s.to_seq DESC LIMIT 1";
+    static final String ALL = "SELECT " + COLUMNS.replaceAll("(\\w+)", "s.$1") + " FROM parley_summary s "
+            + "JOIN parley_conversation c ON c.id = s.conversation_id AND c.deleted_at IS NULL "
+            + "WHERE s.conversation_id = :c ORDER BY s.to_seq";
+    static final String INSERT = "INSERT INTO parley_summary (" + COLUMNS + ") VALUES (:id, :c, :from, :to, :body, "
+            + ":tokens, :model, :in, :out, :metered, :used, :remaining, :account, :at)";
+    /** The most a summary of the conversation covers so far, and the live conversation's message count. */
+    static final String STATE = "SELECT c.message_count, (SELECT MAX(s.to_seq) FROM parley_summary s "
+            + "WHERE s.conversation_id = c.id) AS covered FROM parley_conversation c WHERE c.id = :c "
+            + "AND c.deleted_at IS NULL";
+    /** A claim row for a live conversation that has none; the primary key refuses a second. */
+    static final String INSERT_CLAIM_PREFIX = "INSERT INTO parley_compaction (conversation_id, claim_token, "
+            + "expires_at, retry_at, failures) SELECT id, :token, ";
+    static final String END = "UPDATE parley_compaction SET claim_token = NULL, expires_at = NULL "
+            + "WHERE conversation_id = :c AND claim_token = :token";
+    static final String DONE = "UPDATE parley_compaction SET claim_token = NULL, expires_at = NULL, retry_at = NULL, "
+            + "failures = 0 WHERE conversation_id = :c AND claim_token = :token";
+    static final String DELETE_SUMMARIES = "DELETE FROM parley_summary WHERE conversation_id = :c";
+    static final String DELETE_CLAIM = "DELETE FROM parley_compaction WHERE conversation_id = :c";
+
+    private static final RowMapper<Summary> SUMMARY = (rs, ctx) -> {
+        boolean metered = rs.getBoolean("credits_metered");
+        Credits credits = metered ? Credits.charged(Rows.amount(rs, "credits_used"), Rows.amount(rs,
+                "credits_remaining"), rs.getString("credits_account")) : Credits.unmetered();
+        return new Summary(rs.getString("id"), rs.getString("conversation_id"), rs.getLong("from_seq"),
+                rs.getLong("to_seq"), rs.getString("body"), rs.getInt("tokens"), rs.getString("model"),
+                new Usage(rs.getLong("usage_in"), rs.getLong("usage_out")), credits,
+                rs.getObject("created_at", OffsetDateTime.class).toInstant());
+    };
+
+    /** Takes a claim that is free, lapsed, and not deferred: compare-and-set on the row. */
+    private final String take;
+    private final String insertClaim;
+    private final String renew;
+    private final String fail;
+    private final CreditDao credits;
+    private final UsageDao usage;
+    private final AuditDao audit;
+
+    public SummaryDao(Dialect dialect, CreditDao credits, UsageDao usage, AuditDao audit) {
+        this.credits = credits;
+        this.usage = usage;
+        this.audit = audit;
+        this.take = "UPDATE parley_compaction SET claim_token = :token, expires_at = " + dialect.leaseEnd()
+                + " WHERE conversation_id = :c AND (claim_token IS NULL OR expires_at < " + Dialect.NOW + ") "
+                + "AND (retry_at IS NULL OR retry_at <= " + Dialect.NOW + ") AND EXISTS (SELECT 1 FROM "
+                + "parley_conversation WHERE id = :c AND deleted_at IS NULL)";
+        this.insertClaim = INSERT_CLAIM_PREFIX + dialect.leaseEnd() + ", NULL, 0 FROM parley_conversation "
+                + "WHERE id = :c AND deleted_at IS NULL";
+        this.renew = "UPDATE parley_compaction SET expires_at = " + dialect.leaseEnd()
+                + " WHERE conversation_id = :c AND claim_token = :token";
+        this.fail = "UPDATE parley_compaction SET claim_token = NULL, expires_at = NULL, retry_at = "
+                + dialect.leaseEnd() + ", failures = failures + 1 WHERE conversation_id = :c AND claim_token = :token";
+    }
+
+    public Optional<Summary> latest(Handle h, String conversationId) {
+        return h.createQuery(LATEST).bind("c", conversationId).map(SUMMARY).findOne();
+    }
+
+    public List<Summary> all(Handle h, String conversationId) {
+        return h.createQuery(ALL).bind("c", conversationId).map(SUMMARY).list();
+    }
+
+    /** Takes the conversation's existing claim row if it is free; whether it did. */
+    public boolean take(Handle h, String conversationId, String token, Duration lease) {
+        return h.createUpdate(take).bind("c", conversationId).bind("token", token).bind("leaseMs", lease.toMillis())
+                .execute() == 1;
+    }
+
+    /**
+     * Inserts the conversation's first claim row, held under {@code token}: 1 when it did, 0 when the conversation
+     * is not live. A row inserted meanwhile by another engine is a unique violation.
+     */
+    public int insertClaim(Handle h, String conversationId, String token, Duration lease) {
+        return h.createUpdate(insertClaim).bind("c", conversationId).bind("token", token)
+                .bind("leaseMs", lease.toMillis()).execute();
+    }
+
+    public boolean renew(Handle h, String conversationId, String token, Duration lease) {
+        return h.createUpdate(renew).bind("c", conversationId).bind("token", token).bind("leaseMs", lease.toMillis())
+                .execute() == 1;
+    }
+
+    public void fail(Handle h, String conversationId, String token, Duration retryAfter) {
+        h.createUpdate(fail).bind("c", conversationId).bind("token", token).bind("leaseMs", retryAfter.toMillis())
+                .execute();
+    }
+
+    public void end(Handle h, String conversationId, String token) {
+        h.createUpdate(END).bind("c", conversationId).bind("token", token).execute();
+    }
+
+    /**
+     * Stores the summary, in the caller's transaction, when the claim under {@code token} holds, the conversation
+     * is live and has the messages it covers, and it covers more than the latest summary; empty (nothing written)
+     * otherwise. The charge is settled and the usage recorded with it.
+     */
+    public Optional<Summary> commit(Handle h, String token, Summary summary, @Nullable TurnCharge charge,
+                                    @Nullable UsageEntry meter, AuditEvent event) {
+        String c = summary.conversationId();
+        Optional<long[]> state = h.createQuery(STATE).bind("c", c).map((rs, ctx) -> {
+            long covered = rs.getLong("covered");
+            return new long[] {rs.getLong("message_count"), rs.wasNull() ? 0 : covered};
+        }).findOne();
+        if (state.isEmpty() || state.get()[0] < summary.toSequence() || state.get()[1] >= summary.toSequence()) {
+            return Optional.empty();
+        }
+        // The claim's row stays locked until the commit: a takeover by another engine waits, then finds no lapse.
+        if (h.createUpdate(DONE).bind("c", c).bind("token", token).execute() != 1) {
+            return Optional.empty();
+        }
+        Summary stored = summary;
+        if (charge != null) {
+            stored = stored.withCredits(credits.settle(h, charge, c, summary.id(), summary.createdAt()));
+        }
+        Credits paid = stored.credits();
+        h.createUpdate(INSERT)
+                .bind("id", summary.id())
+                .bind("c", c)
+                .bind("from", summary.fromSequence())
+                .bind("to", summary.toSequence())
+                .bind("body", summary.text())
+                .bind("tokens", summary.tokens())
+                .bind("model", summary.model())
+                .bind("in", summary.usage().tokensIn())
+                .bind("out", summary.usage().tokensOut())
+                .bind("metered", paid.metered())
+                .bind("used", paid.metered() ? paid.used() : null)
+                .bind("remaining", paid.metered() ? paid.remaining() : null)
+                .bind("account", paid.account().orElse(null))
+                .bind("at", Rows.utc(summary.createdAt()))
+                .execute();
+        if (meter != null) {
+            usage.record(h, c, meter, summary.createdAt(), summary.usage(), paid);
+        }
+        audit.insert(h, event);
+        return Optional.of(new Summary(stored.id(), c, stored.fromSequence(), stored.toSequence(), stored.text(),
+                stored.tokens(), stored.model(), stored.usage(), paid, summary.createdAt().truncatedTo(
+                java.time.temporal.ChronoUnit.MICROS)));
+    }
+
+    /** Deletes the conversation's summaries; the number deleted. */
+    public int deleteSummaries(Handle h, String conversationId) {
+        return h.createUpdate(DELETE_SUMMARIES).bind("c", conversationId).execute();
+    }
+
+    /** Deletes the conversation's summaries and its claim row. */
+    public void deleteAll(Handle h, String conversationId) {
+        deleteSummaries(h, conversationId);
+        h.createUpdate(DELETE_CLAIM).bind("c", conversationId).execute();
+    }
+}
