@@ -89,14 +89,14 @@ public class CompactionTest {
     }
 
     /** The last "topic N" the summarizer's request names. */
-    static String lastTopic(ModelRequest r) {
+    public static String lastTopic(ModelRequest r) {
         String text = r.messages().get(r.messages().size() - 1).text();
         int at = text.lastIndexOf("topic ");
         return at < 0 ? "none" : text.substring(at, text.indexOf(' ', at + 6));
     }
 
     /** A prompt of about forty words, naming its topic. */
-    static String prompt(int i) {
+    public static String prompt(int i) {
         return "Please tell me more about topic " + i + " and how it relates to the shipping rules we discussed, "
                 + "including which warehouses handle returns, what the customer pays, and whether the express option "
                 + "applies to orders placed after noon on a weekday in the northern region.";
