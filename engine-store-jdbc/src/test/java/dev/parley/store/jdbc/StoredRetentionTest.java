@@ -43,6 +43,46 @@ abstract class StoredRetentionTest extends RetentionTest {
         ROWS.put("purge event", "SELECT COUNT(*) FROM parley_event WHERE conversation_id = ? AND type = 'CONVERSATION_PURGED'");
         ROWS.put("usage", "SELECT COUNT(*) FROM parley_usage_day WHERE conversation_id = ?");
         ROWS.put("ledger", "SELECT COUNT(*) FROM parley_credit_ledger WHERE conversation_id = ?");
+        ROWS.put("summary", "SELECT COUNT(*) FROM parley_summary WHERE conversation_id = ?");
+        ROWS.put("compaction claim", "SELECT COUNT(*) FROM parley_compaction WHERE conversation_id = ?");
+    }
+
+    /** Stores a summary of the conversation's first {@code toSequence} messages through the store's SummaryLog. */
+    private void summarize(Conversation c, long toSequence) {
+        dev.parley.api.spi.SummaryLog log = (dev.parley.api.spi.SummaryLog) store;
+        String token = java.util.UUID.randomUUID().toString();
+        assertThat(log.claimCompaction(c.id(), token, java.time.Instant.now(), Duration.ofSeconds(10))).isTrue();
+        java.time.Instant now = java.time.Instant.now();
+        assertThat(log.commitSummary(token, new dev.parley.api.compaction.Summary(java.util.UUID.randomUUID().toString(),
+                c.id(), 1, toSequence, "A summary of what was said.", 8, EngineFixture.MODEL,
+                new dev.parley.api.Usage(40, 8), dev.parley.api.Credits.unmetered(), now), null, null,
+                new dev.parley.api.values.AuditEvent(java.util.UUID.randomUUID().toString(),
+                        dev.parley.api.values.AuditEvent.Type.CONVERSATION_COMPACTED, c.id(), ORG, WS, "alice", now,
+                        "messages=1.." + toSequence))).isPresent();
+    }
+
+    @Test
+    void aPurgeAndAnErasureTakeTheConversationsSummariesWithThem() throws SQLException {
+        Conversation own = conversation(EngineFixture.member("alice"), WS, 3, null);
+        Conversation bobs = conversation(EngineFixture.member("bob"), WS, 1, null);
+        bobs.send(dev.parley.api.Prompt.text("for alice").user("alice").build());
+        Conversation carols = conversation(EngineFixture.member("carol"), WS, 2, null);
+        for (Conversation c : List.of(own, bobs, carols)) {
+            summarize(c, 2);
+            assertThat(rows(c.id())).containsEntry("summary", 1L).containsEntry("compaction claim", 1L);
+        }
+        Map<String, Long> carolsBefore = rows(carols.id());
+
+        engine.maintenance().erase(ORG, "alice");
+
+        // Alice's own conversation is gone with its summary and claim; Bob's loses the summary that may repeat
+        // Alice's words; Carol's keeps everything.
+        assertThat(rows(own.id())).containsEntry("conversation", 0L).containsEntry("summary", 0L)
+                .containsEntry("compaction claim", 0L);
+        assertThat(rows(bobs.id())).containsEntry("conversation", 1L).containsEntry("summary", 0L);
+        assertThat(rows(carols.id())).isEqualTo(carolsBefore);
+        assertThat(((dev.parley.api.spi.SummaryLog) store).summaries(bobs.id())).isEmpty();
+        assertThat(((dev.parley.api.spi.SummaryLog) store).summaries(carols.id())).hasSize(1);
     }
 
     /** A connection to the store's database. */
