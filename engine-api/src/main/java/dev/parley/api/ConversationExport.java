@@ -26,7 +26,7 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>The JSON form is one object, the same bytes for the same conversation from every store:
  * <pre>{@code
- * {"format":"parley-conversation","version":1,
+ * {"format":"parley-conversation","version":2,
  *  "conversation":{"id":…,"organizationId":…,"workspaceId":…,"repositoryId":…|null,"ownerId":…,
  *    "steering":{"personality":…|null,"personalityId":…|null,"brandVoiceId":…|null,"targetAudienceId":…|null},
  *    "modelName":…|null,
@@ -34,21 +34,32 @@ import org.jspecify.annotations.Nullable;
  *    "tokensIn":n,"tokensOut":n,"createdAt":"2026-12-04T10:15:30.123456Z","updatedAt":…},
  *  "messages":[{"id":…,"sequence":1,"role":"USER"|"ASSISTANT","text":…,"tokens":n,"model":…|null,"user":…|null,
  *    "source":…|null,"status":"COMPLETE"|…,"createdAt":…,"usage":{"tokensIn":n,"tokensOut":n}|null,
- *    "credits":{"used":"0.000150000","remaining":"9.999850000","accountId":…}|null}, …]}
+ *    "credits":{"used":"0.000150000","remaining":"9.999850000","accountId":…}|null}, …],
+ *  "summaries":[{"id":…,"fromSequence":1,"toSequence":n,"text":…,"tokens":n,"model":…,
+ *    "usage":{"tokensIn":n,"tokensOut":n},"credits":{…}|null,"createdAt":…}, …]}
  * }</pre>
  * Every member is always written (null where a value is absent), in this order, without whitespace; times are
  * ISO-8601 instants in UTC; credit amounts are decimal strings, so that no digit is lost. Reading is strict: an
  * unknown format or version, a missing, extra or mistyped member, or a value out of the range the engine accepts
  * elsewhere is an {@link InvalidRequestException} naming the member (for example {@code messages[3].text}).
+ * Version 1, written before summaries were exported, is read too, as an export without summaries.
  *
  * @param conversation the conversation's metadata and totals
  * @param messages its messages, oldest first, numbered from 1 without gaps
+ * @param summaries its compaction summaries ({@link dev.parley.api.compaction.Summary}), oldest first, each covering
+ *                  more of the messages than the one before
  */
-public record ConversationExport(ConversationInfo conversation, List<Message> messages) {
+public record ConversationExport(ConversationInfo conversation, List<Message> messages,
+                                 List<dev.parley.api.compaction.Summary> summaries) {
     /** The {@code format} member of the JSON form. */
     public static final String FORMAT = "parley-conversation";
-    /** The {@code version} member of the JSON form this release writes and reads. */
-    public static final int VERSION = 1;
+    /** The {@code version} member of the JSON form this release writes. */
+    public static final int VERSION = 2;
+
+    /** An export of a conversation without summaries. */
+    public ConversationExport(ConversationInfo conversation, List<Message> messages) {
+        this(conversation, messages, List.of());
+    }
 
     /**
      * Checks that the messages belong to the conversation, are numbered 1, 2, 3, … in order and have ids of their own.
@@ -59,6 +70,25 @@ public record ConversationExport(ConversationInfo conversation, List<Message> me
         Objects.requireNonNull(conversation, "conversation");
         Objects.requireNonNull(messages, "messages");
         messages = List.copyOf(messages);
+        Objects.requireNonNull(summaries, "summaries");
+        summaries = List.copyOf(summaries);
+        java.util.Set<String> summaryIds = new java.util.HashSet<>();
+        long covered = 0;
+        for (int i = 0; i < summaries.size(); i++) {
+            dev.parley.api.compaction.Summary sm = summaries.get(i);
+            if (!sm.conversationId().equals(conversation.id())) {
+                throw new InvalidRequestException("summaries[" + i + "].conversationId",
+                        "must be the conversation's id");
+            }
+            if (!summaryIds.add(sm.id())) {
+                throw new InvalidRequestException("summaries[" + i + "].id", "is the id of an earlier summary");
+            }
+            if (sm.toSequence() <= covered || sm.toSequence() > messages.size()) {
+                throw new InvalidRequestException("summaries[" + i + "].toSequence", "must be after the previous "
+                        + "summary's and at most the number of messages, " + messages.size());
+            }
+            covered = sm.toSequence();
+        }
         java.util.Set<String> ids = new java.util.HashSet<>();
         for (int i = 0; i < messages.size(); i++) {
             Message m = messages.get(i);
@@ -79,7 +109,8 @@ public record ConversationExport(ConversationInfo conversation, List<Message> me
     /** The conversation's id, message count and totals; never message text. */
     @Override
     public String toString() {
-        return "ConversationExport{id=" + conversation.id() + ", messages=" + messages.size() + ", tokensIn="
+        return "ConversationExport{id=" + conversation.id() + ", messages=" + messages.size() + ", summaries="
+                + summaries.size() + ", tokensIn="
                 + conversation.tokensIn() + ", tokensOut=" + conversation.tokensOut() + "}";
     }
 
@@ -131,17 +162,34 @@ public record ConversationExport(ConversationInfo conversation, List<Message> me
                         .append(m.usage().tokensOut()).append('}');
             }
             out.append(",\"credits\":");
-            if (!m.credits().metered()) {
-                out.append("null");
-            } else {
-                out.append("{\"used\":");
-                Json.quote(out, m.credits().used().toPlainString()).append(",\"remaining\":");
-                Json.quote(out, m.credits().remaining().toPlainString()).append(",\"accountId\":");
-                Json.quote(out, m.credits().accountId()).append('}');
-            }
+            credits(out, m.credits());
             out.append('}');
         }
+        out.append("],\"summaries\":[");
+        for (int i = 0; i < summaries.size(); i++) {
+            dev.parley.api.compaction.Summary sm = summaries.get(i);
+            out.append(i == 0 ? "{\"id\":" : ",{\"id\":");
+            Json.quote(out, sm.id()).append(",\"fromSequence\":").append(sm.fromSequence())
+                    .append(",\"toSequence\":").append(sm.toSequence()).append(",\"text\":");
+            Json.quote(out, sm.text()).append(",\"tokens\":").append(sm.tokens()).append(",\"model\":");
+            Json.quote(out, sm.model()).append(",\"usage\":{\"tokensIn\":").append(sm.usage().tokensIn())
+                    .append(",\"tokensOut\":").append(sm.usage().tokensOut()).append("},\"credits\":");
+            credits(out, sm.credits());
+            out.append(",\"createdAt\":");
+            Json.quote(out, sm.createdAt().toString()).append('}');
+        }
         return out.append("]}").toString();
+    }
+
+    private static void credits(StringBuilder out, Credits credits) {
+        if (!credits.metered()) {
+            out.append("null");
+        } else {
+            out.append("{\"used\":");
+            Json.quote(out, credits.used().toPlainString()).append(",\"remaining\":");
+            Json.quote(out, credits.remaining().toPlainString()).append(",\"accountId\":");
+            Json.quote(out, credits.accountId()).append('}');
+        }
     }
 
     /**
@@ -154,13 +202,16 @@ public record ConversationExport(ConversationInfo conversation, List<Message> me
      */
     public static ConversationExport fromJson(String json) {
         Reader root = new Reader("json", Json.parse("json", json), "");
-        Map<String, Object> top = root.object(List.of("format", "version", "conversation", "messages"));
+        Map<String, Object> top = root.map();
         if (!FORMAT.equals(root.string(top, "format"))) {
             throw new InvalidRequestException("format", "must be " + FORMAT);
         }
-        if (root.integer(top, "version", 1, Integer.MAX_VALUE) != VERSION) {
-            throw new InvalidRequestException("version", "must be " + VERSION);
+        long version = root.integer(top, "version", 1, Integer.MAX_VALUE);
+        if (version != 1 && version != VERSION) {
+            throw new InvalidRequestException("version", "must be 1 or " + VERSION);
         }
+        root.object(version == 1 ? List.of("format", "version", "conversation", "messages")
+                : List.of("format", "version", "conversation", "messages", "summaries"));
         Reader cr = root.at("conversation", top.get("conversation"));
         Map<String, Object> c = cr.object(List.of("id", "organizationId", "workspaceId", "repositoryId", "ownerId",
                 "steering", "modelName", "modelParameters", "tokensIn", "tokensOut", "createdAt", "updatedAt"));
@@ -207,7 +258,39 @@ public record ConversationExport(ConversationInfo conversation, List<Message> me
         for (int i = 0; i < items.size(); i++) {
             messages.add(message(new Reader("messages[" + i + "]", items.get(i), "messages[" + i + "]."), id));
         }
-        return new ConversationExport(info, messages);
+        List<dev.parley.api.compaction.Summary> summaries = new ArrayList<>();
+        if (version > 1) {
+            List<Object> listed = root.at("summaries", top.get("summaries")).array();
+            for (int i = 0; i < listed.size(); i++) {
+                summaries.add(summary(new Reader("summaries[" + i + "]", listed.get(i), "summaries[" + i + "]."), id));
+            }
+        }
+        return new ConversationExport(info, messages, summaries);
+    }
+
+    private static dev.parley.api.compaction.Summary summary(Reader r, String conversationId) {
+        Map<String, Object> m = r.object(List.of("id", "fromSequence", "toSequence", "text", "tokens", "model",
+                "usage", "credits", "createdAt"));
+        Reader ur = r.at("usage", m.get("usage"));
+        Map<String, Object> u = ur.object(List.of("tokensIn", "tokensOut"));
+        Usage usage = new Usage(ur.integer(u, "tokensIn", 0, Long.MAX_VALUE), ur.integer(u, "tokensOut", 0, Long.MAX_VALUE));
+        long from = r.integer(m, "fromSequence", 1, 1);
+        long to = r.integer(m, "toSequence", 1, Long.MAX_VALUE);
+        String text = Checks.text(r.name("text"), r.string(m, "text"), Limits.MAX_TEXT_LENGTH);
+        return new dev.parley.api.compaction.Summary(Checks.id(r.name("id"), r.string(m, "id")), conversationId, from,
+                to, text, (int) r.integer(m, "tokens", 0, Integer.MAX_VALUE),
+                Checks.label(r.name("model"), r.string(m, "model"), Limits.MAX_TAG_LENGTH), usage,
+                credits(r, m), r.time(m, "createdAt"));
+    }
+
+    private static Credits credits(Reader r, Map<String, Object> m) {
+        if (m.get("credits") == Json.NULL) {
+            return Credits.unmetered();
+        }
+        Reader kr = r.at("credits", m.get("credits"));
+        Map<String, Object> k = kr.object(List.of("used", "remaining", "accountId"));
+        return new Credits(true, kr.decimal(k, "used"), kr.decimal(k, "remaining"),
+                Checks.id(kr.name("accountId"), kr.string(k, "accountId")));
     }
 
     private static Message message(Reader r, String conversationId) {
@@ -222,13 +305,7 @@ public record ConversationExport(ConversationInfo conversation, List<Message> me
         } else if (role == Role.ASSISTANT) {
             throw new InvalidRequestException(r.name("usage"), "is required for a reply");
         }
-        Credits credits = Credits.unmetered();
-        if (m.get("credits") != Json.NULL) {
-            Reader kr = r.at("credits", m.get("credits"));
-            Map<String, Object> k = kr.object(List.of("used", "remaining", "accountId"));
-            credits = new Credits(true, kr.decimal(k, "used"), kr.decimal(k, "remaining"),
-                    Checks.id(kr.name("accountId"), kr.string(k, "accountId")));
-        }
+        Credits credits = credits(r, m);
         // Stored text may be empty (a cancelled stream keeps what it had, which can be nothing), so only its size
         // and encoding are checked here.
         String text = r.string(m, "text");
@@ -254,11 +331,15 @@ public record ConversationExport(ConversationInfo conversation, List<Message> me
         }
 
         @SuppressWarnings("unchecked")
-        Map<String, Object> object(List<String> members) {
+        Map<String, Object> map() {
             if (!(value instanceof Map)) {
                 throw new InvalidRequestException(path, "must be an object");
             }
-            Map<String, Object> map = (Map<String, Object>) value;
+            return (Map<String, Object>) value;
+        }
+
+        Map<String, Object> object(List<String> members) {
+            Map<String, Object> map = map();
             for (String member : members) {
                 if (!map.containsKey(member)) {
                     throw new InvalidRequestException(name(member), "is required");

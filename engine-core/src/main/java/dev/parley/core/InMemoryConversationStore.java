@@ -136,6 +136,13 @@ public final class InMemoryConversationStore implements ConversationStore, Viola
 
     @Override
     public boolean importConversation(ConversationInfo conversation, List<Message> messages, AuditEvent imported) {
+        return importConversation(conversation, messages, List.of(), imported);
+    }
+
+    @Override
+    public boolean importConversation(ConversationInfo conversation, List<Message> messages,
+                                      List<dev.parley.api.compaction.Summary> summaries, AuditEvent imported) {
+        Objects.requireNonNull(summaries, "summaries");
         Objects.requireNonNull(conversation, "conversation");
         Objects.requireNonNull(messages, "messages");
         Objects.requireNonNull(imported, "imported");
@@ -150,6 +157,18 @@ public final class InMemoryConversationStore implements ConversationStore, Viola
                         + "with ids of their own");
             }
             entry.messages.add(atStoredPrecision(m));
+        }
+        long covered = 0;
+        for (dev.parley.api.compaction.Summary sm : summaries) {
+            if (!sm.conversationId().equals(conversation.id()) || sm.toSequence() <= covered
+                    || sm.toSequence() > messages.size()) {
+                throw new IllegalArgumentException("imported summaries must be the conversation's, each covering more "
+                        + "of its messages than the one before");
+            }
+            covered = sm.toSequence();
+            entry.summaries.add(new dev.parley.api.compaction.Summary(sm.id(), sm.conversationId(), sm.fromSequence(),
+                    sm.toSequence(), sm.text(), sm.tokens(), sm.model(), sm.usage(), sm.credits(),
+                    sm.createdAt().truncatedTo(ChronoUnit.MICROS)));
         }
         if (conversations.putIfAbsent(conversation.id(), entry) != null) {
             return false;

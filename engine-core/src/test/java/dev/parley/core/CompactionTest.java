@@ -395,6 +395,40 @@ public class CompactionTest {
     }
 
     @Test
+    void anExportCarriesTheSummariesAndAnImportIntoAnotherStoreKeepsThem() {
+        ConversationEngine e = engine(compaction().build());
+        Conversation c = conversation(e);
+        send(c, 0, 14);
+        awaitSummaries(c, 2);
+        dev.parley.api.ConversationExport export = c.export();
+        List<Summary> stored = log().summaries(c.id());
+        assertThat(export.summaries()).isEqualTo(stored);
+        String json = export.toJson();
+        assertThat(json).contains("\"version\":2").contains("\"summaries\":[{\"id\":\"" + stored.get(0).id() + "\"");
+
+        InMemoryConversationStore elsewhere = new InMemoryConversationStore();
+        try (ConversationEngine other = EngineFixture.builder(ScriptedModel.echo(), elsewhere, java.time.Clock.systemUTC())
+                .model(SUMMARIZER, summarizer).build()) {
+            Conversation imported = other.as(EngineFixture.member("alice"))
+                    .importConversation(dev.parley.api.ConversationExport.fromJson(json));
+            assertThat(elsewhere.summaries(imported.id())).isEqualTo(stored);
+            String again = imported.export().toJson();
+            assertThat(again.substring(again.indexOf(",\"messages\":")))
+                    .isEqualTo(json.substring(json.indexOf(",\"messages\":")));
+            // A document of version 1, written before summaries were exported, reads as one without them.
+            String v1 = json.replace("\"version\":2", "\"version\":1")
+                    .substring(0, json.indexOf(",\"summaries\":")) + "}";
+            assertThat(dev.parley.api.ConversationExport.fromJson(v1).summaries()).isEmpty();
+            // A summary covering messages the export does not have is refused, naming it, and nothing is stored.
+            String beyond = json.replace("\"toSequence\":" + stored.get(0).toSequence() + ",",
+                    "\"toSequence\":999,");
+            assertThatThrownBy(() -> dev.parley.api.ConversationExport.fromJson(beyond))
+                    .isInstanceOfSatisfying(dev.parley.api.InvalidRequestException.class,
+                            ex -> assertThat(ex.field()).isEqualTo("summaries[0].toSequence"));
+        }
+    }
+
+    @Test
     void theBuilderRefusesAnUnregisteredSummarizerAndAStoreWithoutSummaries() {
         assertThatThrownBy(() -> EngineFixture.builder(model, store)
                 .compaction(Compaction.summarizeWith("nobody").build()).build())

@@ -82,4 +82,20 @@ public interface ConversationRepository {
     default boolean importConversation(ConversationInfo conversation, List<Message> messages, AuditEvent imported) {
         throw new UnsupportedOperationException("this store does not import conversations");
     }
+
+    /**
+     * As {@link #importConversation(ConversationInfo, List, AuditEvent)}, with the conversation's summaries
+     * ({@link SummaryLog}), stored in the same transaction. The default stores an import without summaries and
+     * refuses one with them.
+     *
+     * @throws UnsupportedOperationException when the store does not import conversations, or there are summaries
+     *                                       and it does not keep them
+     */
+    default boolean importConversation(ConversationInfo conversation, List<Message> messages,
+                                       List<dev.parley.api.compaction.Summary> summaries, AuditEvent imported) {
+        if (!summaries.isEmpty()) {
+            throw new UnsupportedOperationException("this store does not import summaries");
+        }
+        return importConversation(conversation, messages, imported);
+    }
 }

@@ -123,7 +123,10 @@ final class CallerConversations implements Conversations {
                 source.tokensOut(), source.createdAt().truncatedTo(java.time.temporal.ChronoUnit.MICROS),
                 source.updatedAt().truncatedTo(java.time.temporal.ChronoUnit.MICROS), source.modelParameters());
         AuditEvent imported = event(AuditEvent.Type.CONVERSATION_IMPORTED, info, messages.size() + " messages");
-        if (!services.store().importConversation(info, messages, imported)) {
+        // Summaries come along into a store that keeps them; elsewhere the messages, which they only stand in for.
+        List<dev.parley.api.compaction.Summary> summaries = services.summaries().isPresent() ? export.summaries()
+                : List.of();
+        if (!services.store().importConversation(info, messages, summaries, imported)) {
             throw new InvalidRequestException("conversation.id", "a conversation with this id is already stored");
         }
         services.notifySink(imported);

@@ -248,7 +248,7 @@ final class Compactor implements AutoCloseable {
                     : new Usage(inputTokens, counter.count(text));
             int tokens = services.tokenCounter(turn.model()).count(ContextStage.SUMMARY_HEADING + text);
             Summary summary = new Summary(summaryId, id, 1, range.lastSequence(), text, tokens, model, usage,
-                    Credits.unmetered(), services.clock().instant());
+                    Credits.unmetered(), services.clock().instant().truncatedTo(java.time.temporal.ChronoUnit.MICROS));
             TurnCharge charge = hold != null && hold.metered()
                     ? new TurnCharge(hold, usage.tokensIn(), usage.tokensOut()) : null;
             AuditEvent event = CallerConversations.event(AuditEvent.Type.CONVERSATION_COMPACTED, turn.conversation(),

@@ -406,8 +406,10 @@ final class ConversationHandle implements Conversation {
                     break;
                 }
             }
+            java.util.List<dev.parley.api.compaction.Summary> summaries = services.summaries()
+                    .map(log -> log.summaries(id)).orElse(java.util.List.of());
             if (load().equals(before)) {
-                return new dev.parley.api.ConversationExport(before, all);
+                return new dev.parley.api.ConversationExport(before, all, summaries);
             }
         }
         throw new dev.parley.api.ConversationLockedException(id, "turns kept committing while it was exported");

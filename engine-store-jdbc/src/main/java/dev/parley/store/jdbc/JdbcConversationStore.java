@@ -404,6 +404,13 @@ public final class JdbcConversationStore implements ConversationStore, Violation
 
     @Override
     public boolean importConversation(ConversationInfo c, List<Message> all, AuditEvent imported) {
+        return importConversation(c, all, List.of(), imported);
+    }
+
+    @Override
+    public boolean importConversation(ConversationInfo c, List<Message> all,
+                                      List<dev.parley.api.compaction.Summary> imports, AuditEvent imported) {
+        Objects.requireNonNull(imports, "summaries");
         Objects.requireNonNull(c, "conversation");
         Objects.requireNonNull(all, "messages");
         Objects.requireNonNull(imported, "imported");
@@ -414,6 +421,9 @@ public final class JdbcConversationStore implements ConversationStore, Violation
                 }
                 conversations.insert(h, c, all.size());
                 messages.insertAll(h, all);
+                for (dev.parley.api.compaction.Summary sm : imports) {
+                    summaries.insert(h, sm);
+                }
                 audit.insert(h, imported);
                 return true;
             });

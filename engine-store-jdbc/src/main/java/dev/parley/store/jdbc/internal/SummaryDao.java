@@ -145,6 +145,20 @@ public final class SummaryDao {
             stored = stored.withCredits(credits.settle(h, charge, c, summary.id(), summary.createdAt()));
         }
         Credits paid = stored.credits();
+        insert(h, stored);
+        if (meter != null) {
+            usage.record(h, c, meter, summary.createdAt(), summary.usage(), paid);
+        }
+        audit.insert(h, event);
+        return Optional.of(new Summary(stored.id(), c, stored.fromSequence(), stored.toSequence(), stored.text(),
+                stored.tokens(), stored.model(), stored.usage(), paid, summary.createdAt().truncatedTo(
+                java.time.temporal.ChronoUnit.MICROS)));
+    }
+
+    /** Inserts a summary as it is (an import's, or a commit's once charged). */
+    public void insert(Handle h, Summary summary) {
+        Credits paid = summary.credits();
+        String c = summary.conversationId();
         h.createUpdate(INSERT)
                 .bind("id", summary.id())
                 .bind("c", c)
@@ -161,13 +175,6 @@ public final class SummaryDao {
                 .bind("account", paid.account().orElse(null))
                 .bind("at", Rows.utc(summary.createdAt()))
                 .execute();
-        if (meter != null) {
-            usage.record(h, c, meter, summary.createdAt(), summary.usage(), paid);
-        }
-        audit.insert(h, event);
-        return Optional.of(new Summary(stored.id(), c, stored.fromSequence(), stored.toSequence(), stored.text(),
-                stored.tokens(), stored.model(), stored.usage(), paid, summary.createdAt().truncatedTo(
-                java.time.temporal.ChronoUnit.MICROS)));
     }
 
     /** Deletes the conversation's summaries; the number deleted. */
