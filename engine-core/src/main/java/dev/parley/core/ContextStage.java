@@ -45,6 +45,7 @@ import java.util.List;
  * engine's compaction. Stateless and thread safe.
  */
 public final class ContextStage implements PromptStage {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ContextStage.class);
     /** The fewest tokens a history message is assumed to hold when the first read is sized. */
     static final int MIN_MESSAGE_ESTIMATE = 8;
     /** The most messages one history read asks for. */
@@ -64,7 +65,8 @@ public final class ContextStage implements PromptStage {
      * What a turn's request left out of the history.
      *
      * @param below every message with a sequence below this one is not in the request (but for what the summary says)
-     * @param summarizedTo the last sequence the summary the request holds covers; 0 when it holds none
+     * @param summarizedTo the last sequence the conversation's latest summary covers (sent in the request, or left
+     *                     out when it did not fit); 0 when there is none or the conversation is not compacted
      */
     public record LeftOut(long below, long summarizedTo) {
         /** Whether some left-out message is not covered by the summary. */
@@ -98,12 +100,17 @@ public final class ContextStage implements PromptStage {
                 readSize(budget, Math.max(MIN_MESSAGE_ESTIMATE, promptTokens)));
         List<HistoryMessage> history = read.history;
         dev.parley.api.compaction.Summary summary = null;
-        if (read.trimmed && chain.services().compaction().appliesTo(turn.conversation())) {
-            summary = chain.services().summaries()
-                    .flatMap(log -> log.latestSummary(turn.conversation().id()))
-                    .filter(sm -> sm.tokens() <= budget).orElse(null);
-            if (summary != null) {
-                history = afterSummary(history, summary, budget - summary.tokens());
+        long summarizedTo = 0;
+        if (read.trimmed && compacts(chain.services(), turn)) {
+            dev.parley.api.compaction.Summary latest = chain.services().summaries()
+                    .flatMap(log -> log.latestSummary(turn.conversation().id())).orElse(null);
+            if (latest != null) {
+                // A summary larger than the budget is not sent, but it still covers what it covers.
+                summarizedTo = latest.toSequence();
+                if (latest.tokens() <= budget) {
+                    summary = latest;
+                    history = afterSummary(history, summary, budget - summary.tokens());
+                }
             }
         }
 
@@ -133,9 +140,20 @@ public final class ContextStage implements PromptStage {
         Turn built = turn.withRequest(request, promptTokens, requestTokens);
         if (read.trimmed) {
             long below = history.isEmpty() ? read.newest + 1 : history.get(0).sequence();
-            built = built.withAttribute(LEFT_OUT, new LeftOut(below, summary == null ? 0 : summary.toSequence()));
+            built = built.withAttribute(LEFT_OUT, new LeftOut(below, summarizedTo));
         }
         return chain.proceed(built);
+    }
+
+    /** Whether the turn's conversation is compacted; a failing predicate of the host's counts as no, logged. */
+    private static boolean compacts(EngineServices services, Turn turn) {
+        try {
+            return services.compaction().appliesTo(turn.conversation());
+        } catch (RuntimeException e) {
+            LOG.warn("Compaction's predicate failed on conversation {}; the turn is trimmed only",
+                    turn.conversation().id(), e);
+            return false;
+        }
     }
 
     /**

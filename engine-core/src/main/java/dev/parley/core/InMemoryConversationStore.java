@@ -99,6 +99,8 @@ public final class InMemoryConversationStore implements ConversationStore, Viola
         Instant compactionUntil = Instant.EPOCH;
         /** No compaction is claimed before this, after a failure. */
         Instant compactionRetryAt = Instant.EPOCH;
+        /** Failed compactions since the last summary. */
+        int compactionFailures;
 
         Entry(ConversationInfo info) {
             this.info = info;
@@ -268,8 +270,10 @@ public final class InMemoryConversationStore implements ConversationStore, Viola
                 }
             }
             if (changed > 0) {
-                // A summary may repeat what the user wrote: it goes with their text.
+                // A summary may repeat what the user wrote: it goes with their text, and a compaction that read the
+                // text before cannot store its summary now.
                 e.summaries.clear();
+                e.compactionToken = null;
                 event = erased.event(e.info.organizationId(), e.info.workspaceId(), changed);
                 checkFits(event);
             }
@@ -925,23 +929,43 @@ public final class InMemoryConversationStore implements ConversationStore, Viola
             e.summaries.add(stored);
             e.compactionToken = null;
             e.compactionRetryAt = Instant.EPOCH;
+            e.compactionFailures = 0;
         }
         append(event);
         return Optional.of(stored);
     }
 
     @Override
-    public void failCompaction(String conversationId, String token, Instant at, Duration retryAfter) {
+    public dev.parley.api.Credits failCompaction(String conversationId, String token, Instant at, Duration retryAfter,
+                                                 AuditEvent event, dev.parley.api.spi.SummaryLog.Spent spent) {
+        Objects.requireNonNull(event, "event");
+        checkFits(event);
         Entry e = conversations.get(conversationId);
         if (e == null) {
-            return;
+            return dev.parley.api.Credits.unmetered();
         }
+        dev.parley.api.Credits charged = dev.parley.api.Credits.unmetered();
         synchronized (e) {
+            if (e.deleted) {
+                return charged;
+            }
             if (token.equals(e.compactionToken)) {
                 e.compactionToken = null;
-                e.compactionRetryAt = at.plus(retryAfter);
+                e.compactionRetryAt = at.plus(retryAfter.multipliedBy(1L << Math.min(e.compactionFailures, 6)));
+                e.compactionFailures++;
+            }
+            if (spent != null) {
+                if (spent.charge() != null) {
+                    charged = credits.settle(spent.charge(), conversationId, spent.callId(), at);
+                }
+                if (spent.meter() != null) {
+                    usage.record(e.info.organizationId(), e.info.workspaceId(), conversationId, spent.meter(), at,
+                            spent.usage(), charged);
+                }
             }
         }
+        append(event);
+        return charged;
     }
 
     @Override

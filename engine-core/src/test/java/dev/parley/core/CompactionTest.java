@@ -429,6 +429,101 @@ public class CompactionTest {
     }
 
     @Test
+    void theContextSendsSteeringThenTheSummaryThenHistoryThenAdditionalContextThenThePrompt() {
+        ConversationEngine e = engine(compaction().build());
+        Conversation c = e.as(EngineFixture.member("alice"))
+                .create(NewConversation.inWorkspace(WS).personality("Be brief.").build());
+        send(c, 0, 8);
+        Summary summary = awaitSummaries(c, 1);
+        c.send(Prompt.text(prompt(8)).additionalContext("The customer is on the gold plan.").build());
+        List<ModelMessage> request = model.lastRequest().messages();
+        assertThat(request.get(0)).isEqualTo(ModelMessage.system("Be brief."));
+        assertThat(request.get(1)).isEqualTo(ModelMessage.system(ContextStage.SUMMARY_HEADING + summary.text()));
+        assertThat(request.get(2).role()).isEqualTo(ModelMessage.Role.USER);
+        assertThat(request.get(request.size() - 3).role()).isEqualTo(ModelMessage.Role.ASSISTANT);
+        assertThat(request.get(request.size() - 2)).isEqualTo(ModelMessage.system("The customer is on the gold plan."));
+        assertThat(request.get(request.size() - 1)).isEqualTo(ModelMessage.user(prompt(8)));
+    }
+
+    @Test
+    void anErasureStopsACompactionThatReadTheErasedText() throws InterruptedException {
+        CountDownLatch release = new CountDownLatch(1);
+        CountDownLatch asked = new CountDownLatch(1);
+        summarizer = ScriptedModel.builder().chatOnly().replyWith(r -> {
+            asked.countDown();
+            try {
+                release.await();
+            } catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+            }
+            return "Alice said: " + lastTopic(r);
+        }).build();
+        ConversationEngine e = engine(compaction().build());
+        // Bob's conversation holds Alice's words (tagged with her user id), as a support desk's does.
+        Conversation bobs = e.as(EngineFixture.member("bob")).create(NewConversation.inWorkspace(WS).build());
+        for (int i = 0; i < 8; i++) {
+            bobs.send(Prompt.text(prompt(i)).user("alice").build());
+        }
+        assertThat(asked.await(20, TimeUnit.SECONDS)).isTrue();
+        e.maintenance().erase(ORG, "alice");
+        release.countDown();
+        // A conversation compacted after Bob's, on the same thread, shows that Bob's compaction has ended.
+        Conversation barrier = conversation(e);
+        send(barrier, 0, 8);
+        awaitSummaries(barrier, 1);
+        // The summary read before the erasure is not stored; one written after it read only the erased messages.
+        assertThat(log().summaries(bobs.id())).as("no summary written from text read before the erasure")
+                .allSatisfy(sm -> assertThat(sm.text()).isEqualTo("Alice said: none"));
+    }
+
+    @Test
+    void aWithheldSummaryIsChargedAsABlockedTurnIs() {
+        summarizer = ScriptedModel.builder().chatOnly().replyWith(r -> "The user shared the key " + KEY + ".")
+                .usage(300, 12).build();
+        ConversationEngine e = engine(compaction().build(), b -> b
+                .policies(PolicySet.of(PolicyRule.block(new GovernanceTest.KeyPolicy()).phases(PolicyPhase.POST).build()))
+                .price(MODEL, ModelPrice.perThousand("0.15", "0.60"))
+                .price(SUMMARIZER, ModelPrice.perThousand("1", "2")));
+        CreditAccounts credits = e.credits();
+        String account = credits.open(AccountOwner.organization(ORG)).id();
+        credits.topUp(account, new BigDecimal("1000"), "test funds");
+        Conversation c = conversation(e);
+        send(c, 0, 8);
+        await("the withheld summary's event", () -> store.events(c.id()).stream()
+                .anyMatch(ev -> ev.type() == AuditEvent.Type.COMPACTION_FAILED && ev.detail().equals("POLICY_BLOCKED")));
+        assertThat(log().summaries(c.id())).isEmpty();
+        List<LedgerEntry> ledger = credits.ledger(account, PageRequest.of(1, 100)).items();
+        BigDecimal expected = ModelPrice.perThousand("1", "2").cost(300, 12);
+        assertThat(ledger.stream().filter(l -> SUMMARIZER.equals(l.model())).toList()).singleElement()
+                .satisfies(l -> assertThat(l.amount()).isEqualByComparingTo(expected.negate()));
+        BigDecimal sum = ledger.stream().map(LedgerEntry::amount).reduce(BigDecimal.ZERO, BigDecimal::add);
+        assertThat(credits.account(account).orElseThrow().balance()).isEqualByComparingTo(sum);
+        assertThat(credits.account(account).orElseThrow().reserved()).isEqualByComparingTo(BigDecimal.ZERO);
+    }
+
+    @Test
+    void aSummaryTheAccountsCannotPayForIsNotWrittenAndNoBalanceGoesBelowZero() {
+        ConversationEngine e = engine(compaction().build(), b -> b
+                .price(MODEL, ModelPrice.perThousand("0.001", "0.001"))
+                .price(SUMMARIZER, ModelPrice.perThousand("500", "500")));
+        CreditAccounts credits = e.credits();
+        String account = credits.open(AccountOwner.organization(ORG)).id();
+        credits.topUp(account, new BigDecimal("5"), "a little");
+        Conversation c = conversation(e);
+        send(c, 0, 8);
+        await("the refused reservation's event", () -> store.events(c.id()).stream()
+                .anyMatch(ev -> ev.type() == AuditEvent.Type.COMPACTION_FAILED && ev.detail().equals("BUDGET_EXCEEDED")));
+        assertThat(summarizer.callCount()).as("no summarizer call without its credits").isZero();
+        assertThat(log().summaries(c.id())).isEmpty();
+        send(c, 8, 10);
+        var now = credits.account(account).orElseThrow();
+        List<LedgerEntry> ledger = credits.ledger(account, PageRequest.of(1, 100)).items();
+        BigDecimal sum = ledger.stream().map(LedgerEntry::amount).reduce(BigDecimal.ZERO, BigDecimal::add);
+        assertThat(now.balance()).isEqualByComparingTo(sum).isNotNegative();
+        assertThat(ledger).noneMatch(l -> SUMMARIZER.equals(l.model()));
+    }
+
+    @Test
     void theBuilderRefusesAnUnregisteredSummarizerAndAStoreWithoutSummaries() {
         assertThatThrownBy(() -> EngineFixture.builder(model, store)
                 .compaction(Compaction.summarizeWith("nobody").build()).build())

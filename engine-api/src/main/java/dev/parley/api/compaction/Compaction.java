@@ -17,13 +17,26 @@ import java.util.function.Predicate;
  * stays stored and listed as it was. Later turns send the latest summary in place of the history it covers, within
  * the same {@code contextSize}.
  *
- * <p>Compaction never runs on a turn's path: it runs after the turn is stored, on a thread of the engine's, and
- * only one engine at a time summarizes a conversation, however many share the store (the store claims it, as it
- * claims a message id). A summarizer's failure, or a summary the POST policies block, is recorded and tried again
- * no sooner than {@linkplain Builder#retryAfter(Duration) retryAfter} later; turns keep working with plain trimming
- * meanwhile. The summarizer's call is metered as a turn's: its credits are reserved before and charged after, to
- * the conversation's accounts (its organization, workspace, repository and owner), and its usage is recorded in the
- * usage ledger; it is not added to the conversation's totals, which are its messages'.
+ * <p>Compaction never runs on a turn's path: it runs after the turn is stored, on a thread of the engine's. An
+ * engine compacts a conversation only while it holds the conversation's compaction claim in the store (a lease,
+ * renewed while the summarizer works, taken as a message id's claim is), and a summary is stored only if it covers
+ * more than the latest one, so each range of history is summarized once however many engines share the store. A
+ * crash leaves no summary half-written: a summary, its charge and its usage are stored in one transaction, and the
+ * dead engine's claim lapses with its lease. A summarizer's failure, a reservation the accounts refuse, or a summary
+ * the POST policies block is recorded ({@link dev.parley.api.values.AuditEvent.Type#COMPACTION_FAILED}) and the
+ * conversation is compacted again by a later turn, no sooner than {@linkplain Builder#retryAfter(Duration)
+ * retryAfter} after it (doubled for each failure in a row, at most 64 times); turns keep working with plain trimming
+ * meanwhile.
+ *
+ * <p>A summary is checked with the conversation's POST policy rules before it is stored: a REDACT rule's spans are
+ * replaced with their placeholders, a BLOCK rule (or a fail-closed rule that could not check it) withholds it. LOG
+ * and ALERT findings on a summary are not recorded as violations, since a summary is no turn. The summarizer's call
+ * is metered as a turn's: its credits are reserved before the call (the request's tokens and
+ * {@linkplain Builder#maxSummaryTokens(int) maxSummaryTokens}) on the conversation's accounts (its organization,
+ * workspace, repository and owner), never past what they hold, and charged after it, a withheld summary's too (the
+ * model did the work); a call that failed is charged nothing. Its usage is recorded in the usage ledger under the
+ * conversation's owner and the summarizer's model, as one request; it is not added to the conversation's totals,
+ * which are its messages'.
  *
  * <p>It needs a store that keeps summaries ({@link dev.parley.api.spi.SummaryLog}): the in-memory and JDBC stores
  * do. Immutable and thread safe.

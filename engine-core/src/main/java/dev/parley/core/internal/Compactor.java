@@ -119,7 +119,11 @@ final class Compactor implements AutoCloseable {
             return;
         }
         String id = turn.conversation().id();
-        if (waiting.put(id, new Job(turn, leftOut.get())) == null) {
+        // The job keeps what compaction needs of the turn (its conversation, caller, prompt and model), not its
+        // request's history or its stream.
+        Turn kept = new Turn(turn.conversation(), turn.caller(), turn.prompt(), turn.promptId(), turn.model(),
+                turn.contextSize(), turn.createdAt(), null);
+        if (waiting.put(id, new Job(kept, leftOut.get())) == null) {
             try {
                 thread.execute(() -> run(id));
             } catch (RejectedExecutionException e) {
@@ -212,15 +216,13 @@ final class Compactor implements AutoCloseable {
             return Optional.empty(); // another engine compacts it, or a failure deferred it
         }
         CreditHold hold = null;
-        ScheduledFuture<?> keeper = null;
+        Renewal renewal = null;
         boolean ended = false;
         try {
             Optional<Summary> previous = log.latestSummary(id);
             long from = previous.map(Summary::toSequence).orElse(0L) + 1;
             Range range = range(id, from, below);
             if (range.messages().isEmpty() || range.tokens() + range.uncoveredAfter() <= settings.threshold()) {
-                log.releaseCompaction(id, token);
-                ended = true;
                 return Optional.empty(); // another engine summarized it meanwhile
             }
             String model = settings.model().orElseThrow();
@@ -236,51 +238,78 @@ final class Compactor implements AutoCloseable {
                 hold = ledger.get().reserve(new HoldRequest(services.newId(), id, summaryId, owners(turn), model,
                         inputTokens, settings.maxSummaryTokens(), LEASE_CLOCK.instant(), lease));
             }
-            keeper = keepAlive(id, token, hold, lease);
-            ModelResponse response = services.model(model, turn.conversation(), "model").chat(new ModelRequest(model,
-                    request, ModelParameters.builder().maxOutputTokens(settings.maxSummaryTokens()).build()));
-            String text = response.text() == null ? "" : response.text().strip();
-            if (text.isEmpty()) {
-                throw new SummaryRefused("EMPTY_SUMMARY");
+            renewal = keepAlive(id, token, hold, lease);
+            ModelResponse response;
+            try {
+                response = services.model(model, turn.conversation(), "model").chat(new ModelRequest(model, request,
+                        ModelParameters.builder().maxOutputTokens(settings.maxSummaryTokens()).build()));
+            } catch (RuntimeException e) {
+                if (closing) {
+                    return Optional.empty(); // the engine's close interrupted it: not the summarizer's failure
+                }
+                // Its message may quote the conversation: the class only, the rest at DEBUG.
+                LOG.warn("The summarizer failed on conversation {} ({}); it is tried again later", id,
+                        e.getClass().getName());
+                LOG.debug("Summarizer failure", e);
+                fail(turn, token, "MODEL_UNAVAILABLE: " + ProviderFailures.kind(e), null);
+                ended = true;
+                return Optional.empty();
             }
-            text = checked(turn, text);
-            Usage usage = response.usage() != null ? response.usage()
-                    : new Usage(inputTokens, counter.count(text));
+            String text = response.text() == null ? "" : response.text().strip();
+            Usage usage = response.usage() != null ? response.usage() : new Usage(inputTokens, counter.count(text));
+            TurnCharge charge = hold != null && hold.metered()
+                    ? new TurnCharge(hold, usage.tokensIn(), usage.tokensOut()) : null;
+            UsageEntry meter = new UsageEntry(turn.conversation().ownerId(), model, 0);
+            String refused = text.isEmpty() ? "EMPTY_SUMMARY" : null;
+            if (refused == null) {
+                try {
+                    text = checked(turn, text);
+                } catch (SummaryRefused e) {
+                    refused = e.getMessage();
+                }
+            }
+            if (refused != null) {
+                // Withheld, and paid for as a blocked turn is: the model did the work.
+                fail(turn, token, refused, new SummaryLog.Spent(summaryId, usage, charge, meter));
+                ended = true;
+                if (charge != null) {
+                    hold = null;
+                }
+                return Optional.empty();
+            }
+            if (renewal.lost()) {
+                return Optional.empty(); // the claim lapsed while the summarizer worked: another engine may hold it
+            }
             int tokens = services.tokenCounter(turn.model()).count(ContextStage.SUMMARY_HEADING + text);
             Summary summary = new Summary(summaryId, id, 1, range.lastSequence(), text, tokens, model, usage,
                     Credits.unmetered(), services.clock().instant().truncatedTo(java.time.temporal.ChronoUnit.MICROS));
-            TurnCharge charge = hold != null && hold.metered()
-                    ? new TurnCharge(hold, usage.tokensIn(), usage.tokensOut()) : null;
             AuditEvent event = CallerConversations.event(AuditEvent.Type.CONVERSATION_COMPACTED, turn.conversation(),
                     turn.caller().userId(), "messages=1.." + range.lastSequence() + ", tokens=" + tokens, services);
-            keeper.cancel(false);
-            Optional<Summary> stored = log.commitSummary(token, summary, charge,
-                    new UsageEntry(turn.conversation().ownerId(), model, 0), event);
-            ended = true;
+            renewal.cancel();
+            Optional<Summary> stored = log.commitSummary(token, summary, charge, meter, event);
             if (stored.isEmpty()) {
-                return Optional.empty(); // the claim lapsed and another engine took it, or the conversation went
+                return Optional.empty(); // the claim was taken over or ended by an erasure, or the conversation went
             }
+            ended = true;
             if (charge != null) {
                 hold = null; // settled with the summary
             }
             services.notifySink(event);
             LOG.debug("Conversation {} compacted: messages 1..{} in {} tokens", id, range.lastSequence(), tokens);
             return Optional.of(new Counted(range.lastSequence(), below, range.uncoveredAfter()));
-        } catch (SummaryRefused | ParleyException e) {
-            fail(turn, token, e instanceof ParleyException p ? p.code().name() : e.getMessage());
-            ended = true;
-            return Optional.empty();
-        } catch (RuntimeException e) {
-            // The summarizer failed (its message may quote the conversation: the class only, the rest at DEBUG).
-            LOG.warn("The summarizer failed on conversation {} ({}); it is tried again after {}", id,
-                    e.getClass().getName(), settings.retryAfter());
-            LOG.debug("Summarizer failure", e);
-            fail(turn, token, "MODEL_UNAVAILABLE: " + ProviderFailures.kind(e));
-            ended = true;
+        } catch (ParleyException e) {
+            // A refused reservation (BUDGET_EXCEEDED, a model without a price) or the store: recorded, tried later.
+            LOG.warn("Compaction of conversation {} failed: {}", id, e.code());
+            try {
+                fail(turn, token, e.code().name(), null);
+                ended = true;
+            } catch (RuntimeException again) {
+                LOG.debug("Could not record the failed compaction", again);
+            }
             return Optional.empty();
         } finally {
-            if (keeper != null) {
-                keeper.cancel(false);
+            if (renewal != null) {
+                renewal.cancel();
             }
             if (hold != null) {
                 try {
@@ -299,24 +328,41 @@ final class Compactor implements AutoCloseable {
         }
     }
 
-    /** Records a failed compaction: the store defers the next one, and an event says why. */
-    private void fail(Turn turn, String token, String code) {
-        String id = turn.conversation().id();
-        log.failCompaction(id, token, LEASE_CLOCK.instant(), settings.retryAfter());
-        try {
-            services.publish(CallerConversations.event(AuditEvent.Type.COMPACTION_FAILED, turn.conversation(),
-                    turn.caller().userId(), code, services));
-        } catch (RuntimeException e) {
-            LOG.warn("Could not record the failed compaction of conversation {}", id, e);
+    /** Records a failed compaction with its event (and the withheld call's charge): the store defers the next one. */
+    private void fail(Turn turn, String token, String code, SummaryLog.@Nullable Spent spent) {
+        AuditEvent event = CallerConversations.event(AuditEvent.Type.COMPACTION_FAILED, turn.conversation(),
+                turn.caller().userId(), code, services);
+        log.failCompaction(turn.conversation().id(), token, LEASE_CLOCK.instant(), settings.retryAfter(), event,
+                spent);
+        services.notifySink(event);
+    }
+
+    /** The renewal of a compaction's claim and hold; {@link #lost()} once a renewal found the claim gone. */
+    private static final class Renewal {
+        private final java.util.concurrent.atomic.AtomicBoolean lost = new java.util.concurrent.atomic.AtomicBoolean();
+        private volatile ScheduledFuture<?> future;
+
+        boolean lost() {
+            return lost.get();
+        }
+
+        void cancel() {
+            ScheduledFuture<?> f = future;
+            if (f != null) {
+                f.cancel(false);
+            }
         }
     }
 
     /** Renews the claim (and the hold) while the summarizer works. */
-    private ScheduledFuture<?> keepAlive(String id, String token, @Nullable CreditHold hold, Duration lease) {
+    private Renewal keepAlive(String id, String token, @Nullable CreditHold hold, Duration lease) {
         long every = Math.max(50, lease.toMillis() / 3);
-        return leases.scheduleWithFixedDelay(() -> {
+        Renewal renewal = new Renewal();
+        renewal.future = leases.scheduleWithFixedDelay(() -> {
             try {
-                log.renewCompaction(id, token, LEASE_CLOCK.instant(), lease);
+                if (!log.renewCompaction(id, token, LEASE_CLOCK.instant(), lease)) {
+                    renewal.lost.set(true);
+                }
                 if (hold != null && hold.metered()) {
                     services.credits().ifPresent(l -> l.renewHold(hold.id(), LEASE_CLOCK.instant(), lease));
                 }
@@ -324,6 +370,7 @@ final class Compactor implements AutoCloseable {
                 LOG.warn("Could not renew the compaction claim of conversation {}", id, e);
             }
         }, every, every, TimeUnit.MILLISECONDS);
+        return renewal;
     }
 
     /**
@@ -423,9 +470,13 @@ final class Compactor implements AutoCloseable {
         return owners;
     }
 
+    /** Set by {@link #close()}: a summarizer call it interrupts is not recorded as the summarizer's failure. */
+    private volatile boolean closing;
+
     /** Waits briefly for the summary in progress, then stops the thread; its claim lapses if it did not end. */
     @Override
     public void close() {
+        closing = true;
         waiting.clear();
         thread.shutdownNow();
         try {

@@ -307,18 +307,21 @@ public final class JdbcConversationStore implements ConversationStore, Violation
         long changed = 0;
         int batch;
         do {
-            batch = transaction("erase a user's messages", h -> purges.eraseTagged(h, conversationId, userTag,
-                    batchSize));
+            // A summary may repeat what the user wrote: each batch deletes the summaries with the text, and ends the
+            // compaction claim, so that no summary read from text before a batch is stored after it.
+            batch = transaction("erase a user's messages", h -> {
+                int n = purges.eraseTagged(h, conversationId, userTag, batchSize);
+                if (n > 0) {
+                    summaries.deleteAll(h, conversationId);
+                }
+                return n;
+            });
             changed += batch;
         } while (batch > 0);
         if (changed > 0) {
             long count = changed;
-            // A summary may repeat what the user wrote: it goes with their text.
-            transaction("erase a user's messages", h -> {
-                summaries.deleteSummaries(h, conversationId);
-                return purges.scope(h, conversationId)
-                        .map(x -> audit.insert(h, erased.event(x.organizationId(), x.workspaceId(), count))).orElse(0);
-            });
+            transaction("erase a user's messages", h -> purges.scope(h, conversationId)
+                    .map(x -> audit.insert(h, erased.event(x.organizationId(), x.workspaceId(), count))).orElse(0));
         }
         return changed;
     }
@@ -366,11 +369,10 @@ public final class JdbcConversationStore implements ConversationStore, Violation
         Objects.requireNonNull(event, "event");
         LocalHolds local = credits.localHolds();
         if (local == null || charge == null || !charge.hold().metered()) {
-            return transaction("store a summary", h -> summaries.commit(h, token, summary, charge, meter, event));
+            return storeSummary(token, summary, charge, meter, event);
         }
         try (var locked = lockLocally(charge.hold().accountIds())) {
-            Optional<dev.parley.api.compaction.Summary> stored = transaction("store a summary",
-                    h -> summaries.commit(h, token, summary, charge, meter, event));
+            Optional<dev.parley.api.compaction.Summary> stored = storeSummary(token, summary, charge, meter, event);
             if (stored.isPresent()) {
                 local.release(charge.hold().id());
             }
@@ -378,12 +380,37 @@ public final class JdbcConversationStore implements ConversationStore, Violation
         }
     }
 
+    private Optional<dev.parley.api.compaction.Summary> storeSummary(String token,
+                                                                     dev.parley.api.compaction.Summary summary,
+                                                                     dev.parley.api.credits.@Nullable TurnCharge charge,
+                                                                     dev.parley.api.usage.@Nullable UsageEntry meter,
+                                                                     AuditEvent event) {
+        try {
+            return transaction("store a summary", h -> summaries.commit(h, token, summary, charge, meter, event));
+        } catch (StoreFailureException e) {
+            if (e.getCause() instanceof dev.parley.store.jdbc.internal.SummaryDao.Refused) {
+                return Optional.empty();
+            }
+            throw e;
+        }
+    }
+
     @Override
-    public void failCompaction(String conversationId, String token, Instant at, Duration retryAfter) {
-        use("record a failed compaction", h -> {
-            summaries.fail(h, conversationId, token, retryAfter);
-            return 0;
-        });
+    public dev.parley.api.Credits failCompaction(String conversationId, String token, Instant at, Duration retryAfter,
+                                                 AuditEvent event, dev.parley.api.spi.SummaryLog.@Nullable Spent spent) {
+        Objects.requireNonNull(event, "event");
+        var charge = spent == null ? null : spent.charge();
+        LocalHolds local = credits.localHolds();
+        if (local == null || charge == null || !charge.hold().metered()) {
+            return transaction("record a failed compaction", h -> summaries.fail(h, conversationId, token, retryAfter,
+                    event, spent, at));
+        }
+        try (var locked = lockLocally(charge.hold().accountIds())) {
+            dev.parley.api.Credits charged = transaction("record a failed compaction", h -> summaries.fail(h,
+                    conversationId, token, retryAfter, event, spent, at));
+            local.release(charge.hold().id());
+            return charged;
+        }
     }
 
     @Override

@@ -35,11 +35,18 @@ public final class SummaryDao {
             + "WHERE s.conversation_id = :c ORDER BY s.to_seq";
     static final String INSERT = "INSERT INTO parley_summary (" + COLUMNS + ") VALUES (:id, :c, :from, :to, :body, "
             + ":tokens, :model, :in, :out, :metered, :used, :remaining, :account, :at)";
-    /** The most a summary of the conversation covers so far, and the live conversation's message count. */
-    static final String STATE = "SELECT c.message_count, (SELECT MAX(s.to_seq) FROM parley_summary s "
-            + "WHERE s.conversation_id = c.id) AS covered FROM parley_conversation c WHERE c.id = :c "
-            + "AND c.deleted_at IS NULL";
-    /** A claim row for a live conversation that has none; the primary key refuses a second. */
+    /**
+     * The live conversation's message count, its row locked until the commit: turns and summaries of a conversation
+     * commit one after the other, as the usage ledger's day rows need.
+     */
+    static final String LOCK_LIVE = "SELECT message_count FROM parley_conversation WHERE id = :c "
+            + "AND deleted_at IS NULL FOR UPDATE";
+    /** The most a summary of the conversation covers so far. */
+    static final String COVERED = "SELECT MAX(to_seq) FROM parley_summary WHERE conversation_id = :c";
+    /** The failures of the claim a token holds, its row locked until the commit. */
+    static final String HELD_FAILURES = "SELECT failures FROM parley_compaction WHERE conversation_id = :c "
+            + "AND claim_token = :token FOR UPDATE";
+    /** A claim row for a live conversation that has none (the primary key refuses one inserted meanwhile). */
     static final String INSERT_CLAIM_PREFIX = "INSERT INTO parley_compaction (conversation_id, claim_token, "
             + "expires_at, retry_at, failures) SELECT id, :token, ";
     static final String END = "UPDATE parley_compaction SET claim_token = NULL, expires_at = NULL "
@@ -64,6 +71,7 @@ public final class SummaryDao {
     private final String insertClaim;
     private final String renew;
     private final String fail;
+    private final Dialect dialect;
     private final CreditDao credits;
     private final UsageDao usage;
     private final AuditDao audit;
@@ -77,11 +85,13 @@ public final class SummaryDao {
                 + "AND (retry_at IS NULL OR retry_at <= " + Dialect.NOW + ") AND EXISTS (SELECT 1 FROM "
                 + "parley_conversation WHERE id = :c AND deleted_at IS NULL)";
         this.insertClaim = INSERT_CLAIM_PREFIX + dialect.leaseEnd() + ", NULL, 0 FROM parley_conversation "
-                + "WHERE id = :c AND deleted_at IS NULL";
+                + "WHERE id = :c AND deleted_at IS NULL AND NOT EXISTS (SELECT 1 FROM parley_compaction "
+                + "WHERE conversation_id = :c)";
         this.renew = "UPDATE parley_compaction SET expires_at = " + dialect.leaseEnd()
                 + " WHERE conversation_id = :c AND claim_token = :token";
         this.fail = "UPDATE parley_compaction SET claim_token = NULL, expires_at = NULL, retry_at = "
                 + dialect.leaseEnd() + ", failures = failures + 1 WHERE conversation_id = :c AND claim_token = :token";
+        this.dialect = dialect;
     }
 
     public Optional<Summary> latest(Handle h, String conversationId) {
@@ -100,7 +110,7 @@ public final class SummaryDao {
 
     /**
      * Inserts the conversation's first claim row, held under {@code token}: 1 when it did, 0 when the conversation
-     * is not live. A row inserted meanwhile by another engine is a unique violation.
+     * is not live or has a claim row. A row inserted in the same instant by another engine is a unique violation.
      */
     public int insertClaim(Handle h, String conversationId, String token, Duration lease) {
         return h.createUpdate(insertClaim).bind("c", conversationId).bind("token", token)
@@ -112,9 +122,36 @@ public final class SummaryDao {
                 .execute() == 1;
     }
 
-    public void fail(Handle h, String conversationId, String token, Duration retryAfter) {
-        h.createUpdate(fail).bind("c", conversationId).bind("token", token).bind("leaseMs", retryAfter.toMillis())
-                .execute();
+    /**
+     * Ends a failed compaction's claim, deferring the next by {@code retryAfter} doubled for each earlier failure
+     * (at most 64 times), and, for a call that was made, charges and meters it with the event; in the caller's
+     * transaction, with the claim's row and then the conversation's locked.
+     *
+     * @return what the call was charged
+     */
+    public Credits fail(Handle h, String conversationId, String token, Duration retryAfter, AuditEvent event,
+                        dev.parley.api.spi.SummaryLog.@Nullable Spent spent, java.time.Instant at) {
+        Optional<Integer> failures = h.createQuery(HELD_FAILURES).bind("c", conversationId).bind("token", token)
+                .mapTo(Integer.class).findOne();
+        if (failures.isPresent()) {
+            long factor = 1L << Math.min(failures.get(), 6);
+            h.createUpdate(fail).bind("c", conversationId).bind("token", token)
+                    .bind("leaseMs", retryAfter.toMillis() * factor).execute();
+        }
+        if (h.createQuery(LOCK_LIVE).bind("c", conversationId).mapTo(Long.class).findOne().isEmpty()) {
+            return Credits.unmetered(); // the conversation is gone: nothing to charge it or record of it
+        }
+        Credits charged = Credits.unmetered();
+        if (spent != null) {
+            if (spent.charge() != null) {
+                charged = credits.settle(h, spent.charge(), conversationId, spent.callId(), at);
+            }
+            if (spent.meter() != null) {
+                usage.record(h, conversationId, spent.meter(), at, spent.usage(), charged);
+            }
+        }
+        audit.insert(h, event);
+        return charged;
     }
 
     public void end(Handle h, String conversationId, String token) {
@@ -129,16 +166,16 @@ public final class SummaryDao {
     public Optional<Summary> commit(Handle h, String token, Summary summary, @Nullable TurnCharge charge,
                                     @Nullable UsageEntry meter, AuditEvent event) {
         String c = summary.conversationId();
-        Optional<long[]> state = h.createQuery(STATE).bind("c", c).map((rs, ctx) -> {
-            long covered = rs.getLong("covered");
-            return new long[] {rs.getLong("message_count"), rs.wasNull() ? 0 : covered};
-        }).findOne();
-        if (state.isEmpty() || state.get()[0] < summary.toSequence() || state.get()[1] >= summary.toSequence()) {
-            return Optional.empty();
-        }
-        // The claim's row stays locked until the commit: a takeover by another engine waits, then finds no lapse.
+        // The claim's row first (the order purges and erasures lock in too), then the conversation's: a takeover by
+        // another engine or an erasure waits for this commit, and one that came first leaves no claim to end.
         if (h.createUpdate(DONE).bind("c", c).bind("token", token).execute() != 1) {
             return Optional.empty();
+        }
+        Optional<Long> count = h.createQuery(LOCK_LIVE).bind("c", c).mapTo(Long.class).findOne();
+        Long covered = h.createQuery(COVERED).bind("c", c).mapTo(Long.class).findOne().orElse(null);
+        if (count.isEmpty() || count.get() < summary.toSequence()
+                || covered != null && covered >= summary.toSequence()) {
+            throw new Refused(); // rolls the claim's end back: the caller gives the claim up
         }
         Summary stored = summary;
         if (charge != null) {
@@ -150,9 +187,14 @@ public final class SummaryDao {
             usage.record(h, c, meter, summary.createdAt(), summary.usage(), paid);
         }
         audit.insert(h, event);
-        return Optional.of(new Summary(stored.id(), c, stored.fromSequence(), stored.toSequence(), stored.text(),
-                stored.tokens(), stored.model(), stored.usage(), paid, summary.createdAt().truncatedTo(
-                java.time.temporal.ChronoUnit.MICROS)));
+        return Optional.of(stored);
+    }
+
+    /** Thrown by {@link #commit} to roll its transaction back when the summary cannot be stored. */
+    public static final class Refused extends RuntimeException {
+        Refused() {
+            super("the summary cannot be stored", null, false, false);
+        }
     }
 
     /** Inserts a summary as it is (an import's, or a commit's once charged). */
@@ -182,9 +224,12 @@ public final class SummaryDao {
         return h.createUpdate(DELETE_SUMMARIES).bind("c", conversationId).execute();
     }
 
-    /** Deletes the conversation's summaries and its claim row. */
+    /**
+     * Deletes the conversation's claim row and then its summaries: a compaction that claimed it before cannot store
+     * its summary after.
+     */
     public void deleteAll(Handle h, String conversationId) {
-        deleteSummaries(h, conversationId);
         h.createUpdate(DELETE_CLAIM).bind("c", conversationId).execute();
+        deleteSummaries(h, conversationId);
     }
 }
