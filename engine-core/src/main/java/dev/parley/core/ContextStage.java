@@ -27,8 +27,8 @@ import java.util.List;
  *       message starting {@link #SUMMARY_HEADING}, counted in the budget by its stored token count. Messages it
  *       covers are not sent again. A summary that does not fit the budget is left out;</li>
  *   <li>the newest history that fits the turn's {@code contextSize} once the prompt and additional context
- *       (and the summary) are counted, oldest dropped first; a prompt and its reply are kept or dropped together. An empty
- *       assistant reply (a stream cancelled before its first delta) is left out, since several providers
+ *       (and the summary) are counted, oldest dropped first; a prompt and its reply are kept or dropped together.
+ *       An empty assistant reply (a stream cancelled before its first delta) is left out, since several providers
  *       refuse empty assistant messages; its prompt stays, as the user did say it and the history stores it;</li>
  *   <li>each additional-context snippet of this turn, as a system message;</li>
  *   <li>the prompt.</li>
@@ -67,11 +67,20 @@ public final class ContextStage implements PromptStage {
      * @param below every message with a sequence below this one is not in the request (but for what the summary says)
      * @param summarizedTo the last sequence the conversation's latest summary covers (sent in the request, or left
      *                     out when it did not fit); 0 when there is none or the conversation is not compacted
+     * @param messageTokens the mean stored token count of the messages the stage read, rounded up
      */
-    public record LeftOut(long below, long summarizedTo) {
+    public record LeftOut(long below, long summarizedTo, int messageTokens) {
         /** Whether some left-out message is not covered by the summary. */
         public boolean uncovered() {
             return below - 1 > summarizedTo;
+        }
+
+        /**
+         * About how many tokens the left-out messages no summary covers hold, if they are of the size of those read;
+         * compaction decides from this whether to read them.
+         */
+        public long uncoveredTokens() {
+            return Math.max(0, below - 1 - summarizedTo) * (long) messageTokens;
         }
     }
 
@@ -102,8 +111,8 @@ public final class ContextStage implements PromptStage {
         dev.parley.api.compaction.Summary summary = null;
         long summarizedTo = 0;
         if (read.trimmed && compacts(chain.services(), turn)) {
-            dev.parley.api.compaction.Summary latest = chain.services().summaries()
-                    .flatMap(log -> log.latestSummary(turn.conversation().id())).orElse(null);
+            dev.parley.api.compaction.Summary latest = chain.services().latestSummary(turn.conversation().id())
+                    .orElse(null);
             if (latest != null) {
                 // A summary larger than the budget is not sent, but it still covers what it covers.
                 summarizedTo = latest.toSequence();
@@ -140,7 +149,7 @@ public final class ContextStage implements PromptStage {
         Turn built = turn.withRequest(request, promptTokens, requestTokens);
         if (read.trimmed) {
             long below = history.isEmpty() ? read.newest + 1 : history.get(0).sequence();
-            built = built.withAttribute(LEFT_OUT, new LeftOut(below, summarizedTo));
+            built = built.withAttribute(LEFT_OUT, new LeftOut(below, summarizedTo, read.messageTokens));
         }
         return chain.proceed(built);
     }
@@ -160,8 +169,8 @@ public final class ContextStage implements PromptStage {
      * The history after what the summary covers, oldest first, without its oldest whole turns until it fits
      * {@code budget}.
      */
-    private static List<HistoryMessage> afterSummary(List<HistoryMessage> history, dev.parley.api.compaction.Summary summary,
-                                                     long budget) {
+    private static List<HistoryMessage> afterSummary(List<HistoryMessage> history,
+                                                     dev.parley.api.compaction.Summary summary, long budget) {
         long used = 0;
         for (HistoryMessage m : history) {
             used += m.tokens();
@@ -211,7 +220,7 @@ public final class ContextStage implements PromptStage {
      * @param trimmed whether older history may have been left out
      * @param newest the sequence of the newest message read; 0 when none was
      */
-    private record Window(List<HistoryMessage> history, boolean trimmed, long newest) {
+    private record Window(List<HistoryMessage> history, boolean trimmed, long newest, int messageTokens) {
     }
 
     /** The newest whole turns whose stored token counts fit {@code budget}. */
@@ -219,7 +228,8 @@ public final class ContextStage implements PromptStage {
         List<HistoryMessage> kept = new ArrayList<>();
         if (budget <= 0) {
             List<HistoryMessage> newest = store.recentHistory(conversationId, Long.MAX_VALUE, 1);
-            return new Window(kept, !newest.isEmpty(), newest.isEmpty() ? 0 : newest.get(0).sequence());
+            return new Window(kept, !newest.isEmpty(), newest.isEmpty() ? 0 : newest.get(0).sequence(),
+                    newest.isEmpty() ? 0 : newest.get(0).tokens());
         }
         long newestRead = 0;
         List<HistoryMessage> group = new ArrayList<>(2);
@@ -243,7 +253,7 @@ public final class ContextStage implements PromptStage {
                 if (m.role() == Role.USER) {
                     // A user message opens its turn: the group now holds the whole turn, newest message first.
                     if (used + groupTokens > budget) {
-                        return new Window(reversed(kept), true, newestRead);
+                        return new Window(reversed(kept), true, newestRead, average(readTokens, readMessages));
                     }
                     used += groupTokens;
                     kept.addAll(group);
@@ -252,14 +262,21 @@ public final class ContextStage implements PromptStage {
                 }
             }
             if (page.size() < limit) {
-                return new Window(reversed(kept), !group.isEmpty(), newestRead); // the history ran out
+                // the history ran out
+                return new Window(reversed(kept), !group.isEmpty(), newestRead, average(readTokens, readMessages));
             }
             if (used + groupTokens >= budget) {
-                return new Window(reversed(kept), true, newestRead); // the budget ran out
+                // the budget ran out
+                return new Window(reversed(kept), true, newestRead, average(readTokens, readMessages));
             }
             // The messages were smaller than the estimate: read on, sized from what is left and what was read.
             limit = readSize(budget - used - groupTokens, Math.max(1, readTokens / readMessages));
         }
+    }
+
+    /** The mean of {@code tokens} over {@code messages}, rounded up; 0 for none. */
+    private static int average(long tokens, long messages) {
+        return messages == 0 ? 0 : (int) Math.min(Integer.MAX_VALUE, (tokens + messages - 1) / messages);
     }
 
     private static List<HistoryMessage> reversed(List<HistoryMessage> newestFirst) {

@@ -477,6 +477,21 @@ public class CompactionTest {
     }
 
     @Test
+    void aSummaryAnErasureDeletedIsNotSentAgain() {
+        ConversationEngine e = engine(compaction().build());
+        Conversation bobs = e.as(EngineFixture.member("bob")).create(NewConversation.inWorkspace(WS).build());
+        for (int i = 0; i < 8; i++) {
+            bobs.send(Prompt.text(prompt(i)).user("alice").build());
+        }
+        Summary summary = awaitSummaries(bobs, 1);
+        bobs.send(Prompt.text(prompt(8)).build());
+        assertThat(model.lastRequestTexts()).contains(ContextStage.SUMMARY_HEADING + summary.text());
+        e.maintenance().erase(ORG, "alice");
+        bobs.send(Prompt.text(prompt(9)).build());
+        assertThat(String.join("\n", model.lastRequestTexts())).doesNotContain(summary.text());
+    }
+
+    @Test
     void aWithheldSummaryIsChargedAsABlockedTurnIs() {
         summarizer = ScriptedModel.builder().chatOnly().replyWith(r -> "The user shared the key " + KEY + ".")
                 .usage(300, 12).build();

@@ -31,8 +31,9 @@ import java.util.function.Predicate;
  * <p>A summary is checked with the conversation's POST policy rules before it is stored: a REDACT rule's spans are
  * replaced with their placeholders, a BLOCK rule (or a fail-closed rule that could not check it) withholds it. LOG
  * and ALERT findings on a summary are not recorded as violations, since a summary is no turn. The summarizer's call
- * is metered as a turn's: its credits are reserved before the call (the request's tokens and
- * {@linkplain Builder#maxSummaryTokens(int) maxSummaryTokens}) on the conversation's accounts (its organization,
+ * is metered as a turn's: its credits are reserved before the call (the request's tokens, estimated from the stored
+ * counts of its messages, and {@linkplain Builder#maxSummaryTokens(int) maxSummaryTokens}) on the conversation's
+ * accounts (its organization,
  * workspace, repository and owner), never past what they hold, and charged after it, a withheld summary's too (the
  * model did the work); a call that failed is charged nothing. Its usage is recorded in the usage ledger under the
  * conversation's owner and the summarizer's model, as one request; it is not added to the conversation's totals,
@@ -156,7 +157,10 @@ public final class Compaction {
             return this;
         }
 
-        /** The output tokens the summarizer may write, reserved against the accounts; 1 to {@link dev.parley.api.Limits#MAX_OUTPUT_TOKENS}. */
+        /**
+         * The output tokens the summarizer may write, reserved against the accounts; 1 to
+         * {@link dev.parley.api.Limits#MAX_OUTPUT_TOKENS}.
+         */
         public Builder maxSummaryTokens(int tokens) {
             if (tokens < 1 || tokens > dev.parley.api.Limits.MAX_OUTPUT_TOKENS) {
                 throw new IllegalArgumentException("maxSummaryTokens must be between 1 and "

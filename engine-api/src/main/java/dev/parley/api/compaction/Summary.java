@@ -47,7 +47,8 @@ public record Summary(String id, String conversationId, long fromSequence, long 
 
     /** The same summary with what its call was charged. */
     public Summary withCredits(Credits charged) {
-        return new Summary(id, conversationId, fromSequence, toSequence, text, tokens, model, usage, charged, createdAt);
+        return new Summary(id, conversationId, fromSequence, toSequence, text, tokens, model, usage, charged,
+                createdAt);
     }
 
     @Override

@@ -43,13 +43,31 @@ public interface ConversationStore extends ConversationRepository, TurnLedger, S
      * @param streams its stream lock and the number of streams ended on it
      * @param policyVersion for a store that is a {@link PolicyRegistry}, its {@link PolicyRegistry#policyVersion()}
      *                      read in the same statement, which spares the turn a read of its own; empty otherwise
+     * @param creditAccounts whether credit accounts may apply to the conversation's turns
+     * @param summariesVersion for a store that is a {@link SummaryLog}, a count of the changes to the conversation's
+     *                         summaries (0 for none ever stored), read in the same statement: a turn that finds the
+     *                         count it saw before reuses the latest summary it read then, and one that finds 0 reads
+     *                         none; empty when the store does not say
      */
     record ConversationState(ConversationInfo conversation, StreamStatus streams, java.util.OptionalLong policyVersion,
-                             boolean creditAccounts) {
+                             boolean creditAccounts, java.util.OptionalLong summariesVersion) {
         public ConversationState {
             Objects.requireNonNull(conversation, "conversation");
             Objects.requireNonNull(streams, "streams");
             Objects.requireNonNull(policyVersion, "policyVersion");
+            Objects.requireNonNull(summariesVersion, "summariesVersion");
+        }
+
+        /** A state that says nothing of summaries. */
+        public ConversationState(ConversationInfo conversation, StreamStatus streams,
+                                 java.util.OptionalLong policyVersion, boolean creditAccounts) {
+            this(conversation, streams, policyVersion, creditAccounts, java.util.OptionalLong.empty());
+        }
+
+        /** The same state, with the count of changes to the conversation's summaries the store read with it. */
+        public ConversationState withSummariesVersion(long version) {
+            return new ConversationState(conversation, streams, policyVersion, creditAccounts,
+                    java.util.OptionalLong.of(version));
         }
 
         /** A state that says nothing of credit accounts: they may apply. */
@@ -64,7 +82,7 @@ public interface ConversationStore extends ConversationRepository, TurnLedger, S
          * not ask (a turn that began before its organization had an account is then not metered).
          */
         public ConversationState withCreditAccounts(boolean mayApply) {
-            return new ConversationState(conversation, streams, policyVersion, mayApply);
+            return new ConversationState(conversation, streams, policyVersion, mayApply, summariesVersion);
         }
 
         /** A state without the registry's version. */

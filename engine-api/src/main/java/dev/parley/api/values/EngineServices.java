@@ -82,6 +82,15 @@ public interface EngineServices {
                 : java.util.Optional.empty();
     }
 
+    /**
+     * The conversation's latest summary, when the store keeps summaries: what the context stage sends. The engine
+     * may answer from what it read before, when the turn's first read of the conversation found its summaries
+     * unchanged since. The default reads the store.
+     */
+    default java.util.Optional<dev.parley.api.compaction.Summary> latestSummary(String conversationId) {
+        return summaries().flatMap(log -> log.latestSummary(conversationId));
+    }
+
     /** How the engine compacts conversations; {@link dev.parley.api.compaction.Compaction#OFF} unless configured. */
     default dev.parley.api.compaction.Compaction compaction() {
         return dev.parley.api.compaction.Compaction.OFF;

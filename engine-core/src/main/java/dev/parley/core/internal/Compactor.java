@@ -53,12 +53,12 @@ import java.util.concurrent.TimeUnit;
  * Runs an engine's compaction ({@link Compaction}) after its turns, on a thread of its own. Not API.
  *
  * <p>A turn whose context left out history no summary covers ({@link ContextStage#LEFT_OUT}) hands its
- * conversation to {@link #afterTurn}; jobs for one conversation coalesce, the newest wins. A job counts the
- * uncovered left-out tokens (from what it counted before for the conversation, so a long conversation is not read
- * again on every turn) and, past the threshold, claims the conversation in the store, reads the messages after the
- * latest summary, asks the summarizer, checks its answer with the POST rules and stores it with its charge and usage
- * in one transaction. Whatever fails is recorded (an audit event, the store's deferral) and tried again after
- * {@link Compaction#retryAfter()}. Thread safe.
+ * conversation to {@link #afterTurn}; jobs for one conversation coalesce, the newest wins. A job estimates the
+ * uncovered left-out tokens from the turn's own read (their number times the mean size of the messages it read), so
+ * that a turn costs the store nothing more, and past the threshold claims the conversation in the store, reads the
+ * messages after the latest summary, asks the summarizer, checks its answer with the POST rules and stores it with
+ * its charge and usage in one transaction. Whatever fails is recorded (an audit event, the store's deferral) and
+ * tried again by a later turn, no sooner than {@link Compaction#retryAfter()} after. Thread safe.
  */
 final class Compactor implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Compactor.class);
@@ -66,8 +66,6 @@ final class Compactor implements AutoCloseable {
     private static final int PAGE = 100;
     /** Jobs waiting at most; beyond them a turn's job is dropped (a later turn of that conversation brings it back). */
     private static final int QUEUE = 10_000;
-    /** Conversations whose counted tokens are remembered. */
-    private static final long KNOWN = 10_000;
     /** The clock of holds' and claims' leases, as the budget stage's. */
     private static final java.time.Clock LEASE_CLOCK = java.time.Clock.systemUTC();
 
@@ -78,17 +76,11 @@ final class Compactor implements AutoCloseable {
     private final ThreadPoolExecutor thread;
     /** The newest job of each conversation that waits. */
     private final ConcurrentMap<String, Job> waiting = new ConcurrentHashMap<>();
-    /** Per conversation, the uncovered left-out tokens counted so far. */
-    private final com.github.benmanes.caffeine.cache.Cache<String, Counted> counted =
-            com.github.benmanes.caffeine.cache.Caffeine.newBuilder().maximumSize(KNOWN).build();
 
     /** A turn whose context left history out, and what it left out. */
     private record Job(Turn turn, ContextStage.LeftOut leftOut) {
     }
 
-    /** The tokens of the messages after {@code summarizedTo} and below {@code below}. */
-    private record Counted(long summarizedTo, long below, long tokens) {
-    }
 
     Compactor(Compaction settings, CoreServices services, SummaryLog log, ScheduledExecutorService leases,
               ThreadFactory threads) {
@@ -100,14 +92,15 @@ final class Compactor implements AutoCloseable {
         thread.allowCoreThreadTimeOut(true);
     }
 
-    /** Called on the turn's thread once it is stored: takes the conversation for a later check, or not. Never throws. */
+    /** Called on the turn's thread once it is stored: takes the conversation for compaction, or not. Never throws. */
     void afterTurn(TurnResult result) {
         if (result.replayed() || result.blocked().isPresent()) {
             return;
         }
         Turn turn = result.turn();
         Optional<ContextStage.LeftOut> leftOut = turn.attribute(ContextStage.LEFT_OUT);
-        if (leftOut.isEmpty() || !leftOut.get().uncovered()) {
+        // Decided on the turn's thread from the turn's own read: most turns hand nothing over.
+        if (leftOut.isEmpty() || leftOut.get().uncoveredTokens() <= settings.threshold()) {
             return;
         }
         try {
@@ -115,7 +108,8 @@ final class Compactor implements AutoCloseable {
                 return;
             }
         } catch (RuntimeException e) {
-            LOG.warn("Compaction's predicate failed on conversation {}; it is not compacted", turn.conversation().id(), e);
+            LOG.warn("Compaction's predicate failed on conversation {}; it is not compacted",
+                    turn.conversation().id(), e);
             return;
         }
         String id = turn.conversation().id();
@@ -147,66 +141,28 @@ final class Compactor implements AutoCloseable {
         }
     }
 
-    /** Counts what the job's turn left out, and summarizes while it is past the threshold. */
+    /**
+     * Summarizes while what the job's turn left out is past the threshold: first by the turn's estimate (no read),
+     * then by what each summary's range read left uncovered.
+     */
     private void compact(Job job) {
-        String id = job.turn().conversation().id();
-        ContextStage.LeftOut out = job.leftOut();
-        long uncovered = uncovered(id, out);
-        if (uncovered <= settings.threshold()) {
+        if (job.leftOut().uncoveredTokens() <= settings.threshold()) {
             return;
         }
-        // Past the threshold: summarize, once per range across every engine, as long as enough is left.
         for (int round = 0; round < 64; round++) {
-            Optional<Counted> left = summarizeOnce(job);
-            if (left.isEmpty()) {
-                return;
-            }
-            counted.put(id, left.get());
-            if (left.get().tokens() <= settings.threshold()) {
+            Optional<Long> left = summarizeOnce(job);
+            if (left.isEmpty() || left.get() <= settings.threshold()) {
                 return;
             }
         }
-    }
-
-    /** The uncovered left-out tokens of the conversation, read from where this engine counted up to before. */
-    private long uncovered(String id, ContextStage.LeftOut out) {
-        Counted known = counted.getIfPresent(id);
-        long tokens;
-        long readDownTo; // read the messages from out.below() - 1 down to this one, exclusive
-        if (known != null && known.summarizedTo() == out.summarizedTo() && known.below() <= out.below()) {
-            tokens = known.tokens();
-            readDownTo = known.below() - 1;
-        } else {
-            tokens = 0;
-            readDownTo = out.summarizedTo();
-        }
-        long before = out.below();
-        while (before - 1 > readDownTo) {
-            int limit = (int) Math.min(PAGE, before - 1 - readDownTo);
-            List<HistoryMessage> page = services.store().recentHistory(id, before, limit);
-            if (page.isEmpty()) {
-                break;
-            }
-            for (HistoryMessage m : page) {
-                if (m.sequence() > readDownTo) {
-                    tokens += m.tokens();
-                }
-                before = m.sequence();
-            }
-            if (tokens > settings.threshold() + settings.maxInputTokens()) {
-                break; // enough to know; the summary itself reads its range
-            }
-        }
-        counted.put(id, new Counted(out.summarizedTo(), out.below(), tokens));
-        return tokens;
     }
 
     /**
      * One summary, if this engine can claim the conversation and something past the threshold is still uncovered.
      *
-     * @return what is left uncovered after it; empty when nothing was stored
+     * @return the tokens left uncovered after it, as far as its read saw; empty when nothing was stored
      */
-    private Optional<Counted> summarizeOnce(Job job) {
+    private Optional<Long> summarizeOnce(Job job) {
         Turn turn = job.turn();
         String id = turn.conversation().id();
         long below = job.leftOut().below();
@@ -228,10 +184,7 @@ final class Compactor implements AutoCloseable {
             String model = settings.model().orElseThrow();
             List<ModelMessage> request = settings.prompt().request(previous, range.messages());
             TokenCounter counter = services.tokenCounter(model);
-            long inputTokens = 0;
-            for (ModelMessage m : request) {
-                inputTokens += counter.count(m.text());
-            }
+            long inputTokens = requestTokens(request, previous, range);
             String summaryId = services.newId();
             Optional<CreditLedger> ledger = services.credits();
             if (ledger.isPresent()) {
@@ -296,7 +249,7 @@ final class Compactor implements AutoCloseable {
             }
             services.notifySink(event);
             LOG.debug("Conversation {} compacted: messages 1..{} in {} tokens", id, range.lastSequence(), tokens);
-            return Optional.of(new Counted(range.lastSequence(), below, range.uncoveredAfter()));
+            return Optional.of(range.uncoveredAfter());
         } catch (ParleyException e) {
             // A refused reservation (BUDGET_EXCEEDED, a model without a price) or the store: recorded, tried later.
             LOG.warn("Compaction of conversation {} failed: {}", id, e.code());
@@ -326,6 +279,25 @@ final class Compactor implements AutoCloseable {
                 }
             }
         }
+    }
+
+    /**
+     * About how many tokens the summarizer's request holds, from what is stored: the counts of its messages and of
+     * the previous summary, and a token per four characters of the rest (the prompt's instructions and framing),
+     * with a few per message. What its credits are reserved on, and its usage when the model reports none; counting
+     * the whole request again would cost more than the turns that led to it.
+     */
+    static long requestTokens(List<ModelMessage> request, Optional<Summary> previous, Range range) {
+        long chars = 0;
+        for (ModelMessage m : request) {
+            chars += m.text().length();
+        }
+        long known = previous.map(p -> (long) p.text().length()).orElse(0L);
+        long knownTokens = previous.map(p -> (long) p.tokens()).orElse(0L) + range.tokens();
+        for (HistoryMessage m : range.messages()) {
+            known += m.text().length();
+        }
+        return knownTokens + (Math.max(0, chars - known) + 3) / 4 + 4L * request.size();
     }
 
     /** Records a failed compaction with its event (and the withheld call's charge): the store defers the next one. */
@@ -421,7 +393,8 @@ final class Compactor implements AutoCloseable {
             }
         }
         // The range ends with a whole turn: drop a trailing prompt whose reply is not in it.
-        while (!taken.isEmpty() && taken.get(taken.size() - 1).role() == Role.USER && last == taken.get(taken.size() - 1).sequence()) {
+        while (!taken.isEmpty() && taken.get(taken.size() - 1).role() == Role.USER
+                && last == taken.get(taken.size() - 1).sequence()) {
             HistoryMessage dropped = taken.remove(taken.size() - 1);
             tokens -= dropped.tokens();
             after += dropped.tokens();

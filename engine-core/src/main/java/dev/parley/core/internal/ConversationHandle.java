@@ -106,7 +106,8 @@ final class ConversationHandle implements Conversation {
             result = run(turn, info, new FencedServices(services,
                     new SendFencedStore(services.store(), streams.streamsEnded()), listener, context, engine.leases())
                     .withPolicyVersion(state.policyVersion())
-                    .withCreditAccounts(state.creditAccounts()).onStored(record -> usedTokens(info, record)));
+                    .withCreditAccounts(state.creditAccounts()).withSummariesVersion(state.summariesVersion())
+                    .onStored(record -> usedTokens(info, record)));
         } catch (RuntimeException e) {
             listener.turnFailed(context, e);
             throw e;

@@ -57,6 +57,30 @@ final class CoreServices implements EngineServices {
 
     private final dev.parley.api.compaction.Compaction compaction;
 
+    /** A latest summary read, with the count of changes to its conversation's summaries it was read at. */
+    private record KnownSummary(long version, Optional<dev.parley.api.compaction.Summary> summary) {
+    }
+
+    /** The latest summary of recently compacted conversations, by conversation id; built when compaction is on. */
+    private final com.github.benmanes.caffeine.cache.Cache<String, KnownSummary> summaries =
+            com.github.benmanes.caffeine.cache.Caffeine.newBuilder().maximumSize(10_000).build();
+
+    /**
+     * The conversation's latest summary, from what this engine read before when the turn's first read found the
+     * conversation's summaries unchanged since ({@code version}), else from the store. Versions only grow, and a
+     * summary is stored or deleted with its count changed in one transaction, so an answer kept for a version is the
+     * store's latest at that version or a newer one.
+     */
+    java.util.Optional<dev.parley.api.compaction.Summary> latestSummary(String conversationId, long version) {
+        KnownSummary known = summaries.getIfPresent(conversationId);
+        if (known != null && known.version() == version) {
+            return known.summary();
+        }
+        java.util.Optional<dev.parley.api.compaction.Summary> read = EngineServices.super.latestSummary(conversationId);
+        summaries.put(conversationId, new KnownSummary(version, read));
+        return read;
+    }
+
     @Override
     public dev.parley.api.compaction.Compaction compaction() {
         return compaction;

@@ -204,6 +204,27 @@ final class FencedServices implements EngineServices {
         return this;
     }
 
+    /** The count of changes to the conversation's summaries the turn's first read found; empty when it did not say. */
+    private volatile java.util.OptionalLong summariesVersion = java.util.OptionalLong.empty();
+
+    /** The same services, for a turn whose first read counted the changes to its conversation's summaries. */
+    FencedServices withSummariesVersion(java.util.OptionalLong version) {
+        this.summariesVersion = version;
+        return this;
+    }
+
+    @Override
+    public java.util.Optional<dev.parley.api.compaction.Summary> latestSummary(String conversationId) {
+        java.util.OptionalLong version = summariesVersion;
+        if (version.isEmpty()) {
+            return services.latestSummary(conversationId);
+        }
+        if (version.getAsLong() == 0) {
+            return java.util.Optional.empty(); // none was ever stored: no read
+        }
+        return services.latestSummary(conversationId, version.getAsLong());
+    }
+
     /** Whether credit accounts may apply, as the turn's first read found; true when it did not say. */
     private volatile boolean creditAccounts = true;
 

@@ -451,6 +451,9 @@ public final class JdbcConversationStore implements ConversationStore, Violation
                 for (dev.parley.api.compaction.Summary sm : imports) {
                     summaries.insert(h, sm);
                 }
+                if (!imports.isEmpty()) {
+                    summaries.changed(h, c.id());
+                }
                 audit.insert(h, imported);
                 return true;
             });
@@ -494,9 +497,13 @@ public final class JdbcConversationStore implements ConversationStore, Violation
     public Optional<ConversationState> findWithStreams(String conversationId, Instant now) {
         SettingsCache cache = settingsCache;
         boolean[] accounts = new boolean[1];
+        long[] summariesVersion = new long[1];
         Optional<ConversationState> state = call("read a conversation", h -> {
             Optional<ConversationDao.RowStateWithStreams> read = conversations.rowStateWithStreams(h, conversationId);
-            read.ifPresent(r -> accounts[0] = r.creditAccounts());
+            read.ifPresent(r -> {
+                accounts[0] = r.creditAccounts();
+                summariesVersion[0] = r.summariesVersion();
+            });
             if (cache != null) {
                 return cache.findWithStreams(h, conversationId, read);
             }
@@ -506,7 +513,8 @@ public final class JdbcConversationStore implements ConversationStore, Violation
             return conversations.findLive(h, conversationId).map(info -> new ConversationState(info,
                     read.get().streams(), read.get().policyVersion()));
         });
-        return accounts[0] ? state : state.map(found -> found.withCreditAccounts(false));
+        return state.map(found -> (accounts[0] ? found : found.withCreditAccounts(false))
+                .withSummariesVersion(summariesVersion[0]));
     }
 
     @Override

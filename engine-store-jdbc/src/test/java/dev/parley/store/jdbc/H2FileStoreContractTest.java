@@ -43,7 +43,7 @@ class H2FileStoreContractTest extends ConversationStoreContract {
                 .containsExactly("remember 444", "remembered");
         assertThat(claim(c, "m1")).isEqualTo(new TurnClaim.Completed(reply, "fp-m1"));
         store.close();
-        assertThat(migrationHistory()).isEqualTo(historyBefore).hasSize(12);
+        assertThat(migrationHistory()).isEqualTo(historyBefore).hasSize(13);
         store = openStore();
     }
 

@@ -81,7 +81,7 @@ public final class ConversationDao {
             + "c.deleted_at, c.streams_ended, l.holder, l.expires_at, l.cancel_requested, "
             + "(SELECT v.version FROM parley_policy_version v WHERE v.id = 1), "
             + "CASE WHEN EXISTS (SELECT 1 FROM parley_credit_account a WHERE a.organization_id = c.organization_id) "
-            + "THEN 1 ELSE 0 END FROM parley_conversation c "
+            + "THEN 1 ELSE 0 END, c.summaries_version FROM parley_conversation c "
             + "LEFT JOIN parley_stream_lock l ON l.conversation_id = c.id AND l.expires_at >= " + Dialect.NOW
             + " WHERE c.id = ?";
 
@@ -105,7 +105,7 @@ public final class ConversationDao {
                 OptionalLong policyVersion = rs.wasNull() ? OptionalLong.empty() : OptionalLong.of(version);
                 boolean creditAccounts = rs.getInt(11) != 0;
                 return Optional.of(new RowStateWithStreams(row, new StreamStatus(rs.getLong(6), lock), policyVersion,
-                        creditAccounts));
+                        creditAccounts, rs.getLong(12)));
             }
         } catch (SQLException e) {
             throw new UnableToExecuteStatementException(e, null);
@@ -120,9 +120,10 @@ public final class ConversationDao {
      * @param policyVersion the registry's version; empty if its row is missing
      * @param creditAccounts whether the conversation's organization has any credit account (its unique key), so
      *                       that a turn no account can apply to reserves without a statement of its own
+     * @param summariesVersion the count of changes to the conversation's summaries
      */
     public record RowStateWithStreams(RowState row, StreamStatus streams, OptionalLong policyVersion,
-                                      boolean creditAccounts) {
+                                      boolean creditAccounts, long summariesVersion) {
     }
 
     /**

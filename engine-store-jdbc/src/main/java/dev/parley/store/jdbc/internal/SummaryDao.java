@@ -54,6 +54,9 @@ public final class SummaryDao {
     static final String DONE = "UPDATE parley_compaction SET claim_token = NULL, expires_at = NULL, retry_at = NULL, "
             + "failures = 0 WHERE conversation_id = :c AND claim_token = :token";
     static final String DELETE_SUMMARIES = "DELETE FROM parley_summary WHERE conversation_id = :c";
+    /** Counts a change to the conversation's summaries, which its first read on a turn returns. */
+    static final String CHANGED = "UPDATE parley_conversation SET summaries_version = summaries_version + 1 "
+            + "WHERE id = :c";
     static final String DELETE_CLAIM = "DELETE FROM parley_compaction WHERE conversation_id = :c";
 
     private static final RowMapper<Summary> SUMMARY = (rs, ctx) -> {
@@ -183,6 +186,7 @@ public final class SummaryDao {
         }
         Credits paid = stored.credits();
         insert(h, stored);
+        changed(h, c);
         if (meter != null) {
             usage.record(h, c, meter, summary.createdAt(), summary.usage(), paid);
         }
@@ -219,9 +223,18 @@ public final class SummaryDao {
                 .execute();
     }
 
-    /** Deletes the conversation's summaries; the number deleted. */
+    /** Deletes the conversation's summaries, counting the change when there were any; the number deleted. */
     public int deleteSummaries(Handle h, String conversationId) {
-        return h.createUpdate(DELETE_SUMMARIES).bind("c", conversationId).execute();
+        int deleted = h.createUpdate(DELETE_SUMMARIES).bind("c", conversationId).execute();
+        if (deleted > 0) {
+            changed(h, conversationId);
+        }
+        return deleted;
+    }
+
+    /** Counts a change to the conversation's summaries. */
+    public void changed(Handle h, String conversationId) {
+        h.createUpdate(CHANGED).bind("c", conversationId).execute();
     }
 
     /**

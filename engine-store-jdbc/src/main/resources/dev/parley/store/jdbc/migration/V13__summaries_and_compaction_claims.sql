@@ -31,3 +31,8 @@ CREATE TABLE parley_compaction (
     failures        INTEGER                  NOT NULL,
     CONSTRAINT pk_parley_compaction PRIMARY KEY (conversation_id)
 );
+
+-- Counts the changes to a conversation's summaries (a summary stored, or summaries deleted by an erasure), so that
+-- a turn's first read of the conversation row tells an engine whether the latest summary it keeps is still the
+-- latest, and whether there is one at all, without a statement of its own.
+ALTER TABLE parley_conversation ADD COLUMN summaries_version BIGINT DEFAULT 0 NOT NULL;
