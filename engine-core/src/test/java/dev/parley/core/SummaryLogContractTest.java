@@ -22,24 +22,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The compaction claim and summary commit of a {@link SummaryLog}, called directly: one holder at a time, a summary
- * stored only under a held claim and only when it covers more, a failure deferring the next claim. The in-memory
- * store measures leases by the instants given, so it is checked at exact instants too; subclasses run the rest on
- * other stores.
+ * stored only under a held claim and only when it covers more, a failure deferring the next claim. Subclasses run it
+ * on other stores; {@link InMemorySummaryLogLeasesTest} checks the in-memory store's leases at exact instants.
  */
 public class SummaryLogContractTest {
     protected ConversationStore newStore() {
         return new InMemoryConversationStore();
     }
 
-    /** Whether the store measures leases and deferrals by the instants it is given (the in-memory store does). */
-    protected boolean leasesByGivenInstants() {
-        return true;
-    }
-
-    private ConversationStore store;
-    private ConversationEngine engine;
-    private SummaryLog log;
-    private String conversation;
+    protected ConversationStore store;
+    protected ConversationEngine engine;
+    protected SummaryLog log;
+    protected String conversation;
 
     @BeforeEach
     void aConversationOfSixMessages() {
@@ -58,17 +52,17 @@ public class SummaryLogContractTest {
         engine.close();
     }
 
-    private Summary summary(long to) {
+    protected Summary summary(long to) {
         return new Summary(UUID.randomUUID().toString(), conversation, 1, to, "covers 1.." + to, 6, EngineFixture.MODEL,
                 new Usage(30, 6), Credits.unmetered(), Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MICROS));
     }
 
-    private AuditEvent event(AuditEvent.Type type) {
+    protected AuditEvent event(AuditEvent.Type type) {
         return new AuditEvent(UUID.randomUUID().toString(), type, conversation, EngineFixture.ORG, EngineFixture.WS,
                 "alice", Instant.now(), "test");
     }
 
-    private java.util.Optional<Summary> commit(String token, Summary s) {
+    protected java.util.Optional<Summary> commit(String token, Summary s) {
         return log.commitSummary(token, s, null, null, event(AuditEvent.Type.CONVERSATION_COMPACTED));
     }
 
@@ -107,28 +101,5 @@ public class SummaryLogContractTest {
         assertThat(store.events(conversation)).filteredOn(e -> e.type() == AuditEvent.Type.COMPACTION_FAILED)
                 .hasSize(1);
         assertThat(log.summaries(conversation)).isEmpty();
-    }
-
-    @Test
-    void leasesLapseAndFailuresInARowDeferLonger() {
-        org.junit.jupiter.api.Assumptions.assumeTrue(leasesByGivenInstants());
-        Instant t = Instant.parse("2026-06-01T00:00:00Z");
-        Duration lease = Duration.ofSeconds(10);
-        assertThat(log.claimCompaction(conversation, "a", t, lease)).isTrue();
-        assertThat(log.claimCompaction(conversation, "b", t.plusSeconds(9), lease)).isFalse();
-        assertThat(log.claimCompaction(conversation, "b", t.plusSeconds(10), lease)).as("a's lease lapsed").isTrue();
-        assertThat(commit("a", summary(2))).as("a lost its claim").isEmpty();
-        Duration retry = Duration.ofSeconds(1);
-        log.failCompaction(conversation, "b", t.plusSeconds(10), retry, event(AuditEvent.Type.COMPACTION_FAILED), null);
-        assertThat(log.claimCompaction(conversation, "c", t.plusSeconds(10).plusMillis(999), lease)).isFalse();
-        assertThat(log.claimCompaction(conversation, "c", t.plusSeconds(11), lease)).isTrue();
-        log.failCompaction(conversation, "c", t.plusSeconds(11), retry, event(AuditEvent.Type.COMPACTION_FAILED), null);
-        assertThat(log.claimCompaction(conversation, "d", t.plusSeconds(12), lease)).as("doubled").isFalse();
-        assertThat(log.claimCompaction(conversation, "d", t.plusSeconds(13), lease)).isTrue();
-        commit("d", summary(2)).orElseThrow();
-        assertThat(log.claimCompaction(conversation, "e", t.plusSeconds(13), lease)).as("a summary resets the count")
-                .isTrue();
-        log.failCompaction(conversation, "e", t.plusSeconds(13), retry, event(AuditEvent.Type.COMPACTION_FAILED), null);
-        assertThat(log.claimCompaction(conversation, "f", t.plusSeconds(14), lease)).isTrue();
     }
 }

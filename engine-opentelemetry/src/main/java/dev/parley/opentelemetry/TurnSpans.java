@@ -105,14 +105,33 @@ final class TurnSpans implements EngineListener {
         }
     }
 
+    /** The span name of each stage name seen: a turn's stages are named the same on every turn. */
+    private static final java.util.concurrent.ConcurrentMap<String, String> STAGE_SPAN_NAMES =
+            new java.util.concurrent.ConcurrentHashMap<>();
+
+    private static String stageSpanName(String stage) {
+        String name = STAGE_SPAN_NAMES.get(stage);
+        if (name == null) {
+            name = "parley.stage " + stage;
+            if (STAGE_SPAN_NAMES.size() < 1_000) { // stage names are a host's few; never grow without bound
+                STAGE_SPAN_NAMES.putIfAbsent(stage, name);
+            }
+        }
+        return name;
+    }
+
     @Override
     public void stageStart(TurnContext turn, String stage) {
-        Span s = tracer.spanBuilder("parley.stage " + stage).setParent(current())
+        Context parent = current();
+        Span s = tracer.spanBuilder(stageSpanName(stage)).setParent(parent)
                 .setAttribute(SpanNames.STAGE, stage).startSpan();
-        stages.push(current().with(s));
+        stages.push(parent.with(s));
         stageSpans.push(s);
-        outer.add(RUNNING.get());
-        RUNNING.set(this);
+        if (owner.capturesContent()) {
+            // Only the content stage asks which turn runs on this thread.
+            outer.add(RUNNING.get());
+            RUNNING.set(this);
+        }
     }
 
     @Override
@@ -128,7 +147,7 @@ final class TurnSpans implements EngineListener {
     private void endStage(@Nullable RuntimeException error) {
         Span s = stageSpans.poll();
         stages.poll();
-        if (!outer.isEmpty()) {
+        if (owner.capturesContent() && !outer.isEmpty()) {
             TurnSpans before = outer.remove(outer.size() - 1);
             if (before == null) {
                 RUNNING.remove();

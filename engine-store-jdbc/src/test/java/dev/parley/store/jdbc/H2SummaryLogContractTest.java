@@ -9,9 +9,4 @@ class H2SummaryLogContractTest extends SummaryLogContractTest {
     protected ConversationStore newStore() {
         return TestDatabases.h2();
     }
-
-    @Override
-    protected boolean leasesByGivenInstants() {
-        return false;
-    }
 }

@@ -9,9 +9,4 @@ class PostgresSummaryLogContractTest extends SummaryLogContractTest {
     protected ConversationStore newStore() {
         return TestDatabases.postgres();
     }
-
-    @Override
-    protected boolean leasesByGivenInstants() {
-        return false;
-    }
 }

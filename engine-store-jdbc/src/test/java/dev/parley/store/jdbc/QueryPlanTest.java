@@ -12,6 +12,7 @@ import dev.parley.store.jdbc.internal.RateLimitDao;
 import dev.parley.store.jdbc.internal.UsageDao;
 import dev.parley.api.usage.UsageQuery;
 import dev.parley.store.jdbc.internal.StreamLockDao;
+import dev.parley.store.jdbc.internal.SummaryDao;
 import dev.parley.store.jdbc.internal.TurnDao;
 import dev.parley.store.jdbc.internal.ViolationDao;
 import org.jdbi.v3.core.Handle;
@@ -48,6 +49,8 @@ class QueryPlanTest {
     private static final int OTHER_CONVERSATIONS = 300_000;
     /** Violations in the big conversation, and in as many other conversations of its workspace, one each. */
     private static final int CONVERSATION_VIOLATIONS = 50_000;
+    /** Summaries of the big conversation (one per 40 messages), beside one of each other conversation. */
+    private static final int BIG_SUMMARIES = 25_000;
     private static final int OTHER_VIOLATIONS = 300_000;
     /**
      * The statements PostgreSQL may serve by scanning the registry's table of a few pages (the cheaper plan there);
@@ -229,6 +232,10 @@ class QueryPlanTest {
                 assertThat(plans.get("conversation with streams")).contains("pk_parley_conversation", "pk_parley_stream_lock");
                 assertThat(plans.get("messages page 25,000")).contains("Index Scan using pk_parley_message")
                         .doesNotContain("Sort");
+                assertThat(plans.get("latest summary")).contains("uq_parley_summary_range").doesNotContain("Sort");
+                assertThat(plans.get("summaries covered")).contains("uq_parley_summary_range");
+                assertThat(plans.get("summary claim ended")).contains("pk_parley_compaction");
+                assertThat(plans.get("summaries changed")).contains("pk_parley_conversation");
                 assertThat(plans.get("conversation by id")).contains("pk_parley_conversation");
                 assertThat(plans.get("stream status")).contains("pk_parley_conversation", "pk_parley_stream_lock");
                 assertThat(plans.get("workspace page")).contains("ix_parley_conversation_workspace").doesNotContain("Sort");
@@ -310,6 +317,14 @@ class QueryPlanTest {
                 + "settings_version, tokens_in, tokens_out, message_count, created_at, updated_at) "
                 + "SELECT CONCAT('o', $X), CONCAT('org-', MOD($X, 30) + 2), CONCAT('ws-', MOD($X, 300)), NULL, "
                 + "CONCAT('user-', MOD($X, 5000)), 0, 0, 0, 0, $T, $T FROM " + String.format(range, OTHER_CONVERSATIONS)));
+        String summary = "INSERT INTO parley_summary (id, conversation_id, from_seq, to_seq, body, tokens, model, "
+                + "usage_in, usage_out, credits_metered, created_at) SELECT ";
+        h.execute(t.apply(summary + "CONCAT('sb', $X), 'big', 1, 40 * $X, 'a summary', 9, 'model-1', 100, 10, FALSE, $T "
+                + "FROM " + String.format(range, BIG_SUMMARIES)));
+        h.execute(t.apply(summary + "CONCAT('so', $X), CONCAT('o', $X), 1, 2, 'a summary', 9, 'model-1', 100, 10, "
+                + "FALSE, $T FROM " + String.format(range, OTHER_CONVERSATIONS)));
+        h.execute(t.apply("INSERT INTO parley_compaction (conversation_id, claim_token, expires_at, retry_at, failures) "
+                + "SELECT CONCAT('o', $X), NULL, NULL, NULL, 0 FROM " + String.format(range, OTHER_CONVERSATIONS)));
         // Every message id of the big conversation's prompts claimed and completed, some blocked.
         h.execute(t.apply("INSERT INTO parley_turn (conversation_id, prompt_id, status, reply_seq, claimed_at, "
                 + "block_rule_id, block_phase, block_fail_closed) SELECT 'big', CONCAT('m', 2 * $X - 1), "
@@ -392,6 +407,12 @@ class QueryPlanTest {
         plans.put("messages page 25,000", plan(h.createQuery(explain + MessageDao.MESSAGES_PAGE)
                 .bind("c", "big").bind("from", deep.offset()).bind("to", deep.offset() + deep.size())));
         plans.put("message count", plan(h.createQuery(explain + MessageDao.MESSAGE_COUNT).bind("c", "big")));
+        // Compaction: the context stage's summary read, and the claim and commit of a summary.
+        plans.put("latest summary", plan(h.createQuery(explain + SummaryDao.LATEST).bind("c", "big")));
+        plans.put("summaries covered", plan(h.createQuery(explain + SummaryDao.COVERED).bind("c", "big")));
+        plans.put("summary claim ended", plan(h.createQuery(explain + SummaryDao.DONE).bind("c", "o7")
+                .bind("token", "t")));
+        plans.put("summaries changed", plan(h.createQuery(explain + SummaryDao.CHANGED).bind("c", "big")));
         Map<String, ConversationFilter> filters = new LinkedHashMap<>();
         filters.put("workspace", new ConversationFilter("org-1", false, Set.of("ws-big"), "admin", "ws-big", null));
         filters.put("owner", new ConversationFilter("org-1", false, Set.of(), "user-7", null, null));

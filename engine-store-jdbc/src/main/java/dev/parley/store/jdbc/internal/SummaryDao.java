@@ -27,7 +27,7 @@ public final class SummaryDao {
     static final String COLUMNS = "id, conversation_id, from_seq, to_seq, body, tokens, model, usage_in, usage_out, "
             + "credits_metered, credits_used, credits_remaining, credits_account, created_at";
     /** A live conversation's summary covering the most: the range key, newest first. */
-    static final String LATEST = "SELECT " + COLUMNS.replaceAll("(\\w+)", "s.$1") + " FROM parley_summary s "
+    public static final String LATEST = "SELECT " + COLUMNS.replaceAll("(\\w+)", "s.$1") + " FROM parley_summary s "
             + "JOIN parley_conversation c ON c.id = s.conversation_id AND c.deleted_at IS NULL "
             + "WHERE s.conversation_id = :c ORDER BY s.to_seq DESC LIMIT 1";
     static final String ALL = "SELECT " + COLUMNS.replaceAll("(\\w+)", "s.$1") + " FROM parley_summary s "
@@ -42,7 +42,7 @@ public final class SummaryDao {
     static final String LOCK_LIVE = "SELECT message_count FROM parley_conversation WHERE id = :c "
             + "AND deleted_at IS NULL FOR UPDATE";
     /** The most a summary of the conversation covers so far. */
-    static final String COVERED = "SELECT MAX(to_seq) FROM parley_summary WHERE conversation_id = :c";
+    public static final String COVERED = "SELECT MAX(to_seq) FROM parley_summary WHERE conversation_id = :c";
     /** The failures of the claim a token holds, its row locked until the commit. */
     static final String HELD_FAILURES = "SELECT failures FROM parley_compaction WHERE conversation_id = :c "
             + "AND claim_token = :token FOR UPDATE";
@@ -51,11 +51,11 @@ public final class SummaryDao {
             + "expires_at, retry_at, failures) SELECT id, :token, ";
     static final String END = "UPDATE parley_compaction SET claim_token = NULL, expires_at = NULL "
             + "WHERE conversation_id = :c AND claim_token = :token";
-    static final String DONE = "UPDATE parley_compaction SET claim_token = NULL, expires_at = NULL, retry_at = NULL, "
+    public static final String DONE = "UPDATE parley_compaction SET claim_token = NULL, expires_at = NULL, retry_at = NULL, "
             + "failures = 0 WHERE conversation_id = :c AND claim_token = :token";
     static final String DELETE_SUMMARIES = "DELETE FROM parley_summary WHERE conversation_id = :c";
     /** Counts a change to the conversation's summaries, which its first read on a turn returns. */
-    static final String CHANGED = "UPDATE parley_conversation SET summaries_version = summaries_version + 1 "
+    public static final String CHANGED = "UPDATE parley_conversation SET summaries_version = summaries_version + 1 "
             + "WHERE id = :c";
     static final String DELETE_CLAIM = "DELETE FROM parley_compaction WHERE conversation_id = :c";
 
