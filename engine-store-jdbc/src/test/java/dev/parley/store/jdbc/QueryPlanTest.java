@@ -49,8 +49,9 @@ class QueryPlanTest {
     private static final int OTHER_CONVERSATIONS = 300_000;
     /** Violations in the big conversation, and in as many other conversations of its workspace, one each. */
     private static final int CONVERSATION_VIOLATIONS = 50_000;
-    /** Summaries of the big conversation (one per 40 messages), beside one of each other conversation. */
+    /** Summaries of the big conversation (one per 40 messages), beside one each of as many other conversations. */
     private static final int BIG_SUMMARIES = 25_000;
+    private static final int OTHER_SUMMARIES = 50_000;
     private static final int OTHER_VIOLATIONS = 300_000;
     /**
      * The statements PostgreSQL may serve by scanning the registry's table of a few pages (the cheaper plan there);
@@ -200,6 +201,8 @@ class QueryPlanTest {
                     h.execute("VACUUM ANALYZE parley_credit_hold");
                     h.execute("VACUUM ANALYZE parley_usage_day");
                     h.execute("VACUUM ANALYZE parley_rate_counter");
+                    h.execute("VACUUM ANALYZE parley_summary");
+                    h.execute("VACUUM ANALYZE parley_compaction");
                     Map<String, String> all = explainAll(h, "EXPLAIN ", Dialect.POSTGRESQL);
                     // The registry's table and the prices' are a few pages, which PostgreSQL rightly scans rather
                     // than use their keys; without scans their statements must be served by the keys all the same.
@@ -322,9 +325,9 @@ class QueryPlanTest {
         h.execute(t.apply(summary + "CONCAT('sb', $X), 'big', 1, 40 * $X, 'a summary', 9, 'model-1', 100, 10, FALSE, $T "
                 + "FROM " + String.format(range, BIG_SUMMARIES)));
         h.execute(t.apply(summary + "CONCAT('so', $X), CONCAT('o', $X), 1, 2, 'a summary', 9, 'model-1', 100, 10, "
-                + "FALSE, $T FROM " + String.format(range, OTHER_CONVERSATIONS)));
+                + "FALSE, $T FROM " + String.format(range, OTHER_SUMMARIES)));
         h.execute(t.apply("INSERT INTO parley_compaction (conversation_id, claim_token, expires_at, retry_at, failures) "
-                + "SELECT CONCAT('o', $X), NULL, NULL, NULL, 0 FROM " + String.format(range, OTHER_CONVERSATIONS)));
+                + "SELECT CONCAT('o', $X), NULL, NULL, NULL, 0 FROM " + String.format(range, OTHER_SUMMARIES)));
         // Every message id of the big conversation's prompts claimed and completed, some blocked.
         h.execute(t.apply("INSERT INTO parley_turn (conversation_id, prompt_id, status, reply_seq, claimed_at, "
                 + "block_rule_id, block_phase, block_fail_closed) SELECT 'big', CONCAT('m', 2 * $X - 1), "
