@@ -10,7 +10,6 @@ import dev.parley.api.values.EngineServices;
 import dev.parley.api.values.Turn;
 import dev.parley.api.values.TurnResult;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -73,15 +72,7 @@ public final class BudgetStage implements PromptStage {
 
     /** Who a turn is charged to, in {@link AccountOwner.Kind} order. */
     static List<AccountOwner> owners(Turn turn) {
-        String org = turn.conversation().organizationId();
-        List<AccountOwner> owners = new ArrayList<>(4);
-        owners.add(AccountOwner.organization(org));
-        owners.add(AccountOwner.workspace(org, turn.conversation().workspaceId()));
-        if (turn.conversation().repositoryId() != null) {
-            owners.add(AccountOwner.repository(org, turn.conversation().repositoryId()));
-        }
-        owners.add(AccountOwner.user(org, turn.caller().userId()));
-        return owners;
+        return dev.parley.core.internal.ChargedOwners.of(turn.conversation(), turn.caller().userId());
     }
 
     @Override

@@ -9,11 +9,9 @@ import dev.parley.api.Role;
 import dev.parley.api.Usage;
 import dev.parley.api.compaction.Compaction;
 import dev.parley.api.compaction.Summary;
-import dev.parley.api.credits.AccountOwner;
 import dev.parley.api.credits.CreditHold;
 import dev.parley.api.credits.HoldRequest;
 import dev.parley.api.credits.TurnCharge;
-import dev.parley.api.policy.FailMode;
 import dev.parley.api.policy.Finding;
 import dev.parley.api.policy.PolicyAction;
 import dev.parley.api.policy.PolicyOutcome;
@@ -188,7 +186,9 @@ final class Compactor implements AutoCloseable {
             String summaryId = services.newId();
             Optional<CreditLedger> ledger = services.credits();
             if (ledger.isPresent()) {
-                hold = ledger.get().reserve(new HoldRequest(services.newId(), id, summaryId, owners(turn), model,
+                // Charged as the conversation's owner's turns are.
+                hold = ledger.get().reserve(new HoldRequest(services.newId(), id, summaryId,
+                        ChargedOwners.of(turn.conversation(), turn.conversation().ownerId()), model,
                         inputTokens, settings.maxSummaryTokens(), LEASE_CLOCK.instant(), lease));
             }
             renewal = keepAlive(id, token, hold, lease);
@@ -417,30 +417,14 @@ final class Compactor implements AutoCloseable {
         List<Finding> redactions = new ArrayList<>();
         for (PolicyChecks.Checked c : PolicyChecks.check(post, PolicyPhase.POST, text, 0, turn, services,
                 services.tokenCounter(settings.model().orElseThrow()))) {
-            PolicyAction action = c.rule().action();
-            boolean withholds = action == PolicyAction.BLOCK || action == PolicyAction.REDACT;
-            if (c.status() == PolicyOutcome.Status.NOT_EVALUATED && withholds && c.rule().failMode() == FailMode.CLOSED
-                    || c.status() == PolicyOutcome.Status.FOUND && action == PolicyAction.BLOCK) {
+            if (PolicyChecks.blocks(c)) {
                 throw new SummaryRefused("POLICY_BLOCKED");
             }
-            if (c.status() == PolicyOutcome.Status.FOUND && action == PolicyAction.REDACT) {
+            if (c.status() == PolicyOutcome.Status.FOUND && c.rule().action() == PolicyAction.REDACT) {
                 redactions.addAll(c.findings());
             }
         }
         return redactions.isEmpty() ? text : PolicyChecks.redact(text, redactions, 0, text.length());
-    }
-
-    /** Who a summary is charged to: the conversation's organization, workspace, repository and owner. */
-    private static List<AccountOwner> owners(Turn turn) {
-        var c = turn.conversation();
-        List<AccountOwner> owners = new ArrayList<>(4);
-        owners.add(AccountOwner.organization(c.organizationId()));
-        owners.add(AccountOwner.workspace(c.organizationId(), c.workspaceId()));
-        if (c.repositoryId() != null) {
-            owners.add(AccountOwner.repository(c.organizationId(), c.repositoryId()));
-        }
-        owners.add(AccountOwner.user(c.organizationId(), c.ownerId()));
-        return owners;
     }
 
     /** Set by {@link #close()}: a summarizer call it interrupts is not recorded as the summarizer's failure. */

@@ -61,7 +61,7 @@ final class CoreServices implements EngineServices {
     private record KnownSummary(long version, Optional<dev.parley.api.compaction.Summary> summary) {
     }
 
-    /** The latest summary of recently compacted conversations, by conversation id; built when compaction is on. */
+    /** The latest summary of recently compacted conversations, by conversation id; empty until one is read. */
     private final com.github.benmanes.caffeine.cache.Cache<String, KnownSummary> summaries =
             com.github.benmanes.caffeine.cache.Caffeine.newBuilder().maximumSize(10_000).build();
 

@@ -1,7 +1,6 @@
 package dev.parley.core.internal;
 
 import dev.parley.api.policy.Finding;
-import dev.parley.api.policy.PolicyAction;
 import dev.parley.api.policy.PolicyBlock;
 import dev.parley.api.policy.PolicyOutcome;
 import dev.parley.api.policy.PolicyPhase;
@@ -78,9 +77,7 @@ public final class Governance {
                         c.rule().id(), f.category(), c.rule().action(), phase, services.clock().instant(),
                         PolicyChecks.excerpt(text, f, all)));
             }
-            boolean blocks = c.status() == PolicyOutcome.Status.FOUND && c.rule().action() == PolicyAction.BLOCK
-                    || c.status() == PolicyOutcome.Status.NOT_EVALUATED
-                    && c.rule().failMode() == dev.parley.api.policy.FailMode.CLOSED;
+            boolean blocks = PolicyChecks.blocks(c);
             if (kept > 0 || blocks) {
                 event(c, phase, kept, blocks);
             }

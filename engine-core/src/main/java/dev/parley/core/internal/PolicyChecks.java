@@ -94,6 +94,16 @@ public final class PolicyChecks {
         return new Checked(rule, PolicyOutcome.Status.FOUND, sorted);
     }
 
+    /**
+     * Whether what a rule made of a text stops it: a BLOCK rule's findings, or a fail-closed rule that could not
+     * check it, whatever its action.
+     */
+    public static boolean blocks(Checked c) {
+        return c.status() == PolicyOutcome.Status.FOUND && c.rule().action() == dev.parley.api.policy.PolicyAction.BLOCK
+                || c.status() == PolicyOutcome.Status.NOT_EVALUATED
+                && c.rule().failMode() == dev.parley.api.policy.FailMode.CLOSED;
+    }
+
     private static Checked notEvaluated(PolicyRule rule) {
         return new Checked(rule, PolicyOutcome.Status.NOT_EVALUATED, List.of());
     }
